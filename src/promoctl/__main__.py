@@ -1,0 +1,3 @@
+from promoctl.cli import main
+
+raise SystemExit(main())

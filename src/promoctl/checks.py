@@ -1,0 +1,283 @@
+"""Cross-record checks: every reference resolves and every number makes sense.
+
+Each check takes one loaded record (and the repository for lookups) and returns its
+problems; ``check_repository`` runs them all, so one run reports everything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from decimal import Decimal
+from pathlib import Path
+
+from promoctl.errors import Problem
+from promoctl.loader import Repository
+from promoctl.models import BUILTIN_EVIDENCE_TYPES, Framework, Ladder, Packet, Person
+from promoctl.records import Source, did_you_mean
+
+
+def known_evidence_types(framework: Framework | None) -> list[str]:
+    extra = framework.evidence_types if framework else []
+    return [*BUILTIN_EVIDENCE_TYPES, *extra]
+
+
+def _duplicates(items: Iterable[str]) -> list[int]:
+    seen: set[str] = set()
+    dups = []
+    for i, item in enumerate(items):
+        if item in seen:
+            dups.append(i)
+        seen.add(item)
+    return dups
+
+
+def _unknown(what: str, value: str, options: Iterable[str]) -> str:
+    return f"unknown {what} {value!r}{did_you_mean(value, list(options))}"
+
+
+def check_framework(src: Source) -> list[Problem]:
+    fw: Framework = src.record
+    out: list[Problem] = []
+    values = fw.scale_values
+    if values != sorted(set(values)):
+        out.append(src.problem(("scale",), "scale values must be unique and in ascending order"))
+    types = known_evidence_types(fw)
+    for i in _duplicates(fw.evidence_types):
+        out.append(src.problem(("evidence_types", i), "evidence type listed twice"))
+    for i, name in enumerate(fw.evidence_types):
+        if name in BUILTIN_EVIDENCE_TYPES:
+            out.append(src.problem(("evidence_types", i), f"{name!r} is built in; "
+                                   "list only your own evidence types here"))
+    ids = [c.id for c in fw.competencies]
+    for i in _duplicates(ids):
+        out.append(src.problem(("competencies", i, "id"), f"competency id {ids[i]!r} is "
+                               "defined twice in this framework"))
+    parents = {c.id: c.parent for c in fw.competencies}
+    for i, comp in enumerate(fw.competencies):
+        loc = ("competencies", i)
+        if comp.category not in fw.categories:
+            out.append(src.problem((*loc, "category"), _unknown("category", comp.category,
+                                                                fw.categories)
+                                   + f"; this framework's categories: {', '.join(fw.categories)}"))
+        if comp.parent is not None:
+            if comp.parent not in parents:
+                out.append(src.problem((*loc, "parent"),
+                                       _unknown("parent competency", comp.parent, parents)))
+            elif _in_cycle(comp.id, parents):
+                out.append(src.problem((*loc, "parent"),
+                                       f"competency {comp.id!r} is its own ancestor"))
+        for level in comp.anchors:
+            if level not in values:
+                out.append(src.problem((*loc, "anchors", level), f"anchor for level {level}, "
+                                       f"which is not on the scale {values}", key=True))
+        for j, source in enumerate(comp.evidence_sources):
+            if source not in types:
+                out.append(src.problem((*loc, "evidence_sources", j),
+                                       _unknown("evidence type", source, types)))
+    return out
+
+
+def _in_cycle(start: str, parents: dict[str, str | None]) -> bool:
+    seen = {start}
+    node = parents.get(start)
+    while node is not None and node in parents:
+        if node in seen:
+            return True
+        seen.add(node)
+        node = parents[node]
+    return False
+
+
+def check_ladder(src: Source, repo: Repository) -> list[Problem]:
+    ladder: Ladder = src.record
+    out: list[Problem] = []
+    fw = repo.framework(ladder.framework)
+    if fw is None:
+        out.append(src.problem(("framework",), _unknown("framework", ladder.framework,
+                                                       repo.frameworks)))
+    for i in _duplicates(lv.id for lv in ladder.levels):
+        out.append(src.problem(("levels", i, "id"), "level id used twice in this ladder"))
+    types = known_evidence_types(fw)
+
+    def on_scale(value: Decimal, at: tuple[str | int, ...], what: str) -> None:
+        if fw is not None and not min(fw.scale_values) <= value <= max(fw.scale_values):
+            out.append(src.problem(at, f"{what} {value} is outside the scale of framework "
+                                   f"{fw.id!r} ({min(fw.scale_values)} to "
+                                   f"{max(fw.scale_values)})"))
+
+    for i, level in enumerate(ladder.levels):
+        promo = level.promotion
+        if promo is None:
+            continue
+        loc = ("levels", i, "promotion")
+        if i == 0:
+            out.append(src.problem(loc, "the first level of a ladder cannot be promoted into; "
+                                   "put promotion rules on the levels above it"))
+
+        for j in _duplicates(r.competency for r in promo.rubric):
+            out.append(src.problem((*loc, "rubric", j, "competency"),
+                                   "competency assessed twice in this rubric"))
+        for j, line in enumerate(promo.rubric):
+            if fw is not None and fw.competency(line.competency) is None:
+                out.append(src.problem((*loc, "rubric", j, "competency"),
+                                       _unknown("competency", line.competency,
+                                                [c.id for c in fw.competencies])
+                                       + f" in framework {fw.id!r}"))
+            if line.minimum is not None:
+                on_scale(line.minimum, (*loc, "rubric", j, "minimum"), "minimum")
+        on_scale(promo.composite_threshold, (*loc, "composite_threshold"), "composite threshold")
+        for name in promo.source_weights:
+            if name not in types:
+                out.append(src.problem((*loc, "source_weights", name),
+                                       _unknown("evidence type", name, types), key=True))
+        for j, rule in enumerate(promo.lms_rules):
+            on_scale(rule.score, (*loc, "lms_rules", j, "score"), "score")
+            conditions = (rule.completed, rule.min_assessment, rule.project_accepted, rule.passed)
+            if all(condition is None for condition in conditions):
+                out.append(src.problem((*loc, "lms_rules", j), "rule has no condition; give "
+                                       "completed, min_assessment, project_accepted or passed"))
+        for j in _duplicates(g.id for g in promo.gates):
+            out.append(src.problem((*loc, "gates", j, "id"), "gate id used twice in this level"))
+        for j, gate in enumerate(promo.gates):
+            for attr in ("evidence", "supported_by"):
+                value = getattr(gate, attr)
+                if value is not None and value not in types:
+                    out.append(src.problem((*loc, "gates", j, attr),
+                                           _unknown("evidence type", value, types)
+                                           + "; no evidence item can ever meet this gate"))
+            if gate.min_score is not None:
+                on_scale(gate.min_score, (*loc, "gates", j, "min_score"), "min_score")
+            if gate.distinct_assessors is not None and gate.distinct_assessors > gate.min_count:
+                out.append(src.problem((*loc, "gates", j, "distinct_assessors"),
+                                       "distinct_assessors cannot exceed min_count"))
+        for j in _duplicates(t.course for t in promo.training):
+            out.append(src.problem((*loc, "training", j, "course"), "training listed twice"))
+    return out
+
+
+def check_person(src: Source, repo: Repository) -> list[Problem]:
+    person: Person = src.record
+    out: list[Problem] = []
+    ladder = repo.ladder(person.ladder)
+    if ladder is None:
+        out.append(src.problem(("ladder",), _unknown("ladder", person.ladder, repo.ladders)))
+    elif ladder.level(person.level) is None:
+        out.append(src.problem(("level",), _unknown("level", person.level,
+                                                   [lv.id for lv in ladder.levels])
+                               + f" in ladder {ladder.id!r}"))
+    if person.manager is not None and person.manager not in repo.people:
+        out.append(src.problem(("manager",), _unknown("person", person.manager, repo.people)))
+    if person.manager == person.id:
+        out.append(src.problem(("manager",), "a person cannot be their own manager"))
+    if person.leaving_date is not None and person.leaving_date < person.start_date:
+        out.append(src.problem(("leaving_date",), "leaving_date is before start_date"))
+    if person.level_since is not None and person.level_since < person.start_date:
+        out.append(src.problem(("level_since",), "level_since is before start_date"))
+    return out
+
+
+def check_packet(src: Source, repo: Repository) -> list[Problem]:
+    packet: Packet = src.record
+    out: list[Problem] = []
+    person = repo.person(packet.candidate)
+    if person is None:
+        out.append(src.problem(("candidate",), _unknown("person", packet.candidate,
+                                                       repo.people)))
+    if packet.supervisor is not None and packet.supervisor not in repo.people:
+        out.append(src.problem(("supervisor",), _unknown("person", packet.supervisor,
+                                                        repo.people)))
+    ladder = repo.ladder(packet.target.ladder)
+    fw = repo.framework(ladder.framework) if ladder else None
+    if ladder is None:
+        out.append(src.problem(("target", "ladder"), _unknown("ladder", packet.target.ladder,
+                                                             repo.ladders)))
+    else:
+        level = ladder.level(packet.target.level)
+        if level is None:
+            out.append(src.problem(("target", "level"),
+                                   _unknown("level", packet.target.level,
+                                            [lv.id for lv in ladder.levels])
+                                   + f" in ladder {ladder.id!r}"))
+        elif level.promotion is None:
+            out.append(src.problem(("target", "level"), f"level {level.id!r} of ladder "
+                                   f"{ladder.id!r} has no promotion rules to evaluate against"))
+        elif person is not None and person.ladder == ladder.id and \
+                ladder.level_index(person.level) >= ladder.level_index(level.id):
+            out.append(src.problem(("target", "level"), f"{person.id} is already at level "
+                                   f"{person.level!r}; the target must be above it"))
+    out.extend(_check_evidence(src, repo, fw))
+    return out
+
+
+def _check_evidence(src: Source, repo: Repository, fw: Framework | None) -> list[Problem]:
+    packet: Packet = src.record
+    out: list[Problem] = []
+    types = known_evidence_types(fw)
+    ids = [item.id for item in packet.evidence]
+    for i in _duplicates(ids):
+        out.append(src.problem(("evidence", i, "id"), f"evidence id {ids[i]!r} used twice"))
+    competencies = [c.id for c in fw.competencies] if fw else []
+    low, high = (min(fw.scale_values), max(fw.scale_values)) if fw else (None, None)
+    for i, item in enumerate(packet.evidence):
+        loc = ("evidence", i)
+        if item.type not in types:
+            out.append(src.problem((*loc, "type"), _unknown("evidence type", item.type, types)))
+        for j, comp in enumerate(item.competencies):
+            if fw is not None and comp not in competencies:
+                out.append(src.problem((*loc, "competencies", j),
+                                       _unknown("competency", comp, competencies)
+                                       + f" in framework {fw.id!r}"))
+        score = item.result.score
+        if score is not None and low is not None and high is not None \
+                and not low <= score <= high:
+            out.append(src.problem((*loc, "result", "score"), f"score {score} is outside the "
+                                   f"scale of framework {fw.id!r} ({low} to {high})"
+                                   if fw else f"score {score} is outside the scale"))
+        period = item.result.period
+        if period is not None and period.end < period.start:
+            out.append(src.problem((*loc, "result", "period"), "period ends before it starts"))
+        for j, ref in enumerate(item.based_on):
+            if ref not in ids:
+                out.append(src.problem((*loc, "based_on", j),
+                                       _unknown("evidence item", ref, ids) + " in this packet"))
+            elif ref == item.id:
+                out.append(src.problem((*loc, "based_on", j), "an item cannot rest on itself"))
+        for j, artifact in enumerate(item.artifacts):
+            message = _check_artifact(repo.root, artifact.path, artifact.sha256)
+            if message:
+                out.append(src.problem((*loc, "artifacts", j, "path"), message))
+    return out
+
+
+def _check_artifact(root: Path, relative: str, sha256: str) -> str | None:
+    if Path(relative).is_absolute() or "\\" in relative:
+        return f"artifact path {relative!r} must be relative to the repository, with '/'"
+    root = root.resolve()
+    target = (root / relative).resolve()
+    if not target.is_relative_to(root):
+        return f"artifact {relative!r} is outside the repository"
+    if not target.is_file():
+        return f"artifact {relative!r} does not exist"
+    digest = hashlib.sha256()
+    with target.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    if digest.hexdigest() != sha256:
+        return (f"artifact {relative!r} has sha256 {digest.hexdigest()}, not the "
+                f"{sha256} recorded; was it changed after the packet was written?")
+    return None
+
+
+def check_repository(repo: Repository) -> list[Problem]:
+    """Every cross-record problem, for every loaded record."""
+    out: list[Problem] = []
+    for src in repo.frameworks.values():
+        out.extend(check_framework(src))
+    for src in repo.ladders.values():
+        out.extend(check_ladder(src, repo))
+    for src in repo.people.values():
+        out.extend(check_person(src, repo))
+    for src in repo.packets.values():
+        out.extend(check_packet(src, repo))
+    return out

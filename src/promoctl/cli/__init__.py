@@ -1,0 +1,226 @@
+"""The command line: parse options, call the core, print. No promotion logic lives here."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from promoctl import __version__
+from promoctl.errors import ExitCode, PromoctlError
+
+app = typer.Typer(
+    name="promoctl",
+    help="Evidence-based, consistent and auditable promotion decisions from YAML records.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    add_completion=True,
+)
+
+RepoOption = Annotated[
+    Path | None,
+    typer.Option("--repo", help="The promotion repository (default: found from the "
+                 "current folder upwards, by its promoctl.yaml).", envvar="PROMOCTL_REPO",
+                 show_default=False),
+]
+
+
+def _parse_date(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date as YYYY-MM-DD") from None
+
+
+AsOfOption = Annotated[
+    str | None,
+    typer.Option("--as-of", metavar="YYYY-MM-DD",
+                 help="Evaluate as on this date (default: each packet's submission date)."),
+]
+
+
+class ProblemFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class ReportFormat(StrEnum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"promoctl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """promoctl keeps promotion records honest: validate, evaluate, decide, audit."""
+
+
+@app.command()
+def validate(
+    paths: Annotated[list[Path] | None, typer.Argument(
+        help="Files or folders to report on (default: the whole repository).")] = None,
+    format: Annotated[ProblemFormat, typer.Option("--format", help="text or json")]
+    = ProblemFormat.text,
+    repo: RepoOption = None,
+) -> int:
+    """Check records: schema, cross-references, scores, artifacts. Lists every problem."""
+    from promoctl import workspace
+    from promoctl.cli import output
+
+    paths = paths or []
+    root = workspace.root_for(repo, paths[0] if paths else Path.cwd())
+    with output.progress("validating") as bar:
+        problems = workspace.validate(root, paths, bar)
+    if format is ProblemFormat.json:
+        output.print_json({"format": 1, "problems": [p.as_json() for p in problems]})
+    else:
+        output.print_problems(problems)
+        files = len({p.path for p in problems})
+        message = f"{len(problems)} problem(s) in {files} file(s)" if problems else "all valid"
+        output.err.print(message, markup=False)
+    return ExitCode.INVALID if problems else ExitCode.OK
+
+
+@app.command()
+def evaluate(
+    packets: Annotated[list[Path], typer.Argument(help="Packet files or folders of packets.")],
+    as_of: AsOfOption = None,
+    format: Annotated[ReportFormat, typer.Option("--format", help="table, json or markdown")]
+    = ReportFormat.table,
+    repo: RepoOption = None,
+) -> int:
+    """Readiness of packets: gates, training floor, rubric scores, composite, verdict."""
+    from promoctl import evaluation_view, workspace
+    from promoctl.cli import output
+
+    when = _parse_date(as_of)
+    root = workspace.root_for(repo, packets[0])
+    with output.progress("evaluating") as bar:
+        outcomes, problems = workspace.evaluate_packets(root, packets, when, bar)
+    done = [(o.display, o.evaluation) for o in outcomes if o.evaluation is not None]
+    blocked = [o for o in outcomes if o.evaluation is None]
+    if format is ReportFormat.json:
+        output.print_json({
+            "format": evaluation_view.JSON_FORMAT,
+            "as_of": when.isoformat() if when else None,
+            "evaluations": [evaluation_view.as_json(ev, path) for path, ev in done],
+            "not_evaluated": [{"path": o.display,
+                               "problems": [p.as_json() for p in o.problems]}
+                              for o in blocked],
+            "problems": [p.as_json() for p in problems],
+        })
+    else:
+        if format is ReportFormat.markdown:
+            if len(outcomes) == 1 and done:
+                sys.stdout.write(evaluation_view.to_markdown(done[0][1], done[0][0]))
+            elif done:
+                sys.stdout.write(evaluation_view.summary_markdown(done))
+        elif len(outcomes) == 1 and done:
+            output.evaluation_report(done[0][1], done[0][0])
+        elif done:
+            output.evaluation_summary(done)
+        output.print_problems(problems, to_stderr=True)
+        for o in blocked:
+            output.err.print(f"{o.display}: not evaluated: its records have problems "
+                             "(listed above)", markup=False)
+    if problems or blocked:
+        return ExitCode.INVALID
+    if not done:
+        output.err.print("no packets found", markup=False)
+        return ExitCode.INVALID
+    return ExitCode.OK if all(ev.ready for _, ev in done) else ExitCode.NOT_READY
+
+
+@app.command()
+def schema(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the schemas into.")]
+    = Path("schemas"),
+    check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 when the "
+                                        "folder's schemas are missing or stale.")] = False,
+) -> int:
+    """Write the JSON Schema of every record kind (for editors and other tools)."""
+    from promoctl.cli import output
+    from promoctl.fsutil import write_atomic
+    from promoctl.schema import schemas
+
+    stale = []
+    for name, text in schemas().items():
+        target = out / name
+        current = target.read_text(encoding="utf-8") if target.is_file() else None
+        if current == text:
+            continue
+        stale.append(target)
+        if not check:
+            write_atomic(target, text.encode(), overwrite=True)
+    for target in stale:
+        output.err.print(f"{target}: {'stale' if check else 'written'}", markup=False)
+    return ExitCode.NOT_READY if check and stale else ExitCode.OK
+
+
+@app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="Where to create the repository.")]
+    = Path("."),
+    name: Annotated[str | None, typer.Option(help="The organisation's name.")] = None,
+) -> int:
+    """Create a promotion repository with a starter framework, ladder, person and packet."""
+    from promoctl import scaffold
+    from promoctl.cli import output
+
+    created = scaffold.create(folder, name or folder.resolve().name)
+    for line in created.messages:
+        output.err.print(line, markup=False)
+    output.err.print(f"created {len(created.files)} files in {folder}; next: cd {folder} && "
+                     "promoctl validate && promoctl evaluate packets", markup=False)
+    return ExitCode.OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: the one place exceptions become messages and exit codes."""
+    try:
+        result = app(args=argv, prog_name="promoctl", standalone_mode=False)
+    except typer.Abort:
+        sys.stderr.write("interrupted\n")
+        return ExitCode.INTERRUPTED
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.TyperException as exc:  # usage errors: bad options, missing arguments
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        else:
+            sys.stderr.write(f"Error: {exc.format_message()}\n")
+        return ExitCode.USAGE
+    except PromoctlError as exc:
+        sys.stderr.write(f"promoctl: error: {exc}\n")
+        problems = getattr(exc, "problems", [])
+        for problem in problems:
+            sys.stderr.write(f"{problem}\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        return ExitCode.OK
+    except Exception:
+        sys.stderr.write("promoctl: internal error (a bug; please report it with this "
+                         "output):\n" + traceback.format_exc())
+        return ExitCode.INTERNAL
+    return int(result) if isinstance(result, int) else ExitCode.OK

@@ -1,0 +1,68 @@
+"""Problems are values; errors are for the few things that stop a command outright."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+from pathlib import Path
+
+
+class ExitCode(IntEnum):
+    """Documented in README.md ("Exit codes"); scripts depend on these numbers."""
+
+    OK = 0
+    NOT_READY = 1  # evaluate: evaluated, and at least one packet is NOT READY
+    USAGE = 2  # bad options or arguments (click's own convention)
+    INVALID = 3  # the records have problems; they are listed as path:line:col
+    REFUSED = 4  # the repository or environment refuses the operation
+    INTERNAL = 70  # a bug in promoctl (EX_SOFTWARE)
+    INTERRUPTED = 130
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with the user's data, located as precisely as we can."""
+
+    path: str
+    line: int  # 1-based; 0 when the problem concerns the whole file
+    column: int  # 1-based; 0 when unknown
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}: {self.message}"
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "message": self.message,
+        }
+
+
+class PromoctlError(Exception):
+    """Base of every error the CLI turns into a message and an exit code."""
+
+    exit_code = ExitCode.REFUSED
+
+
+class UserError(PromoctlError):
+    """The user asked for something that cannot be done (missing file, not a repository)."""
+
+
+class InvalidRecords(PromoctlError):
+    """Records have problems; the command cannot go on with them."""
+
+    exit_code = ExitCode.INVALID
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(f"{len(problems)} problem(s) found")
+        self.problems = problems
+
+
+def display_path(path: Path, root: Path) -> str:
+    """Paths in messages are relative to the repository when they can be, POSIX-style."""
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()

@@ -1,0 +1,144 @@
+"""Find a promotion repository's record files and load them, collecting every problem."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from promoctl.errors import Problem, UserError, display_path
+from promoctl.models import Framework, Ladder, Packet, Person, RepositoryConfig
+from promoctl.records import Source, parse_record
+
+MARKER = "promoctl.yaml"
+RECORD_SUFFIXES = (".yaml", ".yml")
+# Folders that hold things other than records.
+SKIP_DIRS = frozenset({"templates", "schemas", "artifacts", "node_modules"})
+
+
+def find_root(start: Path) -> Path:
+    """The nearest folder at or above ``start`` holding ``promoctl.yaml``."""
+    here = start.resolve()
+    if here.is_file():
+        here = here.parent
+    for folder in (here, *here.parents):
+        if (folder / MARKER).is_file():
+            return folder
+    raise UserError(f"{start}: not inside a promotion repository (no {MARKER} here or in any "
+                    "parent folder); run 'promoctl init' to create one, or pass --repo")
+
+
+def discover(paths: Iterable[Path]) -> list[Path]:
+    """Record files under ``paths`` (files are taken as given), sorted for determinism."""
+    found: set[Path] = set()
+    for path in paths:
+        if path.is_dir():
+            for dirpath, dirnames, filenames in os.walk(path):
+                dirnames[:] = sorted(d for d in dirnames
+                                     if not d.startswith(".") and d not in SKIP_DIRS)
+                for name in filenames:
+                    if name.endswith(RECORD_SUFFIXES) and not name.startswith("."):
+                        found.add(Path(dirpath, name))
+        elif path.exists():
+            found.add(path)
+        else:
+            raise UserError(f"{path}: no such file or folder")
+    return sorted(found, key=lambda p: p.as_posix())
+
+
+@dataclass
+class Repository:
+    root: Path
+    frameworks: dict[str, Source] = field(default_factory=dict)
+    ladders: dict[str, Source] = field(default_factory=dict)
+    people: dict[str, Source] = field(default_factory=dict)
+    packets: dict[str, Source] = field(default_factory=dict)  # by display path
+    packet_ids: dict[str, Source] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    # display path -> True when the file failed to parse or validate
+    broken: set[str] = field(default_factory=set)
+
+    def framework(self, framework_id: str) -> Framework | None:
+        src = self.frameworks.get(framework_id)
+        return src.record if src else None
+
+    def ladder(self, ladder_id: str) -> Ladder | None:
+        src = self.ladders.get(ladder_id)
+        return src.record if src else None
+
+    def person(self, person_id: str) -> Person | None:
+        src = self.people.get(person_id)
+        return src.record if src else None
+
+
+_KIND_LINE = re.compile(rb"^kind:[ \t]*['\"]?([A-Za-z_-]+)", re.MULTILINE)
+
+
+def peek_kind(raw: bytes) -> str | None:
+    """The record kind from a top-level ``kind:`` line, without parsing the file."""
+    match = _KIND_LINE.search(raw)
+    return match.group(1).decode() if match else None
+
+
+def load(root: Path, files: list[Path],
+         progress: Callable[[int, int], None] | None = None,
+         skip: Callable[[str, str | None], bool] | None = None) -> Repository:
+    """Load ``files``; ``skip(display, peeked_kind)`` leaves files out before parsing."""
+    repo = Repository(root=root)
+    for n, path in enumerate(files, 1):
+        display = display_path(path, root)
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            repo.problems.append(Problem(display, 0, 0, f"cannot read file: {exc.strerror}"))
+            repo.broken.add(display)
+            continue
+        if skip is not None and skip(display, peek_kind(raw)):
+            continue
+        source, problems = parse_record(raw, display)
+        repo.problems.extend(problems)
+        if source is None:
+            repo.broken.add(display)
+        else:
+            _add(repo, source)
+        if progress:
+            progress(n, len(files))
+    return repo
+
+
+def _add(repo: Repository, source: Source) -> None:
+    record = source.record
+    if isinstance(record, RepositoryConfig):
+        if source.display != MARKER:
+            repo.problems.append(source.problem(("kind",), f"a repository record belongs only "
+                                                f"in {MARKER} at the repository's root"))
+        return
+    if isinstance(record, Packet):
+        # Keyed by path so evaluate can address a file; ids must be unique all the same.
+        if record.id in repo.packet_ids:
+            first = repo.packet_ids[record.id]
+            repo.problems.append(source.problem(("id",), _dup("packet", record.id, first)))
+            return
+        repo.packet_ids[record.id] = source
+        table = repo.packets
+        key = source.display
+    else:
+        if isinstance(record, Framework):
+            table = repo.frameworks
+        elif isinstance(record, Ladder):
+            table = repo.ladders
+        else:
+            table = repo.people
+        key = record.id
+        if key in table:
+            kind = record.kind
+            repo.problems.append(source.problem(("id",), _dup(kind, key, table[key])))
+            return
+    table[key] = source
+
+
+def _dup(kind: str, record_id: str, first: Source) -> str:
+    line, col = first.doc.locate(("id",))
+    return f"duplicate {kind} id {record_id!r}: also defined at {first.display}:{line}:{col}"

@@ -1,0 +1,289 @@
+"""The record kinds, as pydantic models. One YAML file holds one record.
+
+Models check shape and local rules only; anything that needs another record (does this
+competency exist? is this score on the framework's scale?) lives in ``checks``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+)
+
+FORMAT = 1
+DEFAULT_CATEGORIES = ("core", "functional", "leadership")
+# Evidence types every repository knows; a framework may declare more.
+BUILTIN_EVIDENCE_TYPES = (
+    "training",
+    "observation",
+    "documentation_audit",
+    "escalation_summary",
+    "supervisor_attestation",
+    "lms_milestone",
+    "manager_rating",
+    "peer_feedback",
+    "case_review",
+    "incident_review",
+    "artifact",
+)
+
+
+def _to_date(value: Any) -> Any:
+    # Dates are written as YYYY-MM-DD; the YAML layer leaves them as text on purpose so
+    # an impossible date (2024-02-30) is a located error here, not a crash in PyYAML.
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        if len(value) != 10 or value[4] != "-" or value[7] != "-":
+            raise ValueError(f"expected a date as YYYY-MM-DD, got {value!r}")
+        try:
+            return date.fromisoformat(value)
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a real date ({exc})") from None
+    raise ValueError(f"expected a date as YYYY-MM-DD, got {value!r}")
+
+
+def _to_decimal(value: Any) -> Any:
+    # Exact arithmetic needs Decimal; booleans are ints in Python and must not pass.
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+        raise ValueError(f"expected a number, got {value!r}")
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise ValueError(f"expected a finite number, got {value}")
+    return Decimal(value)
+
+
+IsoDate = Annotated[date, BeforeValidator(_to_date), Field(json_schema_extra={"format": "date"})]
+Number = Annotated[Decimal, BeforeValidator(_to_decimal), WithJsonSchema({"type": "number"})]
+PositiveNumber = Annotated[Decimal, BeforeValidator(_to_decimal), Field(gt=0),
+                           WithJsonSchema({"type": "number", "exclusiveMinimum": 0})]
+Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=100)]
+Text = Annotated[str, StringConstraints(min_length=1)]
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+# ------------------------------------------------------------------------------ framework
+
+
+class ScaleValue(Strict):
+    value: int
+    label: Text
+    description: str | None = None
+
+
+DEFAULT_SCALE = (
+    ScaleValue(value=1, label="Needs development"),
+    ScaleValue(value=2, label="Meets expectations"),
+    ScaleValue(value=3, label="Exceeds expectations"),
+    ScaleValue(value=4, label="Role model"),
+)
+
+
+class Competency(Strict):
+    id: Id
+    name: Text
+    category: Text = "core"
+    parent: Id | None = None
+    description: str | None = None
+    what_good_looks_like: str | None = None
+    # Behavioural anchors keyed by scale value: what the behaviour looks like at that level.
+    anchors: dict[int, Text] = Field(default_factory=dict)
+    evidence_sources: list[Text] = Field(default_factory=list)
+
+
+class Framework(Strict):
+    kind: Literal["framework"]
+    format: Literal[1]
+    id: Id
+    title: Text
+    version: Text
+    description: str | None = None
+    scale: tuple[ScaleValue, ...] = DEFAULT_SCALE
+    categories: tuple[Text, ...] = DEFAULT_CATEGORIES
+    # Organisation-specific evidence types, in addition to BUILTIN_EVIDENCE_TYPES.
+    evidence_types: list[Id] = Field(default_factory=list)
+    competencies: list[Competency] = Field(min_length=1)
+
+    @property
+    def scale_values(self) -> list[int]:
+        return [s.value for s in self.scale]
+
+    def competency(self, competency_id: str) -> Competency | None:
+        return next((c for c in self.competencies if c.id == competency_id), None)
+
+
+# --------------------------------------------------------------------------------- ladder
+
+
+class RubricLine(Strict):
+    competency: Id
+    weight: PositiveNumber
+    minimum: Number | None = None
+
+
+class LmsRule(Strict):
+    """An LMS milestone scores ``score`` when every condition given here holds."""
+
+    score: Number
+    completed: bool | None = None
+    min_assessment: Number | None = Field(default=None, ge=0, le=100)
+    project_accepted: bool | None = None
+    passed: bool | None = None
+
+
+class Gate(Strict):
+    id: Id
+    title: str | None = None
+    evidence: Id
+    min_count: int = Field(default=1, ge=1)
+    window_days: int | None = Field(default=None, ge=1)
+    min_score: Number | None = None
+    min_assessment: Number | None = Field(default=None, ge=0, le=100)
+    require_pass: bool = False
+    distinct_assessors: int | None = Field(default=None, ge=1)
+    covers_days: int | None = Field(default=None, ge=1)
+    # The item must list, in based_on, at least one item of this evidence type.
+    supported_by: Id | None = None
+
+
+class TrainingRequirement(Strict):
+    course: Id
+    title: Text
+    valid_days: int | None = Field(default=None, ge=1)
+
+
+class Promotion(Strict):
+    """What it takes to be promoted into a level."""
+
+    rubric: list[RubricLine] = Field(min_length=1)
+    composite_threshold: Number
+    source_weights: dict[Id, PositiveNumber] = Field(default_factory=dict)
+    lms_rules: list[LmsRule] = Field(default_factory=list)
+    gates: list[Gate] = Field(default_factory=list)
+    training: list[TrainingRequirement] = Field(default_factory=list)
+
+
+class Level(Strict):
+    id: Id
+    title: Text
+    description: str | None = None
+    promotion: Promotion | None = None
+
+
+class Ladder(Strict):
+    kind: Literal["ladder"]
+    format: Literal[1]
+    id: Id
+    title: Text
+    framework: Id
+    description: str | None = None
+    levels: list[Level] = Field(min_length=1)
+
+    def level(self, level_id: str) -> Level | None:
+        return next((lv for lv in self.levels if lv.id == level_id), None)
+
+    def level_index(self, level_id: str) -> int:
+        return next((i for i, lv in enumerate(self.levels) if lv.id == level_id), -1)
+
+
+# --------------------------------------------------------------------------------- person
+
+
+class Person(Strict):
+    kind: Literal["person"]
+    format: Literal[1]
+    id: Id
+    name: Text
+    email: str | None = None
+    program: Text
+    team: str | None = None
+    ladder: Id
+    level: Id
+    manager: Id | None = None
+    start_date: IsoDate
+    level_since: IsoDate | None = None
+    leaving_date: IsoDate | None = None
+
+
+# --------------------------------------------------------------------------------- packet
+
+
+class Period(Strict):
+    start: IsoDate
+    end: IsoDate
+
+
+class Result(Strict):
+    score: Number | None = None
+    completed: bool | None = None
+    assessment: Number | None = Field(default=None, ge=0, le=100)
+    project_accepted: bool | None = None
+    passed: bool | None = None
+    period: Period | None = None
+
+
+class Artifact(Strict):
+    path: Text
+    sha256: Sha256
+
+
+class EvidenceItem(Strict):
+    id: Id
+    type: Id
+    date: IsoDate
+    title: str | None = None
+    assessor: str | None = None
+    course: str | None = None
+    competencies: list[Id] = Field(default_factory=list)
+    result: Result = Result()
+    notes: str | None = None
+    artifacts: list[Artifact] = Field(default_factory=list)
+    based_on: list[Id] = Field(default_factory=list)
+
+
+class Target(Strict):
+    ladder: Id
+    level: Id
+
+
+class Packet(Strict):
+    kind: Literal["packet"]
+    format: Literal[1]
+    id: Id
+    candidate: Id
+    target: Target
+    submitted: IsoDate
+    supervisor: Id | None = None
+    cycle: str | None = None
+    evidence: list[EvidenceItem] = Field(default_factory=list)
+
+
+class RepositoryConfig(Strict):
+    """``promoctl.yaml`` at the root: marks the repository and holds its settings."""
+
+    kind: Literal["repository"]
+    format: Literal[1]
+    name: Text
+    description: str | None = None
+
+
+Record = Framework | Ladder | Person | Packet
+KINDS: dict[str, type[Strict]] = {
+    "repository": RepositoryConfig,
+    "framework": Framework,
+    "ladder": Ladder,
+    "person": Person,
+    "packet": Packet,
+}

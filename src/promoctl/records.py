@@ -1,0 +1,150 @@
+"""One file in, one validated record (or its located problems) out."""
+
+from __future__ import annotations
+
+import difflib
+import types
+from dataclasses import dataclass
+from typing import Annotated, Any, Union, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from promoctl import yamlio
+from promoctl.errors import Problem
+from promoctl.models import KINDS, Strict
+
+
+@dataclass(frozen=True)
+class Source:
+    """A validated record and the document it came from, for locating later problems."""
+
+    display: str
+    doc: yamlio.Document
+    record: Any
+
+    def problem(self, loc: yamlio.Path_, message: str, *, key: bool = False) -> Problem:
+        line, col = self.doc.locate(loc, key=key)
+        return Problem(self.display, line, col, message)
+
+
+def parse_record(raw: bytes, display: str) -> tuple[Source | None, list[Problem]]:
+    try:
+        doc = yamlio.parse(raw, display)
+    except yamlio.YamlProblems as exc:
+        return None, exc.problems
+    data = doc.data
+    if not isinstance(data, dict):
+        line, col = doc.locate(())
+        return None, [Problem(display, line, col, "expected a mapping with a 'kind' field "
+                              f"at the top of the file, found {_describe(data)}")]
+    kind = data.get("kind")
+    model = KINDS.get(kind) if isinstance(kind, str) else None
+    if model is None:
+        line, col = doc.locate(("kind",)) if "kind" in data else doc.locate(())
+        known = ", ".join(sorted(KINDS))
+        what = f"unknown kind {kind!r}" if "kind" in data else "missing 'kind'"
+        hint = did_you_mean(str(kind), list(KINDS)) if isinstance(kind, str) else ""
+        return None, [Problem(display, line, col, f"{what}{hint}; expected one of: {known}")]
+    try:
+        record = model.model_validate(data)
+    except ValidationError as exc:
+        return None, [_problem_from_error(doc, model, err) for err in exc.errors()]
+    return Source(display, doc, record), []
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, list):
+        return "a list"
+    return f"the value {value!r}"
+
+
+def did_you_mean(word: str, options: list[str]) -> str:
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _problem_from_error(doc: yamlio.Document, model: type[Strict], err: ErrorDetails) -> Problem:
+    loc = tuple(err["loc"])
+    kind = err["type"]
+    where = _dotted(loc)
+    if kind == "extra_forbidden":
+        field = str(loc[-1])
+        allowed = _fields_at(model, loc[:-1])
+        hint = did_you_mean(field, allowed) if allowed else ""
+        line, col = doc.locate(loc, key=True)
+        parent = _dotted(loc[:-1]) if loc[:-1] else "the record"
+        return Problem(doc.path, line, col, f"unknown field {field!r} in {parent}{hint}")
+    line, col = doc.locate(loc)
+    if kind == "missing":
+        return Problem(doc.path, line, col, f"missing required field {where!r}")
+    message = err["msg"].removeprefix("Value error, ")
+    typed = doc.plain_text.get(loc)
+    if kind == "string_type" and typed is not None:
+        message = (f"expected text, but YAML reads the unquoted {typed!r} as a "
+                   f"{_yaml_type(err['input'])}; put it in quotes: '{typed}'")
+    elif kind in ("bool_type", "int_type", "literal_error", "string_type", "dict_type",
+                  "list_type", "model_type", "tuple_type", "int_from_float"):
+        message += f" (found {_show(err['input'], typed)})"
+    return Problem(doc.path, line, col, f"{where}: {message}")
+
+
+def _yaml_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if value is None:
+        return "null"
+    return "number"
+
+
+def _show(value: Any, typed: str | None) -> str:
+    if typed is not None:
+        return typed
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)
+
+
+def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """Field names of the model found at ``loc``, for "did you mean" hints."""
+    current: Any = model
+    for part in loc:
+        current = _unwrap(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            if not isinstance(part, str) or part not in current.model_fields:
+                return []
+            current = current.model_fields[part].annotation
+        elif get_origin(current) in (list, tuple, dict):
+            args = [a for a in get_args(current) if a is not Ellipsis]
+            current = args[-1] if args else None
+        else:
+            return []
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _unwrap(annotation: Any) -> Any:
+    while True:
+        origin = get_origin(annotation)
+        if origin is Annotated:
+            annotation = get_args(annotation)[0]
+        elif origin in (Union, types.UnionType):
+            members = [a for a in get_args(annotation) if a is not type(None)]
+            annotation = members[0] if len(members) == 1 else annotation
+            if len(members) != 1:
+                return annotation
+        else:
+            return annotation

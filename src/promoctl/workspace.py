@@ -1,0 +1,103 @@
+"""What the commands share: open a repository, validate it, evaluate packets in it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from promoctl import checks
+from promoctl.errors import Problem, UserError, display_path
+from promoctl.evaluate import Evaluation, evaluate
+from promoctl.loader import Repository, discover, find_root, load
+
+Progress = Callable[[int, int], None]
+
+
+def validate(root: Path, paths: Sequence[Path] = (),
+             progress: Progress | None = None) -> list[Problem]:
+    """Every problem in the repository, or only those in ``paths`` when given."""
+    repo = load(root, discover([root]), progress)
+    problems = repo.problems + checks.check_repository(repo)
+    if paths:
+        wanted = {display_path(p, root) for p in discover(paths)}
+        problems = [p for p in problems if p.path in wanted]
+    return sorted(set(problems))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One packet: its evaluation, or the problems that stop it being evaluated."""
+
+    display: str
+    evaluation: Evaluation | None
+    problems: tuple[Problem, ...]
+
+
+def evaluate_packets(root: Path, paths: Sequence[Path], as_of: date | None,
+                     progress: Progress | None = None) -> tuple[list[Outcome], list[Problem]]:
+    """Evaluate the packets found under ``paths``.
+
+    Returns one outcome per packet and every problem found in the records they depend
+    on. A packet is evaluated only when it and everything it depends on is valid.
+    """
+    files = discover(paths)
+    for path in files:
+        if not path.resolve().is_relative_to(root.resolve()):
+            raise UserError(f"{path}: packet is outside the repository {root}")
+    selected = {display_path(p, root) for p in files}
+    # Other packets are never needed to evaluate these: skip them before parsing.
+    repo = load(root, discover([root]), progress,
+                skip=lambda d, kind: kind == "packet" and d not in selected)
+    problems = repo.problems + checks.check_repository(repo)
+    by_path: dict[str, list[Problem]] = {}
+    for problem in problems:
+        by_path.setdefault(problem.path, []).append(problem)
+
+    outcomes = []
+    for display in sorted(selected):
+        src = repo.packets.get(display)
+        if src is None:
+            own = by_path.get(display, [])
+            if not own and display not in repo.broken:
+                own = [Problem(display, 0, 0, "not a packet record (kind: packet)")]
+            outcomes.append(Outcome(display, None, tuple(own)))
+            continue
+        deps = _dependencies(repo, display)
+        blocking = tuple(p for d in deps for p in by_path.get(d, []))
+        if blocking:
+            outcomes.append(Outcome(display, None, blocking))
+            continue
+        packet = src.record
+        ladder = repo.ladder(packet.target.ladder)
+        person = repo.person(packet.candidate)
+        framework = repo.framework(ladder.framework) if ladder else None
+        assert ladder and person and framework  # guaranteed by checks passing
+        outcomes.append(Outcome(display, evaluate(packet, person, ladder, framework, as_of), ()))
+    reported = sorted(set(problems))
+    return outcomes, reported
+
+
+def _dependencies(repo: Repository, display: str) -> list[str]:
+    """Files whose problems stop this packet being evaluated, itself first."""
+    packet = repo.packets[display].record
+    deps = [display]
+    person = repo.people.get(packet.candidate)
+    ladder = repo.ladders.get(packet.target.ladder)
+    if person:
+        deps.append(person.display)
+    if ladder:
+        deps.append(ladder.display)
+        framework = repo.frameworks.get(ladder.record.framework)
+        if framework:
+            deps.append(framework.display)
+    return deps
+
+
+def root_for(repo_option: Path | None, hint: Path) -> Path:
+    if repo_option is not None:
+        if not repo_option.is_dir():
+            raise UserError(f"{repo_option}: --repo must be a folder")
+        return repo_option.resolve()
+    return find_root(hint)

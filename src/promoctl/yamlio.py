@@ -1,0 +1,303 @@
+"""The one place promoctl reads and writes YAML.
+
+Reading is stricter than PyYAML's defaults, on purpose:
+- plain scalars follow a narrow YAML 1.2 core schema: ``no``/``on``/``yes`` stay text,
+  dates and times stay text (the models parse dates), leading-zero numbers stay text,
+  and numbers with a fraction or exponent become ``Decimal`` so weights stay exact;
+- duplicate keys, aliases, merge keys and any explicit tag outside the core schema
+  (``!!python/...``, ``!!timestamp``, ...) are problems, not silent behaviour;
+- every value keeps its line and column, so later checks can point at it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from promoctl.errors import Problem
+
+try:  # libyaml is ~8x faster at parsing; fall back to the pure parser without it
+    from yaml.cyaml import CParser as _FastParser  # type: ignore[attr-defined]
+
+    HAVE_LIBYAML = True
+except ImportError:  # pragma: no cover - depends on the wheel
+    HAVE_LIBYAML = False
+
+MAX_FILE_BYTES = 1024 * 1024
+MAX_DEPTH = 64
+# libyaml's composer recurses in C and crashes the interpreter at ~50,000 levels; a run of
+# this many nesting indicators on one line, or this many flow brackets, triggers an exact
+# (event-based) depth check before composing.
+_SUSPICIOUS_FLOW = 256
+_INLINE_NESTING = re.compile(r"(?:[-?][ \t]+){" + str(MAX_DEPTH) + ",}")
+
+Path_ = tuple[str | int, ...]
+
+_TAG = "tag:yaml.org,2002:"
+STR, INT, FLOAT, BOOL, NULL = (_TAG + t for t in ("str", "int", "float", "bool", "null"))
+MAP, SEQ = _TAG + "map", _TAG + "seq"
+
+
+class _Resolver(yaml.resolver.BaseResolver):
+    """YAML 1.2 core schema for plain scalars, minus the parts that surprise people."""
+
+
+_Resolver.add_implicit_resolver(NULL, re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
+_Resolver.add_implicit_resolver(BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                                list("tTfF"))
+_Resolver.add_implicit_resolver(INT, re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$"),
+                                list("-+0123456789"))
+_Resolver.add_implicit_resolver(
+    FLOAT,
+    re.compile(r"^[-+]?(?:0|[1-9][0-9]*)(?:\.[0-9]+(?:[eE][-+]?[0-9]+)?|[eE][-+]?[0-9]+)$"),
+    list("-+0123456789"),
+)
+
+if HAVE_LIBYAML:
+
+    class _Loader(_FastParser, _Resolver):
+        def __init__(self, stream: str) -> None:
+            _FastParser.__init__(self, stream)
+            _Resolver.__init__(self)
+
+else:  # pragma: no cover
+
+    class _Loader(  # type: ignore[no-redef]
+        yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, yaml.composer.Composer,
+        _Resolver,
+    ):
+        def __init__(self, stream: str) -> None:
+            yaml.reader.Reader.__init__(self, stream)
+            yaml.scanner.Scanner.__init__(self)
+            yaml.parser.Parser.__init__(self)
+            yaml.composer.Composer.__init__(self)
+            _Resolver.__init__(self)
+
+
+class _PureLoader(  # used by the benchmark to measure what libyaml buys
+    yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, yaml.composer.Composer,
+    _Resolver,
+):
+    def __init__(self, stream: str) -> None:
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        yaml.composer.Composer.__init__(self)
+        _Resolver.__init__(self)
+
+
+@dataclass
+class Document:
+    """A parsed YAML file: plain data plus where each value and key stands (1-based)."""
+
+    path: str
+    data: Any
+    marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    key_marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    # Source text of plain scalars that YAML read as something other than text, so an
+    # error can say "`no` ... put it in quotes" with what the user actually typed.
+    plain_text: dict[Path_, str] = field(default_factory=dict)
+
+    def locate(self, loc: Path_, *, key: bool = False) -> tuple[int, int]:
+        """The nearest known position for ``loc``, walking up to its parents."""
+        if key and loc in self.key_marks:
+            return self.key_marks[loc]
+        while loc:
+            if loc in self.marks:
+                return self.marks[loc]
+            loc = loc[:-1]
+        return self.marks.get((), (1, 1))
+
+
+class YamlProblems(Exception):
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(problems[0].message if problems else "")
+        self.problems = problems
+
+
+def _line_col_of_offset(text: str | bytes, offset: int) -> tuple[int, int]:
+    nl: Any = b"\n" if isinstance(text, bytes) else "\n"
+    line = text.count(nl, 0, offset) + 1
+    start = text.rfind(nl, 0, offset) + 1
+    return line, offset - start + 1
+
+
+def decode(raw: bytes, path: str) -> str:
+    if len(raw) > MAX_FILE_BYTES:
+        raise YamlProblems([Problem(path, 0, 0, f"file is {len(raw):,} bytes; records are "
+                                    f"limited to {MAX_FILE_BYTES:,} bytes (1 MiB)")])
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line, col = _line_col_of_offset(raw, exc.start)
+        message = f"file is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
+        raise YamlProblems([Problem(path, line, col, message)]) from None
+
+
+def _check_depth(text: str, path: str) -> None:
+    """Exact nesting depth from parse events, without building anything."""
+    loader = _Loader(text)
+    depth = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark = event.start_mark
+                    line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+                    message = f"nesting is deeper than {MAX_DEPTH} levels"
+                    raise YamlProblems([Problem(path, line, col, message)])
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
+    finally:
+        loader.dispose()
+
+
+def parse(raw: bytes, path: str, *, pure: bool = False) -> Document:
+    """Parse one record file. Raises ``YamlProblems`` with every problem found."""
+    text = decode(raw, path)
+    try:
+        if text.count("[") + text.count("{") > _SUSPICIOUS_FLOW or _INLINE_NESTING.search(text):
+            _check_depth(text, path)
+        loader = (_PureLoader if pure else _Loader)(text)
+        try:
+            node = loader.get_single_node()
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        what = " ".join(str(p) for p in (exc.context, exc.problem) if p)
+        raise YamlProblems([Problem(path, line, col, f"invalid YAML: {what}")]) from None
+    except yaml.reader.ReaderError as exc:
+        line, col = _line_col_of_offset(text, exc.position)
+        raise YamlProblems([Problem(path, line, col, f"invalid YAML: {exc.reason} "
+                                    f"(character {exc.character!r})")]) from None
+    except yaml.YAMLError as exc:
+        raise YamlProblems([Problem(path, 0, 0, f"invalid YAML: {exc}")]) from None
+    except RecursionError:
+        message = f"nesting is deeper than {MAX_DEPTH} levels"
+        raise YamlProblems([Problem(path, 0, 0, message)]) from None
+    if node is None:
+        raise YamlProblems([Problem(path, 0, 0, "file is empty; expected a record with a "
+                                    "'kind' field")])
+    return _Builder(path).build(node)
+
+
+class _Builder:
+    """Turns composed nodes into plain data, recording positions as it goes."""
+
+    def __init__(self, path: str) -> None:
+        self.doc = Document(path=path, data=None)
+        self.problems: list[Problem] = []
+        self.seen: set[int] = set()
+
+    def build(self, node: Node) -> Document:
+        self.doc.data = self._node(node, (), 0)
+        if self.problems:
+            raise YamlProblems(self.problems)
+        return self.doc
+
+    def _problem(self, node: Node, message: str) -> None:
+        m = node.start_mark
+        self.problems.append(Problem(self.doc.path, m.line + 1, m.column + 1, message))
+
+    def _node(self, node: Node, loc: Path_, depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            self._problem(node, f"nesting is deeper than {MAX_DEPTH} levels")
+            return None
+        if id(node) in self.seen:
+            # Refusing aliases outright keeps "billion laughs" bounded: nothing is expanded.
+            self._problem(node, "YAML aliases (*name) are not allowed in records; "
+                          "this anchor is referenced again")
+            return None
+        self.seen.add(id(node))
+        self.doc.marks[loc] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, MappingNode):
+            return self._mapping(node, loc, depth)
+        if isinstance(node, SequenceNode):
+            if node.tag != SEQ:
+                self._problem(node, f"tag {_short(node.tag)} is not allowed in records")
+            return [self._node(item, (*loc, i), depth + 1) for i, item in enumerate(node.value)]
+        assert isinstance(node, ScalarNode)
+        return self._scalar(node, loc)
+
+    def _mapping(self, node: MappingNode, loc: Path_, depth: int) -> dict[Any, Any]:
+        if node.tag != MAP:
+            self._problem(node, f"tag {_short(node.tag)} is not allowed in records")
+        result: dict[Any, Any] = {}
+        first_seen: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode) or key_node.tag not in (STR, INT):
+                self._problem(key_node, "mapping keys must be plain text or whole numbers")
+                continue
+            key = self._scalar(key_node, None)
+            if key_node.value == "<<" and key_node.style is None:
+                self._problem(key_node, "YAML merge keys (<<) are not allowed in records")
+                continue
+            if key in result:
+                self._problem(key_node, f"duplicate key {key!r} (first given on line "
+                              f"{first_seen[key]}); YAML would silently keep only the last")
+                continue
+            first_seen[key] = key_node.start_mark.line + 1
+            self.doc.key_marks[(*loc, key)] = (key_node.start_mark.line + 1,
+                                              key_node.start_mark.column + 1)
+            result[key] = self._node(value_node, (*loc, key), depth + 1)
+        return result
+
+    def _scalar(self, node: ScalarNode, loc: Path_ | None) -> Any:
+        tag, value = node.tag, node.value
+        try:
+            if tag == STR:
+                return value
+            if loc is not None and node.style is None:
+                self.doc.plain_text[loc] = value
+            if tag == INT:
+                return int(value)
+            if tag == FLOAT:
+                return Decimal(value)
+            if tag == BOOL:
+                return value.lower() == "true"
+            if tag == NULL:
+                return None
+        except (ValueError, ArithmeticError):
+            self._problem(node, f"{value!r} is not a valid {_short(tag)}")
+            return None
+        self._problem(node, f"tag {_short(tag)} is not allowed in records")
+        return None
+
+
+def _short(tag: str | None) -> str:
+    tag = tag or "?"
+    return "!!" + tag[len(_TAG):] if tag.startswith(_TAG) else tag
+
+
+# ---------------------------------------------------------------------------------- writing
+
+
+class _Dumper(yaml.SafeDumper):
+    """Stable output for records promoctl writes: insertion order, 2-space indent."""
+
+
+def _represent_decimal(dumper: yaml.SafeDumper, value: Decimal) -> yaml.ScalarNode:
+    return dumper.represent_scalar(FLOAT, str(value))
+
+
+def _represent_date(dumper: yaml.SafeDumper, value: date) -> yaml.ScalarNode:
+    return dumper.represent_scalar(STR, value.isoformat())
+
+
+_Dumper.add_representer(Decimal, _represent_decimal)
+_Dumper.add_representer(date, _represent_date)
+
+
+def dump(data: Any) -> str:
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+                     default_flow_style=False, width=100, indent=2)

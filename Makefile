@@ -13,7 +13,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/promoctl evaluate examples/packets --as-of 2026-11-01
+	@# exit 1 means "evaluated; some packets NOT READY", which the examples are by design
+	$(BIN)/promoctl evaluate examples/packets || test $$? -eq 1
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

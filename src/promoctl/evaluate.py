@@ -34,6 +34,7 @@ class Reason:
     kind: str  # training | gate | competency | composite
     subject: str
     message: str
+    short: str  # a few words for summary tables
 
 
 @dataclass(frozen=True)
@@ -131,29 +132,33 @@ def evaluate(packet: Packet, person: Person, ladder: Ladder, framework: Framewor
     for t in training:
         if not t.met:
             reasons.append(Reason("training", t.course, f"mandatory training {t.title!r}: "
-                                  f"{t.detail}"))
+                                  f"{t.detail}", f"training {t.course}"))
     for g in gates:
         if not g.met:
             found = f"found {len(g.qualifying)} qualifying"
             if g.gate.distinct_assessors:
                 found += f" from {g.distinct_assessors} distinct assessor(s)"
             reasons.append(Reason("gate", g.gate.id, f"gate {g.gate.id!r}: requires "
-                                  f"{g.required}; {found}"))
+                                  f"{g.required}; {found}", f"gate {g.gate.id}"))
     for c in competencies:
         if c.score is None:
             reasons.append(Reason("competency", c.id, f"competency {c.id!r}: insufficient "
-                                  "evidence (no scored evidence for it in the packet)"))
+                                  "evidence (no scored evidence for it in the packet)",
+                                  f"{c.id}: no evidence"))
         elif not c.met:
             reasons.append(Reason("competency", c.id, f"competency {c.id!r}: score "
-                                  f"{fmt(c.score)} is below the minimum {c.minimum}"))
+                                  f"{fmt(c.score)} is below the minimum {c.minimum}",
+                                  f"{c.id} {fmt(c.score)} < {c.minimum}"))
     threshold = promo.composite_threshold
     if composite is None:
         missing = [c.id for c in competencies if c.score is None]
         reasons.append(Reason("composite", "composite", "composite cannot be computed: "
-                              f"insufficient evidence for {', '.join(missing)}"))
+                              f"insufficient evidence for {', '.join(missing)}",
+                              "composite not computed"))
     elif composite < threshold:
         reasons.append(Reason("composite", "composite", f"composite {fmt(composite)} is below "
-                              f"the threshold {threshold}"))
+                              f"the threshold {threshold}",
+                              f"composite {fmt(composite)} < {threshold}"))
 
     return Evaluation(packet=packet, person=person, ladder=ladder, framework=framework,
                       as_of=as_of, training=training, gates=gates, competencies=competencies,

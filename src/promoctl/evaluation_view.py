@@ -126,7 +126,7 @@ def summary_markdown(rows: Sequence[tuple[str, Evaluation]]) -> str:
     lines = ["| Candidate | Program | Target | Verdict | Composite | Threshold | Reasons |",
              "|---|---|---|---|---|---|---|"]
     for _path, ev in rows:
-        reasons = "; ".join(r.message for r in ev.reasons) or "-"
+        reasons = "; ".join(r.short for r in ev.reasons) or "-"
         lines.append(f"| {ev.person.name} ({ev.person.id}) | {ev.person.program} | "
                      f"{ev.ladder.id}/{ev.packet.target.level} | {ev.verdict} | "
                      f"{fmt(ev.composite)} | {ev.threshold} | {reasons} |")

@@ -100,14 +100,13 @@ def evaluation_report(ev: Evaluation, path: str) -> None:
 
 def evaluation_summary(rows: Sequence[tuple[str, Evaluation]]) -> None:
     table = Table(title="Evaluation summary", title_justify="left")
-    for col in ("Candidate", "Program", "Target", "Verdict", "Composite", "Threshold",
-                "Reasons"):
-        table.add_column(col)
+    for col in ("Candidate", "Program", "Target level", "Verdict", "Composite", "Threshold"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("Reasons")
     for _path, ev in rows:
         colour = "green" if ev.ready else "red"
-        reasons = "\n".join(r.message for r in ev.reasons) or "-"
-        table.add_row(f"{ev.person.name} ({ev.person.id})", ev.person.program,
-                      f"{ev.ladder.id}/{ev.packet.target.level}",
+        reasons = "\n".join(r.short for r in ev.reasons) or "-"
+        table.add_row(ev.person.name, ev.person.program, ev.packet.target.level,
                       f"[{colour}]{ev.verdict}[/]", fmt(ev.composite), str(ev.threshold),
                       reasons)
     out.print(table)

@@ -198,6 +198,7 @@ class _Builder:
         self.doc = Document(path=path, data=None)
         self.problems: list[Problem] = []
         self.seen: set[int] = set()
+        self.reported: set[int] = set()
 
     def build(self, node: Node) -> Document:
         self.doc.data = self._node(node, (), 0)
@@ -214,9 +215,12 @@ class _Builder:
             self._problem(node, f"nesting is deeper than {MAX_DEPTH} levels")
             return None
         if id(node) in self.seen:
-            # Refusing aliases outright keeps "billion laughs" bounded: nothing is expanded.
-            self._problem(node, "YAML aliases (*name) are not allowed in records; "
-                          "this anchor is referenced again")
+            # Refusing aliases outright keeps "billion laughs" bounded: nothing is expanded,
+            # and each anchor is reported once however often it is referenced.
+            if id(node) not in self.reported:
+                self.reported.add(id(node))
+                self._problem(node, "YAML aliases (*name) are not allowed in records; the "
+                              "anchor defined here is referenced again")
             return None
         self.seen.add(id(node))
         self.doc.marks[loc] = (node.start_mark.line + 1, node.start_mark.column + 1)

@@ -13,7 +13,14 @@ from pathlib import Path
 
 from promoctl.errors import Problem
 from promoctl.loader import Repository
-from promoctl.models import BUILTIN_EVIDENCE_TYPES, Framework, Ladder, Packet, Person
+from promoctl.models import (
+    BUILTIN_EVIDENCE_TYPES,
+    Decision,
+    Framework,
+    Ladder,
+    Packet,
+    Person,
+)
 from promoctl.records import Source, did_you_mean
 
 
@@ -269,6 +276,60 @@ def _check_artifact(root: Path, relative: str, sha256: str) -> str | None:
     return None
 
 
+def check_decision(src: Source, repo: Repository, superseded_by: dict[str, str]
+                   ) -> list[Problem]:
+    decision: Decision = src.record
+    out: list[Problem] = []
+    if decision.candidate not in repo.people:
+        out.append(src.problem(("candidate",), _unknown("person", decision.candidate,
+                                                       repo.people)))
+    snapshot = decision.evaluation.get("candidate")
+    if not isinstance(snapshot, dict) or snapshot.get("id") != decision.candidate:
+        out.append(src.problem(("evaluation",), "the evaluation snapshot does not name this "
+                               "decision's candidate"))
+    ladder = repo.ladder(decision.target.ladder)
+    if ladder is None:
+        out.append(src.problem(("target", "ladder"), _unknown("ladder", decision.target.ladder,
+                                                             repo.ladders)))
+    elif ladder.level(decision.target.level) is None:
+        out.append(src.problem(("target", "level"), _unknown(
+            "level", decision.target.level, [lv.id for lv in ladder.levels])))
+    if decision.supersedes is not None:
+        if decision.supersedes == decision.id:
+            out.append(src.problem(("supersedes",), "a decision cannot supersede itself"))
+        elif decision.supersedes not in repo.decisions:
+            out.append(src.problem(("supersedes",), _unknown("decision", decision.supersedes,
+                                                            repo.decisions)))
+        elif superseded_by.get(decision.supersedes) != decision.id:
+            out.append(src.problem(("supersedes",), f"decision {decision.supersedes!r} is "
+                                   f"already superseded by {superseded_by[decision.supersedes]!r}"))
+    if decision.outcome == "approved" and decision.development_plan is not None:
+        out.append(src.problem(("development_plan",), "an approval has a probation plan, "
+                               "not a development plan"))
+    if decision.outcome != "approved" and decision.probation_plan is not None:
+        out.append(src.problem(("probation_plan",), f"a {decision.outcome} decision has no "
+                               "probation plan"))
+    return out
+
+
+def _active_per_packet(repo: Repository, superseded_by: dict[str, str]) -> list[Problem]:
+    """Two decisions on one packet where neither supersedes the other."""
+    out = []
+    first: dict[str, Source] = {}
+    for src in sorted(repo.decisions.values(), key=lambda s: s.display):
+        if src.record.id in superseded_by:
+            continue
+        packet_id = src.record.inputs.packet.id
+        if packet_id in first:
+            other = first[packet_id]
+            out.append(src.problem(("inputs", "packet", "id"), f"packet {packet_id!r} already "
+                                   f"has decision {other.record.id!r} ({other.display}); a "
+                                   "second decision must supersede it"))
+        else:
+            first[packet_id] = src
+    return out
+
+
 def check_repository(repo: Repository) -> list[Problem]:
     """Every cross-record problem, for every loaded record."""
     out: list[Problem] = []
@@ -280,4 +341,12 @@ def check_repository(repo: Repository) -> list[Problem]:
         out.extend(check_person(src, repo))
     for src in repo.packets.values():
         out.extend(check_packet(src, repo))
+    superseded_by: dict[str, str] = {}
+    for src in sorted(repo.decisions.values(), key=lambda s: s.display):
+        old = src.record.supersedes
+        if old is not None and old not in superseded_by:
+            superseded_by[old] = src.record.id
+    for src in repo.decisions.values():
+        out.extend(check_decision(src, repo, superseded_by))
+    out.extend(_active_per_packet(repo, superseded_by))
     return out

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from promoctl.errors import Problem, UserError, display_path
-from promoctl.models import Framework, Ladder, Packet, Person, RepositoryConfig
+from promoctl.models import Decision, Framework, Ladder, Packet, Person, RepositoryConfig
 from promoctl.records import Source, parse_record
 
 MARKER = "promoctl.yaml"
@@ -56,6 +56,7 @@ class Repository:
     people: dict[str, Source] = field(default_factory=dict)
     packets: dict[str, Source] = field(default_factory=dict)  # by display path
     packet_ids: dict[str, Source] = field(default_factory=dict)
+    decisions: dict[str, Source] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     # display path -> True when the file failed to parse or validate
     broken: set[str] = field(default_factory=set)
@@ -129,6 +130,8 @@ def _add(repo: Repository, source: Source) -> None:
             table = repo.frameworks
         elif isinstance(record, Ladder):
             table = repo.ladders
+        elif isinstance(record, Decision):
+            table = repo.decisions
         else:
             table = repo.people
         key = record.id

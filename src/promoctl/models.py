@@ -173,6 +173,20 @@ class Promotion(Strict):
     lms_rules: list[LmsRule] = Field(default_factory=list)
     gates: list[Gate] = Field(default_factory=list)
     training: list[TrainingRequirement] = Field(default_factory=list)
+    # A deferred or declined candidate's development plan is re-checked this many days
+    # after the decision.
+    recheck_days: int = Field(default=90, ge=1)
+
+
+class Probation(Strict):
+    """The controlled period after promotion into a level (the seeds' 90-day transition)."""
+
+    days: int = Field(default=90, ge=1)
+    case_review_cadence: Text = "weekly"
+    documentation_sampling: str | None = None
+    # Decisions that need the supervisor's approval until the probation review.
+    escalation_boundaries: list[Text] = Field(default_factory=list)
+    caseload_rules: list[Text] = Field(default_factory=list)
 
 
 class Level(Strict):
@@ -180,6 +194,18 @@ class Level(Strict):
     title: Text
     description: str | None = None
     promotion: Promotion | None = None
+    probation: Probation | None = None
+
+
+class PanelRole(Strict):
+    role: Id
+    title: Text
+
+
+class Panel(Strict):
+    """The roles that must sit on a promotion panel for its decision to stand."""
+
+    roles: list[PanelRole] = Field(min_length=1)
 
 
 class Ladder(Strict):
@@ -189,6 +215,7 @@ class Ladder(Strict):
     title: Text
     framework: Id
     description: str | None = None
+    panel: Panel | None = None
     levels: list[Level] = Field(min_length=1)
 
     def level(self, level_id: str) -> Level | None:
@@ -279,8 +306,91 @@ class RepositoryConfig(Strict):
     description: str | None = None
 
 
-Record = Framework | Ladder | Person | Packet
+# ------------------------------------------------------------------------------- decision
+
+OUTCOMES = ("approved", "deferred", "declined")
+Sha1 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{40}([0-9a-f]{24})?$")]
+
+
+class RecordRef(Strict):
+    """A record as it was when the decision was made: where, which, and its content hash."""
+
+    id: Id
+    path: Text
+    sha256: Sha256
+    version: str | None = None
+
+
+class Inputs(Strict):
+    commit: Sha1
+    packet: RecordRef
+    person: RecordRef
+    ladder: RecordRef
+    framework: RecordRef
+
+
+class PanelMember(Strict):
+    name: Text
+    role: Id
+
+
+class Override(Strict):
+    """The panel went against the evaluation; the justification is required."""
+
+    evaluation_verdict: Text
+    justification: Text
+
+
+class PlanStep(Strict):
+    id: Id
+    kind: Literal["training", "gate", "competency", "composite"]
+    subject: Text
+    action: Text
+    evidence: str | None = None
+    count: int | None = None
+    due: IsoDate
+
+
+class DevelopmentPlan(Strict):
+    recheck: IsoDate
+    steps: list[PlanStep] = Field(min_length=1)
+
+
+class ProbationPlan(Strict):
+    start: IsoDate
+    review_date: IsoDate
+    case_review_cadence: Text
+    documentation_sampling: str | None = None
+    escalation_boundaries: list[Text] = Field(default_factory=list)
+    caseload_rules: list[Text] = Field(default_factory=list)
+
+
+class Decision(Strict):
+    kind: Literal["decision"]
+    format: Literal[1]
+    id: Id
+    candidate: Id
+    target: Target
+    outcome: Literal["approved", "deferred", "declined"]
+    decided_on: IsoDate
+    as_of: IsoDate
+    effective: IsoDate | None = None
+    recorded_by: Text
+    reasons: list[Text] = Field(min_length=1)
+    panel: list[PanelMember] = Field(min_length=1)
+    override: Override | None = None
+    supersedes: Id | None = None
+    inputs: Inputs
+    # The evaluation exactly as computed at decision time (evaluate's JSON shape), so the
+    # record explains itself and an audit can replay it.
+    evaluation: dict[str, Any]
+    development_plan: DevelopmentPlan | None = None
+    probation_plan: ProbationPlan | None = None
+
+
+Record = Framework | Ladder | Person | Packet | Decision
 KINDS: dict[str, type[Strict]] = {
+    "decision": Decision,
     "repository": RepositoryConfig,
     "framework": Framework,
     "ladder": Ladder,

@@ -42,6 +42,13 @@ def evaluate_packets(root: Path, paths: Sequence[Path], as_of: date | None,
     Returns one outcome per packet and every problem found in the records they depend
     on. A packet is evaluated only when it and everything it depends on is valid.
     """
+    repo, selected, problems = load_packets(root, paths, progress)
+    return evaluate_loaded(repo, selected, problems, as_of), problems
+
+
+def load_packets(root: Path, paths: Sequence[Path], progress: Progress | None = None
+                 ) -> tuple[Repository, list[str], list[Problem]]:
+    """The repository with only the packets under ``paths``, and every problem in it."""
     files = discover(paths)
     for path in files:
         if not path.resolve().is_relative_to(root.resolve()):
@@ -50,7 +57,12 @@ def evaluate_packets(root: Path, paths: Sequence[Path], as_of: date | None,
     # Other packets are never needed to evaluate these: skip them before parsing.
     repo = load(root, discover([root]), progress,
                 skip=lambda d, kind: kind == "packet" and d not in selected)
-    problems = repo.problems + checks.check_repository(repo)
+    problems = sorted(set(repo.problems + checks.check_repository(repo)))
+    return repo, sorted(selected), problems
+
+
+def evaluate_loaded(repo: Repository, selected: Sequence[str], problems: Sequence[Problem],
+                    as_of: date | None) -> list[Outcome]:
     by_path: dict[str, list[Problem]] = {}
     for problem in problems:
         by_path.setdefault(problem.path, []).append(problem)
@@ -64,7 +76,7 @@ def evaluate_packets(root: Path, paths: Sequence[Path], as_of: date | None,
                 own = [Problem(display, 0, 0, "not a packet record (kind: packet)")]
             outcomes.append(Outcome(display, None, tuple(own)))
             continue
-        deps = _dependencies(repo, display)
+        deps = dependencies(repo, display)
         blocking = tuple(p for d in deps for p in by_path.get(d, []))
         if blocking:
             outcomes.append(Outcome(display, None, blocking))
@@ -75,11 +87,10 @@ def evaluate_packets(root: Path, paths: Sequence[Path], as_of: date | None,
         framework = repo.framework(ladder.framework) if ladder else None
         assert ladder and person and framework  # guaranteed by checks passing
         outcomes.append(Outcome(display, evaluate(packet, person, ladder, framework, as_of), ()))
-    reported = sorted(set(problems))
-    return outcomes, reported
+    return outcomes
 
 
-def _dependencies(repo: Repository, display: str) -> list[str]:
+def dependencies(repo: Repository, display: str) -> list[str]:
     """Files whose problems stop this packet being evaluated, itself first."""
     packet = repo.packets[display].record
     deps = [display]

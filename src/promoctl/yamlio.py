@@ -289,13 +289,18 @@ def _short(tag: str | None) -> str:
 class _Dumper(yaml.SafeDumper):
     """Stable output for records promoctl writes: insertion order, 2-space indent."""
 
+    def ignore_aliases(self, data: Any) -> bool:
+        return True  # the reader refuses aliases, so the writer never makes them
+
 
 def _represent_decimal(dumper: yaml.SafeDumper, value: Decimal) -> yaml.ScalarNode:
     return dumper.represent_scalar(FLOAT, str(value))
 
 
 def _represent_date(dumper: yaml.SafeDumper, value: date) -> yaml.ScalarNode:
-    return dumper.represent_scalar(STR, value.isoformat())
+    # Tagged as a timestamp so it is written plain (2026-10-20, not '2026-10-20'); the
+    # reader keeps it as text and the models parse it.
+    return dumper.represent_scalar(_TAG + "timestamp", value.isoformat())
 
 
 _Dumper.add_representer(Decimal, _represent_decimal)

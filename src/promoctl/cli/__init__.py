@@ -148,6 +148,96 @@ def evaluate(
     return ExitCode.OK if all(ev.ready for _, ev in done) else ExitCode.NOT_READY
 
 
+def _panel_member(value: str) -> tuple[str, str]:
+    role, sep, name = value.partition("=")
+    if not sep or not role.strip() or not name.strip():
+        raise typer.BadParameter(f"{value!r}: give each member as ROLE=NAME, e.g. "
+                                 "'hr=Priya Shah'")
+    return role.strip(), name.strip()
+
+
+class Outcome(StrEnum):
+    approved = "approved"
+    deferred = "deferred"
+    declined = "declined"
+
+
+@app.command()
+def decide(
+    packet: Annotated[Path, typer.Argument(help="The packet the panel decided on.")],
+    outcome: Annotated[Outcome, typer.Option("--outcome", help="approved, deferred or "
+                                             "declined")],
+    reason: Annotated[list[str], typer.Option("--reason", help="A specific reason for the "
+                                              "decision (repeat for several; required).")],
+    panel: Annotated[list[str], typer.Option("--panel", metavar="ROLE=NAME", help="A panel "
+                                             "member and their role (repeat for each).")],
+    effective: Annotated[str | None, typer.Option(
+        "--effective", metavar="YYYY-MM-DD",
+        help="When an approval takes effect (default: the decision date).")] = None,
+    override_reason: Annotated[str | None, typer.Option(
+        "--override-reason", help="Required to approve a NOT READY packet or to defer or "
+        "decline a READY one.")] = None,
+    supersedes: Annotated[str | None, typer.Option(
+        "--supersedes", metavar="DECISION_ID", help="Record a correction of this decision "
+        "(which stays, marked superseded).")] = None,
+    as_of: AsOfOption = None,
+    decided_on: Annotated[str | None, typer.Option(
+        "--date", metavar="YYYY-MM-DD", help="The panel's date (default: today).")] = None,
+    commit: Annotated[bool, typer.Option("--commit/--no-commit", help="Commit the record "
+                                         "(only that file) to git.")] = True,
+    edit: Annotated[bool, typer.Option("--edit", help="Open the record in $EDITOR before it "
+                                       "is written (reasons and plans may be edited).")]
+    = False,
+    repo: RepoOption = None,
+) -> int:
+    """Record a panel decision as an immutable YAML record, committed to git."""
+    from promoctl import decisions
+    from promoctl.cli import output
+
+    members = [_panel_member(p) for p in panel]
+    root = workspace_root(repo, packet)
+    request = decisions.Request(
+        packet=packet, outcome=outcome.value, reasons=reason, panel=members,
+        decided_on=_parse_date(decided_on) or date.today(), as_of=_parse_date(as_of),
+        effective=_parse_date(effective), override_reason=override_reason,
+        supersedes=supersedes)
+    recorded = decisions.record(root, request, commit=commit,
+                                edit=_edit_in_editor if edit else None)
+    d = recorded.decision
+    where = recorded.path.relative_to(root).as_posix()
+    output.out.print(f"{d.outcome}: {d.evaluation['candidate']['name']} -> "
+                     f"{d.target.level} (evaluated {d.evaluation['verdict']})", markup=False)
+    if d.override is not None:
+        output.out.print("override: the decision goes against the evaluation", markup=False)
+    output.out.print(f"decision {d.id} written to {where}", markup=False)
+    if recorded.commit:
+        output.out.print(f"committed {recorded.commit[:12]}", markup=False)
+    else:
+        output.out.print("not committed (--no-commit)", markup=False)
+    return ExitCode.OK
+
+
+def workspace_root(repo: Path | None, hint: Path) -> Path:
+    from promoctl import workspace
+
+    return workspace.root_for(repo, hint)
+
+
+def _edit_in_editor(text: str) -> str:
+    import os
+    import shlex
+    import subprocess
+    import tempfile
+
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    with tempfile.TemporaryDirectory() as tmp:
+        draft = Path(tmp) / "decision.yaml"
+        draft.write_text(text, encoding="utf-8")
+        if subprocess.run([*shlex.split(editor), str(draft)], check=False).returncode != 0:
+            raise PromoctlError("the editor exited with an error; nothing was recorded")
+        return draft.read_text(encoding="utf-8")
+
+
 @app.command()
 def schema(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the schemas into.")]

@@ -1,0 +1,279 @@
+"""Panel decisions: prepared from an evaluation, written once, committed, never edited.
+
+A correction is a new decision that ``supersedes`` the old one (which stays), as
+decision-record tools do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from promoctl import evaluation_view, locking, plans, workspace, yamlio
+from promoctl.errors import InvalidRecords, UserError, display_path
+from promoctl.fsutil import write_atomic
+from promoctl.gitio import Git
+from promoctl.loader import Repository
+from promoctl.models import OUTCOMES, Decision, Ladder
+from promoctl.records import Source, parse_record
+
+DECISIONS_DIR = "decisions"
+HEADER = ("# Decision record written by promoctl. Records are immutable: to correct this one,\n"
+          "# record a new decision with `promoctl decide ... --supersedes {id}`.\n")
+# What a secretary may change in --edit before the record is written; the rest is the
+# evaluation and its inputs, which must stay exactly as computed.
+EDITABLE = frozenset({"reasons", "development_plan", "probation_plan"})
+
+
+@dataclass(frozen=True)
+class Request:
+    packet: Path
+    outcome: str
+    reasons: list[str]
+    panel: list[tuple[str, str]]  # (role, name)
+    decided_on: date
+    as_of: date | None = None
+    effective: date | None = None
+    override_reason: str | None = None
+    supersedes: str | None = None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    decision: Decision
+    path: Path
+    inputs: list[Path]  # files that must be committed for the decision to be auditable
+
+
+def sha256_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def superseded_ids(repo: Repository) -> set[str]:
+    return {src.record.supersedes for src in repo.decisions.values() if src.record.supersedes}
+
+
+def active_decisions(repo: Repository, packet_id: str) -> list[Source]:
+    """Decisions on this packet that no later decision supersedes."""
+    gone = superseded_ids(repo)
+    return [src for src in repo.decisions.values()
+            if src.record.inputs.packet.id == packet_id and src.record.id not in gone]
+
+
+def check_quorum(ladder: Ladder, panel: list[tuple[str, str]]) -> list[str]:
+    problems = []
+    if not panel:
+        problems.append("a decision needs its panel: give --panel ROLE=NAME for each member")
+    if ladder.panel is None:
+        return problems
+    known = {r.role: r.title for r in ladder.panel.roles}
+    for role, name in panel:
+        if role not in known:
+            problems.append(f"panel member {name!r} has role {role!r}, which ladder "
+                            f"{ladder.id!r} does not define (roles: {', '.join(known)})")
+    present = {role for role, _ in panel}
+    missing = [f"{title} ({role})" for role, title in known.items() if role not in present]
+    if missing:
+        problems.append(f"no quorum: the panel for ladder {ladder.id!r} needs "
+                        f"{', '.join(missing)}")
+    return problems
+
+
+def prepare(root: Path, req: Request, git: Git) -> Prepared:
+    if req.outcome not in OUTCOMES:
+        raise UserError(f"outcome must be one of {', '.join(OUTCOMES)}, not {req.outcome!r}")
+    reasons = [r.strip() for r in req.reasons if r.strip()]
+    if not reasons:
+        raise UserError("a decision needs its specific reasons: give --reason at least once")
+    repo, selected, problems = workspace.load_packets(root, [req.packet])
+    if len(selected) != 1:
+        raise UserError(f"{req.packet}: decide takes exactly one packet file")
+    (outcome,) = workspace.evaluate_loaded(repo, selected, problems, req.as_of)
+    if outcome.evaluation is None:
+        raise InvalidRecords(list(outcome.problems))
+    ev = outcome.evaluation
+    packet, ladder = ev.packet, ev.ladder
+    deps = [root / d for d in workspace.dependencies(repo, outcome.display)]
+
+    head = git.head()
+    if head is None:
+        raise UserError("the repository has no commits yet; commit the records first")
+    dirty = git.uncommitted(deps)
+    if dirty:
+        raise UserError("inputs have uncommitted changes, so an auditor could not retrieve "
+                        f"what this decision was made on: {', '.join(dirty)}; commit them "
+                        "first")
+
+    active = active_decisions(repo, packet.id)
+    if req.supersedes is None and active:
+        ids = ", ".join(src.record.id for src in active)
+        raise UserError(f"packet {packet.id!r} already has a decision ({ids}); to correct it, "
+                        "record a new one with --supersedes ID")
+    if req.supersedes is not None:
+        old = repo.decisions.get(req.supersedes)
+        if old is None:
+            raise UserError(f"--supersedes {req.supersedes!r}: no such decision")
+        if old.record.candidate != packet.candidate:
+            raise UserError(f"--supersedes {req.supersedes!r}: that decision is about "
+                            f"{old.record.candidate}, not {packet.candidate}")
+        if req.supersedes in superseded_ids(repo):
+            raise UserError(f"--supersedes {req.supersedes!r}: already superseded")
+
+    quorum = check_quorum(ladder, req.panel)
+    if quorum:
+        raise UserError("; ".join(quorum))
+
+    against = (req.outcome == "approved") != ev.ready
+    if against and not (req.override_reason or "").strip():
+        raise UserError(f"the packet evaluates {ev.verdict} and the outcome is "
+                        f"{req.outcome}: going against the evaluation is an override and "
+                        "needs --override-reason explaining why")
+    if not against and req.override_reason:
+        raise UserError(f"--override-reason given, but {req.outcome} agrees with the "
+                        f"evaluation ({ev.verdict}); there is nothing to override")
+
+    level = ladder.level(packet.target.level)
+    assert level is not None and level.promotion is not None  # checked when evaluating
+    effective = req.effective or req.decided_on
+    data: dict[str, Any] = {
+        "kind": "decision",
+        "format": 1,
+        "id": f"{req.decided_on.isoformat()}-{packet.candidate}-{secrets.token_hex(3)}",
+        "candidate": packet.candidate,
+        "target": packet.target.model_dump(),
+        "outcome": req.outcome,
+        "decided_on": req.decided_on,
+        "as_of": ev.as_of,
+        "effective": effective if req.outcome == "approved" else None,
+        "recorded_by": git.identity(),
+        "reasons": reasons,
+        "panel": [{"name": name, "role": role} for role, name in req.panel],
+        "override": {"evaluation_verdict": ev.verdict,
+                     "justification": req.override_reason.strip()}
+        if against and req.override_reason else None,
+        "supersedes": req.supersedes,
+        "inputs": {
+            "commit": head,
+            "packet": _ref(root, outcome.display, packet.id),
+            "person": _ref(root, repo.people[packet.candidate].display, ev.person.id),
+            "ladder": _ref(root, repo.ladders[ladder.id].display, ladder.id),
+            "framework": _ref(root, repo.frameworks[ev.framework.id].display,
+                              ev.framework.id, ev.framework.version),
+        },
+        "evaluation": evaluation_view.as_json(ev, outcome.display),
+    }
+    if req.outcome == "approved":
+        if level.probation is not None:
+            data["probation_plan"] = plans.probation_plan(level.probation, effective)
+    else:
+        data["development_plan"] = plans.development_plan(ev, level.promotion, req.decided_on)
+    decision = Decision.model_validate(_plain(data))
+    path = root / DECISIONS_DIR / str(req.decided_on.year) / f"{decision.id}.yaml"
+    return Prepared(decision, path, deps)
+
+
+def _ref(root: Path, display: str, record_id: str, version: str | None = None
+         ) -> dict[str, Any]:
+    ref = {"id": record_id, "path": display, "sha256": sha256_file(root / display)}
+    if version is not None:
+        ref["version"] = version
+    return ref
+
+
+def _plain(data: Any) -> Any:
+    """Models to dicts, dropping None, so the YAML holds only what was given."""
+    if hasattr(data, "model_dump"):
+        data = data.model_dump(mode="python")
+    if isinstance(data, dict):
+        return {k: _plain(v) for k, v in data.items() if v is not None}
+    if isinstance(data, list):
+        return [_plain(v) for v in data]
+    return data
+
+
+def to_yaml(decision: Decision) -> str:
+    body = _plain(decision.model_dump(mode="python", exclude_none=True))
+    return HEADER.format(id=decision.id) + yamlio.dump(body)
+
+
+def from_edited(original: Decision, text: str, display: str) -> Decision:
+    """The decision after a secretary's edit; only EDITABLE fields may differ."""
+    source, problems = parse_record(text.encode(), display)
+    if problems or source is None:
+        raise InvalidRecords(problems)
+    edited = source.record
+    if not isinstance(edited, Decision):
+        raise UserError(f"{display}: the edited file is no longer a decision record")
+    changed = [name for name in Decision.model_fields
+               if name not in EDITABLE and getattr(edited, name) != getattr(original, name)]
+    if changed:
+        raise UserError(f"only {', '.join(sorted(EDITABLE))} may be edited before recording; "
+                        f"changed: {', '.join(changed)}")
+    return edited
+
+
+def commit_message(decision: Decision, git_path: str) -> str:
+    ev = decision.evaluation
+    candidate = ev.get("candidate", {}).get("name", decision.candidate)
+    lines = [
+        f"Decision: {decision.outcome} {candidate} for {decision.target.level}",
+        "",
+        f"Packet {decision.inputs.packet.path} evaluated {ev.get('verdict')} "
+        f"(composite {ev.get('composite')} against {ev.get('threshold')}).",
+        "",
+        "Reasons:",
+        *[f"- {reason}" for reason in decision.reasons],
+        "",
+        f"Record: {git_path}",
+        "",
+        f"Promoctl-Decision: {decision.id}",
+        f"Promoctl-Candidate: {decision.candidate}",
+        f"Promoctl-Outcome: {decision.outcome}",
+        f"Promoctl-Packet: {decision.inputs.packet.id}",
+        f"Promoctl-Packet-Sha256: {decision.inputs.packet.sha256}",
+        f"Promoctl-Inputs-Commit: {decision.inputs.commit}",
+    ]
+    if decision.override is not None:
+        lines.append("Promoctl-Override: yes")
+    if decision.supersedes:
+        lines.append(f"Promoctl-Supersedes: {decision.supersedes}")
+    return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class Recorded:
+    decision: Decision
+    path: Path
+    commit: str | None
+
+
+def record(root: Path, req: Request, *, commit: bool = True,
+           edit: Callable[[str], str] | None = None) -> Recorded:
+    """Prepare, optionally edit, write (never over a file) and commit one decision.
+
+    The lock spans the "is this packet decided yet?" check and the write, so two runs in
+    one checkout cannot both record a first decision for the same packet.
+    """
+    with Git(root) as git, locking.exclusive(git.git_dir / "promoctl.lock"):
+        prepared = prepare(root, req, git)
+        decision = prepared.decision
+        text = to_yaml(decision)
+        display = display_path(prepared.path, root)
+        if edit is not None:
+            edited = edit(text)
+            if edited != text:
+                decision = from_edited(decision, edited, display)
+                text = to_yaml(decision)
+        write_atomic(prepared.path, text.encode())
+        if not commit:
+            return Recorded(decision, prepared.path, None)
+        try:
+            sha = git.commit_only([prepared.path], commit_message(decision, display))
+        except UserError as exc:
+            raise UserError(f"{display} was written but not committed: {exc}") from None
+        return Recorded(decision, prepared.path, sha)

@@ -1,0 +1,66 @@
+"""Development plans from an evaluation's gaps, and probation plans from a level's rules."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from promoctl.evaluate import Evaluation, fmt
+from promoctl.models import DevelopmentPlan, PlanStep, Probation, ProbationPlan, Promotion
+
+
+def development_plan(ev: Evaluation, promo: Promotion, decided_on: date) -> DevelopmentPlan:
+    """Every gap becomes a measurable step: what evidence, how much, by when."""
+    recheck = decided_on + timedelta(days=promo.recheck_days)
+    steps: list[PlanStep] = []
+
+    def add(kind: str, subject: str, action: str, evidence: str | None = None,
+            count: int | None = None) -> None:
+        steps.append(PlanStep.model_validate({
+            "id": f"step-{len(steps) + 1}", "kind": kind, "subject": subject,
+            "action": action, "evidence": evidence, "count": count, "due": recheck}))
+
+    for t in ev.training:
+        if not t.met:
+            validity = next((r.valid_days for r in promo.training if r.course == t.course), None)
+            how_long = f", valid for {validity} days" if validity else ""
+            add("training", t.course, f"Complete the mandatory training '{t.title}' and add "
+                f"the completion to the packet{how_long}.", "training", 1)
+    for g in ev.gates:
+        if not g.met:
+            missing = max(g.gate.min_count - len(g.qualifying), 0)
+            if g.gate.distinct_assessors and g.distinct_assessors < g.gate.distinct_assessors:
+                missing = max(missing, g.gate.distinct_assessors - g.distinct_assessors)
+                extra = (f" from {g.gate.distinct_assessors - g.distinct_assessors} more "
+                         "assessor(s) not yet represented")
+            else:
+                extra = ""
+            add("gate", g.gate.id, f"Provide {missing} more {g.gate.evidence} item(s){extra} "
+                f"meeting the gate '{g.gate.title or g.gate.id}': {g.required}.",
+                g.gate.evidence, missing)
+    weights = list(promo.source_weights) or None
+    for c in ev.competencies:
+        if c.score is None:
+            sources = ", ".join(weights) if weights else "any scored evidence"
+            add("competency", c.id, f"Build evidence for '{c.name}': at least one scored "
+                f"item from {sources}, reaching {c.minimum or 'the scale'}.", None, 1)
+        elif not c.met:
+            add("competency", c.id, f"Raise '{c.name}' from {fmt(c.score)} to at least "
+                f"{c.minimum}, shown by new observed or rated evidence.", None, 1)
+    if ev.composite is not None and ev.composite < ev.threshold:
+        add("composite", "composite", f"Raise the weighted composite from {fmt(ev.composite)} "
+            f"to at least {ev.threshold}; the steps above are where it is lost.")
+    if not steps:  # a READY packet deferred for other reasons: the panel says what to do
+        add("composite", "panel", "Address the panel's reasons for this decision and "
+            "resubmit the packet for re-check.")
+    return DevelopmentPlan(recheck=recheck, steps=steps)
+
+
+def probation_plan(rules: Probation, start: date) -> ProbationPlan:
+    return ProbationPlan(
+        start=start,
+        review_date=start + timedelta(days=rules.days),
+        case_review_cadence=rules.case_review_cadence,
+        documentation_sampling=rules.documentation_sampling,
+        escalation_boundaries=list(rules.escalation_boundaries),
+        caseload_rules=list(rules.caseload_rules),
+    )

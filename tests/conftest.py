@@ -5,6 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import git
 import pytest
 
 from promoctl.cli import main
@@ -60,3 +61,19 @@ def examples(tmp_path: Path) -> Path:
     target = tmp_path / "examples"
     shutil.copytree(EXAMPLES, target)
     return target
+
+
+def git_commit_all(repo_dir: Path, message: str = "records") -> None:
+    repo = git.Repo.init(repo_dir) if not (repo_dir / ".git").exists() else git.Repo(repo_dir)
+    try:
+        repo.git.add("--all")
+        repo.git.commit("--quiet", "-m", message)
+    finally:
+        repo.close()
+
+
+@pytest.fixture
+def git_examples(examples: Path) -> Path:
+    """The examples as a git repository with everything committed."""
+    git_commit_all(examples, "Import example records")
+    return examples

@@ -172,7 +172,7 @@ def prepare(root: Path, req: Request, git: Git) -> Prepared:
             data["probation_plan"] = plans.probation_plan(level.probation, effective)
     else:
         data["development_plan"] = plans.development_plan(ev, level.promotion, req.decided_on)
-    decision = Decision.model_validate(_plain(data))
+    decision = Decision.model_validate(data)
     path = root / DECISIONS_DIR / str(req.decided_on.year) / f"{decision.id}.yaml"
     return Prepared(decision, path, deps)
 
@@ -185,19 +185,10 @@ def _ref(root: Path, display: str, record_id: str, version: str | None = None
     return ref
 
 
-def _plain(data: Any) -> Any:
-    """Models to dicts, dropping None, so the YAML holds only what was given."""
-    if hasattr(data, "model_dump"):
-        data = data.model_dump(mode="python")
-    if isinstance(data, dict):
-        return {k: _plain(v) for k, v in data.items() if v is not None}
-    if isinstance(data, list):
-        return [_plain(v) for v in data]
-    return data
-
-
 def to_yaml(decision: Decision) -> str:
-    body = _plain(decision.model_dump(mode="python", exclude_none=True))
+    # Optional fields left unset are omitted; the snapshot is kept whole, nulls included.
+    body = decision.model_dump(mode="python", exclude_none=True)
+    body["evaluation"] = decision.evaluation
     return HEADER.format(id=decision.id) + yamlio.dump(body)
 
 

@@ -12,9 +12,12 @@ from promoctl.evaluate import Evaluation, fmt
 JSON_FORMAT = 1
 
 
-def number(value: Fraction | Decimal | None) -> float | None:
+def number(value: Fraction | Decimal | None) -> float | int | None:
     """A JSON number rounded to 2 decimals; the exact value goes beside it as a string."""
-    return None if value is None else float(fmt(value))
+    if value is None:
+        return None
+    rounded = float(fmt(value))
+    return int(rounded) if rounded.is_integer() else rounded
 
 
 def exact(value: Fraction | Decimal | None) -> str | None:

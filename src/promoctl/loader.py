@@ -58,8 +58,8 @@ class Repository:
     packet_ids: dict[str, Source] = field(default_factory=dict)
     decisions: dict[str, Source] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
-    # display path -> True when the file failed to parse or validate
-    broken: set[str] = field(default_factory=set)
+    # Files that failed to read, parse or validate -> the kind their 'kind:' line names
+    broken: dict[str, str | None] = field(default_factory=dict)
 
     def framework(self, framework_id: str) -> Framework | None:
         src = self.frameworks.get(framework_id)
@@ -94,14 +94,15 @@ def load(root: Path, files: list[Path],
             raw = path.read_bytes()
         except OSError as exc:
             repo.problems.append(Problem(display, 0, 0, f"cannot read file: {exc.strerror}"))
-            repo.broken.add(display)
+            repo.broken[display] = None
             continue
-        if skip is not None and skip(display, peek_kind(raw)):
+        kind = peek_kind(raw)
+        if skip is not None and skip(display, kind):
             continue
         source, problems = parse_record(raw, display)
         repo.problems.extend(problems)
         if source is None:
-            repo.broken.add(display)
+            repo.broken[display] = kind
         else:
             _add(repo, source)
         if progress:

@@ -37,15 +37,17 @@ def development_plan(ev: Evaluation, promo: Promotion, decided_on: date) -> Deve
             add("gate", g.gate.id, f"Provide {missing} more {g.gate.evidence} item(s){extra} "
                 f"meeting the gate '{g.gate.title or g.gate.id}': {g.required}.",
                 g.gate.evidence, missing)
-    weights = list(promo.source_weights) or None
     for c in ev.competencies:
+        sources = _scoring_sources(ev, promo, c.id)
         if c.score is None:
-            sources = ", ".join(weights) if weights else "any scored evidence"
             add("competency", c.id, f"Build evidence for '{c.name}': at least one scored "
-                f"item from {sources}, reaching {c.minimum or 'the scale'}.", None, 1)
+                f"item ({sources or 'any scored evidence'})"
+                + (f" at {c.minimum} or above." if c.minimum is not None else "."),
+                sources or None, 1)
         elif not c.met:
             add("competency", c.id, f"Raise '{c.name}' from {fmt(c.score)} to at least "
-                f"{c.minimum}, shown by new observed or rated evidence.", None, 1)
+                f"{c.minimum}, shown by new scored evidence ({sources or 'any type'}).",
+                sources or None, 1)
     if ev.composite is not None and ev.composite < ev.threshold:
         add("composite", "composite", f"Raise the weighted composite from {fmt(ev.composite)} "
             f"to at least {ev.threshold}; the steps above are where it is lost.")
@@ -53,6 +55,17 @@ def development_plan(ev: Evaluation, promo: Promotion, decided_on: date) -> Deve
         add("composite", "panel", "Address the panel's reasons for this decision and "
             "resubmit the packet for re-check.")
     return DevelopmentPlan(recheck=recheck, steps=steps)
+
+
+def _scoring_sources(ev: Evaluation, promo: Promotion, competency_id: str) -> str:
+    """Evidence types that can move this competency's score, as the ladder and framework say."""
+    scoring = list(promo.source_weights)
+    comp = ev.framework.competency(competency_id)
+    if comp is not None and comp.evidence_sources and scoring:
+        scoring = [t for t in scoring if t in comp.evidence_sources] or scoring
+    elif comp is not None and not scoring:
+        scoring = list(comp.evidence_sources)
+    return ", ".join(scoring)
 
 
 def probation_plan(rules: Probation, start: date) -> ProbationPlan:

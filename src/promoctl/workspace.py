@@ -48,7 +48,10 @@ def evaluate_packets(root: Path, paths: Sequence[Path], as_of: date | None,
 
 def load_packets(root: Path, paths: Sequence[Path], progress: Progress | None = None
                  ) -> tuple[Repository, list[str], list[Problem]]:
-    """The repository with only the packets under ``paths``, and every problem in it."""
+    """The repository with only the packets under ``paths``, and every problem in it.
+
+    Files named directly must be packets; files found in folders are taken if they are.
+    """
     files = discover(paths)
     for path in files:
         if not path.resolve().is_relative_to(root.resolve()):
@@ -58,7 +61,10 @@ def load_packets(root: Path, paths: Sequence[Path], progress: Progress | None = 
     repo = load(root, discover([root]), progress,
                 skip=lambda d, kind: kind == "packet" and d not in selected)
     problems = sorted(set(repo.problems + checks.check_repository(repo)))
-    return repo, sorted(selected), problems
+    named = {display_path(p, root) for p in paths if p.is_file()}
+    wanted = [d for d in sorted(selected) if d in repo.packets or d in named
+              or (d in repo.broken and repo.broken[d] in ("packet", None))]
+    return repo, wanted, problems
 
 
 def evaluate_loaded(repo: Repository, selected: Sequence[str], problems: Sequence[Problem],

@@ -238,6 +238,96 @@ def _edit_in_editor(text: str) -> str:
         return draft.read_text(encoding="utf-8")
 
 
+class DocFormat(StrEnum):
+    markdown = "markdown"
+    html = "html"
+    pdf = "pdf"
+
+
+OutOption = Annotated[Path | None, typer.Option("--out", help="Write to this file (default: "
+                                                "standard output).")]
+ForceOption = Annotated[bool, typer.Option("--force", help="Replace --out if it exists.")]
+render_app = typer.Typer(help="Render decision letters and plans from templates.",
+                         no_args_is_help=True)
+app.add_typer(render_app, name="render")
+
+
+def _emit(root: Path, name: str, fmt: DocFormat, context: dict[str, object],
+          out: Path | None, force: bool) -> None:
+    from promoctl import render
+    from promoctl.fsutil import write_atomic
+
+    text = render.render(root, name, "markdown" if fmt is DocFormat.markdown else "html",
+                         context)
+    if fmt is DocFormat.pdf:
+        if out is None:
+            raise typer.BadParameter("PDF output needs --out FILE")
+        data = render.html_to_pdf(text)
+    else:
+        data = text.encode()
+    if out is None:
+        sys.stdout.write(text)
+        return
+    write_atomic(out, data, overwrite=force)
+    sys.stderr.write(f"wrote {out}\n")
+
+
+@render_app.command("letter")
+def render_letter(
+    decision: Annotated[str, typer.Argument(help="Decision id or the path of its file.")],
+    format: Annotated[DocFormat, typer.Option("--format")] = DocFormat.markdown,
+    out: OutOption = None,
+    force: ForceOption = False,
+    repo: RepoOption = None,
+) -> int:
+    """The decision letter: outcome, reasons, next steps or probation terms, the panel."""
+    from promoctl import documents
+
+    root = workspace_root(repo, Path(decision) if Path(decision).exists() else Path.cwd())
+    _emit(root, "letter", format, documents.decision_context(root, decision), out, force)
+    return ExitCode.OK
+
+
+@render_app.command("plan")
+def render_plan(
+    decision: Annotated[str, typer.Argument(help="Decision id or the path of its file.")],
+    format: Annotated[DocFormat, typer.Option("--format")] = DocFormat.markdown,
+    out: OutOption = None,
+    force: ForceOption = False,
+    repo: RepoOption = None,
+) -> int:
+    """The development plan (deferred, declined) or probation plan (approved)."""
+    from promoctl import documents
+
+    root = workspace_root(repo, Path(decision) if Path(decision).exists() else Path.cwd())
+    _emit(root, "plan", format, documents.decision_context(root, decision), out, force)
+    return ExitCode.OK
+
+
+@app.command()
+def panel(
+    packets: Annotated[list[Path] | None, typer.Argument(
+        help="Packets or folders (default: the whole repository).")] = None,
+    as_of: AsOfOption = None,
+    format: Annotated[DocFormat, typer.Option("--format")] = DocFormat.markdown,
+    out: OutOption = None,
+    force: ForceOption = False,
+    repo: RepoOption = None,
+) -> int:
+    """The panel pack: every pending packet (no decision yet) with its evaluation."""
+    from promoctl import documents
+    from promoctl.cli import output
+
+    paths = packets or []
+    root = workspace_root(repo, paths[0] if paths else Path.cwd())
+    pack = documents.panel_context(root, paths, _parse_date(as_of))
+    _emit(root, "panel", format, pack.context, out, force)
+    if pack.problems:
+        output.print_problems(pack.problems, to_stderr=True)
+        return ExitCode.INVALID
+    return ExitCode.OK
+
+
 @app.command()
 def schema(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the schemas into.")]

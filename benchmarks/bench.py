@@ -233,7 +233,7 @@ def make_staff(rng: random.Random, count: int) -> Staff:
     community = round(count * COMMUNITY_SHARE)
     for group, size in (("community", community), ("professional", count - community)):
         spec = PROGRAMS[group]
-        teams: list[str] = spec["teams"]  # type: ignore[assignment]
+        teams: list[str] = spec["teams"]
         head = add(group, spec["lead"], teams[0], None, _day(rng, 2008, 2014))
         n_leads = max(1, size // 25)
         leads = []

@@ -39,6 +39,11 @@ def _duplicates(items: Iterable[str]) -> list[int]:
     return dups
 
 
+def _dangling(repo: Repository, kind: str, value: str, table: dict[str, Source]) -> bool:
+    """A reference to nothing; one to a record that exists but is broken is not reported."""
+    return value not in table and value not in repo.broken_ids.get(kind, set())
+
+
 def _unknown(what: str, value: str, options: Iterable[str]) -> str:
     return f"unknown {what} {value!r}{did_you_mean(value, list(options))}"
 
@@ -86,11 +91,14 @@ def check_framework(src: Source) -> list[Problem]:
 
 
 def _in_cycle(start: str, parents: dict[str, str | None]) -> bool:
+    """True when following parents from ``start`` comes back to ``start`` itself."""
     seen = {start}
     node = parents.get(start)
     while node is not None and node in parents:
-        if node in seen:
+        if node == start:
             return True
+        if node in seen:  # a cycle further up, not through start: reported there
+            return False
         seen.add(node)
         node = parents[node]
     return False
@@ -100,7 +108,7 @@ def check_ladder(src: Source, repo: Repository) -> list[Problem]:
     ladder: Ladder = src.record
     out: list[Problem] = []
     fw = repo.framework(ladder.framework)
-    if fw is None:
+    if _dangling(repo, "framework", ladder.framework, repo.frameworks):
         out.append(src.problem(("framework",), _unknown("framework", ladder.framework,
                                                        repo.frameworks)))
     for i in _duplicates(lv.id for lv in ladder.levels):
@@ -134,8 +142,9 @@ def check_ladder(src: Source, repo: Repository) -> list[Problem]:
             if line.minimum is not None:
                 on_scale(line.minimum, (*loc, "rubric", j, "minimum"), "minimum")
         on_scale(promo.composite_threshold, (*loc, "composite_threshold"), "composite threshold")
+        # Without the framework its own evidence types are unknown: check types only with it.
         for name in promo.source_weights:
-            if name not in types:
+            if fw is not None and name not in types:
                 out.append(src.problem((*loc, "source_weights", name),
                                        _unknown("evidence type", name, types), key=True))
         for j, rule in enumerate(promo.lms_rules):
@@ -149,7 +158,7 @@ def check_ladder(src: Source, repo: Repository) -> list[Problem]:
         for j, gate in enumerate(promo.gates):
             for attr in ("evidence", "supported_by"):
                 value = getattr(gate, attr)
-                if value is not None and value not in types:
+                if fw is not None and value is not None and value not in types:
                     out.append(src.problem((*loc, "gates", j, attr),
                                            _unknown("evidence type", value, types)
                                            + "; no evidence item can ever meet this gate"))
@@ -168,12 +177,14 @@ def check_person(src: Source, repo: Repository) -> list[Problem]:
     out: list[Problem] = []
     ladder = repo.ladder(person.ladder)
     if ladder is None:
-        out.append(src.problem(("ladder",), _unknown("ladder", person.ladder, repo.ladders)))
+        if _dangling(repo, "ladder", person.ladder, repo.ladders):
+            out.append(src.problem(("ladder",), _unknown("ladder", person.ladder,
+                                                         repo.ladders)))
     elif ladder.level(person.level) is None:
         out.append(src.problem(("level",), _unknown("level", person.level,
                                                    [lv.id for lv in ladder.levels])
                                + f" in ladder {ladder.id!r}"))
-    if person.manager is not None and person.manager not in repo.people:
+    if person.manager is not None and _dangling(repo, "person", person.manager, repo.people):
         out.append(src.problem(("manager",), _unknown("person", person.manager, repo.people)))
     if person.manager == person.id:
         out.append(src.problem(("manager",), "a person cannot be their own manager"))
@@ -188,17 +199,19 @@ def check_packet(src: Source, repo: Repository) -> list[Problem]:
     packet: Packet = src.record
     out: list[Problem] = []
     person = repo.person(packet.candidate)
-    if person is None:
+    if _dangling(repo, "person", packet.candidate, repo.people):
         out.append(src.problem(("candidate",), _unknown("person", packet.candidate,
                                                        repo.people)))
-    if packet.supervisor is not None and packet.supervisor not in repo.people:
+    if packet.supervisor is not None and _dangling(repo, "person", packet.supervisor,
+                                                   repo.people):
         out.append(src.problem(("supervisor",), _unknown("person", packet.supervisor,
                                                         repo.people)))
     ladder = repo.ladder(packet.target.ladder)
     fw = repo.framework(ladder.framework) if ladder else None
     if ladder is None:
-        out.append(src.problem(("target", "ladder"), _unknown("ladder", packet.target.ladder,
-                                                             repo.ladders)))
+        if _dangling(repo, "ladder", packet.target.ladder, repo.ladders):
+            out.append(src.problem(("target", "ladder"),
+                                   _unknown("ladder", packet.target.ladder, repo.ladders)))
     else:
         level = ladder.level(packet.target.level)
         if level is None:
@@ -228,7 +241,7 @@ def _check_evidence(src: Source, repo: Repository, fw: Framework | None) -> list
     low, high = (min(fw.scale_values), max(fw.scale_values)) if fw else (None, None)
     for i, item in enumerate(packet.evidence):
         loc = ("evidence", i)
-        if item.type not in types:
+        if fw is not None and item.type not in types:
             out.append(src.problem((*loc, "type"), _unknown("evidence type", item.type, types)))
         for j, comp in enumerate(item.competencies):
             if fw is not None and comp not in competencies:
@@ -258,18 +271,24 @@ def _check_evidence(src: Source, repo: Repository, fw: Framework | None) -> list
 
 
 def _check_artifact(root: Path, relative: str, sha256: str) -> str | None:
+    if "\0" in relative:
+        return f"artifact path {relative!r} contains a NUL character"
     if Path(relative).is_absolute() or "\\" in relative:
         return f"artifact path {relative!r} must be relative to the repository, with '/'"
-    root = root.resolve()
-    target = (root / relative).resolve()
-    if not target.is_relative_to(root):
-        return f"artifact {relative!r} is outside the repository"
-    if not target.is_file():
-        return f"artifact {relative!r} does not exist"
     digest = hashlib.sha256()
-    with target.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
+    try:
+        root = root.resolve()
+        target = (root / relative).resolve()
+        if not target.is_relative_to(root):
+            return f"artifact {relative!r} is outside the repository"
+        if not target.is_file():
+            return f"artifact {relative!r} does not exist"
+        with target.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    except (OSError, RuntimeError) as exc:  # name too long, symlink loop, unreadable
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return f"artifact {relative!r} cannot be read: {reason}"
     if digest.hexdigest() != sha256:
         return (f"artifact {relative!r} has sha256 {digest.hexdigest()}, not the "
                 f"{sha256} recorded; was it changed after the packet was written?")
@@ -280,7 +299,7 @@ def check_decision(src: Source, repo: Repository, superseded_by: dict[str, str]
                    ) -> list[Problem]:
     decision: Decision = src.record
     out: list[Problem] = []
-    if decision.candidate not in repo.people:
+    if _dangling(repo, "person", decision.candidate, repo.people):
         out.append(src.problem(("candidate",), _unknown("person", decision.candidate,
                                                        repo.people)))
     snapshot = decision.evaluation.get("candidate")
@@ -289,15 +308,16 @@ def check_decision(src: Source, repo: Repository, superseded_by: dict[str, str]
                                "decision's candidate"))
     ladder = repo.ladder(decision.target.ladder)
     if ladder is None:
-        out.append(src.problem(("target", "ladder"), _unknown("ladder", decision.target.ladder,
-                                                             repo.ladders)))
+        if _dangling(repo, "ladder", decision.target.ladder, repo.ladders):
+            out.append(src.problem(("target", "ladder"),
+                                   _unknown("ladder", decision.target.ladder, repo.ladders)))
     elif ladder.level(decision.target.level) is None:
         out.append(src.problem(("target", "level"), _unknown(
             "level", decision.target.level, [lv.id for lv in ladder.levels])))
     if decision.supersedes is not None:
         if decision.supersedes == decision.id:
             out.append(src.problem(("supersedes",), "a decision cannot supersede itself"))
-        elif decision.supersedes not in repo.decisions:
+        elif _dangling(repo, "decision", decision.supersedes, repo.decisions):
             out.append(src.problem(("supersedes",), _unknown("decision", decision.supersedes,
                                                             repo.decisions)))
         elif superseded_by.get(decision.supersedes) != decision.id:

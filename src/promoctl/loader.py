@@ -60,6 +60,9 @@ class Repository:
     problems: list[Problem] = field(default_factory=list)
     # Files that failed to read, parse or validate -> the kind their 'kind:' line names
     broken: dict[str, str | None] = field(default_factory=dict)
+    # kind -> ids of records that exist but are broken: references to them are not
+    # "unknown" (the broken file's own problems say what is wrong)
+    broken_ids: dict[str, set[str]] = field(default_factory=dict)
 
     def framework(self, framework_id: str) -> Framework | None:
         src = self.frameworks.get(framework_id)
@@ -75,12 +78,17 @@ class Repository:
 
 
 _KIND_LINE = re.compile(rb"^kind:[ \t]*['\"]?([A-Za-z_-]+)", re.MULTILINE)
+_ID_LINE = re.compile(rb"^id:[ \t]*['\"]?([A-Za-z0-9][A-Za-z0-9._-]*)", re.MULTILINE)
+
+
+def _peek(pattern: re.Pattern[bytes], raw: bytes) -> str | None:
+    match = pattern.search(raw)
+    return match.group(1).decode() if match else None
 
 
 def peek_kind(raw: bytes) -> str | None:
     """The record kind from a top-level ``kind:`` line, without parsing the file."""
-    match = _KIND_LINE.search(raw)
-    return match.group(1).decode() if match else None
+    return _peek(_KIND_LINE, raw)
 
 
 def load(root: Path, files: list[Path],
@@ -103,6 +111,9 @@ def load(root: Path, files: list[Path],
         repo.problems.extend(problems)
         if source is None:
             repo.broken[display] = kind
+            record_id = _peek(_ID_LINE, raw)
+            if kind and record_id:
+                repo.broken_ids.setdefault(kind, set()).add(record_id)
         else:
             _add(repo, source)
         if progress:

@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 FORMAT = 1
+MAX_EXPONENT = 15
 DEFAULT_CATEGORIES = ("core", "functional", "leadership")
 # Evidence types every repository knows; a framework may declare more.
 BUILTIN_EVIDENCE_TYPES = (
@@ -69,9 +70,22 @@ def _to_decimal(value: Any) -> Any:
         raise ValueError(f"expected a number, got {value!r}")
     if isinstance(value, Decimal) and not value.is_finite():
         raise ValueError(f"expected a finite number, got {value}")
-    return Decimal(value)
+    number = Decimal(value)
+    # Exact arithmetic on 1e400000000 would take forever; no weight or score needs it.
+    if number and not -MAX_EXPONENT <= number.adjusted() <= MAX_EXPONENT:
+        raise ValueError(f"number {value} is out of range (magnitude 1e-{MAX_EXPONENT} to "
+                         f"1e{MAX_EXPONENT})")
+    return number
 
 
+def _format_version(value: Any) -> Any:
+    # Literal[1] alone would accept true and 1.0, which equal 1 in Python.
+    if type(value) is not int:
+        raise ValueError("must be the whole number 1")
+    return value
+
+
+FormatVersion = Annotated[Literal[1], BeforeValidator(_format_version)]
 IsoDate = Annotated[date, BeforeValidator(_to_date), Field(json_schema_extra={"format": "date"})]
 Number = Annotated[Decimal, BeforeValidator(_to_decimal), WithJsonSchema({"type": "number"})]
 PositiveNumber = Annotated[Decimal, BeforeValidator(_to_decimal), Field(gt=0),
@@ -116,13 +130,13 @@ class Competency(Strict):
 
 class Framework(Strict):
     kind: Literal["framework"]
-    format: Literal[1]
+    format: FormatVersion
     id: Id
     title: Text
     version: Text
     description: str | None = None
-    scale: tuple[ScaleValue, ...] = DEFAULT_SCALE
-    categories: tuple[Text, ...] = DEFAULT_CATEGORIES
+    scale: list[ScaleValue] = Field(default_factory=lambda: list(DEFAULT_SCALE))
+    categories: list[Text] = Field(default_factory=lambda: list(DEFAULT_CATEGORIES))
     # Organisation-specific evidence types, in addition to BUILTIN_EVIDENCE_TYPES.
     evidence_types: list[Id] = Field(default_factory=list)
     competencies: list[Competency] = Field(min_length=1)
@@ -221,7 +235,7 @@ class Panel(Strict):
 
 class Ladder(Strict):
     kind: Literal["ladder"]
-    format: Literal[1]
+    format: FormatVersion
     id: Id
     title: Text
     framework: Id
@@ -241,7 +255,7 @@ class Ladder(Strict):
 
 class Person(Strict):
     kind: Literal["person"]
-    format: Literal[1]
+    format: FormatVersion
     id: Id
     name: Text
     email: str | None = None
@@ -298,7 +312,7 @@ class Target(Strict):
 
 class Packet(Strict):
     kind: Literal["packet"]
-    format: Literal[1]
+    format: FormatVersion
     id: Id
     candidate: Id
     target: Target
@@ -312,7 +326,7 @@ class RepositoryConfig(Strict):
     """``promoctl.yaml`` at the root: marks the repository and holds its settings."""
 
     kind: Literal["repository"]
-    format: Literal[1]
+    format: FormatVersion
     name: Text
     description: str | None = None
 
@@ -378,7 +392,7 @@ class ProbationPlan(Strict):
 
 class Decision(Strict):
     kind: Literal["decision"]
-    format: Literal[1]
+    format: FormatVersion
     id: Id
     candidate: Id
     target: Target

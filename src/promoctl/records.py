@@ -84,7 +84,11 @@ def _problem_from_error(doc: yamlio.Document, model: type[Strict], err: ErrorDet
         line, col = doc.locate(loc, key=True)
         parent = _dotted(loc[:-1]) if loc[:-1] else "the record"
         return Problem(doc.path, line, col, f"unknown field {field!r} in {parent}{hint}")
-    line, col = doc.locate(loc)
+    if loc and loc[-1] == "[key]":  # pydantic's marker for a bad dict key
+        loc = loc[:-1]
+        line, col = doc.locate(loc, key=True)
+    else:
+        line, col = doc.locate(loc)
     if kind == "missing":
         return Problem(doc.path, line, col, f"missing required field {where!r}")
     message = err["msg"].removeprefix("Value error, ")
@@ -92,6 +96,8 @@ def _problem_from_error(doc: yamlio.Document, model: type[Strict], err: ErrorDet
     if kind == "string_type" and typed is not None:
         message = (f"expected text, but YAML reads the unquoted {typed!r} as a "
                    f"{_yaml_type(err['input'])}; put it in quotes: '{typed}'")
+    elif kind == "value_error" and typed is not None:
+        message += f" (found {typed})"
     elif kind in ("bool_type", "int_type", "literal_error", "string_type", "dict_type",
                   "list_type", "model_type", "tuple_type", "int_from_float"):
         message += f" (found {_show(err['input'], typed)})"

@@ -91,7 +91,13 @@ def evaluate_loaded(repo: Repository, selected: Sequence[str], problems: Sequenc
         ladder = repo.ladder(packet.target.ladder)
         person = repo.person(packet.candidate)
         framework = repo.framework(ladder.framework) if ladder else None
-        assert ladder and person and framework  # guaranteed by checks passing
+        if ladder is None or person is None or framework is None:
+            # A dependency that exists but is broken: its own problems are reported.
+            missing = ("candidate" if person is None else "ladder" if ladder is None
+                       else "framework")
+            outcomes.append(Outcome(display, None, (Problem(
+                display, 0, 0, f"not evaluated: its {missing} record is invalid"),)))
+            continue
         outcomes.append(Outcome(display, evaluate(packet, person, ladder, framework, as_of), ()))
     return outcomes
 

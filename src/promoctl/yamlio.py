@@ -135,7 +135,9 @@ def decode(raw: bytes, path: str) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line, col = _line_col_of_offset(raw, exc.start)
+        line, _ = _line_col_of_offset(raw, exc.start)
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        col = len(raw[line_start:exc.start].decode("utf-8", "replace")) + 1
         message = f"file is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
         raise YamlProblems([Problem(path, line, col, message)]) from None
 
@@ -177,7 +179,9 @@ def parse(raw: bytes, path: str, *, pure: bool = False) -> Document:
         what = " ".join(str(p) for p in (exc.context, exc.problem) if p)
         raise YamlProblems([Problem(path, line, col, f"invalid YAML: {what}")]) from None
     except yaml.reader.ReaderError as exc:
-        line, col = _line_col_of_offset(text, exc.position)
+        # libyaml counts bytes, the pure reader characters: find the character ourselves
+        bad = yaml.reader.Reader.NON_PRINTABLE.search(text)
+        line, col = _line_col_of_offset(text, bad.start() if bad else exc.position)
         raise YamlProblems([Problem(path, line, col, f"invalid YAML: {exc.reason} "
                                     f"(character {exc.character!r})")]) from None
     except yaml.YAMLError as exc:
@@ -211,7 +215,8 @@ class _Builder:
         self.problems.append(Problem(self.doc.path, m.line + 1, m.column + 1, message))
 
     def _node(self, node: Node, loc: Path_, depth: int) -> Any:
-        if depth > MAX_DEPTH:
+        # depth counts enclosing containers; a container here would be level depth + 1
+        if depth >= MAX_DEPTH and not isinstance(node, ScalarNode):
             self._problem(node, f"nesting is deeper than {MAX_DEPTH} levels")
             return None
         if id(node) in self.seen:
@@ -243,7 +248,7 @@ class _Builder:
                 self._problem(key_node, "mapping keys must be plain text or whole numbers")
                 continue
             key = self._scalar(key_node, None)
-            if key_node.value == "<<" and key_node.style is None:
+            if key_node.value == "<<" and not key_node.style:
                 self._problem(key_node, "YAML merge keys (<<) are not allowed in records")
                 continue
             if key in result:
@@ -261,7 +266,8 @@ class _Builder:
         try:
             if tag == STR:
                 return value
-            if loc is not None and node.style is None:
+            # libyaml marks plain scalars with style '', the pure parser with None
+            if loc is not None and not node.style:
                 self.doc.plain_text[loc] = value
             if tag == INT:
                 return int(value)

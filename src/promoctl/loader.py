@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -63,6 +64,7 @@ class Repository:
     # kind -> ids of records that exist but are broken: references to them are not
     # "unknown" (the broken file's own problems say what is wrong)
     broken_ids: dict[str, set[str]] = field(default_factory=dict)
+    skip: Callable[[str, str | None], bool] | None = None
 
     def framework(self, framework_id: str) -> Framework | None:
         src = self.frameworks.get(framework_id)
@@ -95,30 +97,46 @@ def load(root: Path, files: list[Path],
          progress: Callable[[int, int], None] | None = None,
          skip: Callable[[str, str | None], bool] | None = None) -> Repository:
     """Load ``files``; ``skip(display, peeked_kind)`` leaves files out before parsing."""
-    repo = Repository(root=root)
-    for n, path in enumerate(files, 1):
-        display = display_path(path, root)
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            repo.problems.append(Problem(display, 0, 0, f"cannot read file: {exc.strerror}"))
-            repo.broken[display] = None
-            continue
-        kind = peek_kind(raw)
-        if skip is not None and skip(display, kind):
-            continue
-        source, problems = parse_record(raw, display)
-        repo.problems.extend(problems)
-        if source is None:
-            repo.broken[display] = kind
-            record_id = _peek(_ID_LINE, raw)
-            if kind and record_id:
-                repo.broken_ids.setdefault(kind, set()).add(record_id)
-        else:
-            _add(repo, source)
-        if progress:
-            progress(n, len(files))
+    repo = Repository(root=root, skip=skip)
+    # Loading builds many objects and frees none: the cyclic garbage collector would
+    # rescan the growing heap again and again (half the run time at 10,000 packets).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for n, path in enumerate(files, 1):
+            _load_one(repo, path)
+            if progress:
+                progress(n, len(files))
+    finally:
+        if collecting:
+            gc.enable()
     return repo
+
+
+def _load_one(repo: Repository, path: Path) -> None:
+    root = repo.root
+    try:  # files found under root need no resolving (a syscall per file)
+        display = path.relative_to(root).as_posix()
+    except ValueError:
+        display = display_path(path, root)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        repo.problems.append(Problem(display, 0, 0, f"cannot read file: {exc.strerror}"))
+        repo.broken[display] = None
+        return
+    kind = peek_kind(raw)
+    if repo.skip is not None and repo.skip(display, kind):
+        return
+    source, problems = parse_record(raw, display)
+    repo.problems.extend(problems)
+    if source is None:
+        repo.broken[display] = kind
+        record_id = _peek(_ID_LINE, raw)
+        if kind and record_id:
+            repo.broken_ids.setdefault(kind, set()).add(record_id)
+    else:
+        _add(repo, source)
 
 
 def _add(repo: Repository, source: Source) -> None:

@@ -50,6 +50,9 @@ def parse_record(raw: bytes, display: str) -> tuple[Source | None, list[Problem]
         record = model.model_validate(data)
     except ValidationError as exc:
         return None, [_problem_from_error(doc, model, err) for err in exc.errors()]
+    # Only positions are needed from here on (to locate cross-record problems).
+    doc.data = None
+    doc.plain_text.clear()
     return Source(display, doc, record), []
 
 

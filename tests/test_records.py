@@ -123,7 +123,7 @@ def test_top_level_must_be_a_mapping(text: str, expected: str) -> None:
     assert only_problem(text) == expected
 
 
-KINDS_LIST = "expected one of: decision, framework, ladder, packet, person, repository"
+KINDS_LIST = "expected one of: decision, framework, ladder, packet, person, repository, review"
 
 
 @pytest.mark.parametrize(("old", "new", "expected"), [

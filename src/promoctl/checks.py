@@ -15,11 +15,13 @@ from promoctl.errors import Problem
 from promoctl.loader import Repository
 from promoctl.models import (
     BUILTIN_EVIDENCE_TYPES,
+    REVIEW_OUTCOMES,
     Decision,
     Framework,
     Ladder,
     Packet,
     Person,
+    Review,
 )
 from promoctl.records import Source, did_you_mean
 
@@ -332,6 +334,49 @@ def check_decision(src: Source, repo: Repository, superseded_by: dict[str, str]
     return out
 
 
+def check_review(src: Source, repo: Repository) -> list[Problem]:
+    review: Review = src.record
+    out: list[Problem] = []
+    if _dangling(repo, "person", review.person, repo.people):
+        out.append(src.problem(("person",), _unknown("person", review.person, repo.people)))
+    ladder = repo.ladder(review.ladder)
+    if ladder is None:
+        if _dangling(repo, "ladder", review.ladder, repo.ladders):
+            out.append(src.problem(("ladder",), _unknown("ladder", review.ladder,
+                                                         repo.ladders)))
+    elif ladder.level(review.level) is None:
+        out.append(src.problem(("level",), _unknown("level", review.level,
+                                                    [lv.id for lv in ladder.levels])))
+    allowed = REVIEW_OUTCOMES[review.type]
+    if review.outcome not in allowed:
+        out.append(src.problem(("outcome",), f"a {review.type} review's outcome is one of "
+                               f"{', '.join(allowed)}, not {review.outcome!r}"))
+    if review.outcome == "drift" and (review.recheck_by is None or not review.supports):
+        out.append(src.problem(("outcome",), "drift needs the targeted supports (supports) "
+                               "and the re-check date (recheck_by)"))
+    if review.recheck_by is not None and review.recheck_by < review.date:
+        out.append(src.problem(("recheck_by",), "recheck_by is before the review date"))
+    if review.outcome == "extended" and review.extended_until is None:
+        out.append(src.problem(("extended_until",), "an extended probation needs "
+                               "extended_until, the new end of the controlled period"))
+    for attr, table in (("decision", repo.decisions), ("supersedes", repo.reviews)):
+        value = getattr(review, attr)
+        if value is not None and _dangling(repo, attr if attr == "decision" else "review",
+                                           value, table):
+            out.append(src.problem((attr,), _unknown(attr if attr == "decision" else
+                                                     "review", value, table)))
+    fw = repo.framework(ladder.framework) if ladder else None
+    types = known_evidence_types(fw)
+    ids = [item.id for item in review.evidence]
+    for i in _duplicates(ids):
+        out.append(src.problem(("evidence", i, "id"), f"evidence id {ids[i]!r} used twice"))
+    for i, item in enumerate(review.evidence):
+        if fw is not None and item.type not in types:
+            out.append(src.problem(("evidence", i, "type"),
+                                   _unknown("evidence type", item.type, types)))
+    return out
+
+
 def _active_per_packet(repo: Repository, superseded_by: dict[str, str]) -> list[Problem]:
     """Two decisions on one packet where neither supersedes the other."""
     out = []
@@ -368,5 +413,7 @@ def check_repository(repo: Repository) -> list[Problem]:
             superseded_by[old] = src.record.id
     for src in repo.decisions.values():
         out.extend(check_decision(src, repo, superseded_by))
+    for src in repo.reviews.values():
+        out.extend(check_review(src, repo))
     out.extend(_active_per_packet(repo, superseded_by))
     return out

@@ -10,7 +10,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from promoctl.errors import Problem, UserError, display_path
-from promoctl.models import Decision, Framework, Ladder, Packet, Person, RepositoryConfig
+from promoctl.models import (
+    Decision,
+    Framework,
+    Ladder,
+    Packet,
+    Person,
+    RepositoryConfig,
+    Review,
+)
 from promoctl.records import Source, parse_record
 
 MARKER = "promoctl.yaml"
@@ -58,6 +66,7 @@ class Repository:
     packets: dict[str, Source] = field(default_factory=dict)  # by display path
     packet_ids: dict[str, Source] = field(default_factory=dict)
     decisions: dict[str, Source] = field(default_factory=dict)
+    reviews: dict[str, Source] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     # Files that failed to read, parse or validate -> the kind their 'kind:' line names
     broken: dict[str, str | None] = field(default_factory=dict)
@@ -162,6 +171,8 @@ def _add(repo: Repository, source: Source) -> None:
             table = repo.ladders
         elif isinstance(record, Decision):
             table = repo.decisions
+        elif isinstance(record, Review):
+            table = repo.reviews
         else:
             table = repo.people
         key = record.id

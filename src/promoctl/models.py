@@ -214,12 +214,22 @@ class Probation(Strict):
     caseload_rules: list[Text] = Field(default_factory=list)
 
 
+class Revalidation(Strict):
+    """Competency maintenance for advanced levels: authorisation is time-limited."""
+
+    interval_days: int = Field(default=182, ge=1)  # the seeds' "every six months"
+    # What a maintenance review must contain, as gates over the review's evidence.
+    requires: list[Gate] = Field(default_factory=list)
+    recheck_days: int = Field(default=60, ge=1)  # after drift is found
+
+
 class Level(Strict):
     id: Id
     title: Text
     description: str | None = None
     promotion: Promotion | None = None
     probation: Probation | None = None
+    revalidation: Revalidation | None = None
 
 
 class PanelRole(Strict):
@@ -420,8 +430,45 @@ class Decision(Strict):
         return _floats(value)  # type: ignore[no-any-return]
 
 
-Record = Framework | Ladder | Person | Packet | Decision
+# --------------------------------------------------------------------------------- review
+
+REVIEW_OUTCOMES: dict[str, tuple[str, ...]] = {
+    "probation": ("confirmed", "extended"),
+    "maintenance": ("sustained", "drift", "lapsed"),
+    "recheck": ("resolved", "unresolved"),
+}
+
+
+class Review(Strict):
+    """A probation review, a competency-maintenance review, or a re-check after drift or
+    a deferral. Immutable like decisions: a correction supersedes."""
+
+    kind: Literal["review"]
+    format: FormatVersion
+    id: Id
+    person: Id
+    type: Literal["probation", "maintenance", "recheck"]
+    ladder: Id
+    level: Id
+    date: IsoDate
+    reviewer: Text
+    recorded_by: str | None = None
+    outcome: Literal["confirmed", "extended", "sustained", "drift", "lapsed", "resolved",
+                     "unresolved"]
+    decision: Id | None = None  # the decision this review follows up
+    findings: Text
+    evidence: list[EvidenceItem] = Field(default_factory=list)
+    # drift: targeted supports (refresher coaching, observation, reduced high-risk
+    # authority) and the re-check date; extended probation: its new end.
+    supports: list[Text] = Field(default_factory=list)
+    recheck_by: IsoDate | None = None
+    extended_until: IsoDate | None = None
+    supersedes: Id | None = None
+
+
+Record = Framework | Ladder | Person | Packet | Decision | Review
 KINDS: dict[str, type[Strict]] = {
+    "review": Review,
     "decision": Decision,
     "repository": RepositoryConfig,
     "framework": Framework,

@@ -67,6 +67,7 @@ class Repository:
     packet_ids: dict[str, Source] = field(default_factory=dict)
     decisions: dict[str, Source] = field(default_factory=dict)
     reviews: dict[str, Source] = field(default_factory=dict)
+    others: dict[str, dict[str, Source]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     # Files that failed to read, parse or validate -> the kind their 'kind:' line names
     broken: dict[str, str | None] = field(default_factory=dict)
@@ -173,8 +174,10 @@ def _add(repo: Repository, source: Source) -> None:
             table = repo.decisions
         elif isinstance(record, Review):
             table = repo.reviews
-        else:
+        elif isinstance(record, Person):
             table = repo.people
+        else:  # kinds other modules define (e.g. an LMS mapping), keyed by kind then id
+            table = repo.others.setdefault(record.kind, {})
         key = record.id
         if key in table:
             kind = record.kind

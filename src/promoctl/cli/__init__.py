@@ -404,3 +404,11 @@ def main(argv: list[str] | None = None) -> int:
                          "output):\n" + traceback.format_exc())
         return ExitCode.INTERNAL
     return int(result) if isinstance(result, int) else ExitCode.OK
+
+
+# Commands defined in their own modules register themselves on ``app`` when imported.
+from promoctl.cli import (  # noqa: E402
+    history_commands,  # noqa: F401
+    interop_commands,  # noqa: F401
+    report_commands,  # noqa: F401
+)

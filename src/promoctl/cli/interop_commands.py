@@ -1,0 +1,3 @@
+"""Commands for import and export (LMS, Moodle, CASE, xAPI)."""
+
+from __future__ import annotations

@@ -16,10 +16,10 @@ from typing import Any
 
 from promoctl import evaluation_view, locking, plans, workspace, yamlio
 from promoctl.errors import InvalidRecords, UserError, display_path
-from promoctl.fsutil import write_atomic
 from promoctl.gitio import Git
 from promoctl.loader import Repository
 from promoctl.models import OUTCOMES, Decision, Ladder
+from promoctl.recording import write_and_commit
 from promoctl.records import Source, parse_record
 
 DECISIONS_DIR = "decisions"
@@ -260,11 +260,6 @@ def record(root: Path, req: Request, *, commit: bool = True,
             if edited != text:
                 decision = from_edited(decision, edited, display)
                 text = to_yaml(decision)
-        write_atomic(prepared.path, text.encode())
-        if not commit:
-            return Recorded(decision, prepared.path, None)
-        try:
-            sha = git.commit_only([prepared.path], commit_message(decision, display))
-        except UserError as exc:
-            raise UserError(f"{display} was written but not committed: {exc}") from None
+        sha = write_and_commit(git, root, prepared.path, text,
+                               commit_message(decision, display), commit)
         return Recorded(decision, prepared.path, sha)

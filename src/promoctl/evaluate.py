@@ -123,7 +123,7 @@ def evaluate(packet: Packet, person: Person, ladder: Ladder, framework: Framewor
     ignored = tuple(item.id for item in packet.evidence if item.date > as_of)
 
     training = tuple(_training(req, evidence, as_of) for req in promo.training)
-    gates = tuple(_gate(gate, evidence, as_of) for gate in promo.gates)
+    gates = tuple(gate_result(gate, evidence, as_of) for gate in promo.gates)
     competencies = tuple(_competency(line.competency, line.weight, line.minimum, promo,
                                      framework, evidence) for line in promo.rubric)
     composite = _composite(competencies)
@@ -221,7 +221,7 @@ def describe_gate(gate: Gate) -> str:
     return ", ".join(parts)
 
 
-def _gate(gate: Gate, evidence: Sequence[EvidenceItem], as_of: date) -> GateResult:
+def gate_result(gate: Gate, evidence: Sequence[EvidenceItem], as_of: date) -> GateResult:
     by_id = {item.id: item for item in evidence}
     qualifying: list[EvidenceItem] = []
     excluded: list[tuple[str, str]] = []

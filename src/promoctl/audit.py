@@ -1,0 +1,258 @@
+"""Auditing decisions from git alone: unchanged records, matching inputs, exact replay.
+
+One ``git log`` pass finds when each record was created and changed; one ``cat-file
+--batch`` reads every historical version needed; evaluation is replayed with the packet,
+person, ladder and framework exactly as they were committed when the decision was made.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from promoctl import evaluation_view, fielddiff, history
+from promoctl.decisions import DECISIONS_DIR, check_quorum
+from promoctl.evaluate import evaluate
+from promoctl.models import Decision, Framework, Ladder, Packet, Person
+from promoctl.records import parse_record
+
+FAIL = "fail"
+NOTE = "note"
+# Snapshot fields replay must reproduce exactly.
+REPLAYED = ("verdict", "composite_exact", "threshold")
+
+
+@dataclass(frozen=True)
+class Finding:
+    decision: str
+    path: str
+    check: str
+    severity: str  # fail: an integrity check failed; note: listed for the auditor
+    message: str
+    commit: str | None = None
+    author: str | None = None
+    date: str | None = None
+    fields: tuple[str, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        return {"decision": self.decision, "path": self.path, "check": self.check,
+                "severity": self.severity, "message": self.message, "commit": self.commit,
+                "author": self.author, "date": self.date, "fields": list(self.fields)}
+
+
+@dataclass
+class AuditResult:
+    decisions: int = 0
+    replayed: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return any(f.severity == FAIL for f in self.findings)
+
+
+@dataclass
+class _Context:
+    top: Path
+    prefix: str  # the promotion repository's folder inside the git work tree ("" or "x/")
+    commits: list[history.Commit]
+    blobs: history.BlobReader
+    # path -> [(index into commits, status)]
+    touched: dict[str, list[tuple[int, str]]]
+    parsed: dict[str, Any] = field(default_factory=dict)  # "rev:path" -> record or None
+    index: dict[str, int] = field(default_factory=dict)  # commit sha -> position
+
+    def git_path(self, path: str) -> str:
+        return self.prefix + path
+
+    def record(self, rev: str, path: str) -> Any:
+        key = f"{rev}:{path}"
+        if key not in self.parsed:
+            raw = self.blobs.read(rev, self.git_path(path))
+            source = parse_record(raw, path)[0] if raw is not None else None
+            self.parsed[key] = source.record if source else None
+        return self.parsed[key]
+
+
+def audit(root: Path, since: date | None = None,
+          progress: Callable[[int, int], None] | None = None) -> AuditResult:
+    top = history.toplevel(root)
+    prefix = root.resolve().relative_to(top.resolve()).as_posix()
+    prefix = "" if prefix == "." else prefix + "/"
+    commits = history.log(top)
+    touched: dict[str, list[tuple[int, str]]] = {}
+    for i, commit in enumerate(commits):
+        for change in commit.changes:
+            if change.path.startswith(prefix):
+                touched.setdefault(change.path[len(prefix):], []).append((i, change.status))
+    result = AuditResult()
+    decision_paths = sorted(p for p in touched if p.startswith(DECISIONS_DIR + "/")
+                            and p.endswith((".yaml", ".yml")))
+    untracked = sorted(
+        p.relative_to(root).as_posix() for p in (root / DECISIONS_DIR).rglob("*.y*ml")
+        if p.relative_to(root).as_posix() not in touched) if (root / DECISIONS_DIR).is_dir() \
+        else []
+    with history.BlobReader(top) as blobs:
+        ctx = _Context(top, prefix, commits, blobs, touched,
+                       index={c.sha: i for i, c in enumerate(commits)})
+        # Batch the reads: every decision's current and first version, then every input
+        # they name, so the per-decision checks below only hit the cache.
+        blobs.read_many([("HEAD", ctx.git_path(p)) for p in decision_paths]
+                        + [(commits[touched[p][0][0]].sha, ctx.git_path(p))
+                           for p in decision_paths])
+        firsts = [ctx.record(commits[touched[p][0][0]].sha, p) for p in decision_paths]
+        blobs.read_many([(d.inputs.commit, ctx.git_path(ref.path))
+                         for d in firsts if isinstance(d, Decision)
+                         for ref in (d.inputs.packet, d.inputs.person, d.inputs.ladder,
+                                     d.inputs.framework)])
+        for n, path in enumerate(decision_paths, 1):
+            _audit_one(ctx, root, path, since, result)
+            if progress:
+                progress(n, len(decision_paths))
+    for path in untracked:
+        result.findings.append(Finding("?", path, "not-committed", FAIL,
+                                       "decision record is not committed to git"))
+    return result
+
+
+def _audit_one(ctx: _Context, root: Path, path: str, since: date | None,
+               result: AuditResult) -> None:
+    events = ctx.touched[path]
+    created_at, status = events[0]
+    creation = ctx.commits[created_at]
+    first = ctx.record(creation.sha, path)
+    if not isinstance(first, Decision):
+        return  # not a decision record (validate reports what is wrong with it)
+    d = first
+    if since is not None and d.decided_on < since:
+        return
+    result.decisions += 1
+
+    def add(check: str, severity: str, message: str, commit: history.Commit | None = None,
+            fields: tuple[str, ...] = ()) -> None:
+        result.findings.append(Finding(
+            d.id, path, check, severity, message, commit.sha if commit else None,
+            f"{commit.author} <{commit.email}>" if commit else None,
+            commit.date if commit else None, fields))
+
+    # 1. The record is as it was created (a supersession is a new file, not an edit).
+    first_raw = ctx.blobs.read(creation.sha, ctx.git_path(path))
+    for index, change in events[1:]:
+        commit = ctx.commits[index]
+        if change == "D":
+            add("record-deleted", FAIL, "decision record deleted after it was recorded",
+                commit)
+            continue
+        now = ctx.blobs.read(commit.sha, ctx.git_path(path))
+        changed = tuple(str(c) for c in fielddiff.diff(fielddiff.parse_loose(first_raw),
+                                                       fielddiff.parse_loose(now)))
+        add("record-edited", FAIL, "decision record edited after it was recorded: "
+            + ("; ".join(changed) if changed else "formatting only"), commit, changed)
+    on_disk = root / path
+    if on_disk.is_file() and on_disk.read_bytes() != ctx.blobs.read("HEAD", ctx.git_path(path)):
+        add("record-edited", FAIL, "decision record has uncommitted edits")
+
+    # 2. The inputs exist at the recorded commit and match the recorded hashes.
+    rev = d.inputs.commit
+    refs = {"packet": d.inputs.packet, "person": d.inputs.person,
+            "ladder": d.inputs.ladder, "framework": d.inputs.framework}
+    intact = True
+    for what, ref in refs.items():
+        raw = ctx.blobs.read(rev, ctx.git_path(ref.path))
+        if raw is None:
+            add("inputs-not-committed", FAIL, f"the {what} {ref.path} is not in commit "
+                f"{rev[:12]}, so what the decision was made on cannot be retrieved")
+            intact = False
+        elif hashlib.sha256(raw).hexdigest() != ref.sha256:
+            add(f"{what}-hash", FAIL, f"the {what} {ref.path} at commit {rev[:12]} does not "
+                f"match the sha256 recorded in the decision")
+            intact = False
+    _later_packet_changes(ctx, d, add)
+
+    # 3. Replay with the records as they were committed at decision time.
+    if intact:
+        _replay(ctx, d, add)
+        result.replayed += 1
+
+    # 4. Listed for the auditor.
+    if d.override is not None:
+        add("override", NOTE, f"override: {d.outcome} although evaluated "
+            f"{d.override.evaluation_verdict}: {d.override.justification}", creation)
+    ladder = ctx.record(rev, d.inputs.ladder.path)
+    if isinstance(ladder, Ladder):
+        missing = check_quorum(ladder, [(m.role, m.name) for m in d.panel])
+        for message in missing:
+            add("quorum", FAIL, message, creation)
+    if status != "A":
+        add("record-created", NOTE, f"first seen with git status {status}", creation)
+
+
+def _later_packet_changes(ctx: _Context, d: Decision,
+                          add: Callable[..., None]) -> None:
+    path = d.inputs.packet.path
+    index = ctx.index.get(d.inputs.commit)
+    if index is None:
+        return
+    previous = ctx.blobs.read(d.inputs.commit, ctx.git_path(path))
+    for i, status in ctx.touched.get(path, []):
+        if i <= index:
+            continue
+        commit = ctx.commits[i]
+        now = None if status == "D" else ctx.blobs.read(commit.sha, ctx.git_path(path))
+        changed = tuple(str(c) for c in fielddiff.diff(fielddiff.parse_loose(previous),
+                                                       fielddiff.parse_loose(now)))
+        add("packet-changed", NOTE, f"packet {path} changed after the decision"
+            + (": " + "; ".join(changed[:5]) + (" ..." if len(changed) > 5 else "")
+               if changed else ""), commit, changed)
+        previous = now
+
+
+def _replay(ctx: _Context, d: Decision, add: Callable[..., None]) -> None:
+    rev = d.inputs.commit
+    packet = ctx.record(rev, d.inputs.packet.path)
+    person = ctx.record(rev, d.inputs.person.path)
+    ladder = ctx.record(rev, d.inputs.ladder.path)
+    framework = ctx.record(rev, d.inputs.framework.path)
+    if not (isinstance(packet, Packet) and isinstance(person, Person)
+            and isinstance(ladder, Ladder) and isinstance(framework, Framework)):
+        add("replay", FAIL, f"the records at commit {rev[:12]} are not valid, so the "
+            "evaluation cannot be replayed")
+        return
+    try:
+        ev = evaluate(packet, person, ladder, framework, d.as_of)
+    except ValueError as exc:
+        add("replay", FAIL, f"replay failed: {exc}")
+        return
+    fresh = evaluation_view.as_json(ev, d.inputs.packet.path)
+    differences = replay_differences(d.evaluation, fresh)
+    if differences:
+        add("replay", FAIL, "replaying the evaluation gives a different result than the "
+            "recorded snapshot: " + "; ".join(differences), fields=tuple(differences))
+
+
+def replay_differences(recorded: dict[str, Any], fresh: dict[str, Any]) -> list[str]:
+    out = []
+    for key in REPLAYED:
+        if recorded.get(key) != fresh.get(key):
+            out.append(f"{key}: recorded {recorded.get(key)!r}, replayed {fresh.get(key)!r}")
+    rec_comp = {c.get("id"): c for c in recorded.get("competencies", []) if isinstance(c, dict)}
+    for comp in fresh["competencies"]:
+        old = rec_comp.get(comp["id"], {})
+        for key in ("score_exact", "status"):
+            if old.get(key) != comp[key]:
+                out.append(f"competency {comp['id']} {key}: recorded {old.get(key)!r}, "
+                           f"replayed {comp[key]!r}")
+    rec_gates = {g.get("id"): g.get("met") for g in recorded.get("gates", [])
+                 if isinstance(g, dict)}
+    for gate in fresh["gates"]:
+        if rec_gates.get(gate["id"]) != gate["met"]:
+            out.append(f"gate {gate['id']} met: recorded {rec_gates.get(gate['id'])!r}, "
+                       f"replayed {gate['met']!r}")
+    old_reasons = [r.get("message") for r in recorded.get("reasons", []) if isinstance(r, dict)]
+    if old_reasons != [r["message"] for r in fresh["reasons"]]:
+        out.append("reasons differ")
+    return out

@@ -1,0 +1,154 @@
+"""Recording reviews after promotion: probation, competency maintenance, re-checks.
+
+Like decisions, a review is written once, committed alone, and corrected by a new review
+that supersedes it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from promoctl import checks, locking, yamlio
+from promoctl.errors import InvalidRecords, UserError, display_path
+from promoctl.evaluate import gate_result
+from promoctl.gitio import Git
+from promoctl.loader import discover, load
+from promoctl.models import REVIEW_OUTCOMES, EvidenceItem, Review
+from promoctl.recording import write_and_commit
+
+REVIEWS_DIR = "reviews"
+HEADER = ("# Review record written by promoctl. Records are immutable: to correct this one,\n"
+          "# record a new review with `promoctl review ... --supersedes {id}`.\n")
+
+
+@dataclass(frozen=True)
+class Request:
+    person: str
+    type: str
+    outcome: str
+    reviewer: str
+    findings: str
+    on: date
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    supports: list[str] = field(default_factory=list)
+    recheck_by: date | None = None
+    extended_until: date | None = None
+    decision: str | None = None
+    supersedes: str | None = None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    review: Review
+    path: Path
+    commit: str | None
+
+
+def prepare(root: Path, req: Request, recorded_by: str) -> Review:
+    repo = load(root, discover([root]), skip=lambda _d, kind: kind == "packet")
+    problems = repo.problems + checks.check_repository(repo)
+    if problems:
+        raise InvalidRecords(sorted(set(problems)))
+    person = repo.person(req.person)
+    if person is None:
+        raise UserError(f"{req.person}: no such person")
+    ladder = repo.ladder(person.ladder)
+    level = ladder.level(person.level) if ladder else None
+    assert ladder is not None and level is not None  # validated above
+    if req.outcome not in REVIEW_OUTCOMES[req.type]:
+        raise UserError(f"a {req.type} review's outcome is one of "
+                        f"{', '.join(REVIEW_OUTCOMES[req.type])}, not {req.outcome!r}")
+    if not req.findings.strip():
+        raise UserError("a review needs its findings: give --findings")
+    decision = req.decision or _followed_decision(repo, req)
+    recheck_by = req.recheck_by
+    if req.outcome == "drift":
+        if not req.supports:
+            raise UserError("drift needs the targeted supports: give --support for each "
+                            "(refresher coaching, observation, reduced high-risk authority)")
+        days = level.revalidation.recheck_days if level.revalidation else 60
+        recheck_by = recheck_by or req.on + timedelta(days=days)
+    if req.type == "probation" and req.outcome == "extended" and req.extended_until is None:
+        raise UserError("an extended probation needs --extended-until")
+    if req.supersedes is not None and req.supersedes not in repo.reviews:
+        raise UserError(f"--supersedes {req.supersedes!r}: no such review")
+    data: dict[str, Any] = {
+        "kind": "review", "format": 1,
+        "id": f"{req.on.isoformat()}-{req.person}-{req.type}-{secrets.token_hex(3)}",
+        "person": req.person, "type": req.type, "ladder": person.ladder,
+        "level": person.level, "date": req.on, "reviewer": req.reviewer,
+        "recorded_by": recorded_by, "outcome": req.outcome, "decision": decision,
+        "findings": req.findings.strip(), "evidence": req.evidence,
+        "supports": req.supports, "recheck_by": recheck_by,
+        "extended_until": req.extended_until, "supersedes": req.supersedes,
+    }
+    review = Review.model_validate(data)
+    if req.type == "maintenance" and req.outcome == "sustained" and level.revalidation:
+        missing = [g for g in level.revalidation.requires
+                   if not gate_result(g, review.evidence, req.on).met]
+        if missing:
+            raise UserError("a sustained maintenance review needs its evidence: missing "
+                            + "; ".join(f"{g.title or g.id} ({g.evidence})" for g in missing)
+                            + ". Add it with --evidence-file, or record the outcome found")
+    return review
+
+
+def _followed_decision(repo: Any, req: Request) -> str | None:
+    """The decision a review follows up: the approval for probation, else the latest."""
+    mine = sorted((s.record for s in repo.decisions.values()
+                   if s.record.candidate == req.person), key=lambda d: d.decided_on)
+    if req.type == "probation":
+        mine = [d for d in mine if d.outcome == "approved"]
+    elif req.type == "recheck":
+        mine = [d for d in mine if d.development_plan is not None] or mine
+    return mine[-1].id if mine else None
+
+
+def load_evidence(path: Path) -> list[dict[str, Any]]:
+    """Evidence items from a YAML file holding a list of them (as in a packet)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        data = yamlio.parse(raw, path.as_posix()).data
+    except yamlio.YamlProblems as exc:
+        raise InvalidRecords(exc.problems) from None
+    if isinstance(data, dict):
+        data = data.get("evidence")
+    if not isinstance(data, list):
+        raise UserError(f"{path}: expected a list of evidence items (or 'evidence:' with one)")
+    for item in data:
+        EvidenceItem.model_validate(item)  # errors surface with the review's validation
+    return data
+
+
+def to_yaml(review: Review) -> str:
+    body = review.model_dump(mode="python", exclude_none=True, exclude_defaults=False)
+    body = {k: v for k, v in body.items() if v not in ([], None)}
+    return HEADER.format(id=review.id) + yamlio.dump(body)
+
+
+def commit_message(review: Review, path: str) -> str:
+    lines = [f"Review: {review.type} {review.outcome} for {review.person} at {review.level}",
+             "", review.findings, "", f"Record: {path}", "",
+             f"Promoctl-Review: {review.id}", f"Promoctl-Person: {review.person}",
+             f"Promoctl-Review-Type: {review.type}", f"Promoctl-Outcome: {review.outcome}"]
+    if review.decision:
+        lines.append(f"Promoctl-Decision: {review.decision}")
+    if review.supersedes:
+        lines.append(f"Promoctl-Supersedes: {review.supersedes}")
+    return "\n".join(lines) + "\n"
+
+
+def record(root: Path, req: Request, *, commit: bool = True) -> Recorded:
+    with Git(root) as git, locking.exclusive(git.git_dir / "promoctl.lock"):
+        review = prepare(root, req, git.identity())
+        path = root / REVIEWS_DIR / str(req.on.year) / f"{review.id}.yaml"
+        sha = write_and_commit(git, root, path, to_yaml(review),
+                               commit_message(review, display_path(path, root)), commit)
+        return Recorded(review, path, sha)

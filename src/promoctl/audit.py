@@ -65,6 +65,7 @@ class _Context:
     touched: dict[str, list[tuple[int, str]]]
     parsed: dict[str, Any] = field(default_factory=dict)  # "rev:path" -> record or None
     index: dict[str, int] = field(default_factory=dict)  # commit sha -> position
+    superseded_paths: set[str] = field(default_factory=set)
 
     def git_path(self, path: str) -> str:
         return self.prefix + path
@@ -109,6 +110,10 @@ def audit(root: Path, since: date | None = None,
                          for d in firsts if isinstance(d, Decision)
                          for ref in (d.inputs.packet, d.inputs.person, d.inputs.ladder,
                                      d.inputs.framework)])
+        by_id = {d.id: p for p, d in zip(decision_paths, firsts, strict=True)
+                 if isinstance(d, Decision)}
+        ctx.superseded_paths = {by_id[d.supersedes] for d in firsts
+                                if isinstance(d, Decision) and d.supersedes in by_id}
         for n, path in enumerate(decision_paths, 1):
             _audit_one(ctx, root, path, since, result)
             if progress:
@@ -171,7 +176,7 @@ def _audit_one(ctx: _Context, root: Path, path: str, since: date | None,
             add(f"{what}-hash", FAIL, f"the {what} {ref.path} at commit {rev[:12]} does not "
                 f"match the sha256 recorded in the decision")
             intact = False
-    _later_packet_changes(ctx, d, add)
+    _later_packet_changes(ctx, d, add, superseded=path in ctx.superseded_paths)
 
     # 3. Replay with the records as they were committed at decision time.
     if intact:
@@ -191,8 +196,10 @@ def _audit_one(ctx: _Context, root: Path, path: str, since: date | None,
         add("record-created", NOTE, f"first seen with git status {status}", creation)
 
 
-def _later_packet_changes(ctx: _Context, d: Decision,
-                          add: Callable[..., None]) -> None:
+def _later_packet_changes(ctx: _Context, d: Decision, add: Callable[..., None],
+                          superseded: bool) -> None:
+    """Evidence changed after the decision was made on it: a failure, unless a later
+    decision (which read the new packet) supersedes this one."""
     path = d.inputs.packet.path
     index = ctx.index.get(d.inputs.commit)
     if index is None:
@@ -205,7 +212,8 @@ def _later_packet_changes(ctx: _Context, d: Decision,
         now = None if status == "D" else ctx.blobs.read(commit.sha, ctx.git_path(path))
         changed = tuple(str(c) for c in fielddiff.diff(fielddiff.parse_loose(previous),
                                                        fielddiff.parse_loose(now)))
-        add("packet-changed", NOTE, f"packet {path} changed after the decision"
+        add("packet-changed", NOTE if superseded else FAIL,
+            f"packet {path} changed after the decision"
             + (": " + "; ".join(changed[:5]) + (" ..." if len(changed) > 5 else "")
                if changed else ""), commit, changed)
         previous = now

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from promoctl import yamlio
@@ -34,6 +35,8 @@ class FieldChange:
 def _plain(value: Any) -> Any:
     if isinstance(value, (dict, list)):
         return value
+    if isinstance(value, Decimal):  # JSON numbers, as the YAML wrote them
+        return int(value) if value == value.to_integral_value() else float(value)
     return value if isinstance(value, (str, int, float, bool)) or value is None else str(value)
 
 

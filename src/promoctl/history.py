@@ -83,9 +83,12 @@ def log(top: Path, paths: Iterable[str] = (), rev: str = "HEAD") -> list[Commit]
 
 
 def resolve(top: Path, rev: str) -> str:
-    if rev.startswith("-"):
-        raise UserError(f"{rev!r} is not a revision")
-    return _git(top, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").strip()
+    proc = subprocess.run(["git", "-C", str(top), "rev-parse", "--verify", "--quiet",
+                           "--end-of-options", f"{rev}^{{commit}}"],
+                          capture_output=True, text=True, check=False)
+    if rev.startswith("-") or proc.returncode != 0:
+        raise UserError(f"{rev!r} is not a commit, branch or tag in this repository")
+    return proc.stdout.strip()
 
 
 class BlobReader:

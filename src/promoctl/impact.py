@@ -148,8 +148,10 @@ def impact(root: Path, base: str, head: str | None, since: date | None,
             if packet.id in standing or person is None:
                 continue
             _compare(display, "pending", packet, person, None, before, after, result)
-        chosen = sorted((s.record for s in repo.decisions.values()
-                         if (since is None or s.record.decided_on >= since)
+        # Decisions only for a chosen period: without --from/--to, pending packets only.
+        period = since is not None or until is not None
+        chosen = sorted((s.record for s in repo.decisions.values() if period
+                         and (since is None or s.record.decided_on >= since)
                          and (until is None or s.record.decided_on <= until)),
                         key=lambda d: (d.decided_on, d.id))
         for d in chosen:

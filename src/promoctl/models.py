@@ -476,3 +476,44 @@ KINDS: dict[str, type[Strict]] = {
     "person": Person,
     "packet": Packet,
 }
+
+
+# --------------------------------------------------------------------------- lms-mapping
+
+
+class LmsColumns(Strict):
+    """The header of each column in an LMS CSV export, when it is not one promoctl knows."""
+
+    person: str | None = None  # a promoctl person id
+    email: str | None = None
+    course: str | None = None
+    date: str | None = None  # the completion date
+    grade: str | None = None  # a percentage, or points as "17/20"
+    status: str | None = None
+    project: str | None = None  # project accepted: yes/no
+
+
+class LmsCourse(Strict):
+    """One LMS course and the milestone it stands for in promotion evidence."""
+
+    course: Text  # the course's name or id as the LMS writes it
+    aliases: list[Text] = Field(default_factory=list)  # other names or ids (an xAPI IRI)
+    milestone: Text
+    competencies: list[Id] = Field(default_factory=list)
+
+
+class LmsMapping(Strict):
+    """Which LMS course is which milestone, for ``promoctl import lms-csv`` and ``xapi``."""
+
+    kind: Literal["lms-mapping"]
+    format: FormatVersion
+    id: Id
+    title: str | None = None
+    framework: Id
+    columns: LmsColumns = LmsColumns()
+    # strptime format of the CSV's dates when they are not YYYY-MM-DD (e.g. "%d/%m/%Y")
+    date_format: str | None = None
+    courses: list[LmsCourse] = Field(min_length=1)
+
+
+KINDS["lms-mapping"] = LmsMapping

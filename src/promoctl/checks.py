@@ -197,7 +197,10 @@ def check_person(src: Source, repo: Repository) -> list[Problem]:
     return out
 
 
-def check_packet(src: Source, repo: Repository) -> list[Problem]:
+def check_packet(src: Source, repo: Repository, decided: frozenset[str] = frozenset()
+                 ) -> list[Problem]:
+    """``decided``: ids of packets a decision was made on; they are history, so the
+    candidate may since have reached the target level."""
     packet: Packet = src.record
     out: list[Problem] = []
     person = repo.person(packet.candidate)
@@ -224,7 +227,7 @@ def check_packet(src: Source, repo: Repository) -> list[Problem]:
         elif level.promotion is None:
             out.append(src.problem(("target", "level"), f"level {level.id!r} of ladder "
                                    f"{ladder.id!r} has no promotion rules to evaluate against"))
-        elif person is not None and person.ladder == ladder.id and \
+        elif person is not None and packet.id not in decided and person.ladder == ladder.id and \
                 ladder.level_index(person.level) >= ladder.level_index(level.id):
             out.append(src.problem(("target", "level"), f"{person.id} is already at level "
                                    f"{person.level!r}; the target must be above it"))
@@ -404,8 +407,9 @@ def check_repository(repo: Repository) -> list[Problem]:
         out.extend(check_ladder(src, repo))
     for src in repo.people.values():
         out.extend(check_person(src, repo))
+    decided = frozenset(s.record.inputs.packet.id for s in repo.decisions.values())
     for src in repo.packets.values():
-        out.extend(check_packet(src, repo))
+        out.extend(check_packet(src, repo, decided))
     superseded_by: dict[str, str] = {}
     for src in sorted(repo.decisions.values(), key=lambda s: s.display):
         old = src.record.supersedes

@@ -1,40 +1,55 @@
 #!/usr/bin/env python3
-"""Benchmark promoctl on a large synthetic promotion repository.
+"""Benchmark promoctl on a large synthetic promotion repository kept in git (issue 7).
 
-Generates (or reuses) a deterministic repository of people and evidence packets built on
-the example frameworks and ladders, then measures, in one run:
+Generates (or reuses) a deterministic git repository built on the example frameworks and
+ladders: people, evidence packets, and the panel decisions and post-promotion reviews
+recorded on them over years of history, written with one ``git fast-import``. Decisions are
+built exactly as ``promoctl decide`` builds them (evaluation snapshot, input hashes, the
+commit their inputs were read at, plans, a quorate panel), so ``promoctl audit`` accepts
+them and ``promoctl validate`` finds nothing. Then it measures, in one table, each figure
+against the reference it is compared with:
 
-- parsing every packet with PyYAML's C loader (the reference: the least any YAML tool pays);
-- ``promoctl.workspace.validate`` on the whole repository, and its ratio to the reference;
-- ``promoctl.workspace.evaluate_packets`` on every packet;
-- promoctl's own parser with libyaml against its pure-Python fallback, on a sample;
-- peak memory of ``validate`` in a fresh process.
+- cold ``validate`` against parsing the same files with PyYAML's C loader, and against
+  ``check-jsonschema`` on the packets and people with the project's own ``schemas/``;
+- ``validate``, ``evaluate`` of every packet and ``report``, warm against cold;
+- ``audit`` against one ``git log`` pass + one ``git cat-file --batch`` + the C loader;
+- ``promoctl --help`` and ``promoctl validate ONE_FILE`` against ``import typer``;
+- peak memory of ``validate`` in a fresh process (and at 100,000 packets with ``--big``);
+- throughput, promoctl's parser with libyaml against pure Python, verdict counts.
 
 Nothing here asserts on timings: the figures are for reading, not for gating a build.
+check-jsonschema is installed into this interpreter's environment when it is missing
+(``--no-install`` skips its row instead; or ``pip install check-jsonschema`` yourself).
 
-    python benchmarks/bench.py                 # 12,000 people, 10,000 packets
+    python benchmarks/bench.py                 # 20,000 people, 10,000 packets and decisions
     python benchmarks/bench.py --quick         # 1,000 packets, for a smoke run
-    python benchmarks/bench.py --packets 50000 --people 60000 --dir /tmp/big
+    python benchmarks/bench.py --big           # also peak memory at 100,000 packets (slow)
+    python benchmarks/bench.py --packets 50000 --people 100000 --dir /tmp/big
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
-import gc
+import functools
+import hashlib
 import json
 import os
 import platform
 import random
 import re
 import shutil
+import statistics
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -43,18 +58,50 @@ import yaml
 HERE = Path(__file__).resolve().parent
 PROJECT = HERE.parent
 EXAMPLES = PROJECT / "examples"
+SCHEMAS = PROJECT / "schemas"
 DEFAULT_DIR = HERE / "out" / "repo"
 QUICK_DIR = HERE / "out" / "repo-quick"
-DEFAULT_PEOPLE = 12_000
-DEFAULT_PACKETS = 10_000
-QUICK_PEOPLE = 1_200
-QUICK_PACKETS = 1_000
+BIG_DIR = HERE / "out" / "repo-big"
 DEFAULT_SEED = 20261015
 PARSER_SAMPLE = 300
 # Bump when the generated content changes, so an old repository is not reused.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 MANIFEST = ".bench-manifest.json"
 WIDTH = 100
+
+
+@dataclass(frozen=True)
+class Size:
+    """How much to generate. Decisions and reviews are targets: fewer are made when the
+    packets (or approvals) run out; commits are a budget the history is spread over."""
+
+    people: int
+    packets: int
+    decisions: int
+    reviews: int
+    commits: int
+
+    def scaled(self, factor: int) -> Size:
+        return Size(*(n * factor for n in (self.people, self.packets, self.decisions,
+                                           self.reviews, self.commits)))
+
+
+DEFAULT_SIZE = Size(people=20_000, packets=10_000, decisions=10_000, reviews=5_000,
+                    commits=10_000)
+QUICK_SIZE = Size(people=2_000, packets=1_000, decisions=1_000, reviews=500, commits=1_000)
+BIG_SIZE = DEFAULT_SIZE.scaled(10)
+
+# The history: HR records first, packets submitted over four and a half years, a rubric
+# revision in between (decisions before it replay with the old weights), reviews until
+# shortly before "today".
+HISTORY_START = date(2021, 11, 1)
+FIRST_SUBMISSION = date(2022, 1, 10)
+LAST_SUBMISSION = date(2026, 6, 30)
+REVISION_DAY = date(2024, 3, 1)
+HISTORY_END = date(2026, 10, 30)
+PACKET_COMMIT_SHARE = 0.15  # of the commit budget, for batches of submitted packets
+SUPERSEDE_RATE = 0.04  # of decisions not approving: corrected later by a superseding one
+PLACEHOLDER_COMMIT = "f" * 40  # inputs.commit until fast-import names the real commit
 
 # ------------------------------------------------------------------------------ YAML text
 
@@ -246,7 +293,7 @@ def make_staff(rng: random.Random, count: int) -> Staff:
             lead = leads[i % n_leads]
             senior = rng.random() < 0.1 and i >= 1
             row = add(group, spec["senior" if senior else "junior"], lead.team, lead.id,
-                      _day(rng, 2014, 2024))
+                      _day(rng, 2010, 2020))
             if not senior:
                 staff.candidates.append(row)
         staff.colleagues[group] = [p.id for p in staff.people
@@ -280,7 +327,7 @@ def person_yaml(row: PersonRow, rng: random.Random) -> str:
     lines.append(f"start_date: {row.start.isoformat()}")
     if rng.random() < 0.4:
         since = row.start + timedelta(days=rng.randrange(0, 900))
-        lines.append(f"level_since: {min(since, date(2024, 12, 31)).isoformat()}")
+        lines.append(f"level_since: {min(since, HISTORY_START - timedelta(days=1)).isoformat()}")
     return "\n".join(lines) + "\n"
 
 
@@ -353,6 +400,12 @@ class PacketOut:
     group: str
     packet_id: str
     text: str
+    candidate: str = ""
+    submitted: date = date(2000, 1, 1)
+
+    @property
+    def path(self) -> str:
+        return f"packets/{self.group}/{self.packet_id}.yaml"
 
 
 class Items:
@@ -411,7 +464,8 @@ def community_packet(rng: random.Random, cand: PersonRow, staff: Staff, submitte
         return [c for c in values if c != missing]
 
     manager = cand.manager or staff.leads["community"][0]
-    quality = [lead for lead in staff.leads["community"] if lead != manager][:6] or [manager]
+    # The first six leads other than the manager (slicing first keeps this O(1) per packet).
+    quality = [lead for lead in staff.leads["community"][:7] if lead != manager][:6] or [manager]
     peers = [p for p in rng.sample(staff.colleagues["community"],
                                    min(8, len(staff.colleagues["community"])))
              if p != cand.id] or [manager]
@@ -558,7 +612,8 @@ def professional_packet(rng: random.Random, cand: PersonRow, staff: Staff, submi
         return [c for c in values if c != missing]
 
     manager = cand.manager or staff.leads["professional"][0]
-    experts = [lead for lead in staff.leads["professional"] if lead != manager][:6] or [manager]
+    experts = [lead for lead in staff.leads["professional"][:7]
+               if lead != manager][:6] or [manager]
     peers = [p for p in rng.sample(staff.colleagues["professional"],
                                    min(10, len(staff.colleagues["professional"])))
              if p != cand.id] or [manager]
@@ -679,96 +734,898 @@ def _packet_text(header: list[str], packet_id: str, cand: PersonRow, ladder: str
 
 
 def make_packets(rng: random.Random, staff: Staff, count: int) -> Iterable[PacketOut]:
-    """``count`` packets; candidates are reused (an earlier cycle) only when they run out."""
-    used: set[str] = set()
-    first_day, span = date(2025, 1, 15), (date(2026, 12, 15) - date(2025, 1, 15)).days
-    for i in range(count):
-        cand = staff.candidates[i % len(staff.candidates)]
-        repeat = i // len(staff.candidates)
-        submitted = first_day + timedelta(days=rng.randrange(span)) \
-            - timedelta(days=183 * repeat)
+    """``count`` packets, one per candidate, submitted over the history."""
+    if count > len(staff.candidates):
+        raise ValueError(f"{count:,} packets need as many candidates, but only "
+                         f"{len(staff.candidates):,} of the people are; give more people "
+                         "(about 1.3 per packet)")
+    span = (LAST_SUBMISSION - FIRST_SUBMISSION).days
+    for cand in staff.candidates[:count]:
+        submitted = FIRST_SUBMISSION + timedelta(days=rng.randrange(span))
         if cand.group == "community":
             cycle = f"{submitted.year}-{submitted.month:02d}"
         else:
             cycle = f"{submitted.year}-h{1 if submitted.month <= 6 else 2}"
         packet_id = f"{cand.id}-{cycle}"
-        if packet_id in used:
-            packet_id += f"-r{repeat}"
-        used.add(packet_id)
         build = community_packet if cand.group == "community" else professional_packet
         yield PacketOut(cand.group, packet_id,
-                        build(rng, cand, staff, submitted, packet_id, cycle))
+                        build(rng, cand, staff, submitted, packet_id, cycle), cand.id,
+                        submitted)
+
+
+# ------------------------------------------------------------------------------- history
+
+Identity = tuple[str, str]  # (name, email)
+SECRETARIES: dict[str, tuple[Identity, ...]] = {
+    "community": (("Grace Liu", "grace.liu@example.org"),
+                  ("Samuel Osei", "samuel.osei@example.org"),
+                  ("Inês Ferreira", "ines.ferreira@example.org")),
+    "professional": (("Hiro Tanaka", "hiro.tanaka@example.org"),
+                     ("Rania Haddad", "rania.haddad@example.org")),
+}
+HR_PARTNERS = ("Helen Park", "Kwame Mensah", "Lucia Reyes", "Tom Walsh")
+OFFICE: Identity = ("Promotion Office", "promotions@example.org")
+HR_DESK: Identity = ("HR Records", "hr-records@example.org")
+PANEL_ROLES = {  # ladder -> roles, from examples/ladders/*.yaml
+    "support-work": ("operations-lead", "quality", "hr"),
+    "consulting": ("practice-lead", "peer-reviewer", "hr"),
+}
+OVERRIDE_APPROVE = (
+    "The panel heard the supervisor's account of recent practice, which the packet does not "
+    "yet show; approved with the probation terms as the safeguard.",
+    "The missing item is administrative (evidence filed under the wrong cycle); the panel "
+    "saw the original and is satisfied.",
+)
+OVERRIDE_HOLD = (
+    "A serious incident review is still open; the panel defers until it concludes.",
+    "The candidate asked to defer to the next cycle for personal reasons.",
+    "The panel wants one more observed session after a recent change of team.",
+)
+DECLINE_REASONS = (
+    "The evidence is well short of the level across several competencies.",
+    "Not ready for the level's responsibilities; a development plan is the right next step.",
+)
+CORRECTIONS = (
+    "Correction: the outcome was recorded wrongly; the panel's minutes say {outcome}.",
+    "Correction: recorded again with the outcome the panel agreed ({outcome}).",
+)
+FINDINGS = {
+    ("probation", "confirmed"): "Probation goals met; case reviews and documentation samples "
+                                "were consistently sound. Level confirmed.",
+    ("probation", "extended"): "Good progress, but escalation decisions still need the "
+                               "supervisor's sign-off; probation extended.",
+    ("maintenance", "sustained"): "Documentation sample, observed practice and incident "
+                                  "involvement reviewed; practice sustained.",
+    ("maintenance", "drift"): "Notes lag behind visits and one escalation was late; "
+                              "targeted supports agreed.",
+    ("maintenance", "lapsed"): "No maintenance evidence was provided within the interval; "
+                               "authorisation lapsed.",
+    ("recheck", "resolved"): "The supports worked: notes are timely and escalations "
+                             "prompt. Drift resolved.",
+    ("recheck", "unresolved"): "Drift persists after the supports; advanced work is "
+                               "withdrawn pending a new packet.",
+}
+SUPPORTS = ("Refresher coaching on documentation", "Fortnightly observed practice",
+            "Reduced high-risk authority until the re-check")
+
+
+def _replace_once(text: str, old: str, new: str) -> str:
+    if text.count(old) != 1:
+        raise ValueError(f"expected {old!r} once in an example record")
+    return text.replace(old, new)
+
+
+@dataclass
+class RuleSet:
+    """Frameworks and ladders as committed at one point of the history."""
+
+    files: dict[str, bytes]  # path -> content
+    ladders: dict[str, Any] = field(default_factory=dict)  # id -> (path, Ladder)
+    frameworks: dict[str, Any] = field(default_factory=dict)  # id -> (path, Framework)
+
+
+def rule_sets() -> tuple[RuleSet, RuleSet]:
+    """The example frameworks and ladders as first committed, and after the revision."""
+    from promoctl.records import parse_record
+
+    base = {f"{folder}/{p.name}": p.read_text(encoding="utf-8")
+            for folder in ("frameworks", "ladders")
+            for p in sorted((EXAMPLES / folder).glob("*.yaml"))}
+    first = dict(base)
+    for path, text in base.items():
+        if path.startswith("frameworks/"):
+            first[path] = re.sub(r'^version: "20\d\d\.(\d)"', r'version: "2021.\1"', text,
+                                 count=1, flags=re.MULTILINE)
+    revised = dict(first)
+    revised["frameworks/community-services.yaml"] = _replace_once(
+        first["frameworks/community-services.yaml"], 'version: "2021.1"', 'version: "2024.1"')
+    ladder = _replace_once(first["ladders/support-work.yaml"], "observation: 40",
+                           "observation: 45")
+    revised["ladders/support-work.yaml"] = _replace_once(ladder, "documentation_audit: 30",
+                                                         "documentation_audit: 25")
+    sets = []
+    for files in (first, revised):
+        rules = RuleSet({p: t.encode() for p, t in files.items()})
+        for path, raw in rules.files.items():
+            source, problems = parse_record(raw, path)
+            if source is None or problems:
+                raise ValueError(f"{path}: {problems}")
+            table = rules.frameworks if path.startswith("frameworks/") else rules.ladders
+            table[source.record.id] = (path, source.record)
+        sets.append(rules)
+    return sets[0], sets[1]
+
+
+@dataclass
+class RecordOut:
+    """A decision or review to commit: its file, and what its commit message says."""
+
+    day: date
+    order: int  # 0 decision, 1 review: on one day, decisions first
+    path: str
+    text: str
+    message: str  # decide's or review's own commit message for this record alone
+    author: Identity
+    inputs: dict[str, str] = field(default_factory=dict)  # path -> sha256 read at HEAD
+
+
+@dataclass
+class Commit:
+    day: date
+    rank: int  # on one day: 0 import, 1 rule revision, 2 HR, 3 packets, 4 records
+    author: Identity
+    message: str
+    files: list[tuple[str, bytes]] = field(default_factory=list)
+    records: list[RecordOut] = field(default_factory=list)
+
+
+@dataclass
+class Plan:
+    commits: list[Commit]
+    decisions: int = 0
+    superseding: int = 0
+    overrides: int = 0
+    outcomes: collections.Counter[str] = field(default_factory=collections.Counter)
+    reviews: int = 0
+    review_kinds: collections.Counter[str] = field(default_factory=collections.Counter)
+    pending: int = 0
+    promoted: int = 0
+
+
+def _sha256(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+def _rota(group: str, day: date) -> Identity:
+    """The panel secretary on duty: a fortnightly rota per program."""
+    people = SECRETARIES[group]
+    return people[(day.toordinal() // 14) % len(people)]
+
+
+def _who(identity: Identity) -> str:
+    return f"{identity[0]} <{identity[1]}>"
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def _split(items: Sequence[Any], parts: int) -> list[Sequence[Any]]:
+    """``items`` in ``parts`` contiguous, nearly equal, non-empty chunks."""
+    parts = max(1, min(parts, len(items)))
+    n = len(items)
+    return [items[i * n // parts:(i + 1) * n // parts] for i in range(parts)]
+
+
+def promoted_person(text: str, level: str, since: date) -> str:
+    """A person record after HR applies a promotion: new level, level_since updated."""
+    lines = [line for line in text.splitlines() if not line.startswith("level_since: ")]
+    lines = [f"level: {level}" if line.startswith("level: ") else line for line in lines]
+    return "\n".join([*lines, f"level_since: {since.isoformat()}"]) + "\n"
+
+
+class _Panels:
+    """Panel members by ladder and role: small pools, so report's panel codes repeat."""
+
+    def __init__(self, staff: Staff) -> None:
+        community = [staff.by_id[i].name for i in staff.leads["community"][:12]]
+        professional = [staff.by_id[i].name for i in staff.leads["professional"][:12]]
+        self.pools = {
+            "support-work": {"operations-lead": community[:6] or ["Operations Lead"],
+                             "quality": community[6:] or ["Quality Lead"],
+                             "hr": list(HR_PARTNERS)},
+            "consulting": {"practice-lead": professional[:6] or ["Practice Lead"],
+                           "peer-reviewer": professional[6:] or ["Peer Reviewer"],
+                           "hr": list(HR_PARTNERS)},
+        }
+
+    def pick(self, rng: random.Random, ladder: str) -> list[tuple[str, str]]:
+        return [(role, rng.choice(self.pools[ladder][role])) for role in PANEL_ROLES[ladder]]
+
+    def reviewer(self, rng: random.Random, ladder: str) -> str:
+        return rng.choice(self.pools[ladder]["operations-lead" if ladder == "support-work"
+                                              else "practice-lead"])
+
+
+def _outcome(rng: random.Random, ready: bool) -> tuple[str, str | None]:
+    """(outcome, override justification): panels mostly follow the evaluation."""
+    r = rng.random()
+    if ready:
+        if r < 0.96:
+            return "approved", None
+        return ("deferred" if r < 0.99 else "declined"), rng.choice(OVERRIDE_HOLD)
+    if r < 0.84:
+        return "deferred", None
+    if r < 0.97:
+        return "declined", None
+    return "approved", rng.choice(OVERRIDE_APPROVE)
+
+
+def _reasons(rng: random.Random, ev: Any, outcome: str) -> list[str]:
+    from promoctl.evaluate import fmt
+
+    if outcome == "approved":
+        if ev.ready:
+            return [f"Every gate and the training floor are met; composite {fmt(ev.composite)} "
+                    f"against {ev.threshold}."]
+        return ["The panel approves on the supervisor's evidence heard at the meeting."]
+    if ev.reasons:
+        picked = [r.message for r in ev.reasons[:2]]
+        return picked if outcome == "deferred" else [rng.choice(DECLINE_REASONS), *picked[:1]]
+    return ["The panel wants more evidence of sustained practice before promotion."]
+
+
+@functools.cache
+def _c_dumper() -> Any:
+    """promoctl's record writer (yamlio.dump) on libyaml's emitter: the same text, ~4x
+    faster. Checked against promoctl's own to_yaml as records are made (_same_as)."""
+    from promoctl import yamlio
+
+    class Dumper(yaml.CSafeDumper):  # type: ignore[misc, name-defined]
+        def ignore_aliases(self, data: Any) -> bool:
+            return True
+
+    Dumper.add_representer(Decimal, yamlio._represent_decimal)
+    Dumper.add_representer(date, yamlio._represent_date)
+    return Dumper
+
+
+def _dump(data: Any) -> str:
+    if not getattr(yaml, "__with_libyaml__", False):
+        from promoctl import yamlio
+
+        return yamlio.dump(data)
+    return str(yaml.dump(data, Dumper=_c_dumper(), sort_keys=False, allow_unicode=True,
+                         default_flow_style=False, width=100, indent=2))
+
+
+_checked: collections.Counter[str] = collections.Counter()
+
+
+def _same_as(kind: str, text: str, reference: Callable[[], str]) -> str:
+    """``text``, after checking it is what promoctl writes (the first records of each kind,
+    then every 250th): a change to decide's or review's writer fails loudly here."""
+    _checked[kind] += 1
+    if _checked[kind] <= 25 or _checked[kind] % 250 == 0:
+        expected = reference()
+        if text != expected:
+            raise RuntimeError(f"the benchmark's fast {kind} writer no longer matches "
+                               "promoctl's; update _dump and _decision_yaml")
+    return text
+
+
+def _decision_yaml(decision: Any) -> str:
+    from promoctl import decisions
+
+    body = decision.model_dump(mode="python", exclude_none=True)
+    body["evaluation"] = decision.evaluation
+    text = decisions.HEADER.format(id=decision.id) + _dump(body)
+    return _same_as("decision", text, lambda: decisions.to_yaml(decision))
+
+
+class _Decider:
+    """Builds decision records the way ``promoctl decide`` does (decisions.prepare)."""
+
+    def __init__(self, rules: tuple[RuleSet, RuleSet], panels: _Panels) -> None:
+        self.rules = rules
+        self.panels = panels
+        self.ids: set[str] = set()
+
+    def ruleset(self, day: date) -> RuleSet:
+        return self.rules[1] if day >= REVISION_DAY else self.rules[0]
+
+    def new_id(self, rng: random.Random, day: date, candidate: str) -> str:
+        while True:
+            record_id = f"{day.isoformat()}-{candidate}-{rng.getrandbits(24):06x}"
+            if record_id not in self.ids:
+                self.ids.add(record_id)
+                return record_id
+
+    def evaluate(self, packet: Any, person: Any, day: date) -> Any:
+        from promoctl.evaluate import evaluate
+
+        rules = self.ruleset(day)
+        _path, ladder = rules.ladders[packet.target.ladder]
+        _fpath, framework = rules.frameworks[ladder.framework]
+        return evaluate(packet, person, ladder, framework, None)  # decide: as-of = submitted
+
+    def decision(self, rng: random.Random, ev: Any, out: PacketOut, person_raw: bytes,
+                 day: date, outcome: str, reasons: list[str], override: str | None,
+                 supersedes: str | None = None) -> tuple[RecordOut, Any]:
+        from promoctl import decisions, evaluation_view, plans
+        from promoctl.models import Decision
+
+        rules = self.ruleset(day)
+        packet, ladder = ev.packet, ev.ladder
+        ladder_path, _ = rules.ladders[ladder.id]
+        framework_path, _ = rules.frameworks[ev.framework.id]
+        panel = self.panels.pick(rng, ladder.id)
+        assert not decisions.check_quorum(ladder, panel)
+        level = ladder.level(packet.target.level)
+        assert level is not None and level.promotion is not None
+        effective = _next_month(day)
+        secretary = _rota(out.group, day)
+        against = (outcome == "approved") != ev.ready
+        assert against == (override is not None)
+        person_path = f"people/{out.group}/{packet.candidate}.yaml"
+        shas = {out.path: _sha256(out.text.encode()), person_path: _sha256(person_raw),
+                ladder_path: _sha256(rules.files[ladder_path]),
+                framework_path: _sha256(rules.files[framework_path])}
+        data: dict[str, Any] = {  # the same fields, in the same order, as decisions.prepare
+            "kind": "decision",
+            "format": 1,
+            "id": self.new_id(rng, day, packet.candidate),
+            "candidate": packet.candidate,
+            "target": packet.target.model_dump(),
+            "outcome": outcome,
+            "decided_on": day,
+            "as_of": ev.as_of,
+            "effective": effective if outcome == "approved" else None,
+            "recorded_by": _who(secretary),
+            "reasons": reasons,
+            "panel": [{"name": name, "role": role} for role, name in panel],
+            "override": {"evaluation_verdict": ev.verdict, "justification": override}
+            if override else None,
+            "supersedes": supersedes,
+            "inputs": {
+                "commit": PLACEHOLDER_COMMIT,
+                "packet": {"id": packet.id, "path": out.path, "sha256": shas[out.path]},
+                "person": {"id": packet.candidate, "path": person_path,
+                           "sha256": shas[person_path]},
+                "ladder": {"id": ladder.id, "path": ladder_path, "sha256": shas[ladder_path]},
+                "framework": {"id": ev.framework.id, "path": framework_path,
+                              "sha256": shas[framework_path], "version": ev.framework.version},
+            },
+            "evaluation": evaluation_view.as_json(ev, out.path),
+        }
+        if outcome == "approved":
+            if level.probation is not None:
+                data["probation_plan"] = plans.probation_plan(level.probation, effective)
+        else:
+            data["development_plan"] = plans.development_plan(ev, level.promotion, day)
+        decision = Decision.model_validate(data)
+        path = f"decisions/{day.year}/{decision.id}.yaml"
+        record = RecordOut(day, 0, path, _decision_yaml(decision),
+                           decisions.commit_message(decision, path), secretary, shas)
+        return record, decision
+
+
+def _review_chain(rng: random.Random, panels: _Panels, approval: Any, group: str,
+                  ladder: Any) -> list[RecordOut]:
+    """The reviews after one promotion, in order: probation, then (for levels with
+    re-validation) maintenance every interval, re-checks after drift, until the end."""
+    from promoctl import reviews
+    from promoctl.models import Review
+
+    level = ladder.level(approval.target.level)
+    effective = approval.effective
+    chain: list[dict[str, Any]] = []
+    probation = level.probation.days if level.probation else 90
+    day = effective + timedelta(days=probation + rng.randint(-5, 7))
+    while day <= HISTORY_END:
+        if rng.random() < 0.12 and len(chain) < 2:
+            until = day + timedelta(days=45)
+            chain.append({"type": "probation", "outcome": "extended", "date": day,
+                          "extended_until": until})
+            day = until + timedelta(days=rng.randint(-3, 3))
+            continue
+        chain.append({"type": "probation", "outcome": "confirmed", "date": day})
+        break
+    rules = level.revalidation
+    base = effective
+    while rules is not None:
+        day = base + timedelta(days=rules.interval_days - rng.randint(0, 14))
+        if day > HISTORY_END:
+            break
+        r = rng.random()
+        if r < 0.85:
+            chain.append({"type": "maintenance", "outcome": "sustained", "date": day,
+                          "evidence": _maintenance_evidence(rng, panels, ladder.id, day)})
+            base = day
+            continue
+        if r < 0.96:
+            recheck_by = day + timedelta(days=rules.recheck_days)
+            chain.append({"type": "maintenance", "outcome": "drift", "date": day,
+                          "supports": rng.sample(SUPPORTS, rng.randint(1, 3)),
+                          "recheck_by": recheck_by})
+            later = recheck_by - timedelta(days=rng.randint(0, 7))
+            if later > HISTORY_END:
+                break
+            resolved = rng.random() < 0.8
+            chain.append({"type": "recheck", "outcome": "resolved" if resolved
+                          else "unresolved", "date": later})
+            if not resolved:
+                break
+            base = later
+            continue
+        chain.append({"type": "maintenance", "outcome": "lapsed", "date": day})
+        break
+    out = []
+    for step in chain:
+        day = step["date"]
+        secretary = _rota(group, day)
+        data = {"kind": "review", "format": 1,
+                "id": f"{day.isoformat()}-{approval.candidate}-{step['type']}-"
+                      f"{rng.getrandbits(24):06x}",
+                "person": approval.candidate, "type": step["type"],
+                "ladder": approval.target.ladder, "level": approval.target.level, "date": day,
+                "reviewer": panels.reviewer(rng, ladder.id), "recorded_by": _who(secretary),
+                "outcome": step["outcome"], "decision": approval.id,
+                "findings": FINDINGS[step["type"], step["outcome"]],
+                "evidence": step.get("evidence", []), "supports": step.get("supports", []),
+                "recheck_by": step.get("recheck_by"),
+                "extended_until": step.get("extended_until"), "supersedes": None}
+        review = Review.model_validate(data)
+        path = f"reviews/{day.year}/{review.id}.yaml"
+        # promoctl's own writer: libyaml's emitter tags whole-number Decimals differently
+        out.append(RecordOut(day, 1, path, reviews.to_yaml(review),
+                             reviews.commit_message(review, path), secretary))
+    return out
+
+
+def _maintenance_evidence(rng: random.Random, panels: _Panels, ladder: str, day: date
+                          ) -> list[dict[str, Any]]:
+    """What a sustained maintenance review rests on (the level's ``requires`` gates)."""
+    assessor = panels.reviewer(rng, ladder)
+    return [
+        {"id": "documentation-sample", "type": "documentation_audit",
+         "date": day - timedelta(days=rng.randint(3, 30)), "title": "Documentation sample",
+         "assessor": assessor, "competencies": ["decision-documentation"],
+         "result": {"score": rng.choice((2, 3, 3, 4))}},
+        {"id": "observed-session", "type": "observation",
+         "date": day - timedelta(days=rng.randint(3, 40)), "title": "Observed practice session",
+         "assessor": assessor, "competencies": ["risk-escalation", "support-planning"],
+         "result": {"score": rng.choice((2, 3, 3, 4))}},
+        {"id": "incident-involvement", "type": "incident_review",
+         "date": day - timedelta(days=rng.randint(3, 60)), "title": "Incident involvement",
+         "assessor": assessor, "competencies": ["incident-learning"],
+         "result": {"score": rng.choice((2, 3, 3, 4))}},
+    ]
+
+
+def plan_history(staff: Staff, people: dict[str, bytes], packets: list[PacketOut],
+                 size: Size, seed: int, log: Callable[[str], None] | None = None) -> Plan:
+    """Every commit of the synthetic history, in order, with its files.
+
+    Decisions are made on the earliest packets (the latest stay pending), each evaluated
+    once with the records as they are at the commit before it; a few are corrected later
+    by a superseding decision; HR applies approvals to the person records on the
+    effective date; reviews follow the promotions.
+    """
+    from promoctl.records import parse_record
+
+    rng = random.Random(seed * 31 + 7)  # its own stream: history choices leave packets be
+    rules = rule_sets()
+    panels = _Panels(staff)
+    decider = _Decider(rules, panels)
+    commits = [Commit(HISTORY_START, 0, OFFICE, "Import people, frameworks and ladders\n",
+                      [("promoctl.yaml", (EXAMPLES / "promoctl.yaml").read_bytes()),
+                       *rules[0].files.items(), *people.items()])]
+    commits.append(Commit(REVISION_DAY, 1, OFFICE,
+                          "Support work: rebalance source weights\n\nObservation 45 (was 40), "
+                          "documentation audit 25 (was 30); framework community-services "
+                          "2024.1. Decisions made before this replay with the old weights.\n",
+                          [(p, raw) for p, raw in rules[1].files.items()
+                           if raw != rules[0].files[p]]))
+
+    # Packets, committed in batches of consecutive submission days.
+    packets = sorted(packets, key=lambda p: (p.submitted, p.path))
+    days = sorted({p.submitted for p in packets})
+    committed_on: dict[date, date] = {}
+    chunks = _split(days, round(size.commits * PACKET_COMMIT_SHARE))
+    by_day: dict[date, list[PacketOut]] = collections.defaultdict(list)
+    for p in packets:
+        by_day[p.submitted].append(p)
+    for chunk in chunks:
+        batch = [p for d in chunk for p in by_day[d]]
+        first, last = chunk[0], chunk[-1]
+        when = f"on {first}" if first == last else f"from {first} to {last}"
+        commits.append(Commit(last, 3, HR_DESK, f"Packets submitted {when} ({len(batch)})\n",
+                              [(p.path, p.text.encode()) for p in batch]))
+        committed_on.update(dict.fromkeys(chunk, last))
+
+    # Decisions, in submission order, until the target is reached.
+    plan = Plan(commits)
+    records: list[RecordOut] = []
+    approvals: list[tuple[Any, str]] = []  # (decision, group)
+    for n, out in enumerate(packets):
+        if log and n and n % 1000 == 0:
+            log(f"  planned decisions on {n:,} of {len(packets):,} packets")
+        made = plan.decisions + plan.superseding
+        day = max(out.submitted + timedelta(days=rng.randint(10, 40)),
+                  committed_on[out.submitted] + timedelta(days=1))
+        if made >= size.decisions or day > HISTORY_END:
+            plan.pending += 1
+            continue
+        raw = out.text.encode()
+        source, problems = parse_record(raw, out.path)
+        person_path = f"people/{out.group}/{out.candidate}.yaml"
+        person_source, person_problems = parse_record(people[person_path], person_path)
+        if source is None or person_source is None or problems or person_problems:
+            raise ValueError(f"{out.path}: generated an invalid record: "
+                             f"{[*problems, *person_problems][:3]}")
+        ev = decider.evaluate(source.record, person_source.record, day)
+        outcome, override = _outcome(rng, ev.ready)
+        record, decision = decider.decision(rng, ev, out, people[person_path], day, outcome,
+                                            _reasons(rng, ev, outcome), override)
+        records.append(record)
+        plan.decisions += 1
+        plan.outcomes[outcome] += 1
+        plan.overrides += override is not None
+        if outcome == "approved":
+            approvals.append((decision, out.group))
+            continue
+        later = day + timedelta(days=rng.randint(2, 21))
+        if (rng.random() < SUPERSEDE_RATE and made + 1 < size.decisions
+                and later <= HISTORY_END and (later >= REVISION_DAY) == (day >= REVISION_DAY)):
+            # A correction: the same packet, the other non-approving outcome.
+            fixed = "declined" if outcome == "deferred" else "deferred"
+            reasons = [rng.choice(CORRECTIONS).format(outcome=fixed),
+                       *_reasons(rng, ev, fixed)]
+            record, _ = decider.decision(rng, ev, out, people[person_path], later, fixed,
+                                         reasons, override, supersedes=decision.id)
+            records.append(record)
+            plan.superseding += 1
+            plan.outcomes[fixed] += 1
+            plan.overrides += override is not None
+
+    # HR applies each approval on its effective date (the first of the next month).
+    promoted: dict[date, list[tuple[str, bytes]]] = collections.defaultdict(list)
+    for decision, group in approvals:
+        if decision.effective <= HISTORY_END:
+            path = f"people/{group}/{decision.candidate}.yaml"
+            text = promoted_person(people[path].decode(), decision.target.level,
+                                   decision.effective)
+            promoted[decision.effective].append((path, text.encode()))
+            plan.promoted += 1
+    for day in sorted(promoted):
+        changes = promoted[day]
+        commits.append(Commit(day, 2, HR_DESK, f"HR: level changes effective {day} "
+                              f"({len(changes)} {'person' if len(changes) == 1 else 'people'})"
+                              "\n", changes))
+
+    # Reviews after promotion: whole chains of randomly chosen promoted people.
+    ladder_of = {lid: ladder for lid, (_p, ladder) in rules[1].ladders.items()}
+    chosen = [(d, g) for d, g in approvals if d.effective <= HISTORY_END]
+    rng.shuffle(chosen)
+    for decision, group in chosen:
+        if plan.reviews >= size.reviews:
+            break
+        chain = _review_chain(rng, panels, decision, group, ladder_of[decision.target.ladder])
+        chain = chain[:size.reviews - plan.reviews]
+        records.extend(chain)
+        plan.reviews += len(chain)
+        plan.review_kinds.update(" ".join(r.message.split()[1:3]) for r in chain)
+
+    # Records, in batches that never cross the first of a month (HR's day) or the rule
+    # revision, so every record's inputs are exactly as planned at the commit before it.
+    records.sort(key=lambda r: (r.day, r.order, r.path))
+    segments: dict[tuple[int, int, bool], list[RecordOut]] = collections.defaultdict(list)
+    for r in records:
+        segments[r.day.year, r.day.month, r.day >= REVISION_DAY].append(r)
+    budget = max(1, size.commits - len(commits))
+    shares = {key: max(1, len(seg) * budget // max(len(records), 1))
+              for key, seg in segments.items()}
+    spare = budget - sum(shares.values())
+    for key in sorted(segments, key=lambda k: -len(segments[k]))[:max(spare, 0)]:
+        shares[key] += 1
+    for key, seg in segments.items():
+        for batch in _split(seg, shares[key]):
+            commits.append(Commit(batch[-1].day, 4, batch[0].author, "", records=list(batch)))
+    commits.sort(key=lambda c: (c.day, c.rank))  # stable: batches keep their order
+    return plan
+
+
+def batch_message(records: Sequence[RecordOut]) -> str:
+    """One record: decide's (or review's) own message. Several: a summary line, one line
+    per record, and every record's Promoctl-* trailers."""
+    if len(records) == 1:
+        return records[0].message
+    kinds = collections.Counter("decision" if r.order == 0 else "review" for r in records)
+    what = " and ".join(f"{n} {kind}{'s' if n > 1 else ''}" for kind, n in sorted(kinds.items()))
+    lines = [f"Record {what}", ""]
+    trailers = []
+    for r in records:
+        head = r.message.split("\n", 1)[0]
+        lines.append(f"- {head} ({r.path})")
+        trailers += [line for line in r.message.splitlines() if line.startswith("Promoctl-")]
+    return "\n".join([*lines, "", *trailers]) + "\n"
+
+
+# ---------------------------------------------------------------------------- fast-import
+
+class FastImport:
+    """One ``git fast-import`` process writing the whole history, asked for commit ids
+    with ``get-mark`` as it goes (a decision records the commit its inputs were read at)."""
+
+    def __init__(self, root: Path) -> None:
+        self.proc = subprocess.Popen(
+            ["git", "-C", str(root), "fast-import", "--quiet", "--done", "--date-format=raw"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.marks = 0
+
+    @staticmethod
+    def _data(raw: bytes) -> bytes:
+        return b"data %d\n%s\n" % (len(raw), raw)
+
+    def commit(self, author: Identity, when: datetime, message: str,
+               files: Iterable[tuple[str, bytes]]) -> int:
+        assert self.proc.stdin is not None
+        self.marks += 1
+        ident = f"{author[0]} <{author[1]}> {int(when.timestamp())} +0000"
+        parts = [f"commit refs/heads/main\nmark :{self.marks}\nauthor {ident}\n"
+                 f"committer {ident}\n".encode(), self._data(message.encode())]
+        for path, raw in files:
+            parts.append(f"M 100644 inline {path}\n".encode())
+            parts.append(self._data(raw))
+        parts.append(b"\n")
+        self.proc.stdin.write(b"".join(parts))
+        return self.marks
+
+    def sha(self, mark: int) -> str:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(f"get-mark :{mark}\n".encode())
+        self.proc.stdin.flush()
+        sha = self.proc.stdout.readline().decode().strip()
+        if not re.fullmatch(r"[0-9a-f]{40}", sha):
+            raise RuntimeError(f"git fast-import answered {sha!r} for get-mark :{mark}")
+        return sha
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(b"done\n")
+        self.proc.stdin.close()
+        if self.proc.wait() != 0:
+            raise RuntimeError(f"git fast-import failed with exit code {self.proc.returncode}")
+
+
+def _with_commit(text: str, sha: str) -> str:
+    """A planned decision record with the real inputs commit in place of the placeholder."""
+    if re.search("[a-f]", sha):  # written plain by the YAML dumper, like the placeholder
+        assert text.count(PLACEHOLDER_COMMIT) == 1
+        return text.replace(PLACEHOLDER_COMMIT, sha)
+    # All digits (one commit in ~10^8): let promoctl's own writer decide how to quote it.
+    from promoctl import decisions
+    from promoctl.records import parse_record
+
+    source, _ = parse_record(text.encode(), "decision.yaml")
+    assert source is not None
+    old = source.record
+    new = old.model_copy(update={"inputs": old.inputs.model_copy(update={"commit": sha})})
+    return decisions.to_yaml(new)
+
+
+def write_history(root: Path, plan: Plan) -> str:
+    """Feed the plan to git fast-import; returns the last commit's id."""
+    state: dict[str, str] = {}  # path -> sha256 of its content at HEAD
+    seconds_into: collections.Counter[date] = collections.Counter()
+    importer = FastImport(root)
+    head = ""
+    try:
+        for commit in plan.commits:
+            files = list(commit.files)
+            message = commit.message
+            if commit.records:
+                for record in commit.records:
+                    for path, sha in record.inputs.items():
+                        if state.get(path) != sha:
+                            raise RuntimeError(f"{record.path}: {path} at the commit before "
+                                               "is not what the decision was planned on")
+                for record in commit.records:
+                    body = _with_commit(record.text, head) if record.order == 0 else record.text
+                    files.append((record.path, body.encode()))
+                message = batch_message(commit.records).replace(PLACEHOLDER_COMMIT, head)
+            # A fixed time of day, a minute apart for commits on the same day.
+            when = datetime(commit.day.year, commit.day.month, commit.day.day, 9, tzinfo=UTC) \
+                + timedelta(seconds=60 * seconds_into[commit.day])
+            seconds_into[commit.day] += 1
+            mark = importer.commit(commit.author, when, message, files)
+            state.update((path, _sha256(raw)) for path, raw in files)
+            head = importer.sha(mark)
+    finally:
+        importer.close()
+    return head
 
 
 # ----------------------------------------------------------------------------- repository
 
-def generate(root: Path, people: int, packets: int, seed: int = DEFAULT_SEED) -> None:
-    """Write a fresh synthetic repository into ``root`` (which must not hold records)."""
+def _git(root: Path, *args: str) -> str:
+    proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
+                          check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"git {' '.join(args)} failed in {root}: {proc.stderr.strip()}")
+    return proc.stdout
+
+
+def _wanted(size: Size, seed: int) -> dict[str, Any]:
+    return {"generator": GENERATOR_VERSION, "people": size.people, "packets": size.packets,
+            "decisions": size.decisions, "reviews": size.reviews, "commits": size.commits,
+            "seed": seed}
+
+
+def read_manifest(root: Path) -> dict[str, Any] | None:
+    try:
+        found = json.loads((root / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+    return found if isinstance(found, dict) else None
+
+
+def generate(root: Path, size: Size, seed: int = DEFAULT_SEED,
+             log: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Write a fresh synthetic git repository into ``root`` (which must not hold records).
+
+    Returns the manifest: what was asked for, and what was made.
+    """
+    t0 = time.perf_counter()
     rng = random.Random(seed)
     root.mkdir(parents=True, exist_ok=True)
-    manifest = {"generator": GENERATOR_VERSION, "people": people, "packets": packets,
-                "seed": seed, "complete": False}
+    manifest: dict[str, Any] = {**_wanted(size, seed), "complete": False}
     (root / MANIFEST).write_text(json.dumps(manifest) + "\n")
-    shutil.copy2(EXAMPLES / "promoctl.yaml", root / "promoctl.yaml")
-    for folder in ("frameworks", "ladders"):
-        shutil.copytree(EXAMPLES / folder, root / folder)
-    staff = make_staff(rng, people)
-    for group in PROGRAMS:
-        (root / "people" / group).mkdir(parents=True, exist_ok=True)
-        (root / "packets" / group).mkdir(parents=True, exist_ok=True)
-    for row in staff.people:
-        (root / "people" / row.group / f"{row.id}.yaml").write_text(
-            person_yaml(row, rng), encoding="utf-8")
-    for packet in make_packets(rng, staff, packets):
-        (root / "packets" / packet.group / f"{packet.packet_id}.yaml").write_text(
-            packet.text, encoding="utf-8")
-    manifest["complete"] = True
-    (root / MANIFEST).write_text(json.dumps(manifest) + "\n")
+    _git(root, "init", "--quiet", "--initial-branch=main")
+    _git(root, "config", "gc.auto", "0")  # no background repacking during measurements
+    with (root / ".git" / "info" / "exclude").open("a") as fh:
+        fh.write(f"/{MANIFEST}\n")
+    staff = make_staff(rng, size.people)
+    people = {f"people/{row.group}/{row.id}.yaml": person_yaml(row, rng).encode()
+              for row in staff.people}
+    if log:
+        log(f"  {len(people):,} people; writing {size.packets:,} packets ...")
+    packets = list(make_packets(rng, staff, size.packets))
+    if log:
+        log(f"  planning the history ({time.perf_counter() - t0:.0f} s so far) ...")
+    plan = plan_history(staff, people, packets, size, seed, log)
+    del staff, people, packets
+    if log:
+        log(f"  writing {len(plan.commits):,} commits with git fast-import "
+            f"({time.perf_counter() - t0:.0f} s so far) ...")
+    head = write_history(root, plan)
+    _git(root, "reset", "--hard", "--quiet")
+    manifest.update(complete=True, head=head, made={
+        "commits": len(plan.commits), "decisions": plan.decisions + plan.superseding,
+        "superseding": plan.superseding, "overrides": plan.overrides,
+        "outcomes": dict(sorted(plan.outcomes.items())), "pending_packets": plan.pending,
+        "promoted": plan.promoted, "reviews": plan.reviews,
+        "review_outcomes": dict(sorted(plan.review_kinds.items())),
+        "seconds": round(time.perf_counter() - t0, 1)})
+    (root / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
+    return manifest
 
 
-def _count(folder: Path) -> int:
-    return sum(1 for p in folder.rglob("*.yaml")) if folder.is_dir() else 0
-
-
-def ensure_repo(root: Path, people: int, packets: int, seed: int = DEFAULT_SEED) -> bool:
+def ensure_repo(root: Path, size: Size, seed: int = DEFAULT_SEED,
+                log: Callable[[str], None] | None = None) -> bool:
     """Reuse ``root`` when it already holds this repository; else (re)generate it.
 
     Returns True when reused. A folder is only ever deleted when it carries the manifest
     this script writes, so pointing ``--dir`` at real records cannot destroy them.
     """
-    manifest_path = root / MANIFEST
-    wanted = {"generator": GENERATOR_VERSION, "people": people, "packets": packets,
-              "seed": seed, "complete": True}
-    if manifest_path.is_file():
-        try:
-            found = json.loads(manifest_path.read_text())
-        except ValueError:
-            found = None
-        if found == wanted and (root / "promoctl.yaml").is_file() \
-                and _count(root / "people") == people and _count(root / "packets") == packets:
-            return True
+    found = read_manifest(root)
+    if found is not None:
+        if (found.get("complete") and {k: found.get(k) for k in _wanted(size, seed)}
+                == _wanted(size, seed) and (root / ".git").is_dir()):
+            head = subprocess.run(["git", "-C", str(root), "rev-parse", "--verify", "-q",
+                                   "HEAD"], capture_output=True, text=True, check=False)
+            if head.stdout.strip() == found.get("head") and not _git(
+                    root, "status", "--porcelain", "--untracked-files=no"):
+                return True
         shutil.rmtree(root)
     elif root.exists() and any(root.iterdir()):
         raise SystemExit(f"{root}: exists and was not made by this script (no {MANIFEST}); "
                          "pass an empty or new folder with --dir")
-    generate(root, people, packets, seed)
+    generate(root, size, seed, log)
     return False
 
 
 # ------------------------------------------------------------------------------- measuring
 
-_MEMORY_PROBE = """
-import json, sys, time
-from pathlib import Path
-try:
-    import resource
-except ImportError:
-    resource = None
-import tracemalloc
-from promoctl import workspace
+def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(PROJECT / "src"), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep))
+    env.pop("PROMOCTL_REPO", None)
+    env.update(extra or {})
+    return env
 
-def rss():
-    # Linux keeps ru_maxrss across exec, so a child would report its parent's peak; the
+
+def promoctl_cmd() -> list[str]:
+    script = Path(sys.executable).parent / "promoctl"
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "promoctl"]
+
+
+@dataclass
+class Run:
+    seconds: float
+    code: int
+    out: str
+    err: str
+
+    def failed(self, ok: Sequence[int] = (0,)) -> str | None:
+        if self.code in ok:
+            return None
+        last = (self.err.strip().splitlines() or ["(no output)"])[-1]
+        return f"FAILED (exit {self.code}): {last[:150]}"
+
+
+def run(cmd: Sequence[str], cwd: Path, env: dict[str, str] | None = None, *,
+        keep_output: bool = True) -> Run:
+    """Wall time of one fresh process."""
+    t0 = time.perf_counter()
+    proc = subprocess.run(list(cmd), cwd=cwd, env=env or _env(), text=True, check=False,
+                          stdout=subprocess.PIPE if keep_output else subprocess.DEVNULL,
+                          stderr=subprocess.PIPE)
+    return Run(time.perf_counter() - t0, proc.returncode, proc.stdout or "", proc.stderr)
+
+
+def median_run(cmd: Sequence[str], cwd: Path, runs: int, env: dict[str, str] | None = None
+               ) -> tuple[float, Run]:
+    """Median wall time over ``runs`` fresh processes (fewer when one run is long)."""
+    first = run(cmd, cwd, env, keep_output=False)
+    times = [first.seconds]
+    if first.seconds > 5:
+        runs = min(runs, 3)
+    for _ in range(runs - 1):
+        times.append(run(cmd, cwd, env, keep_output=False).seconds)
+    return statistics.median(times), first
+
+
+def clear_caches(root: Path) -> None:
+    """Forget whatever an earlier run cached in the repository: untracked and ignored files
+    (the manifest excepted) and promoctl's own entries in .git (its lock excepted)."""
+    _git(root, "clean", "-fdxq", "-e", f"/{MANIFEST}")
+    for entry in (root / ".git").iterdir():
+        if entry.name.startswith("promoctl") and not entry.name.endswith(".lock"):
+            if entry.is_dir():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+
+
+def cache_files(root: Path, cache_home: Path) -> list[str]:
+    """Files a run left behind: in the work tree, in .git, under XDG_CACHE_HOME."""
+    found = [p for p in _git(root, "ls-files", "--others", "-z").split("\0")
+             if p and p != MANIFEST]
+    found += [f".git/{e.name}" for e in (root / ".git").iterdir()
+              if e.name.startswith("promoctl") and not e.name.endswith(".lock")]
+    found += [f"$XDG_CACHE_HOME/{p.relative_to(cache_home)}" for p in cache_home.rglob("*")
+              if p.is_file()]
+    return found
+
+
+def cold_warm(cmd: Sequence[str], root: Path) -> tuple[Run, Run, list[str]]:
+    """The same command in two fresh processes: first with every cache cleared, then again."""
+    with tempfile.TemporaryDirectory(prefix="promoctl-bench-cache-") as tmp:
+        clear_caches(root)
+        env = _env({"XDG_CACHE_HOME": tmp})
+        cold = run(cmd, root, env, keep_output=False)
+        written = cache_files(root, Path(tmp))
+        warm = run(cmd, root, env, keep_output=False)
+    return cold, warm, written
+
+
+_MEMORY_PROBE = r"""
+import json, sys, time
+
+def hwm():
+    # Linux keeps ru_maxrss across exec, so a child could report its parent's peak; the
     # high-water mark of this process's own memory map (VmHWM) does not have that flaw.
     try:
         with open("/proc/self/status") as fh:
@@ -777,57 +1634,237 @@ def rss():
                     return int(line.split()[1]) * 1024
     except OSError:
         pass
-    if resource is None:
+    try:
+        import resource
+    except ImportError:
         return None
     value = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return value if sys.platform == "darwin" else value * 1024
 
-before = rss()
-if before is None:
-    tracemalloc.start()
 t0 = time.perf_counter()
-problems = workspace.validate(Path(sys.argv[1]))
-seconds = time.perf_counter() - t0
-peak = rss() if before is not None else tracemalloc.get_traced_memory()[1]
-print(json.dumps({"before": before, "peak": peak, "seconds": seconds,
-                  "problems": len(problems), "method": "peak RSS" if before is not None
-                  else "tracemalloc"}))
+from promoctl.cli import main
+before = hwm()
+t1 = time.perf_counter()
+code = main(["validate", "--repo", sys.argv[1]])
+t2 = time.perf_counter()
+print(json.dumps({"code": code, "imports": t1 - t0, "seconds": t2 - t1, "before": before,
+                  "peak": hwm()}))
 """
 
 
 def memory_probe(root: Path) -> dict[str, Any]:
-    """Validate in a fresh interpreter; its peak resident memory and wall time."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [str(PROJECT / "src"), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep))
-    out = subprocess.run([sys.executable, "-c", _MEMORY_PROBE, str(root)], check=True,
-                         capture_output=True, text=True, env=env)
-    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    """``promoctl validate`` (the CLI's main) in a fresh interpreter with caches cleared:
+    its peak resident memory and times."""
+    clear_caches(root)
+    with tempfile.TemporaryDirectory(prefix="promoctl-bench-cache-") as tmp:
+        done = run([sys.executable, "-c", _MEMORY_PROBE, str(root)], root,
+                   _env({"XDG_CACHE_HOME": tmp}))
+    if done.code != 0:
+        raise RuntimeError(f"memory probe failed: {done.err[-2000:]}")
+    result: dict[str, Any] = json.loads(done.out.strip().splitlines()[-1])
+    result["wall"] = done.seconds
     return result
+
+
+_C_REFERENCE = r"""
+import sys, time, yaml
+t0 = time.perf_counter()
+with open(sys.argv[1], encoding="utf-8") as fh:
+    paths = fh.read().splitlines()
+for path in paths:
+    with open(path, "rb") as fh:
+        yaml.load(fh.read(), Loader=yaml.CSafeLoader)
+print(time.perf_counter() - t0)
+"""
+
+
+def c_reference(files: Sequence[Path], root: Path) -> Run:
+    """Read and parse ``files`` with PyYAML's C loader in one fresh process."""
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as fh:
+        fh.write("\n".join(str(p) for p in files))
+    try:
+        return run([sys.executable, "-c", _C_REFERENCE, fh.name], root)
+    finally:
+        os.unlink(fh.name)
+
+
+class CatFile:
+    """One ``git cat-file --batch`` for every read; requests are written by a thread so
+    neither pipe can fill up while the other waits."""
+
+    def __init__(self, root: Path) -> None:
+        self.proc = subprocess.Popen(["git", "-C", str(root), "cat-file", "--batch"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+
+    def read(self, keys: Sequence[str]) -> list[tuple[str | None, bytes | None]]:
+        """(object id, content) for each ``rev:path``; (None, None) when missing."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        stdin, stdout = self.proc.stdin, self.proc.stdout
+
+        def feed() -> None:
+            stdin.write("".join(f"{k}\n" for k in keys).encode())
+            stdin.flush()
+
+        writer = threading.Thread(target=feed, daemon=True)
+        writer.start()
+        out: list[tuple[str | None, bytes | None]] = []
+        for _ in keys:
+            header = stdout.readline().split()
+            if len(header) == 3:
+                data = stdout.read(int(header[2]) + 1)[:-1]
+                out.append((header[0].decode(), data if header[1] == b"blob" else None))
+            else:
+                out.append((None, None))
+        writer.join()
+        return out
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
+def audit_reference(root: Path) -> dict[str, Any]:
+    """The least an audit must do, done plainly: one ``git log --name-status`` pass to find
+    each decision's first commit; one ``git cat-file --batch`` reading every decision (at
+    HEAD and as first committed) and then every input it names at its inputs commit; each
+    distinct blob parsed once with PyYAML's C loader. No checks, no replay."""
+    t0 = time.perf_counter()
+    log = subprocess.run(["git", "-C", str(root), "log", "--reverse", "--no-renames",
+                          "--name-status", "-z", "--format=%x1e%H%x00%an%x00%ae%x00%aI%x00"
+                          "%s%x00%b%x00", "HEAD"], capture_output=True, check=True).stdout
+    created: dict[str, str] = {}
+    for chunk in log.split(b"\x1e")[1:]:
+        parts = chunk.split(b"\x00")
+        rest = [p for p in (p.strip(b"\n") for p in parts[6:]) if p]
+        for path in rest[1::2]:
+            name = path.decode()
+            if name.startswith("decisions/") and name not in created:
+                created[name] = parts[0].decode()
+    t_log = time.perf_counter() - t0
+    parsed: dict[str, Any] = {}
+
+    def parse(answers: Sequence[tuple[str | None, bytes | None]]) -> list[Any]:
+        docs = []
+        for oid, data in answers:
+            if oid is not None and oid not in parsed:
+                parsed[oid] = yaml.load(data, Loader=yaml.CSafeLoader) if data else None
+            docs.append(parsed.get(oid) if oid else None)
+        return docs
+
+    cat = CatFile(root)
+    try:
+        keys = [f"HEAD:{p}" for p in created] + [f"{sha}:{p}" for p, sha in created.items()]
+        firsts = parse(cat.read(keys))[len(created):]
+        wanted = [f"{d['inputs']['commit']}:{d['inputs'][what]['path']}"
+                  for d in firsts if isinstance(d, dict)
+                  for what in ("packet", "person", "ladder", "framework")]
+        found = parse(cat.read(wanted))
+    finally:
+        cat.close()
+    return {"seconds": time.perf_counter() - t0, "log": t_log, "decisions": len(created),
+            "reads": len(keys) + len(wanted), "parsed": len(parsed),
+            "missing": sum(1 for d in found if d is None)}
+
+
+def find_check_jsonschema(install: bool) -> tuple[list[str] | None, str]:
+    script = Path(sys.executable).parent / "check-jsonschema"
+    if script.is_file():
+        return [str(script)], ""
+    found = shutil.which("check-jsonschema")
+    if found:
+        return [found], ""
+    if not install:
+        return None, "check-jsonschema is not installed: pip install check-jsonschema " \
+                     "(or run without --no-install)"
+    print("installing check-jsonschema into this environment (pip) ...", flush=True)
+    proc = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",
+                           "check-jsonschema"], capture_output=True, text=True, check=False)
+    if proc.returncode == 0 and script.is_file():
+        return [str(script)], "installed by this run"
+    why = (proc.stderr.strip().splitlines() or ["pip failed"])[-1]
+    return None, f"could not install check-jsonschema ({why[:120]})"
+
+
+def _argv_chunks(paths: Sequence[str], budget: int = 400_000) -> Iterator[list[str]]:
+    """Paths in as few command lines as the OS allows (ARG_MAX is 2 MB on Linux)."""
+    chunk: list[str] = []
+    used = 0
+    for p in paths:
+        if chunk and used + len(p) + 1 > budget:
+            yield chunk
+            chunk, used = [], 0
+        chunk.append(p)
+        used += len(p) + 1
+    if chunk:
+        yield chunk
+
+
+def check_jsonschema(cmd: list[str], root: Path, groups: Sequence[tuple[str, Sequence[Path]]]
+                     ) -> dict[str, Any]:
+    """check-jsonschema on each group of files with its schema; wall time of every run."""
+    seconds, runs, files, errors, failed_runs = 0.0, 0, 0, 0, []
+    for schema, paths in groups:
+        rel = [p.relative_to(root).as_posix() for p in paths]
+        for chunk in _argv_chunks(rel):
+            done = run([*cmd, "--schemafile", str(SCHEMAS / schema), "--output-format", "json",
+                        *chunk], root)
+            seconds += done.seconds
+            runs += 1
+            files += len(chunk)
+            try:
+                report = json.loads(done.out)
+                errors += len(report.get("errors", [])) + len(report.get("parse_errors", []))
+            except ValueError:
+                failed_runs.append(done.failed() or "unreadable output")
+    return {"seconds": seconds, "runs": runs, "files": files, "errors": errors,
+            "failed": failed_runs}
 
 
 def machine() -> list[str]:
     from promoctl import yamlio
 
+    mem = ""
+    try:
+        with open("/proc/meminfo") as fh:
+            mem = f", {int(fh.readline().split()[1]) / 1024 / 1024:.0f} GB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
     return [
         f"platform     {platform.platform()} ({platform.machine()})",
-        f"cpu          {platform.processor() or 'unknown'}, {os.cpu_count()} logical CPUs",
+        f"cpu          {_cpu_name()}, {os.cpu_count()} logical CPUs{mem}",
         f"python       {platform.python_implementation()} {sys.version.split()[0]}",
         f"pyyaml       {yaml.__version__}, libyaml "
         f"{'yes' if getattr(yaml, '__with_libyaml__', False) else 'NO'}; promoctl's parser "
         f"uses {'libyaml (CParser)' if yamlio.HAVE_LIBYAML else 'the pure-Python parser'}",
+        f"git          {_git(PROJECT, '--version').strip().removeprefix('git version ')}",
+        f"load         {_load()} (other processes on the machine skew every figure)",
     ]
+
+
+def _load() -> str:
+    try:
+        one, five, fifteen = os.getloadavg()
+    except OSError:
+        return "unknown"
+    return f"average {one:.2f} (1 min), {five:.2f} (5 min), {fifteen:.2f} (15 min)"
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown cpu"
 
 
 def _timed(func: Any, *args: Any) -> tuple[float, Any]:
     t0 = time.perf_counter()
     value = func(*args)
     return time.perf_counter() - t0, value
-
-
-def _parse_all_c(files: Sequence[Path]) -> int:
-    for path in files:
-        yaml.load(path.read_bytes(), Loader=yaml.CSafeLoader)
-    return len(files)
 
 
 def parser_ratio(files: Sequence[Path], root: Path, seed: int) -> tuple[float, float, int]:
@@ -841,49 +1878,246 @@ def parser_ratio(files: Sequence[Path], root: Path, seed: int) -> tuple[float, f
     return fast, pure, len(blobs)
 
 
-def _without_gc(func: Any, *args: Any) -> Any:
-    gc.collect()
-    gc.disable()
-    try:
-        return func(*args)
-    finally:
-        gc.enable()
-
-
 @dataclass
 class Row:
     figure: str
     value: str
+    reference: str = ""  # what the figure is compared with, and its value
+    ratio: str = ""
+    target: str = ""  # the issue's target, and whether this run meets it
     note: str = ""
 
 
-def measure(root: Path, seed: int = DEFAULT_SEED, *, memory: bool = True,
-            out: Any = None) -> tuple[list[Row], dict[str, Any]]:
+def _secs(seconds: float) -> str:
+    return f"{seconds:.2f} s" if seconds < 100 else f"{seconds:,.0f} s"
+
+
+def _faster(ratio: float) -> str:
+    return f"{ratio:.1f}x faster" if ratio >= 1 else f"{1 / ratio:.1f}x slower"
+
+
+def _at_most(ratio: float, limit: float) -> str:
+    return f"<= {limit:g}x: {'met' if ratio <= limit else 'NOT MET'}"
+
+
+def _at_least(ratio: float, limit: float) -> str:
+    return f">= {limit:g}x: {'met' if ratio >= limit else 'NOT MET'}"
+
+
+_REPORT_SNIPPET = r"""
+import json, sys
+from datetime import date
+from pathlib import Path
+from promoctl import report
+from promoctl.loader import discover, load
+root = Path(sys.argv[1])
+repo = load(root, discover([root]))
+options = report.Options(start=date(2000, 1, 1), end=date(2100, 12, 31))
+json.dumps(report.as_json(report.build(repo, options)))
+"""
+
+
+def report_command(root: Path) -> tuple[list[str] | None, str]:
+    """How to run ``report``: the CLI command when it exists, else promoctl.report's
+    ``build`` over the loaded repository in a fresh process; None when neither exists."""
+    helped = run([*promoctl_cmd(), "report", "--help"], root)
+    if helped.code == 0:
+        extra = ["--format", "json"] if "--format" in helped.out and "json" in helped.out \
+            else []
+        if "--from" in helped.out and "--to" in helped.out:  # the whole history
+            extra += ["--from", HISTORY_START.isoformat(), "--to", HISTORY_END.isoformat()]
+        return [*promoctl_cmd(), "report", *extra], f"promoctl report {' '.join(extra)}".strip()
+    import importlib.util
+
+    try:
+        found = importlib.util.find_spec("promoctl.report") is not None
+    except ImportError:
+        found = False
+    if not found:
+        return None, "skipped: promoctl.report does not exist yet"
+    from promoctl import report
+
+    if not (hasattr(report, "build") and hasattr(report, "Options")):
+        return None, "skipped: promoctl.report has no build(repo, Options) yet"
+    return [sys.executable, "-c", _REPORT_SNIPPET, str(root)], \
+        "no report command yet: report.build over load(), whole history, as JSON"
+
+
+def measure(root: Path, seed: int = DEFAULT_SEED, *, repeats: int = 7, install: bool = True,
+            jsonschema: bool = True, big_root: Path | None = None,
+            log: Callable[[str], None] = print) -> tuple[list[Row], dict[str, Any]]:
     """Run every measurement on ``root``; the table rows and the raw figures."""
     from promoctl import workspace
     from promoctl.evaluate import NOT_READY, READY
     from promoctl.loader import discover
 
-    log = out or sys.stdout
-    files = discover([root])
-    packet_files = discover([root / "packets"])
-    # Reading every file once also puts it in the OS cache, so no figure pays for the disk.
-    total = sum(len(p.read_bytes()) for p in files)
-    packet_bytes = sum(p.stat().st_size for p in packet_files)
-    n_packets = len(packet_files)
-    figures: dict[str, Any] = {"files": len(files), "bytes": total, "packets": n_packets}
+    def step(text: str) -> None:
+        log(f"measuring: {text} ...")
 
-    probe = None
-    if memory:  # first, while this process is small (some systems pass the peak to a child)
-        print("measuring: validate in a fresh process, for peak memory ...", file=log,
-              flush=True)
-        probe = memory_probe(root)
-    print("measuring: PyYAML C loader on every packet ...", file=log, flush=True)
-    ref, _ = _timed(_parse_all_c, packet_files)
-    ref_all, _ = _timed(_parse_all_c, files)
-    print("measuring: promoctl validate (whole repository) ...", file=log, flush=True)
-    t_validate, problems = _timed(workspace.validate, root)
-    print("measuring: promoctl evaluate (every packet) ...", file=log, flush=True)
+    files = discover([root])
+    by_folder: dict[str, list[Path]] = collections.defaultdict(list)
+    for p in files:
+        by_folder[p.relative_to(root).parts[0]].append(p)
+    packet_files, people_files = by_folder["packets"], by_folder["people"]
+    # Reading every file once also puts it in the OS cache, so no figure pays for the disk.
+    sizes = {p: len(p.read_bytes()) for p in files}
+    total = sum(sizes.values())
+    commits = int(_git(root, "rev-list", "--count", "HEAD"))
+    manifest = read_manifest(root) or {}
+    mb = 1024 * 1024
+    figures: dict[str, Any] = {"files": len(files), "bytes": total, "commits": commits}
+    rows = [
+        Row("record files", f"{len(files):,}", note=", ".join(
+            f"{len(v):,} {k}" for k, v in sorted(by_folder.items(), key=lambda kv: -len(kv[1]))
+            if len(v) > 2) + "; plus config, frameworks, ladders"),
+        Row("total size", f"{total / mb:,.1f} MB", note="mean " + ", ".join(
+            f"{k.rstrip('s')} {sum(sizes[p] for p in by_folder[k]) / len(by_folder[k]) / 1024:.1f}"
+            " KB" for k in ("packets", "decisions", "reviews", "people") if by_folder[k])),
+        Row("git history", f"{commits:,} commits", note=f"generated in "
+            f"{manifest.get('made', {}).get('seconds', '?')} s with one git fast-import"),
+    ]
+    promoctl = promoctl_cmd()
+
+    # Peak memory first, while nothing else has run.
+    step("validate in a fresh process, for peak memory")
+    probe = memory_probe(root)
+    figures["probe"] = probe
+
+    step(f"PyYAML's C loader on all {len(files):,} record files, in a fresh process")
+    ref = c_reference(files, root)
+    ref_s = ref.seconds
+    step("promoctl validate, cold then warm (fresh processes)")
+    v_cold, v_warm, v_cache = cold_warm([*promoctl, "validate"], root)
+    figures.update(reference=ref_s, validate_cold=v_cold.seconds, validate_warm=v_warm.seconds)
+    ratio = v_cold.seconds / ref_s
+    rows.append(Row("validate, cold (whole repo)", _secs(v_cold.seconds),
+                    f"C loader, same files: {_secs(ref_s)}", f"{ratio:.1f}x",
+                    _at_most(ratio, 1.3), v_cold.failed() or "promoctl validate, fresh "
+                    "process; reference: yaml.load(CSafeLoader) on every file, one process"))
+    rows.append(Row("record files validated / s", f"{len(files) / v_cold.seconds:,.0f}",
+                    note=f"cold; {len(packet_files) / v_cold.seconds:,.0f} packets/s "
+                    "(every record kind is loaded)"))
+
+    if jsonschema:
+        cmd, how = find_check_jsonschema(install)
+        if cmd is None:
+            rows.append(Row("validate vs check-jsonschema", "skipped", note=how))
+        else:
+            step("check-jsonschema on packets and people with schemas/")
+            cj = check_jsonschema(cmd, root, [("packet.schema.json", packet_files),
+                                             ("person.schema.json", people_files)])
+            figures["check_jsonschema"] = cj
+            ratio = cj["seconds"] / v_cold.seconds
+            rows.append(Row("validate, cold, vs check-jsonschema", _secs(v_cold.seconds),
+                            f"check-jsonschema: {_secs(cj['seconds'])}",
+                            _faster(ratio), _at_least(ratio, 10),
+                            f"check-jsonschema on {cj['files']:,} packets+people in "
+                            f"{cj['runs']} runs, {cj['errors']:,} error(s) reported"
+                            + (f"; {'; '.join(cj['failed'][:2])}" if cj["failed"] else "")
+                            + (f"; {how}" if how else "")
+                            + "; validate also loads decisions and reviews"))
+    else:
+        rows.append(Row("validate vs check-jsonschema", "skipped", note="not requested"))
+
+    def warm_row(name: str, cold: Run, warm: Run, written: list[str], what: str,
+                 ok: Sequence[int] = (0,)) -> None:
+        failed = cold.failed(ok) or warm.failed(ok)
+        speedup = cold.seconds / warm.seconds
+        cache = (f"{len(written)} cache file(s) written, e.g. {written[0]}" if written
+                 else "no cache file written")
+        rows.append(Row(f"{name}, warm", _secs(warm.seconds), f"cold: {_secs(cold.seconds)}",
+                        _faster(speedup), _at_least(speedup, 10),
+                        failed or f"{what}; {cache}"))
+
+    warm_row("validate", v_cold, v_warm, v_cache, "second fresh process")
+
+    helped = run([*promoctl, "evaluate", "--help"], root)
+    evaluate_all = [*promoctl, "evaluate", "--all", "--format", "json"] \
+        if "--all" in helped.out else [*promoctl, "evaluate", "packets", "--format", "json"]
+    shown = " ".join(["promoctl", *evaluate_all[len(promoctl):]])
+    step(f"{shown}, cold then warm")
+    e_cold, e_warm, e_cache = cold_warm(evaluate_all, root)
+    figures.update(evaluate_cold=e_cold.seconds, evaluate_warm=e_warm.seconds)
+    warm_row("evaluate, all packets", e_cold, e_warm, e_cache, f"{shown} > /dev/null",
+             ok=(0, 1))
+
+    report_cmd, report_how = report_command(root)
+    if report_cmd is None:
+        rows.append(Row("report, warm", "skipped", note=report_how))
+    else:
+        step("report, cold then warm")
+        r_cold, r_warm, r_cache = cold_warm(report_cmd, root)
+        figures.update(report_cold=r_cold.seconds, report_warm=r_warm.seconds)
+        warm_row("report", r_cold, r_warm, r_cache, report_how)
+
+    step("promoctl audit (fresh process)")
+    clear_caches(root)
+    audited = run([*promoctl, "audit", "--format", "json"], root)
+    step("audit reference: git log + git cat-file --batch + C loader")
+    aref = audit_reference(root)
+    figures.update(audit=audited.seconds, audit_reference=aref)
+    try:
+        result = json.loads(audited.out)
+        severities = collections.Counter(f["severity"] for f in result["findings"])
+        checks = collections.Counter(f["check"] for f in result["findings"]
+                                     if f["severity"] == "fail")
+        n_decisions = result["decisions"]
+        audit_note = (f"{n_decisions:,} decisions, {result['replayed']:,} replayed, "
+                      f"{severities.get('fail', 0):,} fail" + (f" ({dict(checks)})" if checks
+                                                                else "")
+                      + f", {severities.get('note', 0):,} note findings")
+        figures["audit_findings"] = dict(severities)
+    except (ValueError, KeyError):
+        n_decisions = aref["decisions"]
+        audit_note = audited.failed((0, 1)) or "unreadable audit output"
+    ratio = audited.seconds / aref["seconds"]
+    rows.append(Row("audit, all decisions", _secs(audited.seconds),
+                    f"git log + cat-file + C loader: {_secs(aref['seconds'])}", f"{ratio:.1f}x",
+                    _at_most(ratio, 2), audit_note))
+    rows.append(Row("decisions audited / s", f"{n_decisions / audited.seconds:,.0f}",
+                    f"reference: {aref['decisions'] / aref['seconds']:,.0f}/s",
+                    note=f"reference: log pass {aref['log']:.2f} s, {aref['reads']:,} blob "
+                    f"reads, {aref['parsed']:,} distinct blobs parsed"))
+
+    step(f"start-up: import typer, promoctl --help, validate ONE_FILE (median of {repeats})")
+    typer_s, _ = median_run([sys.executable, "-c", "import typer"], root, repeats)
+    help_s, help_run = median_run([*promoctl, "--help"], root, repeats)
+    one = packet_files[0].relative_to(root).as_posix()
+    clear_caches(root)
+    one_cold = run([*promoctl, "validate", one], root, keep_output=False)
+    one_s, one_run = median_run([*promoctl, "validate", one], root, repeats)
+    figures.update(import_typer=typer_s, help=help_s, validate_one=one_s,
+                   validate_one_cold=one_cold.seconds)
+    for name, seconds, first, what in (
+            ("promoctl --help", help_s, help_run, "fresh process"),
+            ("validate ONE_FILE", one_s, one_run, f"promoctl validate {one}, cache warm; "
+             f"cold (cache cleared): {_secs(one_cold.seconds)}")):
+        ratio = seconds / typer_s
+        rows.append(Row(name, f"{seconds * 1000:,.0f} ms",
+                        f"import typer: {typer_s * 1000:,.0f} ms", f"{ratio:.1f}x",
+                        _at_most(ratio, 2), first.failed() or f"{what}, median wall time"))
+
+    before, peak = probe.get("before"), probe.get("peak")
+    rows.append(Row(f"peak memory, validate, {len(packet_files):,} packets",
+                    f"{peak / mb:,.0f} MB" if peak else "unknown",
+                    note=f"peak RSS (VmHWM) of a fresh process running the CLI's validate; "
+                    f"{before / mb:,.0f} MB after imports; validate took "
+                    f"{probe['seconds']:.1f} s there" if before and peak else ""))
+    if big_root is not None:
+        step(f"validate at {BIG_SIZE.packets:,} packets, for peak memory")
+        big = memory_probe(big_root)
+        figures["probe_big"] = big
+        growth = big["peak"] / peak if peak else 0
+        rows.append(Row(f"peak memory, validate, {BIG_SIZE.packets:,} packets",
+                        f"{big['peak'] / mb:,.0f} MB",
+                        f"{len(packet_files):,} packets: {peak / mb:,.0f} MB" if peak else "",
+                        f"{growth:.1f}x" if growth else "",
+                        note=f"validate took {big['seconds']:.1f} s; code {big['code']}"))
+    else:
+        rows.append(Row(f"peak memory, validate, {BIG_SIZE.packets:,} packets", "not measured",
+                        note="run with --big (generates a 10x repository; slow)"))
+
+    step("evaluate_packets on every packet, in this process")
     t_eval, (outcomes, eval_problems) = _timed(
         workspace.evaluate_packets, root, [root / "packets"], None)
     verdicts = collections.Counter(
@@ -891,118 +2125,121 @@ def measure(root: Path, seed: int = DEFAULT_SEED, *, memory: bool = True,
     reasons = collections.Counter(
         r.kind for o in outcomes if o.evaluation for r in o.evaluation.reasons)
     n_outcomes = len(outcomes)
-    del outcomes  # keep later figures free of this run's objects
-    print("measuring: validate again with the cyclic garbage collector paused (diagnostic) ...",
-          file=log, flush=True)
-    t_nogc, _ = _timed(_without_gc, workspace.validate, root)
-    print(f"measuring: promoctl parser, libyaml vs pure Python, {PARSER_SAMPLE} packets ...",
-          file=log, flush=True)
+    del outcomes
+    rows.append(Row("packets evaluated / s", f"{n_outcomes / t_eval:,.0f}",
+                    note=f"evaluate_packets in-process: {_secs(t_eval)} for {n_outcomes:,} "
+                    "packets (load included), as-of = each packet's submitted date"))
+
+    step(f"promoctl parser, libyaml vs pure Python, {PARSER_SAMPLE} packets")
     fast, pure, sampled = parser_ratio(packet_files, root, seed)
+    rows.append(Row("promoctl parser, libyaml", f"{fast * 1000 / sampled:.2f} ms/packet",
+                    f"pure Python: {pure * 1000 / sampled:.2f} ms/packet",
+                    _faster(pure / fast), note=f"{sampled} sampled packets, I/O "
+                    "excluded"))
 
-    figures.update(reference=ref, reference_all=ref_all, validate=t_validate,
-                   problems=problems, evaluate=t_eval, eval_problems=eval_problems,
-                   verdicts=dict(verdicts), reasons=dict(reasons), parse_fast=fast,
-                   parse_pure=pure, probe=probe, validate_nogc=t_nogc)
-
-    mb = 1024 * 1024
-    rows = [
-        Row("record files", f"{len(files):,}", f"{n_packets:,} packets, "
-            f"{len(files) - n_packets:,} other (people, frameworks, ladders, config)"),
-        Row("total size", f"{total / mb:,.1f} MB", f"packets {packet_bytes / mb:,.1f} MB, "
-            f"mean packet {packet_bytes / max(n_packets, 1) / 1024:.1f} KB"),
-        Row("reference: C loader, packets", f"{ref:.2f} s",
-            "yaml.load(CSafeLoader), read + parse, one process"),
-        Row("C loader, all record files", f"{ref_all:.2f} s", "same, people included"),
-        Row("validate (cold, whole repo)", f"{t_validate:.2f} s",
-            f"{t_validate / ref:.1f}x the reference; {t_validate / ref_all:.1f}x all-file "
-            "C parse"),
-        Row("packets validated / s", f"{n_packets / t_validate:,.0f}",
-            "whole-repository validate time, people included"),
-        Row("validate, gc paused", f"{t_nogc:.2f} s", f"diagnostic: garbage collection is "
-            f"{max(t_validate - t_nogc, 0) / t_validate:.0%} of the validate time"),
-        Row("evaluate_packets (all)", f"{t_eval:.2f} s", f"{t_eval / ref:.1f}x the reference"),
-        Row("packets evaluated / s", f"{n_outcomes / t_eval:,.0f}",
-            f"{n_outcomes:,} outcomes, as-of = each packet's submitted date"),
-        Row("promoctl parser, libyaml", f"{fast * 1000 / sampled:.2f} ms/packet",
-            f"{sampled} sampled packets, I/O excluded"),
-        Row("promoctl parser, pure Python", f"{pure * 1000 / sampled:.2f} ms/packet",
-            f"libyaml is {pure / fast:.1f}x faster"),
-    ]
-    if probe is not None:
-        if probe["method"] == "peak RSS":
-            rows.append(Row("peak memory, validate", f"{probe['peak'] / mb:,.0f} MB",
-                            f"peak RSS of a fresh process; {probe['before'] / mb:,.0f} MB "
-                            "after imports"))
-        else:
-            rows.append(Row("peak memory, validate", f"{probe['peak'] / mb:,.0f} MB",
-                            "tracemalloc peak in a fresh process"))
-        rows.append(Row("validate, fresh process", f"{probe['seconds']:.2f} s",
-                        "same call in the memory probe (imports excluded)"))
-    rows.append(Row("problems reported", f"{len(problems):,}",
-                    "expected 0" if not problems else "EXPECTED 0"))
+    problems = probe.get("code")
+    rows.append(Row("validate exit code", f"{problems}", note="expected 0 (no problems)"
+                    if problems == 0 else "EXPECTED 0: the generator is out of step"))
     for verdict in (READY, NOT_READY, "not evaluated (problems)"):
         if verdict in verdicts or verdict != "not evaluated (problems)":
             share = verdicts.get(verdict, 0) / max(n_outcomes, 1)
             rows.append(Row(f"verdict {verdict}", f"{verdicts.get(verdict, 0):,}",
-                            f"{share:.0%} of packets"))
+                            note=f"{share:.0%} of packets"))
+    figures.update(evaluate=t_eval, eval_problems=eval_problems, verdicts=dict(verdicts),
+                   reasons=dict(reasons), parse_fast=fast, parse_pure=pure)
     return rows, figures
 
 
 def table(rows: Sequence[Row]) -> str:
-    headers = Row("figure", "value", "note")
-    w1 = max(len(r.figure) for r in [headers, *rows])
-    w2 = max(len(r.value) for r in [headers, *rows])
-    lines = [f"{headers.figure:<{w1}}  {headers.value:>{w2}}  {headers.note}",
-             f"{'-' * w1}  {'-' * w2}  {'-' * max(len(r.note) for r in rows)}"]
-    lines += [f"{r.figure:<{w1}}  {r.value:>{w2}}  {r.note}".rstrip() for r in rows]
-    return "\n".join(lines)
+    headers = Row("figure", "value", "compared with", "ratio", "target", "note")
+    cols = ("figure", "value", "reference", "ratio", "target", "note")
+    widths = {c: max(len(getattr(r, c)) for r in [headers, *rows]) for c in cols}
+    right = {"value", "ratio"}
+
+    def line(r: Row) -> str:
+        cells = [f"{getattr(r, c):>{widths[c]}}" if c in right else
+                 f"{getattr(r, c):<{widths[c]}}" for c in cols]
+        return "  ".join(cells).rstrip()
+
+    return "\n".join([line(headers), "  ".join("-" * widths[c] for c in cols),
+                      *(line(r) for r in rows)])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--packets", type=int, help=f"packets to generate (default "
-                        f"{DEFAULT_PACKETS:,}; {QUICK_PACKETS:,} with --quick)")
-    parser.add_argument("--people", type=int, help=f"people to generate (default "
-                        f"{DEFAULT_PEOPLE:,}; {QUICK_PEOPLE:,} with --quick)")
+    sizes = (("people", "people"), ("packets", "packets"), ("decisions", "decisions"),
+             ("reviews", "reviews"), ("commits", "commits (a budget)"))
+    for name, what in sizes:
+        parser.add_argument(f"--{name}", type=int, help=f"{what} to generate (default "
+                            f"{getattr(DEFAULT_SIZE, name):,}; {getattr(QUICK_SIZE, name):,} "
+                            "with --quick)")
     parser.add_argument("--dir", type=Path, help=f"repository folder (default "
                         f"{DEFAULT_DIR.relative_to(PROJECT)}; "
                         f"{QUICK_DIR.relative_to(PROJECT)} with --quick)")
     parser.add_argument("--quick", action="store_true", help="a small, fast smoke run")
+    parser.add_argument("--big", action="store_true", help=f"also measure peak memory at "
+                        f"{BIG_SIZE.packets:,} packets (generates {BIG_DIR.relative_to(PROJECT)}"
+                        "; slow)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
-    parser.add_argument("--no-memory", action="store_true",
-                        help="skip the fresh-process peak-memory probe")
+    parser.add_argument("--repeats", type=int, help="runs for the start-up medians "
+                        "(default 7; 3 with --quick)")
+    parser.add_argument("--no-install", action="store_true",
+                        help="do not pip-install check-jsonschema when it is missing")
+    parser.add_argument("--no-jsonschema", action="store_true",
+                        help="skip the check-jsonschema comparison")
+    parser.add_argument("--generate-only", action="store_true",
+                        help="make (or reuse) the repository and stop")
     args = parser.parse_args(argv)
-    packets = args.packets or (QUICK_PACKETS if args.quick else DEFAULT_PACKETS)
-    people = args.people or (QUICK_PEOPLE if args.quick else DEFAULT_PEOPLE)
+    base = QUICK_SIZE if args.quick else DEFAULT_SIZE
+    size = Size(*(getattr(args, name) or getattr(base, name) for name, _ in sizes))
     root = (args.dir or (QUICK_DIR if args.quick else DEFAULT_DIR)).resolve()
-    if packets < 1:
-        parser.error("--packets must be at least 1")
-    if people < 8:
-        parser.error("--people must be at least 8")
+    if size.packets < 1 or size.people < 8 or size.commits < 1:
+        parser.error("need at least 1 packet, 8 people and 1 commit")
+
+    def log(text: str) -> None:
+        print(text, flush=True)
 
     print("\n".join(machine()))
     print(f"repository   {root}")
     t0 = time.perf_counter()
-    reused = ensure_repo(root, people, packets, args.seed)
+    reused = ensure_repo(root, size, args.seed, log)
     how = "reused" if reused else f"generated in {time.perf_counter() - t0:.1f} s"
-    print(f"             {people:,} people, {packets:,} packets, seed {args.seed} ({how})")
+    print(f"             {size.people:,} people, {size.packets:,} packets, {size.decisions:,} "
+          f"decisions, {size.reviews:,} reviews, {size.commits:,} commits asked; seed "
+          f"{args.seed} ({how})")
+    made = (read_manifest(root) or {}).get("made", {})
+    if made:
+        print(f"             made: {made['commits']:,} commits, {made['decisions']:,} decisions "
+              f"({made['superseding']:,} superseding, {made['overrides']:,} overrides; "
+              + ", ".join(f"{k} {v:,}" for k, v in made["outcomes"].items())
+              + f"), {made['pending_packets']:,} packets pending, {made['promoted']:,} "
+              f"promotions applied by HR, {made['reviews']:,} reviews ("
+              + ", ".join(f"{k} {v:,}" for k, v in made["review_outcomes"].items()) + ")")
+    big_root = None
+    if args.big:
+        big_root = BIG_DIR.resolve()
+        print(f"big          {big_root}")
+        t0 = time.perf_counter()
+        reused = ensure_repo(big_root, BIG_SIZE, args.seed, log)
+        print(f"             {BIG_SIZE.packets:,} packets "
+              f"({'reused' if reused else f'generated in {time.perf_counter() - t0:.0f} s'})")
+    if args.generate_only:
+        return 0
 
-    rows, figures = measure(root, args.seed, memory=not args.no_memory)
-    problems = figures["problems"]
-    if problems:
-        print(f"\nWARNING: validate reported {len(problems):,} problem(s) on the synthetic "
-              "repository; the generator is out of step with the checks. First ones:")
-        for problem in problems[:10]:
-            print(f"  {problem}")
-    else:
-        print("\nvalidate: no problems on the synthetic repository")
-    verdicts = figures["verdicts"]
-    print("verdicts: " + ", ".join(f"{k} {v:,}" for k, v in sorted(verdicts.items())))
-    reasons = figures["reasons"]
-    if reasons:
-        print("reasons (NOT READY): " + ", ".join(f"{k} {v:,}" for k, v in
-                                                 sorted(reasons.items())))
+    rows, figures = measure(root, args.seed, repeats=args.repeats or (3 if args.quick else 7),
+                            install=not args.no_install, jsonschema=not args.no_jsonschema,
+                            big_root=big_root, log=log)
+    print()
+    if figures["probe"].get("code") != 0:
+        print(f"WARNING: validate exited {figures['probe'].get('code')} on the synthetic "
+              "repository; the generator is out of step with the checks (run promoctl "
+              "validate there to see the problems)")
+    print("verdicts: " + ", ".join(f"{k} {v:,}" for k, v in sorted(figures["verdicts"].items())))
+    if figures["reasons"]:
+        print("reasons (NOT READY): " + ", ".join(
+            f"{k} {v:,}" for k, v in sorted(figures["reasons"].items())))
+    print(f"load at the end: {_load()}")
     print()
     print(table(rows))
     return 0

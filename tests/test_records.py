@@ -123,7 +123,8 @@ def test_top_level_must_be_a_mapping(text: str, expected: str) -> None:
     assert only_problem(text) == expected
 
 
-KINDS_LIST = "expected one of: decision, framework, ladder, packet, person, repository, review"
+KINDS_LIST = ("expected one of: decision, framework, ladder, lms-mapping, packet, person, "
+              "repository, review")
 
 
 @pytest.mark.parametrize(("old", "new", "expected"), [

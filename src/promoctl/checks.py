@@ -7,11 +7,13 @@ problems; ``check_repository`` runs them all, so one run reports everything.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 from promoctl.errors import Problem
+from promoctl.interop.mapping import check_lms_mappings
 from promoctl.loader import Repository
 from promoctl.models import (
     BUILTIN_EVIDENCE_TYPES,
@@ -300,8 +302,7 @@ def _check_artifact(root: Path, relative: str, sha256: str) -> str | None:
     return None
 
 
-def check_decision(src: Source, repo: Repository, superseded_by: dict[str, str]
-                   ) -> list[Problem]:
+def check_decision(src: Source, repo: Repository) -> list[Problem]:
     decision: Decision = src.record
     out: list[Problem] = []
     if _dangling(repo, "person", decision.candidate, repo.people):
@@ -319,15 +320,6 @@ def check_decision(src: Source, repo: Repository, superseded_by: dict[str, str]
     elif ladder.level(decision.target.level) is None:
         out.append(src.problem(("target", "level"), _unknown(
             "level", decision.target.level, [lv.id for lv in ladder.levels])))
-    if decision.supersedes is not None:
-        if decision.supersedes == decision.id:
-            out.append(src.problem(("supersedes",), "a decision cannot supersede itself"))
-        elif _dangling(repo, "decision", decision.supersedes, repo.decisions):
-            out.append(src.problem(("supersedes",), _unknown("decision", decision.supersedes,
-                                                            repo.decisions)))
-        elif superseded_by.get(decision.supersedes) != decision.id:
-            out.append(src.problem(("supersedes",), f"decision {decision.supersedes!r} is "
-                                   f"already superseded by {superseded_by[decision.supersedes]!r}"))
     if decision.outcome == "approved" and decision.development_plan is not None:
         out.append(src.problem(("development_plan",), "an approval has a probation plan, "
                                "not a development plan"))
@@ -380,44 +372,129 @@ def check_review(src: Source, repo: Repository) -> list[Problem]:
     return out
 
 
-def _active_per_packet(repo: Repository, superseded_by: dict[str, str]) -> list[Problem]:
-    """Two decisions on one packet where neither supersedes the other."""
+def _supersession(repo: Repository) -> list[Problem]:
+    """Supersession chains, from each decision's few indexed fields (no parsing)."""
     out = []
-    first: dict[str, Source] = {}
-    for src in sorted(repo.decisions.values(), key=lambda s: s.display):
-        if src.record.id in superseded_by:
+    superseded_by: dict[str, str] = {}
+    ordered = sorted(repo.decisions.values(), key=lambda s: s.display)
+    for src in ordered:
+        old, own = src.meta.get("supersedes"), src.record_id
+        if old is None:
             continue
-        packet_id = src.record.inputs.packet.id
+        if old == own:
+            out.append(src.problem(("supersedes",), "a decision cannot supersede itself"))
+        elif _dangling(repo, "decision", old, repo.decisions):
+            out.append(src.problem(("supersedes",), _unknown("decision", old,
+                                                            repo.decisions)))
+        elif old in superseded_by:
+            out.append(src.problem(("supersedes",), f"decision {old!r} is already "
+                                   f"superseded by {superseded_by[old]!r}"))
+        else:
+            superseded_by[old] = str(own)
+    first: dict[str, Source] = {}
+    for src in ordered:
+        if src.record_id in superseded_by:
+            continue
+        packet_id = src.meta.get("packet")
         if packet_id in first:
             other = first[packet_id]
             out.append(src.problem(("inputs", "packet", "id"), f"packet {packet_id!r} already "
-                                   f"has decision {other.record.id!r} ({other.display}); a "
+                                   f"has decision {other.record_id!r} ({other.display}); a "
                                    "second decision must supersede it"))
-        else:
+        elif packet_id is not None:
             first[packet_id] = src
     return out
 
 
+def _cached(repo: Repository, src: Source, check: Callable[[], list[Problem]],
+            extra: str = "") -> list[Problem]:
+    """A record's cross-checks, reused while nothing they read has changed.
+
+    The dependency key is the content hash of every record the checks read (two levels
+    deep: a packet reads its ladder, which reads its framework) plus ``extra``. Only a
+    clean result is reused: a problem's message may name other records (did you mean),
+    so records with problems are always checked afresh.
+    """
+    cache, key = repo.cache, repo.keys.get(src.display)
+    entry = cache.entries.get(key) if cache is not None and key is not None else None
+    if cache is None or entry is None:
+        return check()
+    parts = [extra]
+
+    def visit(refs: list[list[str]], depth: int) -> None:
+        for kind, record_id in refs:
+            dep = repo.table(kind).get(record_id)
+            dep_key = repo.keys.get(dep.display) if dep is not None else None
+            if dep is None or dep_key is None:
+                broken = record_id in repo.broken_ids.get(kind, set())
+                parts.append(f"{kind}:{record_id}:{'broken' if broken else 'missing'}")
+                continue
+            parts.append(f"{kind}:{record_id}:{dep_key}")
+            if depth < 2:
+                visit(cache.entries.get(dep_key, {}).get("refs", []), depth + 1)
+
+    visit(entry.get("refs", []), 1)
+    for relative in entry.get("artifacts", []):
+        parts.append(f"artifact:{relative}:{_file_hash(repo.root, relative)}")
+    dependency_key = hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    previous = entry.get("checks")
+    if isinstance(previous, dict) and previous.get("dep") == dependency_key:
+        return []
+    problems = check()
+    if not problems:
+        entry["checks"] = {"dep": dependency_key}
+        cache.changed = True
+    elif "checks" in entry:
+        del entry["checks"]
+        cache.changed = True
+    return problems
+
+
+def _file_hash(root: Path, relative: str) -> str:
+    try:
+        return hashlib.sha256((root / relative).read_bytes()).hexdigest()
+    except (OSError, ValueError):
+        return "unreadable"
+
+
 def check_repository(repo: Repository) -> list[Problem]:
     """Every cross-record problem, for every loaded record."""
+    out = check_records(repo) + check_packets(repo, list(repo.packets.values()))
+    out.extend(check_lms_mappings(repo))  # not cached: its references are not indexed
+    return out
+
+
+def decided_packets(repo: Repository) -> frozenset[str]:
+    return frozenset(str(s.meta.get("packet")) for s in repo.decisions.values())
+
+
+def check_packets(repo: Repository, sources: list[Source], *, release: bool = False,
+                  decided: frozenset[str] | None = None) -> list[Problem]:
+    """Cross-checks of packets; ``release`` drops each parsed packet once checked, so
+    memory does not grow with their number (validate needs nothing more from them)."""
+    if decided is None:
+        decided = decided_packets(repo)
+    out: list[Problem] = []
+    for src in sources:
+        flag = f"decided:{src.record_id in decided}"
+        out.extend(_cached(repo, src, partial(check_packet, src, repo, decided), flag))
+        if release:
+            src.release()
+    return out
+
+
+def check_records(repo: Repository) -> list[Problem]:
+    """Cross-checks of every loaded record except packets."""
     out: list[Problem] = []
     for src in repo.frameworks.values():
-        out.extend(check_framework(src))
+        out.extend(_cached(repo, src, partial(check_framework, src)))
     for src in repo.ladders.values():
-        out.extend(check_ladder(src, repo))
+        out.extend(_cached(repo, src, partial(check_ladder, src, repo)))
     for src in repo.people.values():
-        out.extend(check_person(src, repo))
-    decided = frozenset(s.record.inputs.packet.id for s in repo.decisions.values())
-    for src in repo.packets.values():
-        out.extend(check_packet(src, repo, decided))
-    superseded_by: dict[str, str] = {}
-    for src in sorted(repo.decisions.values(), key=lambda s: s.display):
-        old = src.record.supersedes
-        if old is not None and old not in superseded_by:
-            superseded_by[old] = src.record.id
+        out.extend(_cached(repo, src, partial(check_person, src, repo)))
     for src in repo.decisions.values():
-        out.extend(check_decision(src, repo, superseded_by))
+        out.extend(_cached(repo, src, partial(check_decision, src, repo)))
     for src in repo.reviews.values():
-        out.extend(check_review(src, repo))
-    out.extend(_active_per_packet(repo, superseded_by))
+        out.extend(_cached(repo, src, partial(check_review, src, repo)))
+    out.extend(_supersession(repo))
     return out

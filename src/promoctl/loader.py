@@ -5,20 +5,15 @@ from __future__ import annotations
 import gc
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from promoctl.cache import Cache
 from promoctl.errors import Problem, UserError, display_path
-from promoctl.models import (
-    Decision,
-    Framework,
-    Ladder,
-    Packet,
-    Person,
-    RepositoryConfig,
-    Review,
-)
+from promoctl.models import Framework, Ladder, Person
 from promoctl.records import Source, parse_record
 
 MARKER = "promoctl.yaml"
@@ -75,6 +70,18 @@ class Repository:
     # "unknown" (the broken file's own problems say what is wrong)
     broken_ids: dict[str, set[str]] = field(default_factory=dict)
     skip: Callable[[str, str | None], bool] | None = None
+    cache: Cache | None = None
+    keys: dict[str, str] = field(default_factory=dict)  # display -> content hash
+    skipped: list[Path] = field(default_factory=list)  # left out by ``skip``, in order
+
+    def table(self, kind: str) -> dict[str, Source]:
+        """Records of ``kind`` by id (packets by id too, though ``packets`` is by path)."""
+        tables = {"framework": self.frameworks, "ladder": self.ladders, "person": self.people,
+                  "decision": self.decisions, "review": self.reviews,
+                  "packet": self.packet_ids}
+        if kind in tables:
+            return tables[kind]
+        return self.others.setdefault(kind, {})
 
     def framework(self, framework_id: str) -> Framework | None:
         src = self.frameworks.get(framework_id)
@@ -105,25 +112,36 @@ def peek_kind(raw: bytes) -> str | None:
 
 def load(root: Path, files: list[Path],
          progress: Callable[[int, int], None] | None = None,
-         skip: Callable[[str, str | None], bool] | None = None) -> Repository:
-    """Load ``files``; ``skip(display, peeked_kind)`` leaves files out before parsing."""
-    repo = Repository(root=root, skip=skip)
-    # Loading builds many objects and frees none: the cyclic garbage collector would
-    # rescan the growing heap again and again (half the run time at 10,000 packets).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+         skip: Callable[[str, str | None], bool] | None = None,
+         cache: Cache | None = None) -> Repository:
+    """Load ``files``; ``skip(display, peeked_kind)`` leaves files out before parsing.
+
+    With a ``cache``, a file whose content was seen before is not parsed: its record
+    loads lazily if a check needs it.
+    """
+    repo = Repository(root=root, skip=skip, cache=cache)
+    with gc_paused():
         for n, path in enumerate(files, 1):
-            _load_one(repo, path)
+            load_one(repo, path)
             if progress:
                 progress(n, len(files))
-    finally:
-        if collecting:
-            gc.enable()
     return repo
 
 
-def _load_one(repo: Repository, path: Path) -> None:
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Loading builds many objects and frees few: the cyclic garbage collector would
+    rescan the growing heap again and again (half the run time at 10,000 packets)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def load_one(repo: Repository, path: Path) -> Source | None:
     root = repo.root
     try:  # files found under root need no resolving (a syscall per file)
         display = path.relative_to(root).as_posix()
@@ -134,56 +152,93 @@ def _load_one(repo: Repository, path: Path) -> None:
     except OSError as exc:
         repo.problems.append(Problem(display, 0, 0, f"cannot read file: {exc.strerror}"))
         repo.broken[display] = None
-        return
+        return None
     kind = peek_kind(raw)
     if repo.skip is not None and repo.skip(display, kind):
-        return
-    source, problems = parse_record(raw, display)
+        repo.skipped.append(path)
+        return None
+    entry = None
+    if repo.cache is not None:
+        key = repo.cache.key(raw)
+        repo.keys[display] = key
+        entry = repo.cache.get(key)
+    if entry is not None:
+        problems = [Problem(display, line, col, message) for line, col, message in entry["own"]]
+        source = None if problems else Source(display, None, None, path, entry["kind"],
+                                              entry["id"], entry.get("meta") or {})
+    else:
+        source, problems = parse_record(raw, display, path)
+        if repo.cache is not None:
+            repo.cache.put(repo.keys[display], _entry(source, problems, kind, raw))
     repo.problems.extend(problems)
     if source is None:
         repo.broken[display] = kind
         record_id = _peek(_ID_LINE, raw)
         if kind and record_id:
             repo.broken_ids.setdefault(kind, set()).add(record_id)
-    else:
-        _add(repo, source)
+        return None
+    return source if _add(repo, source) else None
 
 
-def _add(repo: Repository, source: Source) -> None:
-    record = source.record
-    if isinstance(record, RepositoryConfig):
+def _entry(source: Source | None, problems: list[Problem], kind: str | None, raw: bytes
+           ) -> dict[str, Any]:
+    if source is None:
+        return {"kind": kind, "id": _peek(_ID_LINE, raw), "own":
+                [[p.line, p.column, p.message] for p in problems], "refs": []}
+    return {"kind": source.kind, "id": source.record_id, "own": [], "meta": source.meta,
+            "refs": references(source.record), "artifacts": artifact_paths(source.record)}
+
+
+def references(record: Any) -> list[list[str]]:
+    """The records whose content this record's cross-checks read, as [kind, id] pairs."""
+    kind = record.kind
+    refs: list[tuple[str, str | None]] = []
+    if kind == "ladder":
+        refs = [("framework", record.framework)]
+    elif kind == "person":
+        refs = [("ladder", record.ladder), ("person", record.manager)]
+    elif kind == "packet":
+        refs = [("person", record.candidate), ("person", record.supervisor),
+                ("ladder", record.target.ladder)]
+    elif kind == "decision":
+        refs = [("person", record.candidate), ("ladder", record.target.ladder)]
+    elif kind == "review":
+        refs = [("person", record.person), ("ladder", record.ladder),
+                ("decision", record.decision), ("review", record.supersedes)]
+    return [[k, i] for k, i in refs if i is not None]
+
+
+def artifact_paths(record: Any) -> list[str]:
+    if record.kind != "packet":
+        return []
+    return sorted({a.path for item in record.evidence for a in item.artifacts})
+
+
+def _add(repo: Repository, source: Source) -> bool:
+    """File the source by kind and id; False when it is a duplicate or not filed."""
+    # By kind and id only: a source served from the cache is not parsed to be filed.
+    kind, record_id = source.kind, source.record_id
+    if kind == "repository":
         if source.display != MARKER:
             repo.problems.append(source.problem(("kind",), f"a repository record belongs only "
                                                 f"in {MARKER} at the repository's root"))
-        return
-    if isinstance(record, Packet):
+        return False
+    assert kind is not None and record_id is not None  # every other kind has an id
+    if kind == "packet":
         # Keyed by path so evaluate can address a file; ids must be unique all the same.
-        if record.id in repo.packet_ids:
-            first = repo.packet_ids[record.id]
-            repo.problems.append(source.problem(("id",), _dup("packet", record.id, first)))
-            return
-        repo.packet_ids[record.id] = source
-        table = repo.packets
-        key = source.display
-    else:
-        if isinstance(record, Framework):
-            table = repo.frameworks
-        elif isinstance(record, Ladder):
-            table = repo.ladders
-        elif isinstance(record, Decision):
-            table = repo.decisions
-        elif isinstance(record, Review):
-            table = repo.reviews
-        elif isinstance(record, Person):
-            table = repo.people
-        else:  # kinds other modules define (e.g. an LMS mapping), keyed by kind then id
-            table = repo.others.setdefault(record.kind, {})
-        key = record.id
-        if key in table:
-            kind = record.kind
-            repo.problems.append(source.problem(("id",), _dup(kind, key, table[key])))
-            return
-    table[key] = source
+        if record_id in repo.packet_ids:
+            first = repo.packet_ids[record_id]
+            repo.problems.append(source.problem(("id",), _dup("packet", record_id, first)))
+            return False
+        repo.packet_ids[record_id] = source
+        repo.packets[source.display] = source
+        return True
+    table = repo.table(kind)
+    if record_id in table:
+        repo.problems.append(source.problem(("id",), _dup(kind, record_id, table[record_id])))
+        return False
+    table[record_id] = source
+    return True
 
 
 def _dup(kind: str, record_id: str, first: Source) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import types
-from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
@@ -15,20 +15,78 @@ from promoctl.errors import Problem
 from promoctl.models import KINDS, Strict
 
 
-@dataclass(frozen=True)
 class Source:
-    """A validated record and the document it came from, for locating later problems."""
+    """A validated record, and where its values stand in its file.
 
-    display: str
-    doc: yamlio.Document
-    record: Any
+    Both are loaded lazily when the source knows its file: a record served from the
+    validation cache is parsed only if a check needs it, and positions only when a
+    problem must be located. ``release`` drops them again to bound memory.
+    """
+
+    __slots__ = ("_doc", "_record", "display", "kind", "meta", "path", "record_id")
+
+    def __init__(self, display: str, doc: yamlio.Document | None, record: Any,
+                 path: Path | None = None, kind: str | None = None,
+                 record_id: str | None = None, meta: dict[str, Any] | None = None) -> None:
+        self.display = display
+        self._doc = doc
+        self._record = record
+        self.path = path
+        self.kind = kind if kind is not None else getattr(record, "kind", None)
+        self.record_id = record_id if record_id is not None else getattr(record, "id", None)
+        self.meta = meta if meta is not None else (meta_of(record) if record else {})
+
+    @property
+    def record(self) -> Any:
+        if self._record is None:
+            doc = self._parse()
+            self._record = KINDS[self.kind or doc.data["kind"]].model_validate(doc.data)
+            self._forget_data(doc)
+        return self._record
+
+    @property
+    def doc(self) -> yamlio.Document:
+        if self._doc is None:
+            self._forget_data(self._parse())
+        assert self._doc is not None
+        return self._doc
+
+    def _parse(self) -> yamlio.Document:
+        if self.path is None:
+            raise RuntimeError(f"{self.display}: no file to load the record from")
+        self._doc = yamlio.parse(self.path.read_bytes(), self.display)
+        return self._doc
+
+    @staticmethod
+    def _forget_data(doc: yamlio.Document) -> None:
+        doc.data = None
+        doc.plain_text.clear()
+
+    def release(self) -> None:
+        """Forget the parsed record and positions; they reload from the file if needed."""
+        if self.path is not None:
+            self._record = None
+            self._doc = None
 
     def problem(self, loc: yamlio.Path_, message: str, *, key: bool = False) -> Problem:
         line, col = self.doc.locate(loc, key=key)
         return Problem(self.display, line, col, message)
 
 
-def parse_record(raw: bytes, display: str) -> tuple[Source | None, list[Problem]]:
+def meta_of(record: Any) -> dict[str, Any]:
+    """The few fields repository-wide checks need, so they never parse a whole record."""
+    kind = getattr(record, "kind", None)
+    if kind == "decision":
+        return {"packet": record.inputs.packet.id, "supersedes": record.supersedes,
+                "candidate": record.candidate}
+    if kind == "review":
+        return {"supersedes": record.supersedes}
+    return {}
+
+
+def parse_record(raw: bytes, display: str, path: Path | None = None
+                 ) -> tuple[Source | None, list[Problem]]:
+    """Parse and validate one file; ``path`` lets the source reload itself later."""
     try:
         doc = yamlio.parse(raw, display)
     except yamlio.YamlProblems as exc:
@@ -53,7 +111,7 @@ def parse_record(raw: bytes, display: str) -> tuple[Source | None, list[Problem]
     # Only positions are needed from here on (to locate cross-record problems).
     doc.data = None
     doc.plain_text.clear()
-    return Source(display, doc, record), []
+    return Source(display, doc, record, path), []
 
 
 def _describe(value: Any) -> str:

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import calendar
 import csv
+import gc
 import hashlib
 import io
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from promoctl import stats
 from promoctl.loader import Repository
@@ -49,7 +50,7 @@ class Options:
 class Column:
     key: str
     label: str
-    kind: str  # count | rate | p | score | days | number | text
+    kind: str  # count | rate | p | score | delta | days | number | text
 
 
 @dataclass
@@ -83,6 +84,7 @@ class Figure:
     chart: Chart
     notes: list[str] = field(default_factory=list)
     partition: bool = True  # rows add up to a total (complementary suppression applies)
+    series_by: str = "series"  # what a row's series is
 
 
 @dataclass
@@ -145,10 +147,16 @@ class _Records:
                     (self.effective(d), d.target.ladder, self._from_level(d), d.target.level))
         for steps in self.steps.values():
             steps.sort()
-        panels = defaultdict(int)
+        # Panels that decided on enough people get a code; the rest are pooled, so no
+        # row (and no code in the key) stands for a handful of candidates.
+        self.panel_of = {d.id: "; ".join(sorted({m.name for m in d.panel}))
+                         for d in self.decided}
+        decided_by: dict[str, set[str]] = defaultdict(set)
         for d in self.decided:
-            panels[self.panel_identity(d)] += 1
-        self.panel_codes = _pseudonyms("panel-", panels)
+            decided_by[self.panel_of[d.id]].add(d.candidate)
+        big = {p: len(c) for p, c in decided_by.items() if len(c) >= options.min_group}
+        self.panel_codes = _pseudonyms("panel-", big)
+        self.other_panels = f"other panels ({len(decided_by) - len(big)})"
 
     def within(self, day: date) -> bool:
         return self.options.start <= day <= self.options.end
@@ -194,10 +202,6 @@ class _Records:
         program = snapshot.get("program") if isinstance(snapshot, dict) else None
         return program if isinstance(program, str) else UNKNOWN
 
-    @staticmethod
-    def panel_identity(d: Decision) -> str:
-        return "; ".join(sorted({m.name for m in d.panel}))
-
     def group_key(self, dimension: str) -> Callable[[Decision], str]:
         if dimension == "program":
             return self.program
@@ -205,7 +209,7 @@ class _Records:
             return lambda d: d.target.ladder
         if dimension == "level":
             return lambda d: self.level_label(d.target.ladder, d.target.level)
-        return lambda d: self.panel_codes[self.panel_identity(d)]
+        return lambda d: self.panel_codes.get(self.panel_of[d.id], self.other_panels)
 
     def observations(self) -> list[_Observation]:
         """Audit, escalation and incident evidence dated in the period, from packets and
@@ -214,8 +218,10 @@ class _Records:
         out: list[_Observation] = []
 
         def add(person: str, item: EvidenceItem, level: str | None) -> None:
+            if item.type not in OBSERVED_TYPES or not self.within(item.date):
+                return
             key = (person, item.type, item.id, item.date)
-            if item.type not in OBSERVED_TYPES or not self.within(item.date) or key in seen:
+            if key in seen:
                 return
             seen.add(key)
             score = float(item.result.score) if item.result.score is not None else None
@@ -256,9 +262,11 @@ def _approval(rec: _Records, dimension: str) -> Figure:
         rows.append(Row(name, n, {"approved": a, "rate": stats.rate(a, n),
                                   "rest_rate": stats.rate(rest_a, rest_n), "p": p},
                         {d.candidate for d in ds}, flag=flag))
-    rows.append(Row(ALL, total_n, {"approved": total_a, "rate": stats.rate(total_a, total_n),
-                                   "rest_rate": None, "p": None},
-                    {d.candidate for d in rec.decided}, total=True))
+    if rows:
+        rows.append(Row(ALL, total_n, {"approved": total_a,
+                                       "rate": stats.rate(total_a, total_n),
+                                       "rest_rate": None, "p": None},
+                        {d.candidate for d in rec.decided}, total=True))
     notes = [f"Standing decisions (not superseded) decided {_period(rec)}; approval rate = "
              "approved / all outcomes (approved, deferred, declined).",
              f"Inconsistency: each {dimension} against all the others with {stats.FISHER}; "
@@ -316,7 +324,7 @@ def _time_to_progression(rec: _Records) -> Figure:
     for name in sorted(days):
         values = sorted(v for v, _ in days[name])
         q = {k: stats.quantile(values, p) for k, p in
-             (("p10", 0.1), ("q1", 0.25), ("median", 0.5), ("q3", 0.75), ("p90", 0.9))}
+             (("p10", 10), ("q1", 25), ("median", 50), ("q3", 75), ("p90", 90))}
         rows.append(Row(name, len(values), q, {pid for _, pid in days[name]}))
     return Figure("time-to-progression", "Time to progression by level",
                   "How long people take to reach each level.", "level",
@@ -327,7 +335,7 @@ def _time_to_progression(rec: _Records) -> Figure:
                   [f"Approvals effective {_period(rec)}: days from the previous promotion's "
                    "effective date, else the person's level_since, else their start_date.",
                    "Quantiles by linear interpolation; the box is Q1 to Q3 (the IQR), the "
-                   "whiskers P10 to P90, so no single person's value is drawn."])
+                   "whiskers P10 to P90, so no single person's value is drawn."], partition=False)
 
 
 def _overrides(rec: _Records, dimension: str) -> Figure:
@@ -336,8 +344,8 @@ def _overrides(rec: _Records, dimension: str) -> Figure:
     for d in rec.decided:
         groups[key(d)].append(d)
     rows = []
-    for name, ds, total in [*((g, groups[g], False) for g in sorted(groups)),
-                            (ALL, rec.decided, True)]:
+    everything = [(ALL, rec.decided, True)] if rec.decided else []
+    for name, ds, total in [*((g, groups[g], False) for g in sorted(groups)), *everything]:
         over = [d for d in ds if d.override is not None]
         up = sum(d.outcome == "approved" for d in over)
         rows.append(Row(name, len(ds), {"overrides": len(over),
@@ -386,20 +394,22 @@ def _observed(rec: _Records, observations: list[_Observation]) -> list[Figure]:
         Figure("documentation-audits", "Documentation audit results by level",
                "Documentation quality at each level.", "level", OBSERVED_COLUMNS,
                [_observed_row(k, by_level[k]) for k in sorted(by_level)],
-               Chart("bar", ("mean_score",), "mean audit score"), [source, level_note]),
+               Chart("bar", ("mean_score",), "mean audit score"), [source, level_note],
+               partition=False),
         Figure("documentation-audit-trend", f"Documentation audit scores by {interval} "
                "and level", "Documentation audit trends by level.", interval,
                OBSERVED_COLUMNS,
                [_observed_row(t, by_cell[(lv, t)], series=lv)
                 for lv, t in sorted(by_cell)],
-               Chart("line", ("mean_score",), "mean audit score"), [source, level_note]),
+               Chart("line", ("mean_score",), "mean audit score"), [source, level_note],
+               series_by="level"),
         Figure("escalation-timeliness", f"Escalation timeliness by {interval}",
                "Escalation summaries over time: their score, and the share recorded as "
                "timely (passed).", interval, OBSERVED_COLUMNS,
                [_observed_row(t, by_time[t]) for t in sorted(by_time)],
                Chart("line", ("passed_share",), "share timely", percent=True),
                [source, "An escalation summary is timely when its result says passed: "
-                "true; its score is on the framework's scale."]),
+                "true; its score is on the framework's scale."], partition=False),
     ]
 
 
@@ -426,7 +436,7 @@ def _incidents(rec: _Records, observations: list[_Observation]) -> Figure:
                    Column("per_head", "reviews per head", "number")],
                   rows, Chart("bar", ("per_head",), "incident reviews per head"),
                   [f"incident_review items dated {_period(rec)} from packets and reviews, by "
-                   "the person's level on the item's date."])
+                   "the person's level on the item's date."], partition=False)
 
 
 def _retention(rec: _Records) -> Figure:
@@ -471,7 +481,7 @@ def _retention(rec: _Records) -> Figure:
                    "the decision date; each person once per cohort (their latest decision).",
                    "Still employed: no leaving_date, or leaving after the mark. Promoted "
                    f"against not promoted with {stats.FISHER}, flagged when p < "
-                   f"{stats.ALPHA}."], partition=False)
+                   f"{stats.ALPHA}."], partition=False, series_by="cohort")
 
 
 def _revalidation(rec: _Records) -> Figure:
@@ -515,7 +525,135 @@ def _revalidation(rec: _Records) -> Figure:
                   [f"Maintenance reviews dated {_period(rec)} (not superseded). Overdue: "
                    f"people at a level with re-validation whose last maintenance review (or "
                    f"promotion into it) is older than its interval on {rec.options.end}, "
-                   "so their authorisation has lapsed by time."])
+                   "so their authorisation has lapsed by time."], partition=False)
+
+
+class _Rating(NamedTuple):
+    rater: tuple[str, str]  # (evidence type, assessor)
+    target: tuple[str, str]  # (packet, competency): what is rated
+    candidate: str
+    score: float
+    agrees: bool | None  # on the panel's side of the competency's minimum, if it has one
+
+
+def _ratings(rec: _Records) -> list[_Rating]:
+    """Each competency a rating item names, in the packets decided in the period, dated on
+    or before the decision's as-of date (what the panel saw)."""
+    out = []
+    for d in rec.decided:
+        src = rec.repo.packet_ids.get(d.inputs.packet.id)
+        if src is None:
+            continue
+        minima: dict[str, float] = {}
+        for c in d.evaluation.get("competencies") or []:
+            m = c.get("minimum") if isinstance(c, dict) else None
+            if isinstance(m, (int, float)) and not isinstance(m, bool):
+                minima[str(c.get("id"))] = float(m)
+        approved = d.outcome == "approved"
+        packet = src.record
+        for item in packet.evidence:
+            if item.type not in RATING_TYPES or not item.assessor \
+                    or item.result.score is None or item.date > d.as_of:
+                continue
+            score = float(item.result.score)
+            for competency in item.competencies:
+                m = minima.get(competency)
+                out.append(_Rating((item.type, item.assessor), (packet.id, competency),
+                                   d.candidate, score,
+                                   None if m is None else (score >= m) == approved))
+    return out
+
+
+def _calibration(rec: _Records) -> tuple[Figure, dict[str, str]]:
+    ratings = _ratings(rec)
+    # Per rated (packet, competency): the sum and count of all ratings and of each
+    # assessor's, so "the other raters' mean" is a subtraction, not a search.
+    totals: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0])
+    own: dict[tuple[tuple[str, str], str], list[float]] = defaultdict(lambda: [0.0, 0])
+    per: dict[tuple[str, str], list[_Rating]] = defaultdict(list)
+    for r in ratings:
+        for acc in (totals[r.target], own[(r.target, r.rater[1])]):
+            acc[0] += r.score
+            acc[1] += 1
+        per[r.rater].append(r)
+    pools: list[tuple[str, str, list[_Rating]]] = []  # (type, shown as, ratings)
+    codes: dict[tuple[str, str], str] = {}
+    for rtype, prefix in RATING_TYPES.items():
+        mine = {a: rs for (t, a), rs in per.items() if t == rtype}
+        big = {a: len(rs) for a, rs in mine.items()
+               if len({r.candidate for r in rs}) >= rec.options.min_group}
+        named = _pseudonyms(prefix, big)
+        codes.update({(rtype, a): code for a, code in named.items()})
+        pools += [(rtype, code, mine[a]) for a, code in sorted(
+            named.items(), key=lambda pair: int(pair[1][len(prefix):]))]
+        small = [r for a, rs in mine.items() if a not in named for r in rs]
+        if small:
+            who = "managers" if rtype == "manager_rating" else "peers"
+            pools.append((rtype, f"other {who} ({len(mine) - len(named)})", small))
+    rows = []
+    for rtype, name, rs in pools:
+        diffs = []
+        for r in rs:
+            total, mine_ = totals[r.target], own[(r.target, r.rater[1])]
+            if total[1] > mine_[1]:
+                diffs.append(r.score - (total[0] - mine_[0]) / (total[1] - mine_[1]))
+        above, below = sum(x > 0 for x in diffs), sum(x < 0 for x in diffs)
+        p = stats.sign_test(above, below) if diffs else None
+        flag = None
+        if p is not None and p < stats.ALPHA:
+            flag = "lenient" if above > below else "severe"
+        judged = [r.agrees for r in rs if r.agrees is not None]
+        rows.append(Row(name, len(rs), {
+            "type": "manager" if rtype == "manager_rating" else "peer",
+            "mean": stats.mean([r.score for r in rs]), "compared": len(diffs),
+            "difference": stats.mean(diffs), "p": p, "judged": len(judged),
+            "agreement": stats.rate(sum(judged), len(judged))}, {r.candidate for r in rs},
+            flag=flag))
+    figure = Figure(
+        "rater-calibration", "Rater calibration",
+        "Each rater's ratings against other raters of the same competencies and against the "
+        "panel's outcome, to start calibration sessions from data.", "rater",
+        [Column("type", "type", "text"), Column("mean", "mean rating", "score"),
+         Column("compared", "compared", COUNT), Column("difference", "vs other raters", "delta"),
+         Column("p", "p (sign test)", P), Column("judged", "with a minimum", COUNT),
+         Column("agreement", "agrees with panel", RATE)],
+        rows, Chart("bar", ("difference",), "mean difference from other raters"),
+        [f"manager_rating and peer_feedback items in the packets of standing decisions decided "
+         f"{_period(rec)}, dated on or before the decision's as-of date; each competency an "
+         "item names is one rating (n).",
+         "vs other raters: the rating minus the mean of the other raters' ratings of the same "
+         "packet and competency, averaged over the ratings that have one (compared); above 0 "
+         f"lenient, below 0 severe, flagged with the {stats.SIGN} when p < {stats.ALPHA}.",
+         "agrees with panel: the share of ratings on the panel's side: at or above the "
+         "competency's minimum for an approved candidate, below it otherwise.",
+         "Raters are codes (M manager, P peer) numbered by how many ratings they gave; raters "
+         f"of fewer than {rec.options.min_group} different candidates are pooled as 'other'."],
+        partition=False)
+    key = {code: f"{'manager' if t == 'manager_rating' else 'peer'} rater {a}"
+           for (t, a), code in codes.items()}
+    return figure, key
+
+
+def suppress(figure: Figure, minimum: int) -> None:
+    """Blank rows covering fewer than ``minimum`` people; where rows add up to a total a
+    reader can see, one suppressed row would be given away by subtraction, so the next
+    smallest row goes too. Then forget who the rows cover."""
+    for row in figure.rows:
+        row.suppressed = len(row.people) < minimum
+    if figure.partition:
+        sets: dict[str | None, list[Row]] = defaultdict(list)
+        for row in figure.rows:
+            if not row.total:
+                sets[row.series].append(row)
+        for rows in sets.values():
+            shown = [r for r in rows if not r.suppressed]
+            if len(rows) - len(shown) == 1 and shown:
+                min(shown, key=lambda r: (len(r.people), r.group)).suppressed = True
+    for row in figure.rows:
+        if row.suppressed:
+            row.n, row.flag = None, None
+            row.values = dict.fromkeys(row.values)
+        row.people = set()
 
 
 def _period(rec: _Records) -> str:
@@ -524,6 +662,19 @@ def _period(rec: _Records) -> str:
 
 def build(repo: Repository, options: Options) -> Report:
     """Every figure for the period, suppressed for privacy."""
+    # The figures allocate many small objects next to a large loaded repository: the
+    # cyclic collector would rescan that heap again and again (most of the run time at
+    # 10,000 decisions), and nothing built here is cyclic garbage.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _build(repo, options)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _build(repo: Repository, options: Options) -> Report:
     rec = _Records(repo, options)
     observations = rec.observations()
     figures = [*(_approval(rec, dim) for dim in options.by), _approval_trend(rec),
@@ -536,3 +687,107 @@ def build(repo: Repository, options: Options) -> Report:
         suppress(figure, options.min_group)
     key = {code: identity for identity, code in rec.panel_codes.items()} | rater_key
     return Report(options, figures, key)
+
+
+# ------------------------------------------------------------------------------- output
+
+
+def privacy_note(options: Options) -> str:
+    return (f"Groups covering fewer than {options.min_group} people are suppressed (and, where "
+            "rows add up to a total, the next smallest group too). Panels and raters are "
+            "shown as codes. No person is named.")
+
+
+def _json_value(value: Any, kind: str) -> Any:
+    if value is None or kind in (COUNT, "text"):
+        return value
+    if kind == P:
+        return float(f"{value:.4g}")
+    return round(value, 4 if kind == RATE else 2)
+
+
+def as_json(report: Report) -> dict[str, Any]:
+    o = report.options
+    return {
+        "format": JSON_FORMAT,
+        "period": {"from": o.start.isoformat(), "to": o.end.isoformat()},
+        "min_group": o.min_group,
+        "interval": o.interval,
+        "privacy": privacy_note(o),
+        "figures": [{
+            "id": f.id, "title": f.title, "description": f.description,
+            "group_by": f.group_by,
+            "columns": [{"key": c.key, "label": c.label, "kind": c.kind} for c in f.columns],
+            "rows": [{"group": r.group, "series": r.series, "total": r.total,
+                      "suppressed": r.suppressed, "n": r.n,
+                      "values": {c.key: _json_value(r.values.get(c.key), c.kind)
+                                 for c in f.columns},
+                      "flag": r.flag} for r in f.rows],
+            "notes": list(f.notes),
+        } for f in report.figures],
+    }
+
+
+CSV_HEADER = ("figure", "group_by", "group", "series", "total", "n", "measure", "value", "flag",
+              "suppressed")
+
+
+def to_csv(report: Report) -> str:
+    """One line per figure, row and measure ("long" form, for pivot tables)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_HEADER)
+    for f in report.figures:
+        for r in f.rows:
+            head = [f.id, f.group_by, r.group, r.series or "", str(r.total).lower()]
+            if r.suppressed:
+                writer.writerow([*head, "", "", "", "", "true"])
+                continue
+            for c in f.columns:
+                value = _json_value(r.values.get(c.key), c.kind)
+                writer.writerow([*head, r.n, c.key, "" if value is None else value,
+                                 r.flag or "", "false"])
+    return buffer.getvalue()
+
+
+def display(value: Any, kind: str) -> str:
+    if value is None:
+        return "-"
+    if kind == RATE:
+        return f"{value * 100:.1f}%"
+    if kind == P:
+        return "<0.001" if value < 0.001 else f"{value:.3f}"
+    if kind == "days":
+        return f"{value:.0f}"
+    if kind == "delta":
+        return f"{value:+.2f}"
+    if kind in ("score", "number"):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def table(figure: Figure) -> tuple[list[str], list[list[str]]]:
+    """The figure as text cells: what the terminal and the HTML tables show."""
+    series = any(r.series is not None for r in figure.rows)
+    header = [figure.group_by, *([figure.series_by] if series else []), "n",
+              *(c.label for c in figure.columns), "flag"]
+    rows = []
+    for r in figure.rows:
+        lead = [r.group, *([r.series or ""] if series else [])]
+        if r.suppressed:
+            rows.append([*lead, "suppressed", *("" for _ in figure.columns), ""])
+        else:
+            rows.append([*lead, str(r.n), *(display(r.values.get(c.key), c.kind)
+                                            for c in figure.columns), r.flag or ""])
+    return header, rows
+
+
+def key_csv(report: Report) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(("code", "identity"))
+    for code in sorted(report.key, key=lambda c: (c.rstrip("0123456789"),
+                                                  int(c[len(c.rstrip("0123456789")):] or 0))):
+        writer.writerow((code, report.key[code]))
+    return buffer.getvalue()
+

@@ -14,7 +14,9 @@ from promoctl.fsutil import write_atomic
 from promoctl.schema import schemas
 
 # Package data cannot hold a file named .gitignore reliably; it is renamed on the way out.
-_RENAMES = {"gitignore": ".gitignore"}
+_RENAMES = {"gitignore": ".gitignore", "gitattributes": ".gitattributes",
+            "github": ".github", "gitlab-ci.yml": ".gitlab-ci.yml",
+            "pre-commit-config.yaml": ".pre-commit-config.yaml"}
 
 
 @dataclass

@@ -56,16 +56,18 @@ def sign_test(above: int, below: int) -> float:
     return float(min(Fraction(1), Fraction(2 * tail, 2 ** n)))
 
 
-def quantile(sorted_values: Sequence[float], p: float) -> float:
-    """Linear interpolation between closest ranks (Hyndman and Fan type 7, the default of
-    R, NumPy and spreadsheets). ``sorted_values`` must be sorted and not empty."""
+def quantile(sorted_values: Sequence[float], percent: int) -> float:
+    """The ``percent``-th percentile by linear interpolation between closest ranks
+    (Hyndman and Fan type 7, the default of R, NumPy and spreadsheets), computed exactly.
+    ``sorted_values`` must be sorted and not empty."""
     if not sorted_values:
         raise ValueError("quantile of no values")
-    h = (len(sorted_values) - 1) * p
+    h = Fraction((len(sorted_values) - 1) * percent, 100)
     lo = math.floor(h)
     if lo + 1 >= len(sorted_values):
         return float(sorted_values[-1])
-    return float(sorted_values[lo] + (h - lo) * (sorted_values[lo + 1] - sorted_values[lo]))
+    low, high = Fraction(sorted_values[lo]), Fraction(sorted_values[lo + 1])
+    return float(low + (h - lo) * (high - low))
 
 
 def mean(values: Sequence[float]) -> float | None:

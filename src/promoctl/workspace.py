@@ -8,9 +8,12 @@ from datetime import date
 from pathlib import Path
 
 from promoctl import checks
+from promoctl.cache import Cache
+from promoctl.cache import location as cache_location
 from promoctl.errors import Problem, UserError, display_path
+from promoctl.interop.mapping import check_lms_mappings
 from promoctl.evaluate import Evaluation, evaluate
-from promoctl.loader import Repository, discover, find_root, load
+from promoctl.loader import Repository, discover, find_root, gc_paused, load, load_one
 
 Progress = Callable[[int, int], None]
 
@@ -18,8 +21,24 @@ Progress = Callable[[int, int], None]
 def validate(root: Path, paths: Sequence[Path] = (),
              progress: Progress | None = None) -> list[Problem]:
     """Every problem in the repository, or only those in ``paths`` when given."""
-    repo = load(root, discover([root]), progress)
-    problems = repo.problems + checks.check_repository(repo)
+    cache = Cache(cache_location(root))
+    files = discover([root])
+    # Packets are the bulk: load everything else first, then stream the packets through
+    # their checks one at a time, so memory does not grow with their number.
+    repo = load(root, files, cache=cache, skip=lambda _d, kind: kind == "packet")
+    problems = checks.check_records(repo) + check_lms_mappings(repo)
+    decided = checks.decided_packets(repo)
+    repo.skip = None
+    with gc_paused():
+        for n, path in enumerate(repo.skipped, 1):
+            source = load_one(repo, path)
+            if source is not None:
+                problems += checks.check_packets(repo, [source], release=True,
+                                                 decided=decided)
+            if progress:
+                progress(n, len(repo.skipped))
+    problems += repo.problems
+    cache.save(prune=True)
     if paths:
         wanted = {display_path(p, root) for p in discover(paths)}
         problems = [p for p in problems if p.path in wanted]

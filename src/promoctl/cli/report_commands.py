@@ -1,3 +1,189 @@
 """Commands for report and one-on-one."""
 
 from __future__ import annotations
+
+import sys
+from datetime import date, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from promoctl.cli import RepoOption, _parse_date, app, workspace_root
+from promoctl.errors import ExitCode
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from promoctl.report import Report
+
+
+class ReportFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    html = "html"
+
+
+class Dimension(StrEnum):
+    program = "program"
+    ladder = "ladder"
+    level = "level"
+    panel = "panel"
+
+
+class Interval(StrEnum):
+    quarter = "quarter"
+    month = "month"
+
+
+class AgendaFormat(StrEnum):
+    markdown = "markdown"
+    html = "html"
+
+
+Out = Annotated[Path | None, typer.Option("--out", help="Write to this file (default: "
+                                          "standard output).")]
+Force = Annotated[bool, typer.Option("--force", help="Replace --out (and --key) if it "
+                                     "exists.")]
+
+
+def _write(text: str, out: Path | None, force: bool) -> None:
+    from promoctl.fsutil import write_atomic
+
+    if out is None:
+        sys.stdout.write(text)
+        return
+    write_atomic(out, text.encode(), overwrite=force)
+    sys.stderr.write(f"wrote {out}\n")
+
+
+def _period(start: str | None, end: str | None) -> tuple[date, date]:
+    from promoctl.report import add_months
+
+    last = _parse_date(end) or date.today()
+    first = _parse_date(start) or add_months(last, -12) + timedelta(days=1)
+    if first > last:
+        raise typer.BadParameter(f"--from {first} is after --to {last}")
+    return first, last
+
+
+def _tables(console: Console, r: Report) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    from promoctl import report
+
+    o = r.options
+    console.print(f"Promotion governance report, {o.start} to {o.end}", markup=False)
+    console.print(report.privacy_note(o), markup=False)
+    for f in r.figures:
+        header, rows = report.table(f)
+        table = Table(title=f"{f.title} ({f.id})", title_justify="left")
+        for i, name in enumerate(header):
+            table.add_column(name, justify="left" if i == 0 or name == "series" else "right")
+        for row in rows:
+            table.add_row(*(Text(cell) for cell in row))
+        console.print()
+        console.print(table)
+        if not rows:
+            console.print("  no records in the period", markup=False)
+        for note in f.notes:
+            console.print(f"  {note}", markup=False, soft_wrap=False)
+
+
+@app.command("report")
+def report_command(
+    start: Annotated[str | None, typer.Option(
+        "--from", metavar="YYYY-MM-DD", help="First day of the period (default: a year "
+        "before --to).")] = None,
+    end: Annotated[str | None, typer.Option(
+        "--to", metavar="YYYY-MM-DD", help="Last day of the period (default: today).")] = None,
+    by: Annotated[list[Dimension] | None, typer.Option(
+        "--by", help="Group approval rates by program, ladder, level or panel (repeat for "
+        "several; default: program).")] = None,
+    format: Annotated[ReportFormat, typer.Option("--format", help="table, json, csv or "
+                                                 "html (one self-contained page with "
+                                                 "charts)")] = ReportFormat.table,
+    interval: Annotated[Interval, typer.Option("--interval", help="Trend periods: quarter "
+                                               "or month.")] = Interval.quarter,
+    min_group: Annotated[int, typer.Option(
+        "--min-group", min=1, help="Suppress groups covering fewer people than this.")] = 5,
+    out: Out = None,
+    force: Force = False,
+    key: Annotated[Path | None, typer.Option(
+        "--key", help="Also write who the panel and rater codes are to this separate file "
+        "(for whoever runs the calibration session; the report itself names no one).")]
+    = None,
+    repo: RepoOption = None,
+) -> int:
+    """Governance figures: approval rates with inconsistency flags, time to progression,
+    overrides, audits, escalations, incidents, retention, re-validation, rater calibration."""
+    from promoctl import checks, report
+    from promoctl.cli import output
+    from promoctl.errors import InvalidRecords
+    from promoctl.fsutil import write_atomic
+    from promoctl.loader import discover, load
+
+    first, last = _period(start, end)
+    dims = tuple(dict.fromkeys(d.value for d in by)) if by else ("program",)
+    root = workspace_root(repo, Path.cwd())
+    with output.progress("loading") as bar:
+        loaded = load(root, discover([root]), bar)
+    problems = sorted(set(loaded.problems + checks.check_repository(loaded)))
+    if problems:
+        raise InvalidRecords(problems)
+    result = report.build(loaded, report.Options(first, last, dims, min_group, interval.value))
+    if format is ReportFormat.json:
+        import json
+
+        _write(json.dumps(report.as_json(result), indent=2, ensure_ascii=False) + "\n", out,
+               force)
+    elif format is ReportFormat.csv:
+        _write(report.to_csv(result), out, force)
+    elif format is ReportFormat.html:
+        from promoctl import dashboard
+        from promoctl.documents import organisation
+
+        _write(dashboard.render_page(root, result, organisation(root)), out, force)
+    elif out is None:
+        _tables(output.out, result)
+    else:
+        import io
+
+        from rich.console import Console
+
+        buffer = io.StringIO()
+        _tables(Console(file=buffer, width=120, highlight=False, color_system=None), result)
+        _write(buffer.getvalue(), out, force)
+    if key is not None:
+        write_atomic(key, report.key_csv(result).encode(), overwrite=force)
+        sys.stderr.write(f"wrote the key to the codes to {key}; keep it apart from the "
+                         "report\n")
+    return ExitCode.OK
+
+
+@app.command("one-on-one")
+def one_on_one(
+    person: Annotated[str, typer.Argument(help="The person's id.")],
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", metavar="YYYY-MM-DD", help="The 1:1's date (default: today).")] = None,
+    since: Annotated[str | None, typer.Option(
+        "--since", metavar="YYYY-MM-DD", help="The last 1:1's date (default: 30 days before "
+        "--as-of).")] = None,
+    format: Annotated[AgendaFormat, typer.Option("--format", help="markdown or html")]
+    = AgendaFormat.markdown,
+    out: Out = None,
+    force: Force = False,
+    repo: RepoOption = None,
+) -> int:
+    """A 1:1 agenda: milestones since the last 1:1, scores, artifacts, gaps against the
+    next level, open development-plan steps and the next review."""
+    from promoctl import agenda, render
+
+    root = workspace_root(repo, Path.cwd())
+    context = agenda.agenda_context(root, person, _parse_date(as_of) or date.today(),
+                                    _parse_date(since))
+    _write(render.render(root, "one_on_one", format.value, context), out, force)
+    return ExitCode.OK

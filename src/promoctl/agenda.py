@@ -1,0 +1,233 @@
+"""The data behind a manager's 1:1 agenda for one person (the seeds' "LMS milestones in
+1:1 discussions"): what they completed since the last 1:1, their scores and artifacts,
+what evidence the next level still needs, their open plan steps, and the next review.
+
+``build`` is pure (records and dates in, a template context out); ``agenda_context``
+loads the repository for it.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from promoctl import checks, plans
+from promoctl.errors import InvalidRecords, UserError
+from promoctl.evaluate import Evaluation, evaluate, fmt
+from promoctl.loader import Repository, discover, load
+from promoctl.models import Decision, EvidenceItem, Ladder, Packet, Person, Review, Target
+from promoctl.records import did_you_mean
+
+# Without --since, the last 1:1 is taken to be this many days before the agenda's date
+# (monthly 1:1s); nothing records 1:1s, so the manager says otherwise with --since.
+DEFAULT_SINCE_DAYS = 30
+MILESTONE_TYPES = ("lms_milestone", "training")
+
+
+def _items(repo: Repository, person: Person, as_of: date) -> list[EvidenceItem]:
+    """The person's evidence on or before ``as_of`` from their packets and reviews; an item
+    repeated in a later packet counts once."""
+    seen: set[tuple[str, str, date]] = set()
+    out = []
+    sources = [src.record.evidence for src in sorted(repo.packets.values(),
+                                                      key=lambda s: s.record.submitted)
+               if src.record.candidate == person.id]
+    sources += [src.record.evidence for src in repo.reviews.values()
+                if src.record.person == person.id]
+    for evidence in sources:
+        for item in evidence:
+            key = (item.type, item.id, item.date)
+            if item.date <= as_of and key not in seen:
+                seen.add(key)
+                out.append(item)
+    return sorted(out, key=lambda i: (i.date, i.id))
+
+
+def _item(item: EvidenceItem) -> dict[str, Any]:
+    r = item.result
+    result = []
+    if r.assessment is not None:
+        result.append(f"assessment {r.assessment}%")
+    if r.score is not None:
+        result.append(f"score {r.score}")
+    for flag, text in ((r.completed, "completed"), (r.passed, "passed"),
+                       (r.project_accepted, "project accepted")):
+        if flag is not None:
+            result.append(text if flag else f"not {text}")
+    return {"id": item.id, "type": item.type, "date": item.date.isoformat(),
+            "title": item.title or item.course or item.type.replace("_", " "),
+            "assessor": item.assessor,
+            "competencies": list(item.competencies), "result": ", ".join(result) or "-",
+            "artifacts": [a.path for a in item.artifacts], "notes": item.notes}
+
+
+def _standing(repo: Repository, person_id: str, as_of: date) -> list[Decision]:
+    gone = {s.record.supersedes for s in repo.decisions.values() if s.record.supersedes}
+    return sorted((s.record for s in repo.decisions.values()
+                   if s.record.candidate == person_id and s.record.id not in gone
+                   and s.record.decided_on <= as_of), key=lambda d: (d.decided_on, d.id))
+
+
+def _reviews(repo: Repository, person_id: str, as_of: date) -> list[Review]:
+    gone = {s.record.supersedes for s in repo.reviews.values() if s.record.supersedes}
+    return sorted((s.record for s in repo.reviews.values()
+                   if s.record.person == person_id and s.record.id not in gone
+                   and s.record.date <= as_of), key=lambda r: (r.date, r.id))
+
+
+def _readiness(repo: Repository, person: Person, ladder: Ladder, level_id: str,
+               as_of: date) -> tuple[Evaluation | None, dict[str, Any] | None]:
+    index = ladder.level_index(level_id)
+    if index < 0 or index + 1 >= len(ladder.levels):
+        return None, None
+    nxt = ladder.levels[index + 1]
+    framework = repo.framework(ladder.framework)
+    if nxt.promotion is None or framework is None:
+        return None, {"id": nxt.id, "title": nxt.title}
+    target = Target(ladder=ladder.id, level=nxt.id)
+    packets = sorted((s.record for s in repo.packets.values()
+                      if s.record.candidate == person.id and s.record.target == target),
+                     key=lambda p: (p.submitted, p.id))
+    packet = packets[-1] if packets else Packet(
+        kind="packet", format=1, id=f"{person.id}-agenda", candidate=person.id, target=target,
+        submitted=as_of)
+    ev = evaluate(packet, person, ladder, framework, as_of)
+    return ev, {"id": nxt.id, "title": nxt.title, "packet": packet.id if packets else None}
+
+
+def _gaps(ev: Evaluation, ladder: Ladder, as_of: date) -> list[dict[str, Any]]:
+    level = ladder.level(ev.packet.target.level)
+    if ev.ready or level is None or level.promotion is None:
+        return []
+    steps = plans.development_plan(ev, level.promotion, as_of).steps
+    anchors = {c.id: c.anchors for c in ev.framework.competencies}
+    out = []
+    for s in steps:
+        minimum = next((c.minimum for c in ev.competencies if c.id == s.subject), None)
+        anchor = (anchors.get(s.subject, {}).get(math.ceil(minimum))
+                  if s.kind == "competency" and minimum is not None else None)
+        out.append({"kind": s.kind, "subject": s.subject, "action": s.action,
+                    "evidence": s.evidence, "count": s.count, "anchor": anchor})
+    return out
+
+
+def _plan(decision: Decision | None, reviews: list[Review], gaps: list[dict[str, Any]],
+          evaluated_level: str | None) -> dict[str, Any] | None:
+    if decision is None or decision.development_plan is None:
+        return None
+    if any(r.type == "recheck" and r.decision == decision.id and r.outcome == "resolved"
+           for r in reviews):
+        return None
+    open_gaps = {(g["kind"], g["subject"]) for g in gaps}
+    comparable = evaluated_level == decision.target.level
+    return {"decision": decision.id, "decided_on": decision.decided_on.isoformat(),
+            "outcome": decision.outcome, "recheck": decision.development_plan.recheck.isoformat(),
+            "steps": [{"action": s.action, "due": s.due.isoformat(),
+                       "status": ("open" if not comparable or (s.kind, s.subject) in open_gaps
+                                  else "evidence now meets it")}
+                      for s in decision.development_plan.steps]}
+
+
+def _ahead(person: Person, ladder: Ladder, level_id: str, decisions: list[Decision],
+           reviews: list[Review], plan: dict[str, Any] | None, as_of: date
+           ) -> list[dict[str, Any]]:
+    """Reviews due: probation, competency maintenance, re-checks; overdue ones included."""
+    due: list[tuple[date, str]] = []
+    approvals = [d for d in decisions if d.outcome == "approved"]
+    latest = approvals[-1] if approvals else None
+    if latest is not None and latest.probation_plan is not None:
+        probation = [r for r in reviews if r.type == "probation" and r.date >= latest.decided_on]
+        if not probation:
+            due.append((latest.probation_plan.review_date, "probation review"))
+        elif probation[-1].outcome == "extended" and probation[-1].extended_until:
+            due.append((probation[-1].extended_until, "end of extended probation"))
+    level = ladder.level(level_id)
+    if level is not None and level.revalidation is not None:
+        maintenance = [r for r in reviews if r.type == "maintenance" and r.level == level_id]
+        since = [person.level_since or person.start_date, *(
+            d.effective or d.decided_on for d in approvals if d.target.level == level_id)]
+        last = max([*since, *(r.date for r in maintenance)])
+        due.append((last + timedelta(days=level.revalidation.interval_days),
+                    "competency maintenance review"))
+        if maintenance and maintenance[-1].outcome == "drift" and maintenance[-1].recheck_by \
+                and not any(r.type == "recheck" and r.date >= maintenance[-1].date
+                            for r in reviews):
+            due.append((maintenance[-1].recheck_by, "re-check after drift"))
+    if plan is not None:
+        due.append((date.fromisoformat(plan["recheck"]), "development plan re-check"))
+    return [{"date": when.isoformat(), "what": what, "overdue": when < as_of}
+            for when, what in sorted(due)]
+
+
+def build(repo: Repository, person_id: str, as_of: date, since: date | None = None
+          ) -> dict[str, Any]:
+    person = repo.person(person_id)
+    if person is None:
+        raise UserError(f"{person_id}: no such person{did_you_mean(person_id, list(repo.people))}")
+    since = since or as_of - timedelta(days=DEFAULT_SINCE_DAYS)
+    if since > as_of:
+        raise UserError(f"--since {since} is after the agenda's date {as_of}")
+    ladder = repo.ladder(person.ladder)
+    if ladder is None:
+        raise UserError(f"{person_id}: ladder {person.ladder!r} is missing")
+    decisions = _standing(repo, person.id, as_of)
+    reviews = _reviews(repo, person.id, as_of)
+    promoted = [d for d in decisions if d.outcome == "approved"
+                and (d.effective or d.decided_on) <= as_of and d.target.ladder == ladder.id]
+    level_id = promoted[-1].target.level if promoted else person.level
+    level = ladder.level(level_id)
+    items = _items(repo, person, as_of)
+    recent = [i for i in items if i.date > since]
+    ev, nxt = _readiness(repo, person, ladder, level_id, as_of)
+    gaps = _gaps(ev, ladder, as_of) if ev else []
+    held = [d for d in decisions if d.outcome != "approved"]
+    later_approval = bool(held) and any(d.decided_on > held[-1].decided_on
+                                  for d in decisions if d.outcome == "approved")
+    plan = _plan(held[-1] if held and not later_approval else None, reviews, gaps,
+                 ev.packet.target.level if ev else None)
+    ahead = _ahead(person, ladder, level_id, decisions, reviews, plan, as_of)
+    return {
+        "person": {"id": person.id, "name": person.name, "program": person.program,
+                   "team": person.team, "manager": person.manager},
+        "as_of": as_of.isoformat(), "since": since.isoformat(),
+        "ladder_title": ladder.title, "level_title": level.title if level else level_id,
+        "milestones": [_item(i) for i in recent if i.type in MILESTONE_TYPES
+                       and i.result.completed is not False and i.result.passed is not False],
+        "scores": [_item(i) for i in recent
+                   if i.result.assessment is not None or i.result.score is not None],
+        "artifacts": [_item(i) for i in recent if i.type == "artifact" or i.artifacts],
+        "next_level": nxt,
+        "readiness": _readiness_summary(ev) if ev else None,
+        "gaps": gaps,
+        "plan": plan,
+        "ahead": ahead,
+        "next_review": ahead[0] if ahead else None,  # an overdue review comes first
+    }
+
+
+def _readiness_summary(ev: Evaluation) -> dict[str, Any]:
+    return {
+        "verdict": ev.verdict, "ready": ev.ready,
+        "composite": None if ev.composite is None else fmt(ev.composite),
+        "threshold": str(ev.threshold),
+        "training": [{"title": t.title, "met": t.met, "detail": t.detail} for t in ev.training],
+        "gates": [{"title": g.gate.title or g.gate.id, "met": g.met, "required": g.required,
+                   "qualifying": len(g.qualifying)} for g in ev.gates],
+        "competencies": [{"name": c.name, "score": fmt(c.score),
+                          "minimum": "-" if c.minimum is None else str(c.minimum),
+                          "status": c.status.replace("_", " ")} for c in ev.competencies],
+        "warnings": list(ev.warnings),
+    }
+
+
+def agenda_context(root: Path, person_id: str, as_of: date, since: date | None
+                   ) -> dict[str, Any]:
+    from promoctl.documents import organisation
+
+    repo = load(root, discover([root]))
+    problems = repo.problems + checks.check_repository(repo)
+    if problems:
+        raise InvalidRecords(sorted(set(problems)))
+    return {"organisation": organisation(root), **build(repo, person_id, as_of, since)}

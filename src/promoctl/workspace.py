@@ -11,8 +11,8 @@ from promoctl import checks
 from promoctl.cache import Cache
 from promoctl.cache import location as cache_location
 from promoctl.errors import Problem, UserError, display_path
-from promoctl.interop.mapping import check_lms_mappings
 from promoctl.evaluate import Evaluation, evaluate
+from promoctl.interop.mapping import check_lms_mappings
 from promoctl.loader import Repository, discover, find_root, gc_paused, load, load_one
 
 Progress = Callable[[int, int], None]

@@ -28,6 +28,9 @@ def validate(root: Path, paths: Sequence[Path] = (),
     repo = load(root, files, cache=cache, skip=lambda _d, kind: kind == "packet")
     problems = checks.check_records(repo) + check_lms_mappings(repo)
     decided = checks.decided_packets(repo)
+    # Packets' checks never read decisions or reviews: let their records go.
+    for src in (*repo.decisions.values(), *repo.reviews.values()):
+        src.release()
     repo.skip = None
     with gc_paused():
         for n, path in enumerate(repo.skipped, 1):

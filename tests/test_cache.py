@@ -1,0 +1,160 @@
+"""The validation cache: hits, misses, staleness, corruption and concurrent runs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from promoctl import cache, workspace
+from promoctl.errors import Problem
+from tests.conftest import Cli
+
+
+def cache_file(repo: Path) -> Path:
+    return cache.location(repo)
+
+
+def run(repo: Path) -> tuple[list[Problem], cache.Cache]:
+    problems = workspace.validate(repo)
+    return problems, cache.Cache(cache_file(repo))
+
+
+@pytest.fixture
+def repo(examples: Path) -> Path:
+    (examples / ".git").mkdir()  # the cache lives in the git directory
+    return examples
+
+
+def test_cache_is_kept_in_the_git_directory(repo: Path) -> None:
+    assert cache_file(repo) == repo / ".git" / "promoctl" / "validate-cache.json"
+    assert workspace.validate(repo) == []
+    data = json.loads(cache_file(repo).read_text())
+    assert data["code"] == cache.code_fingerprint()
+    assert len(data["entries"]) == len(list(repo.rglob("*.yaml")))
+
+
+def test_outside_git_the_user_cache_directory(examples: Path, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    where = cache.location(examples)
+    assert where.is_relative_to(tmp_path / "xdg" / "promoctl")
+    assert workspace.validate(examples) == []
+    assert where.is_file()
+
+
+def test_second_run_parses_nothing(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert workspace.validate(repo) == []
+    calls: list[str] = []
+    import promoctl.loader as loader
+
+    real = loader.parse_record
+    monkeypatch.setattr(loader, "parse_record",
+                        lambda raw, display, path=None: calls.append(display)
+                        or real(raw, display, path))
+    assert workspace.validate(repo) == []
+    assert calls == []
+
+
+def test_a_changed_byte_is_validated_again(repo: Path) -> None:
+    assert workspace.validate(repo) == []
+    person = repo / "people" / "ben-hughes.yaml"
+    person.write_text(person.read_text().replace("start_date: 2023-01-09",
+                                                 "start_date: 2023-02-30"))
+    problems = workspace.validate(repo)
+    assert [str(p) for p in problems] == [
+        "people/ben-hughes.yaml:12:13: start_date: '2023-02-30' is not a real date "
+        "(day is out of range for month)"]
+    # The broken person is cached with its problem, and served from the cache again.
+    assert [str(p) for p in workspace.validate(repo)] == [str(p) for p in problems]
+
+
+def test_a_changed_framework_rechecks_the_records_that_read_it(repo: Path) -> None:
+    assert workspace.validate(repo) == []
+    fw = repo / "frameworks" / "professional-services.yaml"
+    fw.write_text(fw.read_text().replace("  - id: leadership\n", "  - id: leading\n"))
+    problems = {p.path for p in workspace.validate(repo)}
+    # Neither the ladder nor the packets changed, but they name a competency that is gone.
+    assert problems == {
+        "ladders/consulting.yaml",
+        "packets/professional/elena-rossi-2026-h2.yaml",
+        "packets/professional/farid-haddad-2026-h2.yaml",
+        "packets/professional/grace-liu-2026-h2.yaml",
+        "packets/professional/hiro-tanaka-2026-h2.yaml",
+        "lms/academy-mapping.yaml",
+    }
+    fw.write_text(fw.read_text().replace("  - id: leading\n", "  - id: leadership\n"))
+    assert workspace.validate(repo) == []
+
+
+def test_a_removed_person_rechecks_their_packet(repo: Path) -> None:
+    assert workspace.validate(repo) == []
+    (repo / "people" / "hiro-tanaka.yaml").unlink()
+    problems = [str(p) for p in workspace.validate(repo)]
+    assert any(p.startswith("packets/professional/hiro-tanaka-2026-h2.yaml:") and
+               "unknown person 'hiro-tanaka'" in p for p in problems)
+
+
+def test_a_changed_artifact_is_noticed(repo: Path) -> None:
+    assert workspace.validate(repo) == []
+    artifact = repo / "artifacts" / "professional" / "grace-liu-dashboard.md"
+    artifact.write_text(artifact.read_text() + "edited\n")
+    problems = [str(p) for p in workspace.validate(repo)]
+    assert len(problems) == 1 and "grace-liu-dashboard.md' has sha256" in problems[0]
+
+
+@pytest.mark.parametrize("damage", [
+    lambda raw: raw[: len(raw) // 2],  # truncated
+    lambda raw: b"\x00\xff garbage",
+    lambda raw: b'{"format": 1, "code": "old", "entries": {}}',
+    lambda raw: raw.replace(b'"own":[]', b'"own":7'),
+    lambda raw: b"[]",
+])
+def test_a_corrupt_cache_is_ignored_and_rebuilt(repo: Path, damage: object) -> None:
+    assert workspace.validate(repo) == []
+    path = cache_file(repo)
+    path.write_bytes(damage(path.read_bytes()))  # type: ignore[operator]
+    assert workspace.validate(repo) == []
+    data = json.loads(path.read_text())
+    assert data["code"] == cache.code_fingerprint() and data["entries"]
+
+
+def test_a_corrupt_cache_never_hides_a_problem(repo: Path) -> None:
+    assert workspace.validate(repo) == []
+    packet = repo / "packets" / "professional" / "elena-rossi-2026-h2.yaml"
+    packet.write_text(packet.read_text().replace("candidate: elena-rossi",
+                                                 "candidate: elena"))
+    path = cache_file(repo)
+    path.write_bytes(path.read_bytes()[:100])
+    assert any("unknown person 'elena'" in p.message for p in workspace.validate(repo))
+
+
+def test_cached_and_uncached_runs_report_the_same(repo: Path) -> None:
+    packet = repo / "packets" / "community" / "dev-patel-2026-10.yaml"
+    packet.write_text(packet.read_text().replace("type: observation", "type: observaton", 1))
+    first = workspace.validate(repo)
+    assert first
+    assert workspace.validate(repo) == first
+    cache_file(repo).unlink()
+    assert workspace.validate(repo) == first
+
+
+def test_concurrent_runs(repo: Path) -> None:
+    procs = [subprocess.Popen([sys.executable, "-m", "promoctl", "validate"], cwd=repo,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(4)]
+    for proc in procs:
+        _out, err = proc.communicate()
+        assert proc.returncode == 0, err
+    data = json.loads(cache_file(repo).read_text())
+    assert data["code"] == cache.code_fingerprint()
+    assert not list(cache_file(repo).parent.glob("*.tmp"))  # no stray temp files
+
+
+def test_validate_cli_uses_the_cache(cli: Cli, repo: Path) -> None:
+    assert cli("validate", cwd=repo).code == 0
+    assert cache_file(repo).is_file()
+    assert cli("validate", cwd=repo).code == 0

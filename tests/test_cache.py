@@ -158,3 +158,34 @@ def test_validate_cli_uses_the_cache(cli: Cli, repo: Path) -> None:
     assert cli("validate", cwd=repo).code == 0
     assert cache_file(repo).is_file()
     assert cli("validate", cwd=repo).code == 0
+
+
+def test_validate_files_reads_only_what_their_checks_need(
+        repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import promoctl.loader as loader
+    import promoctl.records as records
+
+    broken = repo / "packets" / "community" / "ben-hughes-2026-10.yaml"
+    broken.write_text(broken.read_text().replace("kind: packet", "kind: packet\nbogus: 1"))
+    target = repo / "packets" / "professional" / "hiro-tanaka-2026-h2.yaml"
+    target.write_text(target.read_text().replace("supervisor: maria-gomez",
+                                                 "supervisor: maria"))
+    parsed: list[str] = []
+    real = records.parse_record
+    monkeypatch.setattr(loader, "parse_record", lambda raw, display, path=None:
+                        parsed.append(display) or real(raw, display, path))
+    problems = [str(p) for p in workspace.validate(repo, [target])]
+    assert problems == ["packets/professional/hiro-tanaka-2026-h2.yaml:10:13: unknown person "
+                        "'maria' (did you mean 'maria-gomez'?)"]
+    # The other packets and people are indexed, not parsed (no cache yet: a cold run).
+    assert not any(d.startswith(("packets/community", "people/")) for d in parsed)
+    assert "packets/professional/hiro-tanaka-2026-h2.yaml" in parsed
+
+
+def test_validate_files_with_a_broken_dependency(repo: Path) -> None:
+    person = repo / "people" / "hiro-tanaka.yaml"
+    person.write_text(person.read_text().replace("name: Hiro Tanaka", "nmae: Hiro Tanaka"))
+    target = repo / "packets" / "professional" / "hiro-tanaka-2026-h2.yaml"
+    assert workspace.validate(repo, [target]) == []  # the person's problem is its own
+    assert [p.path for p in workspace.validate(repo, [person])] == [
+        "people/hiro-tanaka.yaml", "people/hiro-tanaka.yaml"]

@@ -483,6 +483,30 @@ def check_packets(repo: Repository, sources: list[Source], *, release: bool = Fa
     return out
 
 
+def check_only(repo: Repository, displays: set[str]) -> list[Problem]:
+    """The checks of just these files (``validate FILES``, as a pre-commit hook runs it)."""
+    checkers: dict[str, Callable[[Source], list[Problem]]] = {
+        "framework": check_framework,
+        "ladder": lambda s: check_ladder(s, repo),
+        "person": lambda s: check_person(s, repo),
+        "decision": lambda s: check_decision(s, repo),
+        "review": lambda s: check_review(s, repo),
+    }
+    out: list[Problem] = []
+    decided = decided_packets(repo)
+    for kind in ("framework", "ladder", "person", "decision", "review", "packet"):
+        for src in list(repo.table(kind).values()):
+            if src.display not in displays:
+                continue
+            if kind == "packet":
+                out.extend(check_packets(repo, [src], decided=decided))
+            else:
+                out.extend(_cached(repo, src, partial(checkers[kind], src)))
+    out.extend(p for p in _supersession(repo) + check_lms_mappings(repo)
+               if p.path in displays)
+    return out
+
+
 def check_records(repo: Repository) -> list[Problem]:
     """Cross-checks of every loaded record except packets."""
     out: list[Problem] = []

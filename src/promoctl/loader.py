@@ -11,10 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from promoctl.cache import Cache
 from promoctl.errors import Problem, UserError, display_path
 from promoctl.models import Framework, Ladder, Person
 from promoctl.records import Source, parse_record
+from promoctl.yamlio import YamlProblems
 
 MARKER = "promoctl.yaml"
 RECORD_SUFFIXES = (".yaml", ".yml")
@@ -73,6 +76,7 @@ class Repository:
     cache: Cache | None = None
     keys: dict[str, str] = field(default_factory=dict)  # display -> content hash
     skipped: list[Path] = field(default_factory=list)  # left out by ``skip``, in order
+    index_only: Callable[[str, str | None], bool] | None = None
 
     def table(self, kind: str) -> dict[str, Source]:
         """Records of ``kind`` by id (packets by id too, though ``packets`` is by path)."""
@@ -84,16 +88,25 @@ class Repository:
         return self.others.setdefault(kind, {})
 
     def framework(self, framework_id: str) -> Framework | None:
-        src = self.frameworks.get(framework_id)
-        return src.record if src else None
+        return self._record("framework", framework_id)  # type: ignore[no-any-return]
 
     def ladder(self, ladder_id: str) -> Ladder | None:
-        src = self.ladders.get(ladder_id)
-        return src.record if src else None
+        return self._record("ladder", ladder_id)  # type: ignore[no-any-return]
 
     def person(self, person_id: str) -> Person | None:
-        src = self.people.get(person_id)
-        return src.record if src else None
+        return self._record("person", person_id)  # type: ignore[no-any-return]
+
+    def _record(self, kind: str, record_id: str) -> Any:
+        src = self.table(kind).get(record_id)
+        if src is None:
+            return None
+        try:
+            return src.record
+        except (YamlProblems, ValidationError):
+            # Only an indexed, never-validated file can fail here; it is broken, and
+            # its own problems are reported when it is validated.
+            self.broken_ids.setdefault(kind, set()).add(record_id)
+            return None
 
 
 _KIND_LINE = re.compile(rb"^kind:[ \t]*['\"]?([A-Za-z_-]+)", re.MULTILINE)
@@ -113,13 +126,16 @@ def peek_kind(raw: bytes) -> str | None:
 def load(root: Path, files: list[Path],
          progress: Callable[[int, int], None] | None = None,
          skip: Callable[[str, str | None], bool] | None = None,
-         cache: Cache | None = None) -> Repository:
+         cache: Cache | None = None,
+         index_only: Callable[[str, str | None], bool] | None = None) -> Repository:
     """Load ``files``; ``skip(display, peeked_kind)`` leaves files out before parsing.
 
     With a ``cache``, a file whose content was seen before is not parsed: its record
-    loads lazily if a check needs it.
+    loads lazily if a check needs it. ``index_only(display, peeked_kind)`` files are
+    never parsed up front either: they are filed by the kind and id their top-level
+    lines name, and parsed only if a check reads them.
     """
-    repo = Repository(root=root, skip=skip, cache=cache)
+    repo = Repository(root=root, skip=skip, cache=cache, index_only=index_only)
     with gc_paused():
         for n, path in enumerate(files, 1):
             load_one(repo, path)
@@ -166,6 +182,12 @@ def load_one(repo: Repository, path: Path) -> Source | None:
         problems = [Problem(display, line, col, message) for line, col, message in entry["own"]]
         source = None if problems else Source(display, None, None, path, entry["kind"],
                                               entry["id"], entry.get("meta") or {})
+    elif repo.index_only is not None and repo.index_only(display, kind):
+        record_id = _peek(_ID_LINE, raw)
+        if kind is None or record_id is None:
+            return None  # not a record we could refer to; validated when named
+        return source if _add(repo, source := Source(display, None, None, path, kind,
+                                                     record_id, {})) else None
     else:
         source, problems = parse_record(raw, display, path)
         if repo.cache is not None:

@@ -21,6 +21,8 @@ Progress = Callable[[int, int], None]
 def validate(root: Path, paths: Sequence[Path] = (),
              progress: Progress | None = None) -> list[Problem]:
     """Every problem in the repository, or only those in ``paths`` when given."""
+    if paths:
+        return _validate_files(root, paths)
     cache = Cache(cache_location(root))
     files = discover([root])
     # Packets are the bulk: load everything else first, then stream the packets through
@@ -42,9 +44,25 @@ def validate(root: Path, paths: Sequence[Path] = (),
                 progress(n, len(repo.skipped))
     problems += repo.problems
     cache.save(prune=True)
-    if paths:
-        wanted = {display_path(p, root) for p in discover(paths)}
-        problems = [p for p in problems if p.path in wanted]
+    return sorted(set(problems))
+
+
+def _validate_files(root: Path, paths: Sequence[Path]) -> list[Problem]:
+    """Only the given files, and only the records their checks read.
+
+    Everything else is indexed by the kind and id its top-level lines name (or its cache
+    entry) and parsed only if a check of a given file reads it; frameworks, ladders and
+    decisions are few enough, and needed often enough, to load outright.
+    """
+    wanted = {display_path(p, root) for p in discover(paths)}
+    cache = Cache(cache_location(root))
+    always = ("framework", "ladder", "decision", "review")
+    repo = load(root, discover([root]), cache=cache,
+                index_only=lambda display, kind: display not in wanted
+                and kind not in always)
+    problems = [p for p in repo.problems if p.path in wanted]
+    problems += checks.check_only(repo, wanted)
+    cache.save(prune=False)
     return sorted(set(problems))
 
 

@@ -6,17 +6,34 @@ import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
-
-from rich.console import Console
-from rich.table import Table
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from promoctl.errors import Problem
-from promoctl.evaluate import Evaluation, fmt
 
-# Wide enough that piped reports do not wrap mid-cell; a terminal uses its own width.
-out = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
-err = Console(stderr=True, highlight=False)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from promoctl.evaluate import Evaluation
+
+    out: Console
+    err: Console
+
+
+@cache
+def _console(stderr: bool) -> Console:
+    from rich.console import Console  # ~50 ms: only for commands that print with it
+
+    if stderr:
+        return Console(stderr=True, highlight=False)
+    # Wide enough that piped reports do not wrap mid-cell; a terminal uses its own width.
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+
+
+def __getattr__(name: str) -> object:
+    if name in ("out", "err"):
+        return _console(name == "err")
+    raise AttributeError(name)
 
 
 def print_json(data: Any) -> None:
@@ -37,7 +54,7 @@ def progress(label: str, minimum: int = 50) -> Iterator[Callable[[int, int], Non
         return
     from rich.progress import Progress
 
-    with Progress(console=err, transient=True) as bar:
+    with Progress(console=_console(True), transient=True) as bar:
         task = bar.add_task(label, total=None)
 
         def update(done: int, total: int) -> None:
@@ -52,21 +69,25 @@ def _mark(ok: bool) -> str:
 
 
 def evaluation_report(ev: Evaluation, path: str) -> None:
+    from rich.table import Table
+
+    from promoctl.evaluate import fmt
+
     p = ev.person
     colour = "green" if ev.ready else "red"
     level = ev.ladder.level(ev.packet.target.level)
-    out.print(f"[bold]{p.name}[/] ({p.id}, {p.program}) -> {ev.ladder.title} / "
+    _console(False).print(f"[bold]{p.name}[/] ({p.id}, {p.program}) -> {ev.ladder.title} / "
               f"{level.title if level else ev.packet.target.level}")
-    out.print(f"packet {path} ({ev.packet.id}), submitted {ev.packet.submitted}, "
+    _console(False).print(f"packet {path} ({ev.packet.id}), submitted {ev.packet.submitted}, "
               f"as of {ev.as_of}; framework {ev.framework.id} {ev.framework.version}")
-    out.print(f"Verdict: [bold {colour}]{ev.verdict}[/]\n")
+    _console(False).print(f"Verdict: [bold {colour}]{ev.verdict}[/]\n")
     if ev.training:
         table = Table(title="Mandatory training", title_justify="left")
         for col in ("Training", "Result", "Detail"):
             table.add_column(col)
         for t in ev.training:
             table.add_row(t.title, _mark(t.met), t.detail)
-        out.print(table)
+        _console(False).print(table)
     if ev.gates:
         table = Table(title="Readiness gates", title_justify="left")
         for col in ("Gate", "Result", "Required", "Qualifying", "Not counted"):
@@ -75,7 +96,7 @@ def evaluation_report(ev: Evaluation, path: str) -> None:
             excluded = "\n".join(f"{i}: {why}" for i, why in g.excluded) or "-"
             table.add_row(g.gate.title or g.gate.id, _mark(g.met), g.required,
                           ", ".join(g.qualifying) or "-", excluded)
-        out.print(table)
+        _console(False).print(table)
     table = Table(title="Competencies", title_justify="left")
     for col in ("Competency", "Weight", "Min", "Score", "Sources", "Result"):
         table.add_column(col)
@@ -85,20 +106,24 @@ def evaluation_report(ev: Evaluation, path: str) -> None:
         result = "[red bold]insufficient evidence[/]" if c.score is None else _mark(c.met)
         table.add_row(c.name, str(c.weight), "-" if c.minimum is None else str(c.minimum),
                       fmt(c.score), sources, result)
-    out.print(table)
-    out.print(f"Composite {fmt(ev.composite)} against threshold {ev.threshold}: "
+    _console(False).print(table)
+    _console(False).print(f"Composite {fmt(ev.composite)} against threshold {ev.threshold}: "
               f"{_mark(ev.composite is not None and ev.composite >= ev.threshold)}")
     if ev.reasons:
-        out.print("\n[bold]Reasons[/]")
+        _console(False).print("\n[bold]Reasons[/]")
         for r in ev.reasons:
-            out.print(f"  - {r.message}", markup=False)
+            _console(False).print(f"  - {r.message}", markup=False)
     if ev.warnings:
-        out.print("\n[bold yellow]Warnings[/]")
+        _console(False).print("\n[bold yellow]Warnings[/]")
         for w in ev.warnings:
-            out.print(f"  - {w}", markup=False)
+            _console(False).print(f"  - {w}", markup=False)
 
 
 def evaluation_summary(rows: Sequence[tuple[str, Evaluation]]) -> None:
+    from rich.table import Table
+
+    from promoctl.evaluate import fmt
+
     table = Table(title="Evaluation summary", title_justify="left")
     for col in ("Candidate", "Program", "Target level", "Verdict", "Composite", "Threshold"):
         table.add_column(col, no_wrap=True)
@@ -109,6 +134,6 @@ def evaluation_summary(rows: Sequence[tuple[str, Evaluation]]) -> None:
         table.add_row(ev.person.name, ev.person.program, ev.packet.target.level,
                       f"[{colour}]{ev.verdict}[/]", fmt(ev.composite), str(ev.threshold),
                       reasons)
-    out.print(table)
+    _console(False).print(table)
     ready = sum(1 for _, ev in rows if ev.ready)
-    out.print(f"{ready} of {len(rows)} ready")
+    _console(False).print(f"{ready} of {len(rows)} ready")

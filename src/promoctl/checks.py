@@ -176,18 +176,23 @@ def check_ladder(src: Source, repo: Repository) -> list[Problem]:
     return out
 
 
+def _ladder_and_level(src: Source, repo: Repository, ladder_id: str, level_id: str
+                      ) -> list[Problem]:
+    """The record's top-level ``ladder`` and ``level`` fields name a real level."""
+    ladder = repo.ladder(ladder_id)
+    if ladder is None:
+        if _dangling(repo, "ladder", ladder_id, repo.ladders):
+            return [src.problem(("ladder",), _unknown("ladder", ladder_id, repo.ladders))]
+    elif ladder.level(level_id) is None:
+        return [src.problem(("level",), _unknown("level", level_id,
+                                                 [lv.id for lv in ladder.levels])
+                            + f" in ladder {ladder.id!r}")]
+    return []
+
+
 def check_person(src: Source, repo: Repository) -> list[Problem]:
     person: Person = src.record
-    out: list[Problem] = []
-    ladder = repo.ladder(person.ladder)
-    if ladder is None:
-        if _dangling(repo, "ladder", person.ladder, repo.ladders):
-            out.append(src.problem(("ladder",), _unknown("ladder", person.ladder,
-                                                         repo.ladders)))
-    elif ladder.level(person.level) is None:
-        out.append(src.problem(("level",), _unknown("level", person.level,
-                                                   [lv.id for lv in ladder.levels])
-                               + f" in ladder {ladder.id!r}"))
+    out = _ladder_and_level(src, repo, person.ladder, person.level)
     if person.manager is not None and _dangling(repo, "person", person.manager, repo.people):
         out.append(src.problem(("manager",), _unknown("person", person.manager, repo.people)))
     if person.manager == person.id:
@@ -334,14 +339,8 @@ def check_review(src: Source, repo: Repository) -> list[Problem]:
     out: list[Problem] = []
     if _dangling(repo, "person", review.person, repo.people):
         out.append(src.problem(("person",), _unknown("person", review.person, repo.people)))
+    out.extend(_ladder_and_level(src, repo, review.ladder, review.level))
     ladder = repo.ladder(review.ladder)
-    if ladder is None:
-        if _dangling(repo, "ladder", review.ladder, repo.ladders):
-            out.append(src.problem(("ladder",), _unknown("ladder", review.ladder,
-                                                         repo.ladders)))
-    elif ladder.level(review.level) is None:
-        out.append(src.problem(("level",), _unknown("level", review.level,
-                                                    [lv.id for lv in ladder.levels])))
     allowed = REVIEW_OUTCOMES[review.type]
     if review.outcome not in allowed:
         out.append(src.problem(("outcome",), f"a {review.type} review's outcome is one of "

@@ -59,28 +59,7 @@ _Resolver.add_implicit_resolver(
     list("-+0123456789"),
 )
 
-if HAVE_LIBYAML:
-
-    class _Loader(_FastParser, _Resolver):
-        def __init__(self, stream: str) -> None:
-            _FastParser.__init__(self, stream)
-            _Resolver.__init__(self)
-
-else:  # pragma: no cover
-
-    class _Loader(  # type: ignore[no-redef]
-        yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, yaml.composer.Composer,
-        _Resolver,
-    ):
-        def __init__(self, stream: str) -> None:
-            yaml.reader.Reader.__init__(self, stream)
-            yaml.scanner.Scanner.__init__(self)
-            yaml.parser.Parser.__init__(self)
-            yaml.composer.Composer.__init__(self)
-            _Resolver.__init__(self)
-
-
-class _PureLoader(  # used by the benchmark to measure what libyaml buys
+class _PureLoader(  # the fallback, and what the benchmark compares libyaml against
     yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, yaml.composer.Composer,
     _Resolver,
 ):
@@ -90,6 +69,17 @@ class _PureLoader(  # used by the benchmark to measure what libyaml buys
         yaml.parser.Parser.__init__(self)
         yaml.composer.Composer.__init__(self)
         _Resolver.__init__(self)
+
+
+if HAVE_LIBYAML:
+
+    class _Loader(_FastParser, _Resolver):
+        def __init__(self, stream: str) -> None:
+            _FastParser.__init__(self, stream)
+            _Resolver.__init__(self)
+
+else:  # pragma: no cover
+    _Loader = _PureLoader  # type: ignore[misc,assignment]
 
 
 @dataclass

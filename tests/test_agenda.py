@@ -82,8 +82,9 @@ def test_agenda_data_by_value(repo_dir: Path) -> None:
     plan = a["plan"]
     assert plan["recheck"] == "2026-06-08"
     assert [s["status"] for s in plan["steps"]] == ["open", "evidence now meets it"]
-    assert a["ahead"] == [{"date": "2026-06-08", "what": "development plan re-check",
-                           "overdue": False}]
+    # What is due comes from the same rules as `promoctl status` and `due`.
+    assert a["ahead"] == [{"date": "2026-06-08", "overdue": False, "review": True,
+                           "what": "re-check of the development plan for senior"}]
     assert a["next_review"] == a["ahead"][0]
 
 
@@ -101,10 +102,10 @@ def test_without_a_packet_an_empty_one_shows_every_requirement(repo_dir: Path) -
     assert a["plan"] is None
     # Probation review from the approval; maintenance 182 days after the promotion.
     assert [(x["date"], x["what"]) for x in a["ahead"]] == [
-        ("2026-05-02", "probation review"), ("2026-08-02", "competency maintenance review")]
+        ("2026-05-02", "probation review for senior (escalation boundaries hold until then)"),
+        ("2026-08-02", "competency maintenance review for senior")]
     later = build(repo_dir, "kai", as_of=date(2026, 5, 10))
-    assert later["next_review"] == {"date": "2026-05-02", "what": "probation review",
-                                    "overdue": True}
+    assert later["next_review"]["date"] == "2026-05-02" and later["next_review"]["overdue"]
 
 
 def test_top_of_the_ladder(repo_dir: Path, cli: Cli) -> None:
@@ -119,7 +120,7 @@ def test_markdown_agenda(cli: Cli, repo_dir: Path) -> None:
     assert result.code == 0, result.err
     md = result.out
     assert md.startswith("# 1:1 agenda: Person SAM\n")
-    assert "- Next review: **2026-06-08**, development plan re-check" in md
+    assert "- Next review: **2026-06-08**, re-check of the development plan for senior" in md
     assert "## 1. Milestones completed since 2026-04-01" in md
     assert "- 2026-04-12: Record keeping (assessment 85%, completed)" in md
     assert "- Working towards: Senior (evaluated today: NOT READY, composite not computed)" in md

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from promoctl import report, stats, yamlio
+from promoctl import checks, report, stats, yamlio
 from promoctl.loader import discover, load
 from tests.conftest import Cli
 
@@ -370,9 +370,10 @@ def test_revalidation_outcomes(governance: Path) -> None:
     assert {k: senior.values[k] for k in ("sustained", "drift", "lapsed")} == {
         "sustained": 4, "drift": 1, "lapsed": 1}
     assert senior.values["drift_rate"] == pytest.approx(1 / 6)
-    # v06 (its review lapsed) and the 12 people promoted in January to June 2026 who are
-    # still employed: more than 182 days without a maintenance review (v08 has left).
-    assert senior.values["overdue"] == 13
+    # By `promoctl status`'s rules on 31 December: v05's re-check after drift (1 November)
+    # is overdue and v06's review lapsed. (The 2026 promotions' person records still say
+    # junior, and v07, v08 have left.)
+    assert senior.values["lapsed_now"] == 2
 
 
 def test_rater_calibration(governance: Path) -> None:
@@ -521,6 +522,17 @@ def test_report_reads_each_record_once(governance: Path, monkeypatch: pytest.Mon
     repo = load(governance, discover([governance]))
     report.build(repo, report.Options(START, END, by=report.DIMENSIONS))
     assert len(parsed) == len(set(parsed)) == len(discover([governance]))
+    # With validate's cache warm, a record is parsed only when a figure reads it, once.
+    from promoctl.cache import Cache
+
+    cache = Cache(governance / "cache.json")
+    checks.check_repository(load(governance, discover([governance]), cache=cache))
+    cache.save(prune=False)
+    parsed.clear()
+    warm = load(governance, discover([governance]), cache=Cache(governance / "cache.json"))
+    assert parsed == [] and checks.check_repository(warm) == []
+    report.build(warm, report.Options(START, END, by=report.DIMENSIONS))
+    assert len(parsed) == len(set(parsed)) and "promoctl.yaml" not in parsed
 
 
 def test_stats_against_published_values() -> None:
@@ -554,3 +566,16 @@ def test_small_raters_and_panels_are_pooled_without_codes(governance: Path) -> N
     assert not any("ravi" in who or "tess" in who for who in r.key.values())
     panels = rows(build(governance, min_group=17, by=("panel",)), "approval-by-panel")
     assert list(panels) == ["other panels (1)", "panel-1", "all"]
+
+
+def test_large_counts_use_log_space_with_the_same_answers(monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    cases = [(3, 1, 1, 3), (1, 9, 11, 3), (11, 1, 9, 12), (2, 1, 18, 12), (40, 60, 55, 45)]
+    exact = [stats.fisher_exact(*c) for c in cases]
+    signs = [stats.sign_test(a, b) for a, b in ((9, 1), (24, 30), (100, 130), (5, 5))]
+    monkeypatch.setattr(stats, "EXACT_LIMIT", 1)
+    assert [stats.fisher_exact(*c) for c in cases] == pytest.approx(exact, rel=1e-9)
+    assert [stats.sign_test(a, b) for a, b in ((9, 1), (24, 30), (100, 130), (5, 5))] == \
+        pytest.approx(signs, rel=1e-9)
+    monkeypatch.undo()
+    assert stats.sign_test(240_000, 250_000) < 1e-40  # quick, not minutes

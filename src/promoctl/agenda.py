@@ -13,11 +13,11 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from promoctl import checks, plans
+from promoctl import checks, lifecycle, plans
 from promoctl.errors import InvalidRecords, UserError
 from promoctl.evaluate import Evaluation, evaluate, fmt
 from promoctl.loader import Repository, discover, load
-from promoctl.models import Decision, EvidenceItem, Ladder, Packet, Person, Review, Target
+from promoctl.models import EvidenceItem, Ladder, Packet, Person, Target
 from promoctl.records import did_you_mean
 
 # Without --since, the last 1:1 is taken to be this many days before the agenda's date
@@ -63,20 +63,6 @@ def _item(item: EvidenceItem) -> dict[str, Any]:
             "artifacts": [a.path for a in item.artifacts], "notes": item.notes}
 
 
-def _standing(repo: Repository, person_id: str, as_of: date) -> list[Decision]:
-    gone = {s.record.supersedes for s in repo.decisions.values() if s.record.supersedes}
-    return sorted((s.record for s in repo.decisions.values()
-                   if s.record.candidate == person_id and s.record.id not in gone
-                   and s.record.decided_on <= as_of), key=lambda d: (d.decided_on, d.id))
-
-
-def _reviews(repo: Repository, person_id: str, as_of: date) -> list[Review]:
-    gone = {s.record.supersedes for s in repo.reviews.values() if s.record.supersedes}
-    return sorted((s.record for s in repo.reviews.values()
-                   if s.record.person == person_id and s.record.id not in gone
-                   and s.record.date <= as_of), key=lambda r: (r.date, r.id))
-
-
 def _readiness(repo: Repository, person: Person, ladder: Ladder, level_id: str,
                as_of: date) -> tuple[Evaluation | None, dict[str, Any] | None]:
     index = ladder.level_index(level_id)
@@ -113,52 +99,26 @@ def _gaps(ev: Evaluation, ladder: Ladder, as_of: date) -> list[dict[str, Any]]:
     return out
 
 
-def _plan(decision: Decision | None, reviews: list[Review], gaps: list[dict[str, Any]],
-          evaluated_level: str | None) -> dict[str, Any] | None:
-    if decision is None or decision.development_plan is None:
+def _plan(st: lifecycle.Status, gaps: list[dict[str, Any]], evaluated: str | None
+          ) -> dict[str, Any] | None:
+    """The open development-plan steps (as ``status`` finds them), each marked by whether
+    today's evaluation still shows its gap."""
+    if not st.open_steps:
         return None
-    if any(r.type == "recheck" and r.decision == decision.id and r.outcome == "resolved"
-           for r in reviews):
-        return None
+    decision_id = st.open_steps[-1][0]
+    decision = next(d for d in st.decisions if d.id == decision_id)
+    assert decision.development_plan is not None  # open steps come from it
     open_gaps = {(g["kind"], g["subject"]) for g in gaps}
-    comparable = evaluated_level == decision.target.level
+    comparable = evaluated == decision.target.level
     return {"decision": decision.id, "decided_on": decision.decided_on.isoformat(),
             "outcome": decision.outcome, "recheck": decision.development_plan.recheck.isoformat(),
             "steps": [{"action": s.action, "due": s.due.isoformat(),
                        "status": ("open" if not comparable or (s.kind, s.subject) in open_gaps
                                   else "evidence now meets it")}
-                      for s in decision.development_plan.steps]}
+                      for d, s in st.open_steps if d == decision_id]}
 
 
-def _ahead(person: Person, ladder: Ladder, level_id: str, decisions: list[Decision],
-           reviews: list[Review], plan: dict[str, Any] | None, as_of: date
-           ) -> list[dict[str, Any]]:
-    """Reviews due: probation, competency maintenance, re-checks; overdue ones included."""
-    due: list[tuple[date, str]] = []
-    approvals = [d for d in decisions if d.outcome == "approved"]
-    latest = approvals[-1] if approvals else None
-    if latest is not None and latest.probation_plan is not None:
-        probation = [r for r in reviews if r.type == "probation" and r.date >= latest.decided_on]
-        if not probation:
-            due.append((latest.probation_plan.review_date, "probation review"))
-        elif probation[-1].outcome == "extended" and probation[-1].extended_until:
-            due.append((probation[-1].extended_until, "end of extended probation"))
-    level = ladder.level(level_id)
-    if level is not None and level.revalidation is not None:
-        maintenance = [r for r in reviews if r.type == "maintenance" and r.level == level_id]
-        since = [person.level_since or person.start_date, *(
-            d.effective or d.decided_on for d in approvals if d.target.level == level_id)]
-        last = max([*since, *(r.date for r in maintenance)])
-        due.append((last + timedelta(days=level.revalidation.interval_days),
-                    "competency maintenance review"))
-        if maintenance and maintenance[-1].outcome == "drift" and maintenance[-1].recheck_by \
-                and not any(r.type == "recheck" and r.date >= maintenance[-1].date
-                            for r in reviews):
-            due.append((maintenance[-1].recheck_by, "re-check after drift"))
-    if plan is not None:
-        due.append((date.fromisoformat(plan["recheck"]), "development plan re-check"))
-    return [{"date": when.isoformat(), "what": what, "overdue": when < as_of}
-            for when, what in sorted(due)]
+REVIEWS = ("probation-review", "maintenance-review", "recheck")
 
 
 def build(repo: Repository, person_id: str, as_of: date, since: date | None = None
@@ -172,27 +132,26 @@ def build(repo: Repository, person_id: str, as_of: date, since: date | None = No
     ladder = repo.ladder(person.ladder)
     if ladder is None:
         raise UserError(f"{person_id}: ladder {person.ladder!r} is missing")
-    decisions = _standing(repo, person.id, as_of)
-    reviews = _reviews(repo, person.id, as_of)
-    promoted = [d for d in decisions if d.outcome == "approved"
-                and (d.effective or d.decided_on) <= as_of and d.target.ladder == ladder.id]
-    level_id = promoted[-1].target.level if promoted else person.level
-    level = ladder.level(level_id)
+    level = ladder.level(person.level)
     items = _items(repo, person, as_of)
     recent = [i for i in items if i.date > since]
-    ev, nxt = _readiness(repo, person, ladder, level_id, as_of)
+    completions: dict[str, date] = {}
+    for i in items:
+        if i.type == "training" and i.course and i.result.completed is not False \
+                and i.result.passed is not False:
+            completions[i.course] = max(i.date, completions.get(i.course, i.date))
+    # Reviews, plan steps and training due: the same rules as `promoctl status` and `due`.
+    st = lifecycle.status(repo, person.id, as_of, {person.id: completions})
+    ev, nxt = _readiness(repo, person, ladder, person.level, as_of)
     gaps = _gaps(ev, ladder, as_of) if ev else []
-    held = [d for d in decisions if d.outcome != "approved"]
-    later_approval = bool(held) and any(d.decided_on > held[-1].decided_on
-                                  for d in decisions if d.outcome == "approved")
-    plan = _plan(held[-1] if held and not later_approval else None, reviews, gaps,
-                 ev.packet.target.level if ev else None)
-    ahead = _ahead(person, ladder, level_id, decisions, reviews, plan, as_of)
+    ahead = [{"date": i.due.isoformat(), "what": i.detail, "overdue": i.overdue,
+              "review": i.kind in REVIEWS} for i in st.due]
     return {
         "person": {"id": person.id, "name": person.name, "program": person.program,
                    "team": person.team, "manager": person.manager},
         "as_of": as_of.isoformat(), "since": since.isoformat(),
-        "ladder_title": ladder.title, "level_title": level.title if level else level_id,
+        "ladder_title": ladder.title, "level_title": level.title if level else person.level,
+        "authorization": st.reason,
         "milestones": [_item(i) for i in recent if i.type in MILESTONE_TYPES
                        and i.result.completed is not False and i.result.passed is not False],
         "scores": [_item(i) for i in recent
@@ -201,9 +160,10 @@ def build(repo: Repository, person_id: str, as_of: date, since: date | None = No
         "next_level": nxt,
         "readiness": _readiness_summary(ev) if ev else None,
         "gaps": gaps,
-        "plan": plan,
+        "plan": _plan(st, gaps, ev.packet.target.level if ev else None),
         "ahead": ahead,
-        "next_review": ahead[0] if ahead else None,  # an overdue review comes first
+        # The earliest review, overdue or not: an overdue one is the next to hold.
+        "next_review": next((a for a in ahead if a["review"]), None),
     }
 
 
@@ -224,10 +184,14 @@ def _readiness_summary(ev: Evaluation) -> dict[str, Any]:
 
 def agenda_context(root: Path, person_id: str, as_of: date, since: date | None
                    ) -> dict[str, Any]:
+    from promoctl.cache import Cache
+    from promoctl.cache import location as cache_location
     from promoctl.documents import organisation
 
-    repo = load(root, discover([root]))
+    cache = Cache(cache_location(root))
+    repo = load(root, discover([root]), cache=cache)
     problems = repo.problems + checks.check_repository(repo)
+    cache.save(prune=False)
     if problems:
         raise InvalidRecords(sorted(set(problems)))
     return {"organisation": organisation(root), **build(repo, person_id, as_of, since)}

@@ -16,7 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from promoctl import render
-from promoctl.report import RATE, Figure, Report, Row, display, privacy_note, table
+from promoctl.report import (
+    RATE,
+    Figure,
+    Report,
+    Row,
+    alignment,
+    display,
+    privacy_note,
+    table,
+)
 
 BLUE, RED, GREY = "#3b6ea5", "#c0392b", "#777777"
 SERIES = ("#3b6ea5", "#e08a2c", "#4f9d69", "#8e5ea2", "#c0392b", "#7f7f7f")
@@ -205,9 +214,7 @@ def context(report: Report, organisation: str) -> dict[str, Any]:
     for f in report.figures:
         svg = chart_svg(f)
         header, cells = table(f)
-        lead = len(header) - len(f.columns) - 1  # the group (and series) columns, then n
-        align = ["left"] * (lead - 1) + ["right"] + [
-            "left" if c.kind == "text" else "right" for c in f.columns] + ["left"]
+        align = alignment(f)
         figures.append({
             "id": f.id, "title": f.title, "description": f.description, "notes": f.notes,
             # matplotlib escapes the text it writes into the SVG (<, >, & and quotes)

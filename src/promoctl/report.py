@@ -1,7 +1,8 @@
 """Governance figures from the records: a pure function of a loaded repository and a period.
 
 No I/O, no clock. Every figure reads what the records already hold (decisions carry their
-evaluation snapshot), so a record is parsed once, by the loader, and nothing is evaluated.
+evaluation snapshot), so nothing is evaluated and a record is parsed at most once: by the
+loader, or on first read when validate's cache let the loader skip it.
 
 Privacy: a row covering fewer than ``min_group`` different people is suppressed (no
 count, no value) in every format, with complementary suppression where the rows of a
@@ -17,13 +18,14 @@ import csv
 import gc
 import hashlib
 import io
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple
 
-from promoctl import stats
+from promoctl import lifecycle, stats
 from promoctl.loader import Repository
 from promoctl.models import Decision, EvidenceItem, Person, Review
 
@@ -105,6 +107,12 @@ def bucket(day: date, interval: str) -> str:
     if interval == "month":
         return f"{day.year}-{day.month:02d}"
     return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+
+
+def natural(text: str) -> tuple[tuple[int, str], ...]:
+    """Sort key: panel-2 before panel-10."""
+    return tuple((1, part.zfill(12)) if part.isdigit() else (0, part)
+                 for part in re.split(r"(\d+)", text))
 
 
 def _pseudonyms(prefix: str, counts: dict[str, int]) -> dict[str, str]:
@@ -251,7 +259,7 @@ def _approval(rec: _Records, dimension: str) -> Figure:
     total_n = len(rec.decided)
     total_a = sum(d.outcome == "approved" for d in rec.decided)
     rows = []
-    for name in sorted(groups):
+    for name in sorted(groups, key=natural):
         ds = groups[name]
         n, a = len(ds), sum(d.outcome == "approved" for d in ds)
         rest_n, rest_a = total_n - n, total_a - a
@@ -345,7 +353,8 @@ def _overrides(rec: _Records, dimension: str) -> Figure:
         groups[key(d)].append(d)
     rows = []
     everything = [(ALL, rec.decided, True)] if rec.decided else []
-    for name, ds, total in [*((g, groups[g], False) for g in sorted(groups)), *everything]:
+    ordered = [(g, groups[g], False) for g in sorted(groups, key=natural)]
+    for name, ds, total in [*ordered, *everything]:
         over = [d for d in ds if d.override is not None]
         up = sum(d.outcome == "approved" for d in over)
         rows.append(Row(name, len(ds), {"overrides": len(over),
@@ -489,43 +498,35 @@ def _revalidation(rec: _Records) -> Figure:
     for r in rec.reviews:
         if r.type == "maintenance" and rec.within(r.date):
             reviews[rec.level_label(r.ladder, r.level)].append(r)
-    overdue: dict[str, set[str]] = defaultdict(set)
-    validated: dict[tuple[str, str], date] = {}
-    for r in rec.reviews:
-        if r.type == "maintenance" and r.outcome != "lapsed" and r.date <= rec.options.end:
-            validated[(r.person, rec.level_label(r.ladder, r.level))] = r.date
+    # Lapsed authorisations by the rules `promoctl status` and `due` apply (one definition
+    # of "lapsed" for the whole tool); their level is the one the person record holds.
+    lapsed: dict[str, set[str]] = defaultdict(set)
+    decisions, reviews_of = lifecycle._standing(rec.repo)
     for src in rec.repo.people.values():
         person = src.record
-        if not rec.employed(person, rec.options.end):
-            continue
-        label = rec.level_at(person.id, rec.options.end)
-        steps = [s for s in rec.steps.get(person.id, []) if s[0] <= rec.options.end]
-        ladder = rec.repo.ladder(steps[-1][1] if steps else person.ladder)
-        level = ladder.level(label.rsplit("/", 1)[-1]) if ladder else None
-        if level is None or level.revalidation is None:
-            continue
-        since = [person.level_since or person.start_date, *(s[0] for s in steps[-1:])]
-        last = max([*since, validated.get((person.id, label), date.min)])
-        if (rec.options.end - last).days > level.revalidation.interval_days:
-            overdue[label].add(person.id)
+        st = lifecycle._status(rec.repo, person, decisions.get(person.id, []),
+                               reviews_of.get(person.id, []), rec.options.end, {})
+        if st.authorization == "lapsed":
+            lapsed[rec.level_label(person.ladder, person.level)].add(person.id)
     rows = []
-    for name in sorted(set(reviews) | set(overdue)):
+    for name in sorted(set(reviews) | set(lapsed), key=natural):
         rs = reviews.get(name, [])
         counts = {o: sum(r.outcome == o for r in rs) for o in ("sustained", "drift", "lapsed")}
         rows.append(Row(name, len(rs), {**counts, "drift_rate": stats.rate(counts["drift"],
                                                                           len(rs)),
-                                        "overdue": len(overdue.get(name, ()))},
-                        {r.person for r in rs} | overdue.get(name, set())))
+                                        "lapsed_now": len(lapsed.get(name, ()))},
+                        {r.person for r in rs} | lapsed.get(name, set())))
     return Figure("revalidation", "Re-validation outcomes by level",
                   "Competency maintenance: drift found, authorisations lapsed.", "level",
                   [Column("sustained", "sustained", COUNT), Column("drift", "drift", COUNT),
                    Column("lapsed", "lapsed", COUNT), Column("drift_rate", "drift rate", RATE),
-                   Column("overdue", f"overdue on {rec.options.end}", COUNT)],
+                   Column("lapsed_now", f"lapsed on {rec.options.end}", COUNT)],
                   rows, Chart("stacked", ("sustained", "drift", "lapsed"), "maintenance reviews"),
-                  [f"Maintenance reviews dated {_period(rec)} (not superseded). Overdue: "
-                   f"people at a level with re-validation whose last maintenance review (or "
-                   f"promotion into it) is older than its interval on {rec.options.end}, "
-                   "so their authorisation has lapsed by time."], partition=False)
+                  [f"Maintenance reviews dated {_period(rec)} (not superseded), by outcome.",
+                   f"Lapsed on {rec.options.end}: people whose time-limited authorisation has "
+                   "lapsed on that date by the rules `promoctl status` applies (re-validation "
+                   "overdue, a re-check after drift overdue, or a lapsed or unresolved "
+                   "review), by the level their person record holds."], partition=False)
 
 
 class _Rating(NamedTuple):
@@ -780,6 +781,13 @@ def table(figure: Figure) -> tuple[list[str], list[list[str]]]:
             rows.append([*lead, str(r.n), *(display(r.values.get(c.key), c.kind)
                                             for c in figure.columns), r.flag or ""])
     return header, rows
+
+
+def alignment(figure: Figure) -> list[str]:
+    """left or right for each column of ``table(figure)``: text left, numbers right."""
+    series = any(r.series is not None for r in figure.rows)
+    return ["left"] * (1 + series) + ["right"] + [
+        "left" if c.kind == "text" else "right" for c in figure.columns] + ["left"]
 
 
 def key_csv(report: Report) -> str:

@@ -1,10 +1,12 @@
 """The few statistics the governance report needs, exact where it matters.
 
 Written here rather than taken from SciPy: the report needs two exact tests and
-quantiles, about fifty lines, and SciPy would be a large compiled dependency for them.
-The tests use exact integer arithmetic, so "as or more extreme than observed" is decided
-without the floating-point tolerance a floating implementation needs (SciPy compares
-with a relative tolerance of 1e-7 for the same reason).
+quantiles, under a hundred lines, and SciPy would be a large compiled dependency for
+them. Up to EXACT_LIMIT observations the tests use exact integer arithmetic, so "as or
+more extreme than observed" is decided without a floating-point tolerance. Beyond it
+exact integers grow too long to be quick (a pooled row of rater comparisons can hold
+hundreds of thousands), so the same sums run in log space, comparing with SciPy's
+relative tolerance of 1e-7.
 """
 
 from __future__ import annotations
@@ -16,6 +18,20 @@ from fractions import Fraction
 FISHER = "Fisher's exact test (two-sided)"
 SIGN = "exact sign test (two-sided)"
 ALPHA = 0.05
+EXACT_LIMIT = 20_000
+_TOLERANCE = math.log1p(1e-7)
+
+
+def _log_comb(n: int, k: int) -> float:
+    return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+
+
+def _share(logs: list[float], observed: float) -> float:
+    """sum(exp(x) for x <= observed) / sum(exp(x)), without overflow."""
+    top = max(logs)
+    total = math.fsum(math.exp(x - top) for x in logs)
+    extreme = math.fsum(math.exp(x - top) for x in logs if x <= observed + _TOLERANCE)
+    return min(1.0, extreme / total)
 
 
 def fisher_exact(a: int, b: int, c: int, d: int) -> float:
@@ -31,6 +47,10 @@ def fisher_exact(a: int, b: int, c: int, d: int) -> float:
     if total == 0:
         return 1.0
     lo, hi = max(0, col1 - (total - row1)), min(row1, col1)
+    if total > EXACT_LIMIT:
+        logs = [_log_comb(col1, k) + _log_comb(total - col1, row1 - k)
+                for k in range(lo, hi + 1)]
+        return _share(logs, logs[a - lo])
     # weight(k) = C(col1, k) * C(total - col1, row1 - k): the hypergeometric probability
     # times C(total, row1). Successive weights differ by a rational factor, and each is
     # an integer, so the recurrence stays exact with integer division.
@@ -52,7 +72,13 @@ def sign_test(above: int, below: int) -> float:
     if n == 0:
         return 1.0
     k = min(above, below)
-    tail = sum(math.comb(n, i) for i in range(k + 1))
+    if n > EXACT_LIMIT:
+        logs = [_log_comb(n, i) for i in range(n + 1)]
+        return _share(logs, logs[k])
+    term = tail = 1  # C(n, 0); each next term by the exact recurrence
+    for i in range(k):
+        term = term * (n - i) // (i + 1)
+        tail += term
     return float(min(Fraction(1), Fraction(2 * tail, 2 ** n)))
 
 

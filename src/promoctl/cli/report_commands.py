@@ -81,8 +81,8 @@ def _tables(console: Console, r: Report) -> None:
     for f in r.figures:
         header, rows = report.table(f)
         table = Table(title=f"{f.title} ({f.id})", title_justify="left")
-        for i, name in enumerate(header):
-            table.add_column(name, justify="left" if i == 0 or name == "series" else "right")
+        for name, align in zip(header, report.alignment(f), strict=True):
+            table.add_column(name, justify="left" if align == "left" else "right")
         for row in rows:
             table.add_row(*(Text(cell) for cell in row))
         console.print()
@@ -121,6 +121,8 @@ def report_command(
     """Governance figures: approval rates with inconsistency flags, time to progression,
     overrides, audits, escalations, incidents, retention, re-validation, rater calibration."""
     from promoctl import checks, report
+    from promoctl.cache import Cache
+    from promoctl.cache import location as cache_location
     from promoctl.cli import output
     from promoctl.errors import InvalidRecords
     from promoctl.fsutil import write_atomic
@@ -129,9 +131,12 @@ def report_command(
     first, last = _period(start, end)
     dims = tuple(dict.fromkeys(d.value for d in by)) if by else ("program",)
     root = workspace_root(repo, Path.cwd())
+    # With validate's cache warm, records are parsed only when a figure reads them (once).
+    cache = Cache(cache_location(root))
     with output.progress("loading") as bar:
-        loaded = load(root, discover([root]), bar)
+        loaded = load(root, discover([root]), bar, cache=cache)
     problems = sorted(set(loaded.problems + checks.check_repository(loaded)))
+    cache.save(prune=False)
     if problems:
         raise InvalidRecords(problems)
     result = report.build(loaded, report.Options(first, last, dims, min_group, interval.value))

@@ -177,3 +177,13 @@ def test_review_is_committed_with_trailers(cli: Cli, promoted: Path) -> None:
     assert "Promoctl-Review-Type: probation" in message
     assert "Promoctl-Outcome: confirmed" in message
     assert "Promoctl-Decision: 2026-11-02-amara-okafor-" in message
+
+
+def test_status_as_of_a_past_date_ignores_later_records(cli: Cli, promoted: Path) -> None:
+    review(cli, promoted, "--kind", "probation", "--outcome", "confirmed", "--date",
+           "2027-02-01")
+    before_review = status(cli, promoted, "2027-01-15")
+    assert before_review["authorization"] == "in-probation"
+    assert before_review["reviews"] == []
+    before_decision = status(cli, promoted, "2026-10-01")
+    assert before_decision["decisions"] == [] and before_decision["probation"] is None

@@ -94,6 +94,10 @@ def status(repo: Repository, person_id: str, as_of: date,
 
 def _status(repo: Repository, p: Person, decisions: list[Decision], reviews: list[Review],
             as_of: date, completions: dict[str, date]) -> Status:
+    # As things stood on the as-of date: later decisions and reviews had not happened yet.
+    decisions = [d for d in decisions if d.decided_on <= as_of]
+    reviews = [r for r in reviews if r.date <= as_of]
+    completions = {course: when for course, when in completions.items() if when <= as_of}
     st = Status(person=p, as_of=as_of, authorization="not-required", decisions=decisions,
                 reviews=reviews)
     ladder = repo.ladder(p.ladder)

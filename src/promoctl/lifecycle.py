@@ -221,14 +221,19 @@ def training_completions(repo: Repository) -> dict[str, dict[str, date]]:
     return out
 
 
+def statuses(repo: Repository, as_of: date,
+             completions: dict[str, dict[str, date]] | None = None) -> list[Status]:
+    """Everyone's status at once (decisions and reviews indexed once, not per person)."""
+    decisions, reviews = _standing(repo)
+    completions = completions or {}
+    return [_status(repo, repo.people[person_id].record, decisions.get(person_id, []),
+                    reviews.get(person_id, []), as_of, completions.get(person_id, {}))
+            for person_id in sorted(repo.people)]
+
+
 def due(repo: Repository, as_of: date, within_days: int) -> list[DueItem]:
     """Everything due by ``as_of + within_days`` or already overdue, for everyone."""
-    decisions, reviews = _standing(repo)
-    completions = training_completions(repo)
     horizon = as_of + timedelta(days=within_days)
-    items: list[DueItem] = []
-    for person_id in sorted(repo.people):
-        st = _status(repo, repo.people[person_id].record, decisions.get(person_id, []),
-                     reviews.get(person_id, []), as_of, completions.get(person_id, {}))
-        items.extend(item for item in st.due if item.due <= horizon)
+    items = [item for st in statuses(repo, as_of, training_completions(repo))
+             for item in st.due if item.due <= horizon]
     return sorted(items, key=lambda i: (i.due, i.person, i.kind))

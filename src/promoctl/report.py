@@ -501,12 +501,9 @@ def _revalidation(rec: _Records) -> Figure:
     # Lapsed authorisations by the rules `promoctl status` and `due` apply (one definition
     # of "lapsed" for the whole tool); their level is the one the person record holds.
     lapsed: dict[str, set[str]] = defaultdict(set)
-    decisions, reviews_of = lifecycle._standing(rec.repo)
-    for src in rec.repo.people.values():
-        person = src.record
-        st = lifecycle._status(rec.repo, person, decisions.get(person.id, []),
-                               reviews_of.get(person.id, []), rec.options.end, {})
+    for st in lifecycle.statuses(rec.repo, rec.options.end):
         if st.authorization == "lapsed":
+            person = st.person
             lapsed[rec.level_label(person.ladder, person.level)].add(person.id)
     rows = []
     for name in sorted(set(reviews) | set(lapsed), key=natural):

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -29,7 +30,7 @@ def bench() -> ModuleType:
 
 
 @pytest.fixture(scope="module")
-def tiny(bench: ModuleType, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
+def tiny(bench: ModuleType, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
     """A tiny repository, shared by the tests of this module (generating is the slow part)."""
     root = tmp_path_factory.mktemp("bench") / "repo"
     size = bench.Size(people=60, packets=30, decisions=30, reviews=20, commits=40)
@@ -42,7 +43,7 @@ def _git(root: Path, *args: str) -> str:
                           check=True).stdout
 
 
-def test_repository_validates_and_audits_clean(tiny: tuple[Path, object]) -> None:
+def test_repository_validates_and_audits_clean(tiny: tuple[Path, Any]) -> None:
     root, _size = tiny
     assert len(list((root / "packets").rglob("*.yaml"))) == 30
     assert len(list((root / "people").rglob("*.yaml"))) == 60
@@ -65,9 +66,9 @@ def test_repository_validates_and_audits_clean(tiny: tuple[Path, object]) -> Non
         assert decisions.to_yaml(source.record) == raw.decode()
 
 
-def test_history_reads_like_decide_made_it(tiny: tuple[Path, object]) -> None:
+def test_history_reads_like_decide_made_it(tiny: tuple[Path, Any]) -> None:
     root, size = tiny
-    assert int(_git(root, "rev-list", "--count", "HEAD")) >= size.commits  # type: ignore[attr-defined]
+    assert int(_git(root, "rev-list", "--count", "HEAD")) >= size.commits
     log = _git(root, "log", "--format=%ad %an%n%B", "--date=short")
     assert "Promoctl-Inputs-Commit: " in log and "Promoctl-Review: " in log
     assert "Promoctl-Inputs-Commit: ffffffff" not in log  # no placeholder left behind
@@ -77,7 +78,7 @@ def test_history_reads_like_decide_made_it(tiny: tuple[Path, object]) -> None:
     assert "level: senior-" in "".join(p.read_text() for p in (root / "people").rglob("*.yaml"))
 
 
-def test_verdicts_vary(tiny: tuple[Path, object]) -> None:
+def test_verdicts_vary(tiny: tuple[Path, Any]) -> None:
     root, _size = tiny
     outcomes, problems = workspace.evaluate_packets(root, [root / "packets"], None)
     assert problems == []
@@ -109,7 +110,7 @@ def test_refuses_to_replace_a_folder_it_did_not_make(bench: ModuleType,
 
 
 def test_measuring_pieces_run_on_the_tiny_repository(bench: ModuleType,
-                                                     tiny: tuple[Path, object]) -> None:
+                                                     tiny: tuple[Path, Any]) -> None:
     """The parts of ``measure`` that start processes or read git (the whole of it runs in
     ``bench.py --quick``; here, only what keeps this test fast)."""
     root, _size = tiny

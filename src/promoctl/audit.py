@@ -71,10 +71,14 @@ class _Context:
         return self.prefix + path
 
     def record(self, rev: str, path: str) -> Any:
-        key = f"{rev}:{path}"
+        """The record at ``rev``; parsed once per distinct content, not per commit (a
+        ladder unchanged across a thousand decisions is parsed once)."""
+        raw = self.blobs.read(rev, self.git_path(path))
+        if raw is None:
+            return None
+        key = hashlib.sha256(raw).hexdigest()
         if key not in self.parsed:
-            raw = self.blobs.read(rev, self.git_path(path))
-            source = parse_record(raw, path)[0] if raw is not None else None
+            source = parse_record(raw, path)[0]
             self.parsed[key] = source.record if source else None
         return self.parsed[key]
 

@@ -290,6 +290,8 @@ class _Dumper(yaml.SafeDumper):
 
 
 def _represent_decimal(dumper: yaml.SafeDumper, value: Decimal) -> yaml.ScalarNode:
+    if value == value.to_integral_value():  # 3, not !!float '3'
+        return dumper.represent_int(int(value))
     return dumper.represent_scalar(FLOAT, str(value))
 
 

@@ -371,7 +371,7 @@ def check_review(src: Source, repo: Repository) -> list[Problem]:
     return out
 
 
-def _supersession(repo: Repository) -> list[Problem]:
+def check_supersession(repo: Repository) -> list[Problem]:
     """Supersession chains, from each decision's few indexed fields (no parsing)."""
     out = []
     superseded_by: dict[str, str] = {}
@@ -482,8 +482,8 @@ def check_packets(repo: Repository, sources: list[Source], *, release: bool = Fa
     return out
 
 
-def check_only(repo: Repository, displays: set[str]) -> list[Problem]:
-    """The checks of just these files (``validate FILES``, as a pre-commit hook runs it)."""
+def check_one(repo: Repository, src: Source) -> list[Problem]:
+    """One record's own cross-checks (not packets', which need the decided set)."""
     checkers: dict[str, Callable[[Source], list[Problem]]] = {
         "framework": check_framework,
         "ladder": lambda s: check_ladder(s, repo),
@@ -491,6 +491,12 @@ def check_only(repo: Repository, displays: set[str]) -> list[Problem]:
         "decision": lambda s: check_decision(s, repo),
         "review": lambda s: check_review(s, repo),
     }
+    check = checkers.get(src.kind or "")
+    return _cached(repo, src, partial(check, src)) if check else []
+
+
+def check_only(repo: Repository, displays: set[str]) -> list[Problem]:
+    """The checks of just these files (``validate FILES``, as a pre-commit hook runs it)."""
     out: list[Problem] = []
     decided = decided_packets(repo)
     for kind in ("framework", "ladder", "person", "decision", "review", "packet"):
@@ -500,8 +506,8 @@ def check_only(repo: Repository, displays: set[str]) -> list[Problem]:
             if kind == "packet":
                 out.extend(check_packets(repo, [src], decided=decided))
             else:
-                out.extend(_cached(repo, src, partial(checkers[kind], src)))
-    out.extend(p for p in _supersession(repo) + check_lms_mappings(repo)
+                out.extend(check_one(repo, src))
+    out.extend(p for p in check_supersession(repo) + check_lms_mappings(repo)
                if p.path in displays)
     return out
 
@@ -519,5 +525,5 @@ def check_records(repo: Repository) -> list[Problem]:
         out.extend(_cached(repo, src, partial(check_decision, src, repo)))
     for src in repo.reviews.values():
         out.extend(_cached(repo, src, partial(check_review, src, repo)))
-    out.extend(_supersession(repo))
+    out.extend(check_supersession(repo))
     return out

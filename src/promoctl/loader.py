@@ -75,7 +75,8 @@ class Repository:
     skip: Callable[[str, str | None], bool] | None = None
     cache: Cache | None = None
     keys: dict[str, str] = field(default_factory=dict)  # display -> content hash
-    skipped: list[Path] = field(default_factory=list)  # left out by ``skip``, in order
+    # left out by ``skip``, in order, with the kind their 'kind:' line names
+    skipped: list[tuple[Path, str | None]] = field(default_factory=list)
     index_only: Callable[[str, str | None], bool] | None = None
 
     def table(self, kind: str) -> dict[str, Source]:
@@ -171,7 +172,7 @@ def load_one(repo: Repository, path: Path) -> Source | None:
         return None
     kind = peek_kind(raw)
     if repo.skip is not None and repo.skip(display, kind):
-        repo.skipped.append(path)
+        repo.skipped.append((path, kind))
         return None
     entry = None
     if repo.cache is not None:

@@ -25,23 +25,44 @@ def validate(root: Path, paths: Sequence[Path] = (),
         return _validate_files(root, paths)
     cache = Cache(cache_location(root))
     files = discover([root])
-    # Packets are the bulk: load everything else first, then stream the packets through
-    # their checks one at a time, so memory does not grow with their number.
-    repo = load(root, files, cache=cache, skip=lambda _d, kind: kind == "packet")
-    problems = checks.check_records(repo) + check_lms_mappings(repo)
-    decided = checks.decided_packets(repo)
-    # Packets' checks never read decisions or reviews: let their records go.
-    for src in (*repo.decisions.values(), *repo.reviews.values()):
-        src.release()
+    # Packets, decisions and reviews are the bulk: load the rest (frameworks, ladders,
+    # people), then stream those through their checks one at a time and let each go, so
+    # memory does not grow with their number. Decisions go first (packets' checks need
+    # to know which packets were decided); reviews may name any decision or review.
+    streamed = ("packet", "decision", "review")
+    repo = load(root, files, cache=cache, skip=lambda _d, kind: kind in streamed)
+    problems = checks.check_records(repo)
     repo.skip = None
+    later = {kind: [p for p, k in repo.skipped if k == kind] for kind in streamed}
+    done, total = 0, len(repo.skipped)
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        if progress:
+            progress(done, total)
+
     with gc_paused():
-        for n, path in enumerate(repo.skipped, 1):
+        for path in later["decision"]:
+            source = load_one(repo, path)
+            if source is not None:
+                problems += checks.check_one(repo, source)
+                source.release()
+            tick()
+        reviews = [load_one(repo, path) for path in later["review"]]
+        for source in reviews:
+            if source is not None:
+                problems += checks.check_one(repo, source)
+                source.release()
+            tick()
+        problems += checks.check_supersession(repo) + check_lms_mappings(repo)
+        decided = checks.decided_packets(repo)
+        for path in later["packet"]:
             source = load_one(repo, path)
             if source is not None:
                 problems += checks.check_packets(repo, [source], release=True,
                                                  decided=decided)
-            if progress:
-                progress(n, len(repo.skipped))
+            tick()
     problems += repo.problems
     cache.save(prune=True)
     return sorted(set(problems))

@@ -419,20 +419,8 @@ def _cached(repo: Repository, src: Source, check: Callable[[], list[Problem]],
     if cache is None or entry is None:
         return check()
     parts = [extra]
-
-    def visit(refs: list[list[str]], depth: int) -> None:
-        for kind, record_id in refs:
-            dep = repo.table(kind).get(record_id)
-            dep_key = repo.keys.get(dep.display) if dep is not None else None
-            if dep is None or dep_key is None:
-                broken = record_id in repo.broken_ids.get(kind, set())
-                parts.append(f"{kind}:{record_id}:{'broken' if broken else 'missing'}")
-                continue
-            parts.append(f"{kind}:{record_id}:{dep_key}")
-            if depth < 2:
-                visit(cache.entries.get(dep_key, {}).get("refs", []), depth + 1)
-
-    visit(entry.get("refs", []), 1)
+    for kind, record_id in entry.get("refs", []):
+        parts.extend(_dependency(repo, kind, record_id, 1))
     for relative in entry.get("artifacts", []):
         parts.append(f"artifact:{relative}:{_file_hash(repo.root, relative)}")
     dependency_key = hashlib.sha256("\n".join(parts).encode()).hexdigest()
@@ -447,6 +435,26 @@ def _cached(repo: Repository, src: Source, check: Callable[[], list[Problem]],
         del entry["checks"]
         cache.changed = True
     return problems
+
+
+def _dependency(repo: Repository, kind: str, record_id: str, depth: int) -> tuple[str, ...]:
+    """What one referenced record contributes to a dependency key (memoised per run:
+    thousands of packets read the same ladder and framework)."""
+    memo_key = (kind, record_id, depth)
+    if memo_key in repo.dep_memo:
+        return repo.dep_memo[memo_key]
+    dep = repo.table(kind).get(record_id)
+    dep_key = repo.keys.get(dep.display) if dep is not None else None
+    if dep is None or dep_key is None:
+        broken = record_id in repo.broken_ids.get(kind, set())
+        parts: tuple[str, ...] = (f"{kind}:{record_id}:{'broken' if broken else 'missing'}",)
+    else:
+        parts = (f"{kind}:{record_id}:{dep_key}",)
+        if depth < 2 and repo.cache is not None:
+            for sub_kind, sub_id in repo.cache.entries.get(dep_key, {}).get("refs", []):
+                parts += _dependency(repo, sub_kind, sub_id, depth + 1)
+    repo.dep_memo[memo_key] = parts
+    return parts
 
 
 def _file_hash(root: Path, relative: str) -> str:

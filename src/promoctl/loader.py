@@ -76,7 +76,8 @@ class Repository:
     cache: Cache | None = None
     keys: dict[str, str] = field(default_factory=dict)  # display -> content hash
     # left out by ``skip``, in order, with the kind their 'kind:' line names
-    skipped: list[tuple[Path, str | None]] = field(default_factory=list)
+    skipped: list[tuple[Path, str | None, str | None]] = field(default_factory=list)
+    dep_memo: dict[tuple[str, str, int], tuple[str, ...]] = field(default_factory=dict)
     index_only: Callable[[str, str | None], bool] | None = None
 
     def table(self, kind: str) -> dict[str, Source]:
@@ -158,12 +159,21 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def load_one(repo: Repository, path: Path) -> Source | None:
+def load_one(repo: Repository, path: Path, key: str | None = None) -> Source | None:
+    """Load one file; ``key``, its content hash from an earlier read in this run, lets a
+    cached file be filed without reading it again."""
     root = repo.root
     try:  # files found under root need no resolving (a syscall per file)
         display = path.relative_to(root).as_posix()
     except ValueError:
         display = display_path(path, root)
+    if key is not None and repo.cache is not None:
+        entry = repo.cache.get(key)
+        if entry is not None and not entry["own"]:
+            repo.keys[display] = key
+            cached = Source(display, None, None, path, entry["kind"], entry["id"],
+                            entry.get("meta") or {})
+            return cached if _add(repo, cached) else None
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -172,7 +182,7 @@ def load_one(repo: Repository, path: Path) -> Source | None:
         return None
     kind = peek_kind(raw)
     if repo.skip is not None and repo.skip(display, kind):
-        repo.skipped.append((path, kind))
+        repo.skipped.append((path, kind, repo.cache.key(raw) if repo.cache else None))
         return None
     entry = None
     if repo.cache is not None:

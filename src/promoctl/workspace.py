@@ -33,7 +33,8 @@ def validate(root: Path, paths: Sequence[Path] = (),
     repo = load(root, files, cache=cache, skip=lambda _d, kind: kind in streamed)
     problems = checks.check_records(repo)
     repo.skip = None
-    later = {kind: [p for p, k in repo.skipped if k == kind] for kind in streamed}
+    later = {kind: [(p, key) for p, k, key in repo.skipped if k == kind]
+             for kind in streamed}
     done, total = 0, len(repo.skipped)
 
     def tick() -> None:
@@ -43,13 +44,13 @@ def validate(root: Path, paths: Sequence[Path] = (),
             progress(done, total)
 
     with gc_paused():
-        for path in later["decision"]:
-            source = load_one(repo, path)
+        for path, key in later["decision"]:
+            source = load_one(repo, path, key)
             if source is not None:
                 problems += checks.check_one(repo, source)
                 source.release()
             tick()
-        reviews = [load_one(repo, path) for path in later["review"]]
+        reviews = [load_one(repo, path, key) for path, key in later["review"]]
         for source in reviews:
             if source is not None:
                 problems += checks.check_one(repo, source)
@@ -57,8 +58,8 @@ def validate(root: Path, paths: Sequence[Path] = (),
             tick()
         problems += checks.check_supersession(repo) + check_lms_mappings(repo)
         decided = checks.decided_packets(repo)
-        for path in later["packet"]:
-            source = load_one(repo, path)
+        for path, key in later["packet"]:
+            source = load_one(repo, path, key)
             if source is not None:
                 problems += checks.check_packets(repo, [source], release=True,
                                                  decided=decided)

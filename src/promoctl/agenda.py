@@ -13,10 +13,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from promoctl import checks, lifecycle, plans
-from promoctl.errors import InvalidRecords, UserError
+from promoctl import lifecycle, plans
+from promoctl.errors import UserError
 from promoctl.evaluate import Evaluation, evaluate, fmt
-from promoctl.loader import Repository, discover, load
+from promoctl.loader import Repository
 from promoctl.models import EvidenceItem, Ladder, Packet, Person, Target
 from promoctl.records import did_you_mean
 
@@ -184,14 +184,8 @@ def _readiness_summary(ev: Evaluation) -> dict[str, Any]:
 
 def agenda_context(root: Path, person_id: str, as_of: date, since: date | None
                    ) -> dict[str, Any]:
-    from promoctl.cache import Cache
-    from promoctl.cache import location as cache_location
     from promoctl.documents import organisation
+    from promoctl.workspace import load_valid
 
-    cache = Cache(cache_location(root))
-    repo = load(root, discover([root]), cache=cache)
-    problems = repo.problems + checks.check_repository(repo)
-    cache.save(prune=False)
-    if problems:
-        raise InvalidRecords(sorted(set(problems)))
+    repo = load_valid(root)
     return {"organisation": organisation(root), **build(repo, person_id, as_of, since)}

@@ -7,9 +7,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from promoctl import checks, decisions, evaluation_view, workspace
-from promoctl.errors import InvalidRecords, UserError, display_path
-from promoctl.loader import MARKER, Repository, discover, load
+from promoctl import decisions, evaluation_view, workspace
+from promoctl.errors import UserError, display_path
+from promoctl.loader import MARKER, Repository
 from promoctl.models import Decision, RepositoryConfig
 from promoctl.records import Source, parse_record
 
@@ -19,14 +19,6 @@ def organisation(root: Path) -> str:
     if source is not None and isinstance(source.record, RepositoryConfig):
         return source.record.name
     return root.name
-
-
-def _load_without_packets(root: Path) -> Repository:
-    repo = load(root, discover([root]), skip=lambda _d, kind: kind == "packet")
-    problems = repo.problems + checks.check_repository(repo)
-    if problems:
-        raise InvalidRecords(sorted(set(problems)))
-    return repo
 
 
 def find_decision(repo: Repository, ref: str) -> Source:
@@ -41,7 +33,7 @@ def find_decision(repo: Repository, ref: str) -> Source:
 
 
 def decision_context(root: Path, ref: str) -> dict[str, Any]:
-    repo = _load_without_packets(root)
+    repo = workspace.load_valid(root, packets=False)
     src = find_decision(repo, ref)
     d: Decision = src.record
     ladder = repo.ladder(d.target.ladder)

@@ -12,11 +12,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from promoctl import checks, locking, yamlio
+from promoctl import locking, workspace, yamlio
 from promoctl.errors import InvalidRecords, UserError, display_path
 from promoctl.evaluate import gate_result
 from promoctl.gitio import Git
-from promoctl.loader import discover, load
 from promoctl.models import REVIEW_OUTCOMES, EvidenceItem, Review
 from promoctl.recording import write_and_commit
 
@@ -49,10 +48,7 @@ class Recorded:
 
 
 def prepare(root: Path, req: Request, recorded_by: str) -> Review:
-    repo = load(root, discover([root]), skip=lambda _d, kind: kind == "packet")
-    problems = repo.problems + checks.check_repository(repo)
-    if problems:
-        raise InvalidRecords(sorted(set(problems)))
+    repo = workspace.load_valid(root, packets=False)
     person = repo.person(req.person)
     if person is None:
         raise UserError(f"{req.person}: no such person")

@@ -10,7 +10,7 @@ from pathlib import Path
 from promoctl import checks
 from promoctl.cache import Cache
 from promoctl.cache import location as cache_location
-from promoctl.errors import Problem, UserError, display_path
+from promoctl.errors import InvalidRecords, Problem, UserError, display_path
 from promoctl.evaluate import Evaluation, evaluate
 from promoctl.interop.mapping import check_lms_mappings
 from promoctl.loader import Repository, discover, find_root, gc_paused, load, load_one
@@ -67,6 +67,20 @@ def validate(root: Path, paths: Sequence[Path] = (),
     problems += repo.problems
     cache.save(prune=True)
     return sorted(set(problems))
+
+
+def load_valid(root: Path, *, packets: bool = True, progress: Progress | None = None
+               ) -> Repository:
+    """The whole repository, through the validation cache; refused if anything in it is
+    invalid. ``packets=False`` leaves packets out (most commands never read them)."""
+    cache = Cache(cache_location(root))
+    repo = load(root, discover([root]), progress, cache=cache,
+                skip=None if packets else lambda _d, kind: kind == "packet")
+    problems = sorted(set(repo.problems + checks.check_repository(repo)))
+    cache.save(prune=False)
+    if problems:
+        raise InvalidRecords(problems)
+    return repo
 
 
 def _validate_files(root: Path, paths: Sequence[Path]) -> list[Problem]:

@@ -22,7 +22,7 @@ from promoctl.cli import (
 from promoctl.errors import ExitCode
 
 if TYPE_CHECKING:
-    from promoctl.loader import Repository
+    pass
 
 
 def _root(repo: Path | None) -> Path:
@@ -148,13 +148,13 @@ def due(
     """Reviews, re-checks, plan steps and mandatory training due or overdue."""
     from promoctl import lifecycle
     from promoctl.cli import output
-    from promoctl.loader import discover, load
+    from promoctl.workspace import load_valid
 
     if format not in ("table", "json", "csv"):
         raise typer.BadParameter("--format is table, json or csv")
     root = _root(repo)
     when = _parse_date(as_of) or date.today()
-    loaded = _valid_repo(root, load(root, discover([root])))
+    loaded = load_valid(root)
     items = lifecycle.due(loaded, when, within)
     if format == "json":
         output.print_json({"format": 1, "as_of": when.isoformat(), "within_days": within,
@@ -177,16 +177,6 @@ def due(
     return ExitCode.OK
 
 
-def _valid_repo(root: Path, loaded: Repository) -> Repository:
-    from promoctl import checks
-    from promoctl.errors import InvalidRecords
-
-    problems = loaded.problems + checks.check_repository(loaded)
-    if problems:
-        raise InvalidRecords(sorted(set(problems)))
-    return loaded
-
-
 @app.command()
 def status(
     person: Annotated[str, typer.Argument(help="The person's id.")],
@@ -199,11 +189,11 @@ def status(
     from promoctl import lifecycle
     from promoctl.cli import output
     from promoctl.errors import UserError
-    from promoctl.loader import discover, load
+    from promoctl.workspace import load_valid
 
     root = _root(repo)
     when = _parse_date(as_of) or date.today()
-    loaded = _valid_repo(root, load(root, discover([root])))
+    loaded = load_valid(root)
     if person not in loaded.people:
         raise UserError(f"{person}: no such person")
     st = lifecycle.status(loaded, person, when, lifecycle.training_completions(loaded))

@@ -120,25 +120,17 @@ def report_command(
 ) -> int:
     """Governance figures: approval rates with inconsistency flags, time to progression,
     overrides, audits, escalations, incidents, retention, re-validation, rater calibration."""
-    from promoctl import checks, report
-    from promoctl.cache import Cache
-    from promoctl.cache import location as cache_location
+    from promoctl import report
     from promoctl.cli import output
-    from promoctl.errors import InvalidRecords
     from promoctl.fsutil import write_atomic
-    from promoctl.loader import discover, load
+    from promoctl.workspace import load_valid
 
     first, last = _period(start, end)
     dims = tuple(dict.fromkeys(d.value for d in by)) if by else ("program",)
     root = workspace_root(repo, Path.cwd())
     # With validate's cache warm, records are parsed only when a figure reads them (once).
-    cache = Cache(cache_location(root))
     with output.progress("loading") as bar:
-        loaded = load(root, discover([root]), bar, cache=cache)
-    problems = sorted(set(loaded.problems + checks.check_repository(loaded)))
-    cache.save(prune=False)
-    if problems:
-        raise InvalidRecords(problems)
+        loaded = load_valid(root, progress=bar)
     result = report.build(loaded, report.Options(first, last, dims, min_group, interval.value))
     if format is ReportFormat.json:
         import json

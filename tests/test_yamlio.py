@@ -378,6 +378,33 @@ def test_pure_parser_keeps_plain_text() -> None:
     assert doc.plain_text == {("version",): "3.10", ("flag",): "true"}
 
 
+SCALARS = ["", "~", "null", "Null", "NULL", "nul", "true", "True", "TRUE", "tRue", "false",
+           "no", "on", "yes", "0", "-0", "+7", "007", "12", "1_000", "0x1F", "0o7", "3.10",
+           "-0.5", "1e3", "1.5E-2", ".5", "5.", ".inf", ".nan", "2024-02-30", "12:30",
+           "Tess", "~x", "-x", "+"]
+
+
+@pytest.mark.skipif(not LIBYAML, reason="needs libyaml")
+@pytest.mark.parametrize("plain", SCALARS)
+def test_libyaml_resolves_plain_scalars_as_the_pure_parser_does(plain: str) -> None:
+    raw = f"v: {plain}\nl: [{plain or '~'}]\n{plain or 'k'}: 1\n".encode()
+
+    def outcome(pure: bool) -> Any:
+        try:
+            doc = yamlio.parse(raw, NAME, pure=pure)
+        except yamlio.YamlProblems as exc:
+            return exc.problems
+        return doc.data, doc.plain_text
+
+    assert outcome(pure=False) == outcome(pure=True)
+
+
+def test_libyaml_and_pure_parser_agree_on_the_examples(examples: Path) -> None:
+    for path in sorted(examples.rglob("*.yaml")):
+        raw = path.read_bytes()
+        assert yamlio.parse(raw, NAME).data == yamlio.parse(raw, NAME, pure=True).data, path
+
+
 # ------------------------------------------------------------------------------- positions
 
 

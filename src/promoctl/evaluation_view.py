@@ -1,8 +1,17 @@
-"""The documented shapes of an evaluation: JSON (stable, for machines) and Markdown."""
+"""The documented shapes of an evaluation: JSON (stable, for machines) and Markdown.
+
+Every view of ``evaluate`` renders from a ``Shown``: the evaluation's format-1 JSON text
+and the few display values JSON does not carry (titles, decimals as written, the short
+reasons of summary tables). A fresh evaluation is turned into one by ``shown``; the
+evaluation cache stores and returns exactly that, so a cached run and a fresh one go
+through the same rendering code and print the same bytes.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -75,62 +84,137 @@ def as_json(ev: Evaluation, path: str) -> dict[str, Any]:
     }
 
 
+
+
+@dataclass
+class Shown:
+    """One evaluation as the views need it, from a fresh ``Evaluation`` or the cache.
+
+    ``text`` is ``as_json``'s dict dumped as the JSON output does (two-space indent, not
+    ASCII-escaped); it is parsed only when a detailed view needs ``data``.
+    """
+
+    path: str
+    text: str
+    extras: dict[str, Any]
+    _data: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def data(self) -> dict[str, Any]:
+        if self._data is None:
+            self._data = json.loads(self.text)
+        return self._data
+
+    @property
+    def ready(self) -> bool:
+        return bool(self.extras["ready"])
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        return self.extras["summary"]  # type: ignore[no-any-return]
+
+
+def dump(data: Any) -> str:
+    """The JSON output's encoding (``evaluate --format json`` and the cache's texts)."""
+    return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def shown(ev: Evaluation, path: str) -> Shown:
+    level = ev.ladder.level(ev.packet.target.level)
+    extras = {
+        "ready": ev.ready,
+        "summary": {"name": ev.person.name, "id": ev.person.id, "program": ev.person.program,
+                    "ladder": ev.ladder.id, "level": ev.packet.target.level,
+                    "verdict": ev.verdict, "composite": fmt(ev.composite),
+                    "threshold": str(ev.threshold), "reasons": [r.short for r in ev.reasons]},
+        "ladder_title": ev.ladder.title,
+        "level_title": level.title if level else ev.packet.target.level,
+        "composite_met": ev.composite is not None and ev.composite >= ev.threshold,
+        # Decimals as the ladder writes them ("0.30"), and scores rounded as people see them.
+        "competencies": [{"weight": str(c.weight),
+                          "minimum": None if c.minimum is None else str(c.minimum),
+                          "score": fmt(c.score),
+                          "sources": [{"score": fmt(s.score), "weight": str(s.weight)}
+                                      for s in c.sources]}
+                         for c in ev.competencies],
+    }
+    return Shown(path, dump(as_json(ev, path)), extras)
+
+
+_SLOT = "\0evaluations\0"
+
+
+def json_document(as_of: str | None, evaluations: Sequence[Shown],
+                  not_evaluated: list[dict[str, Any]], problems: list[dict[str, Any]]) -> str:
+    """``evaluate --format json``'s document, byte for byte what ``dump`` gives for it,
+    with each evaluation's text nested as it is rather than decoded and encoded again
+    (that would be most of a cached run's time)."""
+    outer = dump({"format": JSON_FORMAT, "as_of": as_of, "evaluations": _SLOT,
+                  "not_evaluated": not_evaluated, "problems": problems})
+    # The evaluations list sits at depth 1, its items at depth 2 (four spaces).
+    nested = "[\n    " + ",\n    ".join(s.text.replace("\n", "\n    ")
+                                         for s in evaluations) + "\n  ]" if evaluations else "[]"
+    # The slot is the first string after "format" and "as_of": replace only that one.
+    return outer.replace(json.dumps(_SLOT), nested, 1)
+
+
 def _yes(flag: bool) -> str:
     return "met" if flag else "**not met**"
 
 
-def to_markdown(ev: Evaluation, path: str) -> str:
-    p = ev.person
+def to_markdown(s: Shown) -> str:
+    d, x = s.data, s.extras
+    p = d["candidate"]
     lines = [
-        f"# {p.name} ({p.id}): {ev.verdict}",
+        f"# {p['name']} ({p['id']}): {d['verdict']}",
         "",
-        f"- Packet: `{path}` ({ev.packet.id}), submitted {ev.packet.submitted}",
-        f"- Target: {ev.ladder.title} / {_level_title(ev)} (from {p.level}), "
-        f"framework {ev.framework.id} {ev.framework.version}",
-        f"- As of: {ev.as_of}",
-        f"- Composite: {fmt(ev.composite)} against threshold {ev.threshold}",
+        f"- Packet: `{s.path}` ({d['packet']}), submitted {d['submitted']}",
+        f"- Target: {x['ladder_title']} / {x['level_title']} (from {p['current_level']}), "
+        f"framework {d['framework']['id']} {d['framework']['version']}",
+        f"- As of: {d['as_of']}",
+        f"- Composite: {x['summary']['composite']} against threshold "
+        f"{x['summary']['threshold']}",
         "",
     ]
-    if ev.training:
+    if d["training"]:
         lines += ["## Mandatory training", "", "| Training | Result | Detail |", "|---|---|---|"]
-        lines += [f"| {t.title} | {_yes(t.met)} | {t.detail} |" for t in ev.training]
+        lines += [f"| {t['title']} | {_yes(t['met'])} | {t['detail']} |"
+                  for t in d["training"]]
         lines.append("")
-    if ev.gates:
+    if d["gates"]:
         lines += ["## Readiness gates", "", "| Gate | Result | Required | Qualifying | "
                   "Not counted |", "|---|---|---|---|---|"]
-        for g in ev.gates:
-            excluded = "; ".join(f"{i}: {why}" for i, why in g.excluded) or "-"
-            lines.append(f"| {g.gate.title or g.gate.id} | {_yes(g.met)} | {g.required} | "
-                         f"{', '.join(g.qualifying) or '-'} | {excluded} |")
+        for g in d["gates"]:
+            excluded = "; ".join(f"{e['item']}: {e['why']}" for e in g["excluded"]) or "-"
+            lines.append(f"| {g['title'] or g['id']} | {_yes(g['met'])} | {g['required']} | "
+                         f"{', '.join(g['qualifying']) or '-'} | {excluded} |")
         lines.append("")
     lines += ["## Competencies", "", "| Competency | Weight | Minimum | Score | Sources | "
               "Result |", "|---|---|---|---|---|---|"]
-    for c in ev.competencies:
-        sources = "; ".join(f"{s.type} {fmt(s.score)} ({s.method}, weight {s.weight})"
-                            for s in c.sources) or "none"
-        result = "insufficient evidence" if c.score is None else _yes(c.met)
-        minimum = "-" if c.minimum is None else str(c.minimum)
-        lines.append(f"| {c.name} | {c.weight} | {minimum} | {fmt(c.score)} | {sources} | "
-                     f"{result} |")
+    for c, shown_c in zip(d["competencies"], x["competencies"], strict=True):
+        sources = "; ".join(f"{src['type']} {sx['score']} ({src['method']}, weight "
+                            f"{sx['weight']})"
+                            for src, sx in zip(c["sources"], shown_c["sources"], strict=True)
+                            ) or "none"
+        result = "insufficient evidence" if c["score"] is None else _yes(c["met"])
+        minimum = "-" if shown_c["minimum"] is None else shown_c["minimum"]
+        lines.append(f"| {c['name']} | {shown_c['weight']} | {minimum} | {shown_c['score']} | "
+                     f"{sources} | {result} |")
     lines.append("")
-    if ev.reasons:
-        lines += ["## Reasons", ""] + [f"- {r.message}" for r in ev.reasons] + [""]
-    if ev.warnings:
-        lines += ["## Warnings", ""] + [f"- {w}" for w in ev.warnings] + [""]
+    if d["reasons"]:
+        lines += ["## Reasons", ""] + [f"- {r['message']}" for r in d["reasons"]] + [""]
+    if d["warnings"]:
+        lines += ["## Warnings", ""] + [f"- {w}" for w in d["warnings"]] + [""]
     return "\n".join(lines)
 
 
-def _level_title(ev: Evaluation) -> str:
-    level = ev.ladder.level(ev.packet.target.level)
-    return level.title if level else ev.packet.target.level
-
-
-def summary_markdown(rows: Sequence[tuple[str, Evaluation]]) -> str:
+def summary_markdown(rows: Sequence[Shown]) -> str:
     lines = ["| Candidate | Program | Target | Verdict | Composite | Threshold | Reasons |",
              "|---|---|---|---|---|---|---|"]
-    for _path, ev in rows:
-        reasons = "; ".join(r.short for r in ev.reasons) or "-"
-        lines.append(f"| {ev.person.name} ({ev.person.id}) | {ev.person.program} | "
-                     f"{ev.ladder.id}/{ev.packet.target.level} | {ev.verdict} | "
-                     f"{fmt(ev.composite)} | {ev.threshold} | {reasons} |")
+    for s in rows:
+        m = s.summary
+        reasons = "; ".join(m["reasons"]) or "-"
+        lines.append(f"| {m['name']} ({m['id']}) | {m['program']} | "
+                     f"{m['ladder']}/{m['level']} | {m['verdict']} | "
+                     f"{m['composite']} | {m['threshold']} | {reasons} |")
     return "\n".join(lines) + "\n"

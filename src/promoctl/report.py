@@ -690,6 +690,48 @@ def _build(repo: Repository, options: Options) -> Report:
 # ------------------------------------------------------------------------------- output
 
 
+def to_cache(report: Report) -> dict[str, Any]:
+    """Everything the report's formats and its key render from, as JSON (no person in
+    it but the key's, which the report cache holds beside the repository's records).
+    ``from_cache`` gives back an equal ``Report``: rows are suppressed and hold no people."""
+    o = report.options
+    return {
+        "options": {"start": o.start.isoformat(), "end": o.end.isoformat(), "by": list(o.by),
+                    "min_group": o.min_group, "interval": o.interval},
+        "figures": [{
+            "id": f.id, "title": f.title, "description": f.description,
+            "group_by": f.group_by,
+            "columns": [[c.key, c.label, c.kind] for c in f.columns],
+            "rows": [{"group": r.group, "n": r.n, "values": r.values, "series": r.series,
+                      "flag": r.flag, "total": r.total, "suppressed": r.suppressed}
+                     for r in f.rows],
+            "chart": {"kind": f.chart.kind, "value": list(f.chart.value),
+                      "label": f.chart.label, "percent": f.chart.percent},
+            "notes": list(f.notes), "partition": f.partition, "series_by": f.series_by,
+        } for f in report.figures],
+        "key": dict(report.key),
+    }
+
+
+def from_cache(data: Any) -> Report:
+    o = data["options"]
+    options = Options(date.fromisoformat(o["start"]), date.fromisoformat(o["end"]),
+                      tuple(o["by"]), int(o["min_group"]), str(o["interval"]))
+    figures = []
+    for f in data["figures"]:
+        chart = f["chart"]
+        figures.append(Figure(
+            f["id"], f["title"], f["description"], f["group_by"],
+            [Column(key, label, kind) for key, label, kind in f["columns"]],
+            [Row(r["group"], r["n"], dict(r["values"]), set(), series=r["series"],
+                 flag=r["flag"], total=r["total"], suppressed=r["suppressed"])
+             for r in f["rows"]],
+            Chart(chart["kind"], tuple(chart["value"]), chart["label"], chart["percent"]),
+            list(f["notes"]), partition=f["partition"], series_by=f["series_by"]))
+    return Report(options, figures, {str(k): str(v) for k, v in data["key"].items()})
+
+
+
 def privacy_note(options: Options) -> str:
     return (f"Groups covering fewer than {options.min_group} people are suppressed (and, where "
             "rows add up to a total, the next smallest group too). Panels and raters are "

@@ -78,6 +78,9 @@ def validate(
         help="Files or folders to report on (default: the whole repository).")] = None,
     format: Annotated[ProblemFormat, typer.Option("--format", help="text or json")]
     = ProblemFormat.text,
+    jobs: Annotated[int | None, typer.Option(
+        "--jobs", "-j", min=1, help="Processes that parse files (default: one per CPU when "
+        "there are many files to parse; the result is the same).")] = None,
     repo: RepoOption = None,
 ) -> int:
     """Check records: schema, cross-references, scores, artifacts. Lists every problem."""
@@ -87,7 +90,7 @@ def validate(
     paths = paths or []
     root = workspace.root_for(repo, paths[0] if paths else Path.cwd())
     with output.progress("validating") as bar:
-        problems = workspace.validate(root, paths, bar)
+        problems = workspace.validate(root, paths, bar, jobs=jobs)
     if format is ProblemFormat.json:
         output.print_json({"format": 1, "problems": [p.as_json() for p in problems]})
     else:
@@ -107,33 +110,29 @@ def evaluate(
     repo: RepoOption = None,
 ) -> int:
     """Readiness of packets: gates, training floor, rubric scores, composite, verdict."""
-    from promoctl import evaluation_view, workspace
+    from promoctl import evaluation_view, resultcache, workspace
     from promoctl.cli import output
 
     when = _parse_date(as_of)
     root = workspace.root_for(repo, packets[0])
     with output.progress("evaluating") as bar:
-        outcomes, problems = workspace.evaluate_packets(root, packets, when, bar)
-    done = [(o.display, o.evaluation) for o in outcomes if o.evaluation is not None]
-    blocked = [o for o in outcomes if o.evaluation is None]
+        outcomes, problems = resultcache.evaluate_packets(root, packets, when, bar)
+    done = [o.shown for o in outcomes if o.shown is not None]
+    blocked = [o for o in outcomes if o.shown is None]
     if format is ReportFormat.json:
-        output.print_json({
-            "format": evaluation_view.JSON_FORMAT,
-            "as_of": when.isoformat() if when else None,
-            "evaluations": [evaluation_view.as_json(ev, path) for path, ev in done],
-            "not_evaluated": [{"path": o.display,
-                               "problems": [p.as_json() for p in o.problems]}
-                              for o in blocked],
-            "problems": [p.as_json() for p in problems],
-        })
+        sys.stdout.write(evaluation_view.json_document(
+            when.isoformat() if when else None, done,
+            [{"path": o.display, "problems": [p.as_json() for p in o.problems]}
+             for o in blocked],
+            [p.as_json() for p in problems]) + "\n")
     else:
         if format is ReportFormat.markdown:
             if len(outcomes) == 1 and done:
-                sys.stdout.write(evaluation_view.to_markdown(done[0][1], done[0][0]))
+                sys.stdout.write(evaluation_view.to_markdown(done[0]))
             elif done:
                 sys.stdout.write(evaluation_view.summary_markdown(done))
         elif len(outcomes) == 1 and done:
-            output.evaluation_report(done[0][1], done[0][0])
+            output.evaluation_report(done[0])
         elif done:
             output.evaluation_summary(done)
         output.print_problems(problems, to_stderr=True)
@@ -145,7 +144,7 @@ def evaluate(
     if not done:
         output.err.print("no packets found", markup=False)
         return ExitCode.INVALID
-    return ExitCode.OK if all(ev.ready for _, ev in done) else ExitCode.NOT_READY
+    return ExitCode.OK if all(s.ready for s in done) else ExitCode.NOT_READY
 
 
 def _panel_member(value: str) -> tuple[str, str]:

@@ -14,7 +14,7 @@ from promoctl.errors import Problem
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from promoctl.evaluate import Evaluation
+    from promoctl.evaluation_view import Shown
 
     out: Console
     err: Console
@@ -68,72 +68,71 @@ def _mark(ok: bool) -> str:
     return "[green]met[/]" if ok else "[red bold]not met[/]"
 
 
-def evaluation_report(ev: Evaluation, path: str) -> None:
+def evaluation_report(s: Shown) -> None:
     from rich.table import Table
 
-    from promoctl.evaluate import fmt
-
-    p = ev.person
-    colour = "green" if ev.ready else "red"
-    level = ev.ladder.level(ev.packet.target.level)
-    _console(False).print(f"[bold]{p.name}[/] ({p.id}, {p.program}) -> {ev.ladder.title} / "
-              f"{level.title if level else ev.packet.target.level}")
-    _console(False).print(f"packet {path} ({ev.packet.id}), submitted {ev.packet.submitted}, "
-              f"as of {ev.as_of}; framework {ev.framework.id} {ev.framework.version}")
-    _console(False).print(f"Verdict: [bold {colour}]{ev.verdict}[/]\n")
-    if ev.training:
+    d, x = s.data, s.extras
+    p = d["candidate"]
+    colour = "green" if s.ready else "red"
+    console = _console(False)
+    console.print(f"[bold]{p['name']}[/] ({p['id']}, {p['program']}) -> {x['ladder_title']} / "
+                  f"{x['level_title']}")
+    console.print(f"packet {s.path} ({d['packet']}), submitted {d['submitted']}, "
+                  f"as of {d['as_of']}; framework {d['framework']['id']} "
+                  f"{d['framework']['version']}")
+    console.print(f"Verdict: [bold {colour}]{d['verdict']}[/]\n")
+    if d["training"]:
         table = Table(title="Mandatory training", title_justify="left")
         for col in ("Training", "Result", "Detail"):
             table.add_column(col)
-        for t in ev.training:
-            table.add_row(t.title, _mark(t.met), t.detail)
-        _console(False).print(table)
-    if ev.gates:
+        for t in d["training"]:
+            table.add_row(t["title"], _mark(t["met"]), t["detail"])
+        console.print(table)
+    if d["gates"]:
         table = Table(title="Readiness gates", title_justify="left")
         for col in ("Gate", "Result", "Required", "Qualifying", "Not counted"):
             table.add_column(col)
-        for g in ev.gates:
-            excluded = "\n".join(f"{i}: {why}" for i, why in g.excluded) or "-"
-            table.add_row(g.gate.title or g.gate.id, _mark(g.met), g.required,
-                          ", ".join(g.qualifying) or "-", excluded)
-        _console(False).print(table)
+        for g in d["gates"]:
+            excluded = "\n".join(f"{e['item']}: {e['why']}" for e in g["excluded"]) or "-"
+            table.add_row(g["title"] or g["id"], _mark(g["met"]), g["required"],
+                          ", ".join(g["qualifying"]) or "-", excluded)
+        console.print(table)
     table = Table(title="Competencies", title_justify="left")
     for col in ("Competency", "Weight", "Min", "Score", "Sources", "Result"):
         table.add_column(col)
-    for c in ev.competencies:
-        sources = "\n".join(f"{s.type} {fmt(s.score)} x{s.weight} ({s.method})"
-                            for s in c.sources) or "none"
-        result = "[red bold]insufficient evidence[/]" if c.score is None else _mark(c.met)
-        table.add_row(c.name, str(c.weight), "-" if c.minimum is None else str(c.minimum),
-                      fmt(c.score), sources, result)
-    _console(False).print(table)
-    _console(False).print(f"Composite {fmt(ev.composite)} against threshold {ev.threshold}: "
-              f"{_mark(ev.composite is not None and ev.composite >= ev.threshold)}")
-    if ev.reasons:
-        _console(False).print("\n[bold]Reasons[/]")
-        for r in ev.reasons:
-            _console(False).print(f"  - {r.message}", markup=False)
-    if ev.warnings:
-        _console(False).print("\n[bold yellow]Warnings[/]")
-        for w in ev.warnings:
-            _console(False).print(f"  - {w}", markup=False)
+    for c, cx in zip(d["competencies"], x["competencies"], strict=True):
+        sources = "\n".join(f"{src['type']} {sx['score']} x{sx['weight']} ({src['method']})"
+                            for src, sx in zip(c["sources"], cx["sources"], strict=True)
+                            ) or "none"
+        result = "[red bold]insufficient evidence[/]" if c["score"] is None else _mark(c["met"])
+        table.add_row(c["name"], cx["weight"], "-" if cx["minimum"] is None else cx["minimum"],
+                      cx["score"], sources, result)
+    console.print(table)
+    console.print(f"Composite {s.summary['composite']} against threshold "
+                  f"{s.summary['threshold']}: {_mark(x['composite_met'])}")
+    if d["reasons"]:
+        console.print("\n[bold]Reasons[/]")
+        for r in d["reasons"]:
+            console.print(f"  - {r['message']}", markup=False)
+    if d["warnings"]:
+        console.print("\n[bold yellow]Warnings[/]")
+        for w in d["warnings"]:
+            console.print(f"  - {w}", markup=False)
 
 
-def evaluation_summary(rows: Sequence[tuple[str, Evaluation]]) -> None:
+def evaluation_summary(rows: Sequence[Shown]) -> None:
     from rich.table import Table
-
-    from promoctl.evaluate import fmt
 
     table = Table(title="Evaluation summary", title_justify="left")
     for col in ("Candidate", "Program", "Target level", "Verdict", "Composite", "Threshold"):
         table.add_column(col, no_wrap=True)
     table.add_column("Reasons")
-    for _path, ev in rows:
-        colour = "green" if ev.ready else "red"
-        reasons = "\n".join(r.short for r in ev.reasons) or "-"
-        table.add_row(ev.person.name, ev.person.program, ev.packet.target.level,
-                      f"[{colour}]{ev.verdict}[/]", fmt(ev.composite), str(ev.threshold),
-                      reasons)
+    for s in rows:
+        m = s.summary
+        colour = "green" if s.ready else "red"
+        reasons = "\n".join(m["reasons"]) or "-"
+        table.add_row(m["name"], m["program"], m["level"], f"[{colour}]{m['verdict']}[/]",
+                      m["composite"], m["threshold"], reasons)
     _console(False).print(table)
-    ready = sum(1 for _, ev in rows if ev.ready)
+    ready = sum(1 for s in rows if s.ready)
     _console(False).print(f"{ready} of {len(rows)} ready")

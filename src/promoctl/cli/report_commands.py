@@ -120,7 +120,7 @@ def report_command(
 ) -> int:
     """Governance figures: approval rates with inconsistency flags, time to progression,
     overrides, audits, escalations, incidents, retention, re-validation, rater calibration."""
-    from promoctl import report
+    from promoctl import report, resultcache
     from promoctl.cli import output
     from promoctl.fsutil import write_atomic
     from promoctl.workspace import load_valid
@@ -131,7 +131,9 @@ def report_command(
     # With validate's cache warm, records are parsed only when a figure reads them (once).
     with output.progress("loading") as bar:
         loaded = load_valid(root, progress=bar)
-    result = report.build(loaded, report.Options(first, last, dims, min_group, interval.value))
+    # Unchanged records and options: the figures come from the report cache.
+    result = resultcache.build_report(loaded, report.Options(first, last, dims, min_group,
+                                                             interval.value))
     if format is ReportFormat.json:
         import json
 

@@ -1,0 +1,343 @@
+"""Caches of computed results: each packet's evaluation, and governance reports.
+
+The validation cache (``cache.py``) lets a warm run skip parsing; these let it skip the
+work done on the parsed records too. An evaluation is a pure function of the packet,
+its candidate, its ladder, the ladder's framework and the as-of date, so its cache key
+is the content hash of each of those files, the packet's path (the JSON names it) and
+the as-of date as given (without one, the packet's own submission date, which its
+content fixes). A report is a function of every record and its options, so its key
+hashes every loaded file's content hash with the options. A changed byte in any of
+them gives a new key: a miss, never a stale result.
+
+What is stored is what the views render from: an evaluation's format-1 JSON text with
+the few display values JSON lacks (``evaluation_view.Shown``), and a report's figures
+as JSON (``report.to_cache``). Fresh results are rendered from that same form, so a
+cached run prints the same bytes as a fresh one.
+
+Each cache is one JSON file (never pickle: nothing in it can run code) next to the
+validation cache, stamped with a fingerprint of promoctl's code: a new version of any
+core module discards it. Files are written atomically, so concurrent runs each write a
+consistent file and the last one wins; a corrupt or truncated file is ignored and
+rebuilt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import cache as memoize
+from pathlib import Path
+from typing import Any
+
+from promoctl import __version__, checks
+from promoctl import report as report_
+from promoctl.cache import Cache
+from promoctl.cache import location as cache_location
+from promoctl.errors import Problem, UserError, display_path
+from promoctl.evaluate import evaluate
+from promoctl.evaluation_view import Shown, shown
+from promoctl.fsutil import write_atomic
+from promoctl.loader import Repository, discover, load
+
+CACHE_FORMAT = 1
+EVALUATE_CACHE = "evaluate-cache.json"
+REPORT_CACHE = "report-cache.json"
+# Reports are few and small; keep the latest periods and groupings asked for.
+MAX_REPORTS = 16
+# Evaluations not used in a run are kept (another run may evaluate other packets, or
+# another date), up to this many besides those used, so the file cannot grow forever.
+MAX_UNUSED_EVALUATIONS = 20_000
+
+Progress = Any  # Callable[[int, int], None] | None, as the loader takes it
+
+
+@memoize
+def code_fingerprint() -> str:
+    """Every core module (the command line excepted): what decides an evaluation or a
+    report is spread over models, parsing, evaluation, views and statistics, and hashing
+    all of them costs a millisecond. Any change to any of them is a miss."""
+    here = Path(__file__).parent
+    digest = hashlib.sha256(f"{__version__}/{CACHE_FORMAT}".encode())
+    for path in sorted(here.rglob("*.py")):
+        relative = path.relative_to(here).as_posix()
+        if relative.startswith("cli/"):
+            continue
+        digest.update(relative.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def location(root: Path, name: str) -> Path:
+    """Beside the validation cache: in .git, or the user's cache folder outside git."""
+    return cache_location(root).with_name(name)
+
+
+class _Store:
+    """One cache file: ``entries`` by key, plus hit and miss counts for this run."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.entries: dict[str, dict[str, Any]] = {}
+        self.used: set[str] = set()
+        self.changed = False
+        self.hits = 0
+        self.misses = 0
+        data = self._read()
+        if data is not None:
+            self.entries = {k: v for k, v in data["entries"].items() if isinstance(v, dict)}
+            self._loaded(data)
+
+    def _read(self) -> dict[str, Any] | None:
+        try:
+            data = json.loads(self.path.read_bytes())
+        except (OSError, ValueError):
+            return None  # missing, truncated or corrupt: start afresh
+        if isinstance(data, dict) and data.get("format") == CACHE_FORMAT \
+                and data.get("code") == code_fingerprint() \
+                and isinstance(data.get("entries"), dict):
+            return data
+        return None
+
+    def _loaded(self, data: dict[str, Any]) -> None:
+        """Subclasses pick up their other sections here."""
+
+    def _write(self, **sections: Any) -> None:
+        data = {"format": CACHE_FORMAT, "code": code_fingerprint(), **sections}
+        # A read-only checkout still works; it just does not remember.
+        with contextlib.suppress(OSError):
+            write_atomic(self.path, json.dumps(data, ensure_ascii=False,
+                                               separators=(",", ":")).encode(),
+                         overwrite=True)
+
+
+# --------------------------------------------------------------------------- evaluations
+
+
+class EvaluationCache(_Store):
+    """Evaluations by key; and what each packet content names (its candidate and ladder),
+    so a cached packet's dependencies are found without parsing it."""
+
+    def __init__(self, path: Path) -> None:
+        self.names: dict[str, list[str]] = {}
+        self.names_used: set[str] = set()
+        super().__init__(path)
+
+    def _loaded(self, data: dict[str, Any]) -> None:
+        names = data.get("names")
+        if isinstance(names, dict):
+            self.names = {k: v for k, v in names.items() if isinstance(v, list)
+                          and len(v) == 2 and all(isinstance(i, str) for i in v)}
+
+    def named(self, packet_key: str) -> tuple[str, str] | None:
+        found = self.names.get(packet_key)
+        if found is None:
+            return None
+        self.names_used.add(packet_key)
+        return found[0], found[1]
+
+    def name(self, packet_key: str, candidate: str, ladder: str) -> None:
+        self.names[packet_key] = [candidate, ladder]
+        self.names_used.add(packet_key)
+        self.changed = True
+
+    def get(self, key: str) -> Shown | None:
+        entry = self.entries.get(key)
+        if entry is None or not isinstance(entry.get("path"), str) \
+                or not isinstance(entry.get("json"), str) \
+                or not isinstance(entry.get("view"), dict):
+            self.misses += 1
+            return None
+        self.hits += 1
+        self.used.add(key)
+        return Shown(entry["path"], entry["json"], entry["view"])
+
+    def put(self, key: str, result: Shown, packet_key: str, as_of: str) -> None:
+        self.entries[key] = {"path": result.path, "as_of": as_of, "packet": packet_key,
+                             "json": result.text, "view": result.extras}
+        self.used.add(key)
+        self.changed = True
+
+    def save(self) -> None:
+        """Write if anything changed. An unused entry for the same path and as-of date as
+        one used now is an older version of that packet's result: dropped."""
+        if not self.changed:
+            return
+        current = {(e.get("path"), e.get("as_of")) for k, e in self.entries.items()
+                   if k in self.used}
+        kept = {k: e for k, e in self.entries.items() if k in self.used}
+        spare = [(k, e) for k, e in self.entries.items() if k not in self.used
+                 and (e.get("path"), e.get("as_of")) not in current]
+        kept.update(spare[:MAX_UNUSED_EVALUATIONS])
+        wanted = self.names_used | {str(e.get("packet")) for e in kept.values()}
+        names = {k: v for k, v in self.names.items() if k in wanted}
+        self._write(entries=kept, names=names)
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    """One packet: how it is shown, or the problems that stop it being evaluated."""
+
+    display: str
+    shown: Shown | None
+    problems: tuple[Problem, ...]
+
+
+def evaluate_packets(root: Path, paths: Sequence[Path], as_of: date | None,
+                     progress: Progress = None) -> tuple[list[Evaluated], list[Problem]]:
+    """Evaluate the packets found under ``paths``, through the validation cache and the
+    evaluation cache: a warm run parses no packet. Same outcomes and problems as
+    ``workspace.evaluate_packets``."""
+    validation = Cache(cache_location(root))
+    repo, selected, problems = load_packets(root, paths, progress, validation)
+    validation.save(prune=False)
+    store = EvaluationCache(location(root, EVALUATE_CACHE))
+    outcomes = evaluate_loaded(repo, selected, problems, as_of, store)
+    store.save()
+    return outcomes, problems
+
+
+def load_packets(root: Path, paths: Sequence[Path], progress: Progress,
+                 cache: Cache | None) -> tuple[Repository, list[str], list[Problem]]:
+    """``workspace.load_packets`` through the validation cache: the repository with only
+    the packets under ``paths``, the packets to report on, and every problem."""
+    files = discover(paths)
+    for path in files:
+        if not path.resolve().is_relative_to(root.resolve()):
+            raise UserError(f"{path}: packet is outside the repository {root}")
+    selected = {display_path(p, root) for p in files}
+    # Other packets are never needed to evaluate these: skip them before parsing.
+    repo = load(root, discover([root]), progress, cache=cache,
+                skip=lambda d, kind: kind == "packet" and d not in selected)
+    problems = sorted(set(repo.problems + checks.check_repository(repo)))
+    named = {display_path(p, root) for p in paths if p.is_file()}
+    wanted = [d for d in sorted(selected) if d in repo.packets or d in named
+              or (d in repo.broken and repo.broken[d] in ("packet", None))]
+    return repo, wanted, problems
+
+
+def evaluate_loaded(repo: Repository, selected: Sequence[str], problems: Sequence[Problem],
+                    as_of: date | None, store: EvaluationCache | None = None
+                    ) -> list[Evaluated]:
+    """``workspace.evaluate_loaded``'s outcomes, each evaluation taken from ``store``
+    when its key is there. Which files block a packet is decided as there, but from the
+    records' indexes, so a cached packet and its candidate are never parsed."""
+    by_path: dict[str, list[Problem]] = {}
+    for problem in problems:
+        by_path.setdefault(problem.path, []).append(problem)
+    when = as_of.isoformat() if as_of else "submitted"
+    framework_of: dict[str, str] = {}
+
+    outcomes = []
+    for display in sorted(selected):
+        src = repo.packets.get(display)
+        if src is None:
+            own = by_path.get(display, [])
+            if not own and display not in repo.broken:
+                own = [Problem(display, 0, 0, "not a packet record (kind: packet)")]
+            outcomes.append(Evaluated(display, None, tuple(own)))
+            continue
+        packet_key = repo.keys.get(display)
+        names = store.named(packet_key) if store is not None and packet_key else None
+        if names is None:
+            names = (src.record.candidate, src.record.target.ladder)
+            if store is not None and packet_key:
+                store.name(packet_key, *names)
+        candidate, ladder_id = names
+        person = repo.people.get(candidate)
+        ladder = repo.ladders.get(ladder_id)
+        framework = None
+        if ladder is not None:
+            if ladder_id not in framework_of:
+                framework_of[ladder_id] = ladder.record.framework
+            framework = repo.frameworks.get(framework_of[ladder_id])
+        deps = [display, *(s.display for s in (person, ladder, framework) if s is not None)]
+        blocking = tuple(p for d in deps for p in by_path.get(d, []))
+        if blocking:
+            outcomes.append(Evaluated(display, None, blocking))
+            continue
+        if person is None or ladder is None or framework is None:
+            # A dependency that exists but is broken: its own problems are reported.
+            missing = ("candidate" if person is None else "ladder" if ladder is None
+                       else "framework")
+            outcomes.append(Evaluated(display, None, (Problem(
+                display, 0, 0, f"not evaluated: its {missing} record is invalid"),)))
+            continue
+        inputs = [repo.keys.get(s.display) for s in (src, person, ladder, framework)]
+        key = None
+        if store is not None and all(inputs):
+            key = hashlib.sha256("\n".join(
+                [display, when, *(f"{kind}:{k}" for kind, k in zip(
+                    ("packet", "person", "ladder", "framework"), inputs, strict=True))]
+            ).encode()).hexdigest()
+        result = store.get(key) if store is not None and key is not None else None
+        if result is None:
+            ev = evaluate(src.record, person.record, ladder.record, framework.record, as_of)
+            result = shown(ev, display)
+            if store is not None and key is not None and packet_key:
+                store.put(key, result, packet_key, when)
+        outcomes.append(Evaluated(display, result, ()))
+    return outcomes
+
+
+# ------------------------------------------------------------------------------- reports
+
+
+class ReportCache(_Store):
+    def get(self, key: str) -> report_.Report | None:
+        entry = self.entries.get(key)
+        if entry is not None:
+            try:
+                found = report_.from_cache(entry.get("report"))
+            except (KeyError, TypeError, ValueError, AttributeError):
+                found = None  # malformed: computed again and replaced
+            if found is not None:
+                self.hits += 1
+                self.used.add(key)
+                return found
+        self.misses += 1
+        return None
+
+    def put(self, key: str, data: dict[str, Any]) -> None:
+        # Latest first: the oldest fall off the end.
+        self.entries = {key: {"report": data}, **{k: v for k, v in self.entries.items()
+                                                  if k != key}}
+        self.used.add(key)
+        self.changed = True
+
+    def save(self) -> None:
+        if self.changed:
+            self._write(entries=dict(list(self.entries.items())[:MAX_REPORTS]))
+
+
+def report_key(repo: Repository, options: report_.Options) -> str | None:
+    """Every loaded file's content hash and the options; None when some record was
+    loaded without a content hash (no validation cache), so nothing is cached."""
+    shown_options = json.dumps([options.start.isoformat(), options.end.isoformat(),
+                                list(options.by), options.min_group, options.interval])
+    digest = hashlib.sha256(shown_options.encode())
+    tables = [repo.frameworks, repo.ladders, repo.people, repo.packets, repo.decisions,
+              repo.reviews, *repo.others.values()]
+    if any(src.display not in repo.keys for table in tables for src in table.values()):
+        return None
+    for display in sorted(repo.keys):
+        digest.update(f"\n{display}\0{repo.keys[display]}".encode())
+    return digest.hexdigest()
+
+
+def build_report(repo: Repository, options: report_.Options) -> report_.Report:
+    """``report.build``, from the report cache when nothing it reads has changed. A fresh
+    report goes through the cached form too, so both print the same bytes."""
+    store = ReportCache(location(repo.root, REPORT_CACHE))
+    key = report_key(repo, options)
+    if key is not None:
+        cached = store.get(key)
+        if cached is not None:
+            return cached
+    data = report_.to_cache(report_.build(repo, options))
+    if key is not None:
+        store.put(key, data)
+        store.save()
+    return report_.from_cache(data)

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import importlib.util
 import shutil
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import git
 import pytest
@@ -77,3 +80,17 @@ def git_examples(examples: Path) -> Path:
     """The examples as a git repository with everything committed."""
     git_commit_all(examples, "Import example records")
     return examples
+
+
+BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "bench.py"
+
+
+@pytest.fixture(scope="session")
+def bench() -> ModuleType:
+    """The benchmark script as a module, for its generator of realistic repositories."""
+    spec = importlib.util.spec_from_file_location("promoctl_bench", BENCH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while being built
+    spec.loader.exec_module(module)
+    return module

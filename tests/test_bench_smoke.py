@@ -3,9 +3,7 @@ validate finds nothing, audit replays every decision, and the measuring code run
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -15,18 +13,6 @@ import pytest
 from promoctl import audit, decisions, workspace
 from promoctl.evaluate import NOT_READY, READY
 from promoctl.records import parse_record
-
-BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "bench.py"
-
-
-@pytest.fixture(scope="module")
-def bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("promoctl_bench", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while being built
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -189,3 +190,66 @@ def test_validate_files_with_a_broken_dependency(repo: Path) -> None:
     assert workspace.validate(repo, [target]) == []  # the person's problem is its own
     assert [p.path for p in workspace.validate(repo, [person])] == [
         "people/hiro-tanaka.yaml", "people/hiro-tanaka.yaml"]
+
+
+# ------------------------------------------------------------------------ the stat index
+
+
+@pytest.fixture
+def trusting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Remember files however recently they changed (tests write them just before)."""
+    monkeypatch.setattr(cache, "RACY_NS", -10**18)
+
+
+def _reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    reads: list[str] = []
+    real = Path.read_bytes
+
+    def counting(self: Path) -> bytes:
+        reads.append(self.name)
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", counting)
+    return reads
+
+
+def test_unchanged_files_are_not_read_again(repo: Path, trusting: None,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    assert workspace.validate(repo) == []
+    reads = _reads(monkeypatch)
+    assert workspace.validate(repo) == []
+    # Only what an uncached check reads (the LMS mapping, and the framework it maps to).
+    records = {p.name for folder in ("people", "packets", "ladders")
+               for p in (repo / folder).rglob("*.yaml")}
+    assert records and not records & set(reads)
+
+
+def test_files_changed_just_now_are_always_read(repo: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    assert workspace.validate(repo) == []  # every file was written a moment ago
+    assert json.loads(cache_file(repo).read_text())["files"] == {}
+    reads = _reads(monkeypatch)
+    assert workspace.validate(repo) == []
+    assert "ben-hughes.yaml" in reads
+
+
+def test_a_change_that_keeps_size_and_mtime_is_seen(repo: Path, trusting: None) -> None:
+    assert workspace.validate(repo) == []
+    person = repo / "people" / "ben-hughes.yaml"
+    before = person.stat()
+    person.write_text(person.read_text().replace("start_date: 2023-01-09",
+                                                 "start_date: 2023-01-39"))
+    os.utime(person, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert person.stat().st_size == before.st_size
+    assert [p.path for p in workspace.validate(repo)] == ["people/ben-hughes.yaml"]
+
+
+def test_a_renamed_file_is_filed_under_its_new_name(repo: Path, trusting: None) -> None:
+    assert workspace.validate(repo) == []
+    person = repo / "people" / "ben-hughes.yaml"
+    person.rename(repo / "people" / "ben.yaml")
+    (repo / "people" / "ben-hughes.yaml").write_bytes((repo / "people" / "noor-said.yaml")
+                                                      .read_bytes())
+    problems = workspace.validate(repo)
+    assert {p.path for p in problems} == {"people/noor-said.yaml"}  # the duplicate id
+    assert "also defined at people/ben-hughes.yaml" in problems[0].message

@@ -433,6 +433,8 @@ def test_sixty_four_levels_are_allowed() -> None:
     (b"x: " + b"[" * 300 + b"]" * 300 + b"\n", "1:67"),
     (b"x: " + b"{a: " * 300 + b"}" * 300 + b"\n", "1:256"),
     (b"- " * 100 + b"x\n", "1:129"),
+    (b"- " * 5000 + b"x\n", "1:129"),  # short enough for the builder to find
+    (b"- " * 10000 + b"x\n", "1:129"),  # long enough for the exact pre-check
     (b"? " * 100 + b"x\n", "1:129"),
     (b"".join(b"  " * i + b"-\n" for i in range(100)), "65:129"),
 ])

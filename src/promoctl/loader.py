@@ -129,18 +129,23 @@ def load(root: Path, files: list[Path],
          progress: Callable[[int, int], None] | None = None,
          skip: Callable[[str, str | None], bool] | None = None,
          cache: Cache | None = None,
-         index_only: Callable[[str, str | None], bool] | None = None) -> Repository:
+         index_only: Callable[[str, str | None], bool] | None = None,
+         jobs: int | None = None) -> Repository:
     """Load ``files``; ``skip(display, peeked_kind)`` leaves files out before parsing.
 
     With a ``cache``, a file whose content was seen before is not parsed: its record
     loads lazily if a check needs it. ``index_only(display, peeked_kind)`` files are
     never parsed up front either: they are filed by the kind and id their top-level
-    lines name, and parsed only if a check reads them.
+    lines name, and parsed only if a check reads them. Files are parsed by ``jobs``
+    processes (default: one per CPU) when there are many.
     """
+    from promoctl.parallel import read_all  # it builds on this module
+
     repo = Repository(root=root, skip=skip, cache=cache, index_only=index_only)
     with gc_paused():
-        for n, path in enumerate(files, 1):
-            load_one(repo, path)
+        reads = read_all(repo, [(path, None) for path in files], jobs=jobs)
+        for n, (path, read, _, _) in enumerate(reads, 1):
+            file_one(repo, path, read)
             if progress:
                 progress(n, len(files))
     return repo
@@ -159,58 +164,105 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+@dataclass(slots=True)
+class Read:
+    """What one file says about itself, learnt without looking at any other record (so
+    another process can learn it): ``file_one`` then files it in the repository."""
+
+    display: str
+    kind: str | None = None  # as its top-level 'kind:' line names it
+    key: str | None = None  # its content hash, when there is a cache
+    skipped: bool = False
+    unfiled: bool = False  # indexed, but names no kind or id to file it by
+    source: Source | None = None
+    problems: list[Problem] = field(default_factory=list)
+    broken_id: str | None = None  # the 'id:' line of a file that failed
+    entry: dict[str, Any] | None = None  # a new cache entry, when the file was parsed
+    stat: list[Any] | None = None  # for the cache's stat index
+
+
 def load_one(repo: Repository, path: Path, key: str | None = None) -> Source | None:
     """Load one file; ``key``, its content hash from an earlier read in this run, lets a
     cached file be filed without reading it again."""
-    root = repo.root
+    return file_one(repo, path, read_one(repo, path, key))
+
+
+def read_one(repo: Repository, path: Path, key: str | None = None) -> Read:
+    """Read, hash and parse one file, or find it in the cache; changes nothing but the
+    cache's hit counts."""
+    root, cache = repo.root, repo.cache
     try:  # files found under root need no resolving (a syscall per file)
         display = path.relative_to(root).as_posix()
     except ValueError:
         display = display_path(path, root)
-    if key is not None and repo.cache is not None:
-        entry = repo.cache.get(key)
+    if key is not None and cache is not None:
+        entry = cache.get(key)
         if entry is not None and not entry["own"]:
-            repo.keys[display] = key
-            cached = Source(display, None, None, path, entry["kind"], entry["id"],
-                            entry.get("meta") or {})
-            return cached if _add(repo, cached) else None
+            return Read(display, entry["kind"], key, source=_cached(display, path, entry))
     try:
-        raw = path.read_bytes()
+        # stat before reading: a change after the stat is then seen as a change next time
+        stat = os.stat(path) if cache is not None else None
+        known = cache.known(display, stat) if cache is not None and stat else None
+        raw = b"" if known else path.read_bytes()
     except OSError as exc:
-        repo.problems.append(Problem(display, 0, 0, f"cannot read file: {exc.strerror}"))
-        repo.broken[display] = None
-        return None
-    kind = peek_kind(raw)
+        return Read(display, problems=[Problem(display, 0, 0,
+                                               f"cannot read file: {exc.strerror}")])
+    row = None
+    if known is not None:
+        key, kind = known
+    else:
+        kind = peek_kind(raw)
+        if cache is not None and stat is not None:
+            key = cache.key(raw)
+            row = cache.stat_row(stat, key, kind)
     if repo.skip is not None and repo.skip(display, kind):
-        repo.skipped.append((path, kind, repo.cache.key(raw) if repo.cache else None))
-        return None
-    entry = None
-    if repo.cache is not None:
-        key = repo.cache.key(raw)
-        repo.keys[display] = key
-        entry = repo.cache.get(key)
+        return Read(display, kind, key, skipped=True, stat=row)
+    entry = cache.get(key) if cache is not None and key is not None else None
     if entry is not None:
-        problems = [Problem(display, line, col, message) for line, col, message in entry["own"]]
-        source = None if problems else Source(display, None, None, path, entry["kind"],
-                                              entry["id"], entry.get("meta") or {})
-    elif repo.index_only is not None and repo.index_only(display, kind):
+        if entry["own"]:
+            problems = [Problem(display, line, col, message)
+                        for line, col, message in entry["own"]]
+            return Read(display, kind, key, problems=problems, broken_id=entry["id"], stat=row)
+        return Read(display, kind, key, source=_cached(display, path, entry), stat=row)
+    if repo.index_only is not None and repo.index_only(display, kind):
         record_id = _peek(_ID_LINE, raw)
         if kind is None or record_id is None:
-            return None  # not a record we could refer to; validated when named
-        return source if _add(repo, source := Source(display, None, None, path, kind,
-                                                     record_id, {})) else None
-    else:
-        source, problems = parse_record(raw, display, path)
-        if repo.cache is not None:
-            repo.cache.put(repo.keys[display], _entry(source, problems, kind, raw))
-    repo.problems.extend(problems)
-    if source is None:
-        repo.broken[display] = kind
-        record_id = _peek(_ID_LINE, raw)
-        if kind and record_id:
-            repo.broken_ids.setdefault(kind, set()).add(record_id)
+            return Read(display, kind, key, unfiled=True, stat=row)
+        return Read(display, kind, key, source=Source(display, None, None, path, kind,
+                                                       record_id, {}), stat=row)
+    source, problems = parse_record(raw, display, path)
+    return Read(display, kind, key, source=source, problems=problems, stat=row,
+                broken_id=None if source else _peek(_ID_LINE, raw),
+                entry=_entry(source, problems, kind, raw) if key is not None else None)
+
+
+def _cached(display: str, path: Path, entry: dict[str, Any]) -> Source:
+    return Source(display, None, None, path, entry["kind"], entry["id"], entry.get("meta") or {})
+
+
+def file_one(repo: Repository, path: Path, read: Read) -> Source | None:
+    """File what ``read_one`` learnt: problems, broken ids, the record by kind and id."""
+    display, cache = read.display, repo.cache
+    if cache is not None:
+        cache.remember(display, read.stat)
+    if read.skipped:
+        repo.skipped.append((path, read.kind, read.key))
         return None
-    return source if _add(repo, source) else None
+    if cache is not None and read.key is not None:
+        repo.keys[display] = read.key
+        if read.entry is not None:
+            cache.put(read.key, read.entry)
+        else:
+            cache.used.add(read.key)  # the read may have been another process's
+    if read.unfiled:
+        return None
+    repo.problems.extend(read.problems)
+    if read.source is None:
+        repo.broken[display] = read.kind
+        if read.kind and read.broken_id:
+            repo.broken_ids.setdefault(read.kind, set()).add(read.broken_id)
+        return None
+    return read.source if _add(repo, read.source) else None
 
 
 def _entry(source: Source | None, problems: list[Problem], kind: str | None, raw: bytes

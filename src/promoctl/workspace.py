@@ -13,14 +13,20 @@ from promoctl.cache import location as cache_location
 from promoctl.errors import InvalidRecords, Problem, UserError, display_path
 from promoctl.evaluate import Evaluation, evaluate
 from promoctl.interop.mapping import check_lms_mappings
-from promoctl.loader import Repository, discover, find_root, gc_paused, load, load_one
+from promoctl.loader import Repository, discover, file_one, find_root, gc_paused, load
+from promoctl.parallel import Check, read_all
+from promoctl.records import Source
 
 Progress = Callable[[int, int], None]
 
 
 def validate(root: Path, paths: Sequence[Path] = (),
-             progress: Progress | None = None) -> list[Problem]:
-    """Every problem in the repository, or only those in ``paths`` when given."""
+             progress: Progress | None = None, jobs: int | None = None) -> list[Problem]:
+    """Every problem in the repository, or only those in ``paths`` when given.
+
+    ``jobs`` processes parse files (default: one per CPU, when there are many to parse);
+    the result is the same whatever their number.
+    """
     if paths:
         return _validate_files(root, paths)
     cache = Cache(cache_location(root))
@@ -30,41 +36,45 @@ def validate(root: Path, paths: Sequence[Path] = (),
     # memory does not grow with their number. Decisions go first (packets' checks need
     # to know which packets were decided); reviews may name any decision or review.
     streamed = ("packet", "decision", "review")
-    repo = load(root, files, cache=cache, skip=lambda _d, kind: kind in streamed)
+    repo = load(root, files, cache=cache, skip=lambda _d, kind: kind in streamed, jobs=jobs)
     problems = checks.check_records(repo)
     repo.skip = None
     later = {kind: [(p, key) for p, k, key in repo.skipped if k == kind]
              for kind in streamed}
     done, total = 0, len(repo.skipped)
 
-    def tick() -> None:
+    def stream(kind: str, check: Check | None) -> list[Source]:
+        """Load the records of ``kind``, each checked by ``check`` where it was read."""
         nonlocal done
-        done += 1
-        if progress:
-            progress(done, total)
+        loaded = []
+        for path, read, found, entry in read_all(repo, later[kind], jobs=jobs, check=check):
+            source = file_one(repo, path, read)
+            if source is not None:
+                loaded.append(source)
+                problems.extend(found or ())
+                if entry is not None and read.key and cache.entries.get(read.key) != entry:
+                    cache.entries[read.key] = entry
+                    cache.changed = True
+            done += 1
+            if progress:
+                progress(done, total)
+        return loaded
+
+    def check_decision(source: Source) -> list[Problem]:
+        found = checks.check_one(repo, source)
+        source.release()
+        return found
 
     with gc_paused():
-        for path, key in later["decision"]:
-            source = load_one(repo, path, key)
-            if source is not None:
-                problems += checks.check_one(repo, source)
-                source.release()
-            tick()
-        reviews = [load_one(repo, path, key) for path, key in later["review"]]
-        for source in reviews:
-            if source is not None:
-                problems += checks.check_one(repo, source)
-                source.release()
-            tick()
-        problems += checks.check_supersession(repo) + check_lms_mappings(repo)
+        stream("decision", check_decision)
+        for source in stream("review", None):
+            problems.extend(checks.check_one(repo, source))
+            source.release()
+        problems.extend(checks.check_supersession(repo) + check_lms_mappings(repo))
         decided = checks.decided_packets(repo)
-        for path, key in later["packet"]:
-            source = load_one(repo, path, key)
-            if source is not None:
-                problems += checks.check_packets(repo, [source], release=True,
-                                                 decided=decided)
-            tick()
-    problems += repo.problems
+        stream("packet", lambda source: checks.check_packets(repo, [source], release=True,
+                                                             decided=decided))
+    problems.extend(repo.problems)
     cache.save(prune=True)
     return sorted(set(problems))
 

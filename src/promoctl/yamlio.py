@@ -36,6 +36,9 @@ MAX_DEPTH = 64
 # (event-based) depth check before composing.
 _SUSPICIOUS_FLOW = 256
 _INLINE_NESTING = re.compile(r"(?:[-?][ \t]+){" + str(MAX_DEPTH) + ",}")
+# libyaml survives 20,000 levels of "- - - ..." (40,000 characters) with an 8 MiB stack;
+# a text this long holds at most 8,192.
+_INLINE_CHECK_CHARS = 16 * 1024
 
 Path_ = tuple[str | int, ...]
 
@@ -179,11 +182,19 @@ def _check_depth(text: str, path: str) -> None:
         loader.dispose()
 
 
+def _nests_inline(text: str) -> bool:
+    # The scan costs a tenth of a parse. A shorter text cannot nest deep enough to crash
+    # libyaml, and the builder reports the depth of sequences beyond MAX_DEPTH itself
+    # (not of complex keys, "? ? ...": it reports those keys as keys first).
+    suspect = len(text) > _INLINE_CHECK_CHARS or "? " in text or "?\t" in text
+    return suspect and _INLINE_NESTING.search(text) is not None
+
+
 def parse(raw: bytes, path: str, *, pure: bool = False) -> Document:
     """Parse one record file. Raises ``YamlProblems`` with every problem found."""
     text = decode(raw, path)
     try:
-        if text.count("[") + text.count("{") > _SUSPICIOUS_FLOW or _INLINE_NESTING.search(text):
+        if text.count("[") + text.count("{") > _SUSPICIOUS_FLOW or _nests_inline(text):
             _check_depth(text, path)
         loader = (_PureLoader if pure else _Loader)(text)
         try:

@@ -1,0 +1,116 @@
+"""Parallel parsing: any number of processes gives the serial run's output, byte for byte."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from promoctl import cache, loader, parallel, workspace
+from promoctl.loader import discover, load
+from tests.conftest import Cli
+
+pytestmark = pytest.mark.skipif(not parallel.can_fork(), reason="parallel runs need fork")
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new, 1))
+
+
+@pytest.fixture(scope="module")
+def messy(bench: ModuleType, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A realistic repository with problems of every sort, some far apart in file order
+    so that a parallel run reads them in different processes."""
+    root = tmp_path_factory.mktemp("parallel") / "repo"
+    bench.ensure_repo(root, bench.Size(people=80, packets=60, decisions=40, reviews=30,
+                                       commits=50))
+    packets = sorted((root / "packets").rglob("*.yaml"))
+    decisions = sorted((root / "decisions").rglob("*.yaml"))
+    reviews = sorted((root / "reviews").rglob("*.yaml"))
+    people = sorted((root / "people").rglob("*.yaml"))
+    # Duplicate ids, the copy last in file order and the original first.
+    shutil.copy(packets[0], root / "packets" / "zz-copy.yaml")
+    shutil.copy(decisions[0], root / "decisions" / "zz-copy.yaml")
+    shutil.copy(people[1], root / "people" / "zz-copy.yaml")
+    # Cross-record problems.
+    text = packets[5].read_text()
+    candidate = re.search(r"^candidate: (\S+)$", text, re.MULTILINE)
+    assert candidate is not None
+    _edit(packets[5], f"candidate: {candidate.group(1)}", "candidate: nobody-here")
+    _edit(reviews[3], "\ndecision: ", "\ndecision: no-such-decision-")
+    # A file's own problems: bad YAML, an unknown field, an impossible date.
+    packets[9].write_text(packets[9].read_text() + "  - [unclosed\n")
+    _edit(decisions[7], "\noutcome: ", "\noutcom: ")
+    _edit(people[4], "start_date: ", "start_date: 2023-02-30\nnotes_: ")
+    return root
+
+
+def _fresh(root: Path) -> None:
+    cache.location(root).unlink(missing_ok=True)
+
+
+@pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm"])
+def test_any_number_of_jobs_reports_the_same(cli: Cli, messy: Path, warm: bool) -> None:
+    outputs = {}
+    for jobs in ("1", "2", "3"):
+        for fmt in ("text", "json"):
+            if warm:
+                cli("validate", "--repo", messy, "--jobs", jobs)
+            else:
+                _fresh(messy)
+            result = cli("validate", "--repo", messy, "--format", fmt, "--jobs", jobs)
+            assert result.code == 3
+            outputs[jobs, fmt] = (result.out, result.err)
+    for fmt in ("text", "json"):
+        assert outputs["1", fmt] == outputs["2", fmt] == outputs["3", fmt]
+    text = outputs["1", "text"][0]
+    for expected in ("duplicate packet id", "duplicate decision id", "duplicate person id",
+                     "unknown person 'nobody-here'", "unknown decision 'no-such-decision-",
+                     "invalid YAML", "unknown field 'outcom'", "is not a real date"):
+        assert expected in text, expected
+
+
+def test_files_are_parsed_in_other_processes(messy: Path, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    _fresh(messy)
+    serial = workspace.validate(messy, jobs=1)
+    pids = tmp_path / "pids"
+    real = loader.parse_record
+
+    def spy(raw: bytes, display: str, path: Path | None = None):  # type: ignore[no-untyped-def]
+        with pids.open("a") as out:
+            out.write(f"{os.getpid()}\n")
+        return real(raw, display, path)
+
+    monkeypatch.setattr(loader, "parse_record", spy)
+    _fresh(messy)
+    assert workspace.validate(messy, jobs=2) == serial
+    seen = set(pids.read_text().split())
+    assert str(os.getpid()) not in seen and len(seen) >= 2
+
+
+def test_loading_in_parallel_gives_the_same_repository(messy: Path) -> None:
+    files = discover([messy])
+    serial, parallel_ = (load(messy, files, jobs=jobs) for jobs in (1, 2))
+    assert sorted(serial.problems) == sorted(parallel_.problems)
+    assert serial.broken == parallel_.broken and serial.broken_ids == parallel_.broken_ids
+    for kind in ("framework", "ladder", "person", "packet", "decision", "review"):
+        mine, theirs = serial.table(kind), parallel_.table(kind)
+        assert list(mine) == list(theirs)
+        assert all(mine[i].record == theirs[i].record for i in mine)
+        assert [s.display for s in mine.values()] == [s.display for s in theirs.values()]
+
+
+def test_few_files_never_start_processes(examples: Path, monkeypatch: pytest.MonkeyPatch
+                                         ) -> None:
+    def no_fork(*_args: object) -> None:
+        raise AssertionError("started processes for a handful of files")
+
+    monkeypatch.setattr(parallel.multiprocessing, "get_context", no_fork)
+    assert workspace.validate(examples) == []

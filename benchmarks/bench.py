@@ -10,7 +10,7 @@ them and ``promoctl validate`` finds nothing. Then it measures, in one table, ea
 against the reference it is compared with:
 
 - cold ``validate`` against parsing the same files with PyYAML's C loader, and against
-  ``check-jsonschema`` on the packets and people with the project's own ``schemas/``;
+  ``check-jsonschema`` on every record file with the project's own ``schemas/``;
 - ``validate``, ``evaluate`` of every packet and ``report``, warm against cold;
 - ``audit`` against one ``git log`` pass + one ``git cat-file --batch`` + the C loader;
 - ``promoctl --help`` and ``promoctl validate ONE_FILE`` against ``import typer``;
@@ -1647,9 +1647,19 @@ before = hwm()
 t1 = time.perf_counter()
 code = main(["validate", "--repo", sys.argv[1]])
 t2 = time.perf_counter()
+try:  # the largest worker process (they share the parent's pages until they write them)
+    import resource
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    workers = workers if sys.platform == "darwin" else workers * 1024
+except ImportError:
+    workers = None
 print(json.dumps({"code": code, "imports": t1 - t0, "seconds": t2 - t1, "before": before,
-                  "peak": hwm()}))
+                  "peak": hwm(), "worker_peak": workers}))
 """
+
+
+def _mb(value: int | None) -> str:
+    return f"{value / 1024 / 1024:,.0f} MB" if value else "none"
 
 
 def memory_probe(root: Path) -> dict[str, Any]:
@@ -1798,6 +1808,11 @@ def _argv_chunks(paths: Sequence[str], budget: int = 400_000) -> Iterator[list[s
         used += len(p) + 1
     if chunk:
         yield chunk
+
+
+# Record folders and the schema their files are checked against.
+SCHEMA_OF = (("packets", "packet"), ("people", "person"), ("decisions", "decision"),
+             ("reviews", "review"), ("frameworks", "framework"), ("ladders", "ladder"))
 
 
 def check_jsonschema(cmd: list[str], root: Path, groups: Sequence[tuple[str, Sequence[Path]]]
@@ -1958,7 +1973,7 @@ def measure(root: Path, seed: int = DEFAULT_SEED, *, repeats: int = 7, install: 
     by_folder: dict[str, list[Path]] = collections.defaultdict(list)
     for p in files:
         by_folder[p.relative_to(root).parts[0]].append(p)
-    packet_files, people_files = by_folder["packets"], by_folder["people"]
+    packet_files = by_folder["packets"]
     # Reading every file once also puts it in the OS cache, so no figure pays for the disk.
     sizes = {p: len(p.read_bytes()) for p in files}
     total = sum(sizes.values())
@@ -2003,19 +2018,20 @@ def measure(root: Path, seed: int = DEFAULT_SEED, *, repeats: int = 7, install: 
         if cmd is None:
             rows.append(Row("validate vs check-jsonschema", "skipped", note=how))
         else:
-            step("check-jsonschema on packets and people with schemas/")
-            cj = check_jsonschema(cmd, root, [("packet.schema.json", packet_files),
-                                             ("person.schema.json", people_files)])
+            step("check-jsonschema on every record file with schemas/")
+            cj = check_jsonschema(cmd, root, [
+                (f"{kind}.schema.json", by_folder[folder]) for folder, kind in SCHEMA_OF
+                if by_folder[folder]])
             figures["check_jsonschema"] = cj
             ratio = cj["seconds"] / v_cold.seconds
             rows.append(Row("validate, cold, vs check-jsonschema", _secs(v_cold.seconds),
                             f"check-jsonschema: {_secs(cj['seconds'])}",
                             _faster(ratio), _at_least(ratio, 10),
-                            f"check-jsonschema on {cj['files']:,} packets+people in "
-                            f"{cj['runs']} runs, {cj['errors']:,} error(s) reported"
+                            f"check-jsonschema on the same {cj['files']:,} record files "
+                            f"in {cj['runs']} runs, {cj['errors']:,} error(s) reported"
                             + (f"; {'; '.join(cj['failed'][:2])}" if cj["failed"] else "")
                             + (f"; {how}" if how else "")
-                            + "; validate also loads decisions and reviews"))
+                            + "; it checks no cross-reference"))
     else:
         rows.append(Row("validate vs check-jsonschema", "skipped", note="not requested"))
 
@@ -2101,8 +2117,9 @@ def measure(root: Path, seed: int = DEFAULT_SEED, *, repeats: int = 7, install: 
     rows.append(Row(f"peak memory, validate, {len(packet_files):,} packets",
                     f"{peak / mb:,.0f} MB" if peak else "unknown",
                     note=f"peak RSS (VmHWM) of a fresh process running the CLI's validate; "
-                    f"{before / mb:,.0f} MB after imports; validate took "
-                    f"{probe['seconds']:.1f} s there" if before and peak else ""))
+                    f"{before / mb:,.0f} MB after imports; largest worker "
+                    f"{_mb(probe.get('worker_peak'))} (shares the parent's pages); validate "
+                    f"took {probe['seconds']:.1f} s there" if before and peak else ""))
     if big_root is not None:
         step(f"validate at {BIG_SIZE.packets:,} packets, for peak memory")
         big = memory_probe(big_root)
@@ -2112,7 +2129,8 @@ def measure(root: Path, seed: int = DEFAULT_SEED, *, repeats: int = 7, install: 
                         f"{big['peak'] / mb:,.0f} MB",
                         f"{len(packet_files):,} packets: {peak / mb:,.0f} MB" if peak else "",
                         f"{growth:.1f}x" if growth else "",
-                        note=f"validate took {big['seconds']:.1f} s; code {big['code']}"))
+                        note=f"largest worker {_mb(big.get('worker_peak'))}; validate took "
+                        f"{big['seconds']:.1f} s; code {big['code']}"))
     else:
         rows.append(Row(f"peak memory, validate, {BIG_SIZE.packets:,} packets", "not measured",
                         note="run with --big (generates a 10x repository; slow)"))

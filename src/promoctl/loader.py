@@ -45,9 +45,10 @@ def discover(paths: Iterable[Path]) -> list[Path]:
             for dirpath, dirnames, filenames in os.walk(path):
                 dirnames[:] = sorted(d for d in dirnames
                                      if not d.startswith(".") and d not in SKIP_DIRS)
+                folder = Path(dirpath)  # a child of it is cheaper to make than a new path
                 for name in filenames:
                     if name.endswith(RECORD_SUFFIXES) and not name.startswith("."):
-                        found.add(Path(dirpath, name))
+                        found.add(folder / name)
         elif path.exists():
             found.add(path)
         else:
@@ -190,11 +191,8 @@ def load_one(repo: Repository, path: Path, key: str | None = None) -> Source | N
 def read_one(repo: Repository, path: Path, key: str | None = None) -> Read:
     """Read, hash and parse one file, or find it in the cache; changes nothing but the
     cache's hit counts."""
-    root, cache = repo.root, repo.cache
-    try:  # files found under root need no resolving (a syscall per file)
-        display = path.relative_to(root).as_posix()
-    except ValueError:
-        display = display_path(path, root)
+    cache = repo.cache
+    display = relative(path, repo.root)
     if key is not None and cache is not None:
         entry = cache.get(key)
         if entry is not None and not entry["own"]:
@@ -234,6 +232,16 @@ def read_one(repo: Repository, path: Path, key: str | None = None) -> Read:
     return Read(display, kind, key, source=source, problems=problems, stat=row,
                 broken_id=None if source else _peek(_ID_LINE, raw),
                 entry=_entry(source, problems, kind, raw) if key is not None else None)
+
+
+def relative(path: Path, root: Path) -> str:
+    """``display_path`` for files found under ``root``: no resolving (a syscall per file)
+    and no pathlib parsing, which cost more than reading a cached file's stat."""
+    text, prefix = str(path), str(root).rstrip(os.sep) + os.sep
+    if text.startswith(prefix):
+        rest = text[len(prefix):]
+        return rest.replace(os.sep, "/") if os.sep != "/" else rest
+    return display_path(path, root)
 
 
 def _cached(display: str, path: Path, entry: dict[str, Any]) -> Source:

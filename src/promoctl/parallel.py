@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from promoctl.errors import Problem
-from promoctl.loader import Read, Repository, read_one
+from promoctl.loader import Read, Repository, read_one, relative
 from promoctl.records import Source
 
 Check = Callable[[Source], list[Problem]]
@@ -82,17 +82,15 @@ def read_all(repo: Repository, items: Sequence[tuple[Path, str | None]], *,
 
 
 def _cheap(repo: Repository, path: Path, key: str | None) -> bool:
-    """Whether the file is known to the cache, so reading it here costs next to nothing."""
+    """Whether the cache knows the file, so reading it here likely costs next to nothing
+    (its stat is checked when it is read: a changed file is then parsed here)."""
     cache = repo.cache
     if cache is None:
         return False
     if key is not None:
         return key in cache.entries
-    try:
-        display = path.relative_to(repo.root).as_posix()
-        return cache.known(display, os.stat(path)) is not None
-    except (OSError, ValueError):
-        return True  # let read_one report it
+    row = cache.files.get(relative(path, repo.root))
+    return row is not None and row[4] in cache.entries
 
 
 def _work_in_worker(task: tuple[Path, str | None]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -86,18 +85,24 @@ def as_json(ev: Evaluation, path: str) -> dict[str, Any]:
 
 
 
-@dataclass
 class Shown:
     """One evaluation as the views need it, from a fresh ``Evaluation`` or the cache.
 
     ``text`` is ``as_json``'s dict dumped as the JSON output does (two-space indent, not
-    ASCII-escaped); it is parsed only when a detailed view needs ``data``.
+    ASCII-escaped); ``extras`` are the display values JSON lacks, given as a dict or as
+    its JSON text. Each is parsed only when a view needs it: the JSON output needs
+    neither, the summary tables only ``extras``.
     """
 
-    path: str
-    text: str
-    extras: dict[str, Any]
-    _data: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    __slots__ = ("_data", "_extras", "path", "ready", "text")
+
+    def __init__(self, path: str, text: str, extras: dict[str, Any] | str,
+                 ready: bool | None = None) -> None:
+        self.path = path
+        self.text = text
+        self._extras = extras
+        self._data: dict[str, Any] | None = None
+        self.ready = bool(self.extras["ready"]) if ready is None else ready
 
     @property
     def data(self) -> dict[str, Any]:
@@ -106,8 +111,17 @@ class Shown:
         return self._data
 
     @property
-    def ready(self) -> bool:
-        return bool(self.extras["ready"])
+    def extras(self) -> dict[str, Any]:
+        if isinstance(self._extras, str):
+            self._extras = json.loads(self._extras)
+        assert isinstance(self._extras, dict)
+        return self._extras
+
+    @property
+    def extras_text(self) -> str:
+        if isinstance(self._extras, str):
+            return self._extras
+        return json.dumps(self._extras, ensure_ascii=False, separators=(",", ":"))
 
     @property
     def summary(self) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -41,7 +42,7 @@ from promoctl.errors import Problem, UserError, display_path
 from promoctl.evaluate import evaluate
 from promoctl.evaluation_view import Shown, shown
 from promoctl.fsutil import write_atomic
-from promoctl.loader import Repository, discover, load
+from promoctl.loader import SKIP_DIRS, Repository, discover, load
 
 CACHE_FORMAT = 1
 EVALUATE_CACHE = "evaluate-cache.json"
@@ -95,11 +96,12 @@ class _Store:
             data = json.loads(self.path.read_bytes())
         except (OSError, ValueError):
             return None  # missing, truncated or corrupt: start afresh
-        if isinstance(data, dict) and data.get("format") == CACHE_FORMAT \
-                and data.get("code") == code_fingerprint() \
-                and isinstance(data.get("entries"), dict):
-            return data
-        return None
+        return data if self._valid(data) else None
+
+    @staticmethod
+    def _valid(data: Any) -> bool:
+        return isinstance(data, dict) and data.get("format") == CACHE_FORMAT \
+            and data.get("code") == code_fingerprint() and isinstance(data.get("entries"), dict)
 
     def _loaded(self, data: dict[str, Any]) -> None:
         """Subclasses pick up their other sections here."""
@@ -118,12 +120,33 @@ class _Store:
 
 class EvaluationCache(_Store):
     """Evaluations by key; and what each packet content names (its candidate and ladder),
-    so a cached packet's dependencies are found without parsing it."""
+    so a cached packet's dependencies are found without parsing it.
+
+    The file is one line of JSON (the index) and then the evaluations' texts, back to
+    back, which the index locates by byte offset: decoding 80 MB of JSON strings with
+    their escaped quotes and newlines would be a third of a warm run, and a text is
+    written out as it is stored. The index records the texts' total length, so a
+    truncated file is recognised and ignored.
+    """
 
     def __init__(self, path: Path) -> None:
         self.names: dict[str, list[str]] = {}
         self.names_used: set[str] = set()
+        self.fresh: dict[str, Shown] = {}
+        self.blob = memoryview(b"")
         super().__init__(path)
+
+    def _read(self) -> dict[str, Any] | None:
+        try:
+            raw = self.path.read_bytes()
+            end = raw.index(b"\n")
+            data = json.loads(raw[:end])
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict) or data.get("blob") != len(raw) - end - 1:
+            return None
+        self.blob = memoryview(raw)[end + 1:]
+        return data if super()._valid(data) else None
 
     def _loaded(self, data: dict[str, Any]) -> None:
         names = data.get("names")
@@ -143,20 +166,38 @@ class EvaluationCache(_Store):
         self.names_used.add(packet_key)
         self.changed = True
 
+    def _texts(self, entry: dict[str, Any]) -> tuple[str, str] | None:
+        at = entry.get("at")
+        if not (isinstance(at, list) and len(at) == 3 and all(isinstance(n, int) for n in at)):
+            return None
+        start, text, extras = at
+        if start < 0 or text < 0 or extras < 0 or start + text + extras > len(self.blob):
+            return None
+        try:
+            return (bytes(self.blob[start:start + text]).decode(),
+                    bytes(self.blob[start + text:start + text + extras]).decode())
+        except UnicodeDecodeError:
+            return None
+
     def get(self, key: str) -> Shown | None:
+        result = self.fresh.get(key)
         entry = self.entries.get(key)
-        if entry is None or not isinstance(entry.get("path"), str) \
-                or not isinstance(entry.get("json"), str) \
-                or not isinstance(entry.get("view"), dict):
+        if result is None and entry is not None and isinstance(entry.get("path"), str) \
+                and isinstance(entry.get("ready"), bool):
+            texts = self._texts(entry)
+            if texts is not None:
+                result = Shown(entry["path"], texts[0], texts[1], entry["ready"])
+        if result is None:
             self.misses += 1
             return None
         self.hits += 1
         self.used.add(key)
-        return Shown(entry["path"], entry["json"], entry["view"])
+        return result
 
     def put(self, key: str, result: Shown, packet_key: str, as_of: str) -> None:
         self.entries[key] = {"path": result.path, "as_of": as_of, "packet": packet_key,
-                             "json": result.text, "view": result.extras}
+                             "ready": result.ready}
+        self.fresh[key] = result
         self.used.add(key)
         self.changed = True
 
@@ -167,13 +208,31 @@ class EvaluationCache(_Store):
             return
         current = {(e.get("path"), e.get("as_of")) for k, e in self.entries.items()
                    if k in self.used}
-        kept = {k: e for k, e in self.entries.items() if k in self.used}
-        spare = [(k, e) for k, e in self.entries.items() if k not in self.used
-                 and (e.get("path"), e.get("as_of")) not in current]
-        kept.update(spare[:MAX_UNUSED_EVALUATIONS])
-        wanted = self.names_used | {str(e.get("packet")) for e in kept.values()}
-        names = {k: v for k, v in self.names.items() if k in wanted}
-        self._write(entries=kept, names=names)
+        keys = [k for k in self.entries if k in self.used]
+        keys += [k for k, e in self.entries.items() if k not in self.used
+                 and (e.get("path"), e.get("as_of")) not in current][:MAX_UNUSED_EVALUATIONS]
+        index: dict[str, dict[str, Any]] = {}
+        chunks: list[bytes] = []
+        offset = 0
+        for key in keys:
+            entry = self.entries[key]
+            fresh = self.fresh.get(key)
+            texts = (fresh.text, fresh.extras_text) if fresh is not None \
+                else self._texts(entry)
+            if texts is None:
+                continue
+            text, extras = texts[0].encode(), texts[1].encode()
+            index[key] = {k: v for k, v in entry.items() if k != "at"} | {
+                "at": [offset, len(text), len(extras)]}
+            chunks += (text, extras)
+            offset += len(text) + len(extras)
+        wanted = self.names_used | {str(e.get("packet")) for e in index.values()}
+        head = {"format": CACHE_FORMAT, "code": code_fingerprint(), "blob": offset,
+                "entries": index, "names": {k: v for k, v in self.names.items() if k in wanted}}
+        with contextlib.suppress(OSError):
+            write_atomic(self.path, json.dumps(head, ensure_ascii=False,
+                                               separators=(",", ":")).encode()
+                         + b"\n" + b"".join(chunks), overwrite=True)
 
 
 @dataclass(frozen=True)
@@ -203,19 +262,53 @@ def load_packets(root: Path, paths: Sequence[Path], progress: Progress,
                  cache: Cache | None) -> tuple[Repository, list[str], list[Problem]]:
     """``workspace.load_packets`` through the validation cache: the repository with only
     the packets under ``paths``, the packets to report on, and every problem."""
-    files = discover(paths)
-    for path in files:
-        if not path.resolve().is_relative_to(root.resolve()):
-            raise UserError(f"{path}: packet is outside the repository {root}")
-    selected = {display_path(p, root) for p in files}
+    everything = discover([root])
+    selected = _selected(root, paths, everything)
     # Other packets are never needed to evaluate these: skip them before parsing.
-    repo = load(root, discover([root]), progress, cache=cache,
+    repo = load(root, everything, progress, cache=cache,
                 skip=lambda d, kind: kind == "packet" and d not in selected)
     problems = sorted(set(repo.problems + checks.check_repository(repo)))
     named = {display_path(p, root) for p in paths if p.is_file()}
     wanted = [d for d in sorted(selected) if d in repo.packets or d in named
               or (d in repo.broken and repo.broken[d] in ("packet", None))]
     return repo, wanted, problems
+
+
+def _selected(root: Path, paths: Sequence[Path], everything: Sequence[Path]) -> set[str]:
+    """Display paths of the record files under ``paths``; refused if one is outside the
+    repository. A folder given is resolved once, not each of its thousands of files, and
+    its files are taken from ``everything`` (``discover([root])``) when walking it from
+    the root finds the same files: when no folder on the way is one discover skips."""
+    base = root.resolve()
+    prefix = os.path.join(str(root), "")
+    displays: list[str] | None = None
+    selected: set[str] = set()
+    for path in paths:
+        folder = path.resolve() if path.is_dir() else None
+        inside = folder.relative_to(base).parts \
+            if folder is not None and folder.is_relative_to(base) else None
+        if inside is not None and not any(part.startswith(".") or part in SKIP_DIRS
+                                          for part in inside):
+            if displays is None:  # files under root: their display is their tail
+                displays = [str(f)[len(prefix):].replace(os.sep, "/") for f in everything]
+            start = "/".join(inside) + "/" if inside else ""
+            found = [(d, f) for d, f in zip(displays, everything, strict=True)
+                     if d.startswith(start)]
+        elif folder is not None and inside is not None:
+            found = [((folder / f.relative_to(path)).relative_to(base).as_posix(), f)
+                     for f in discover([path])]
+        else:
+            found = [("", f) for f in discover([path])]
+        for display, file in found:
+            # A file found in a folder inside the repository is inside, unless it is a
+            # symbolic link (os.walk descends into no linked folder).
+            if display and not file.is_symlink():
+                selected.add(display)
+            elif file.resolve().is_relative_to(base):
+                selected.add(display_path(file, root))
+            else:
+                raise UserError(f"{file}: packet is outside the repository {root}")
+    return selected
 
 
 def evaluate_loaded(repo: Repository, selected: Sequence[str], problems: Sequence[Problem],

@@ -1,0 +1,284 @@
+"""The evaluation and report caches: hits, misses, staleness, corruption, same bytes."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from promoctl import evaluation_view, report, resultcache, yamlio
+from promoctl.cache import location as cache_location
+from promoctl.evaluate import Evaluation
+from tests.conftest import Cli
+
+AMARA = "packets/community/amara-okafor-2026-10.yaml"
+
+
+def evaluate_cache(root: Path) -> Path:
+    return resultcache.location(root, resultcache.EVALUATE_CACHE)
+
+
+def report_cache(root: Path) -> Path:
+    return resultcache.location(root, resultcache.REPORT_CACHE)
+
+
+def forget(root: Path) -> None:
+    """Every cache promoctl keeps for ``root``: the next run is cold."""
+    for path in (evaluate_cache(root), report_cache(root), cache_location(root)):
+        path.unlink(missing_ok=True)
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+class Spy:
+    """Counts YAML parses by file, and fails the run if an evaluation is computed."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, *, forbid_evaluate: bool) -> None:
+        self.parsed: list[str] = []
+        real_parse = yamlio.parse
+
+        def parse(raw: bytes, display: str, *args: Any, **kwargs: Any) -> Any:
+            self.parsed.append(display)
+            return real_parse(raw, display, *args, **kwargs)
+
+        monkeypatch.setattr(yamlio, "parse", parse)
+        if forbid_evaluate:
+            def refuse(*_args: Any, **_kwargs: Any) -> Evaluation:
+                raise AssertionError("a cached evaluation was computed again")
+
+            monkeypatch.setattr(resultcache, "evaluate", refuse)
+
+    @property
+    def packets(self) -> list[str]:
+        return [d for d in self.parsed if d.startswith("packets/")]
+
+
+# ----------------------------------------------------------------------------- evaluate
+
+
+def test_warm_run_parses_no_packet_and_computes_nothing(
+        cli: Cli, git_examples: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    forget(git_examples)
+    cold = cli("evaluate", "packets", "--format", "json", cwd=git_examples)
+    assert cold.code == 1  # some example packets are NOT READY by design
+    assert evaluate_cache(git_examples).is_file()
+    spy = Spy(monkeypatch, forbid_evaluate=True)
+    warm = cli("evaluate", "packets", "--format", "json", cwd=git_examples)
+    assert spy.packets == []
+    assert (warm.code, warm.out, warm.err) == (cold.code, cold.out, cold.err)
+
+
+def test_hit_and_miss_counts(git_examples: Path) -> None:
+    forget(git_examples)
+    root = git_examples
+    packets = [root / "packets"]
+    first, _ = resultcache.evaluate_packets(root, packets, None)
+    assert len(first) == 8
+    store = resultcache.EvaluationCache(evaluate_cache(root))
+    assert len(store.entries) == 8
+    repo, selected, problems = resultcache.load_packets(root, packets, None, None)
+    # Without the validation cache there are no content hashes: nothing is looked up.
+    again = resultcache.evaluate_loaded(repo, selected, problems, None, store)
+    assert (store.hits, store.misses) == (0, 0)
+    from promoctl.cache import Cache
+
+    repo, selected, problems = resultcache.load_packets(root, packets, None,
+                                                        Cache(cache_location(root)))
+    again = resultcache.evaluate_loaded(repo, selected, problems, None, store)
+    assert (store.hits, store.misses) == (8, 0)
+    assert [o.shown.text for o in again if o.shown] == [o.shown.text for o in first if o.shown]
+
+
+@pytest.mark.parametrize("fmt", ["json", "table", "markdown"])
+@pytest.mark.parametrize("target", ["packets", AMARA])
+def test_cold_and_warm_print_the_same_bytes(cli: Cli, git_examples: Path, fmt: str,
+                                            target: str) -> None:
+    forget(git_examples)
+    cold = cli("evaluate", target, "--format", fmt, cwd=git_examples)
+    warm = cli("evaluate", target, "--format", fmt, cwd=git_examples)
+    assert cold.out
+    assert (warm.code, warm.out, warm.err) == (cold.code, cold.out, cold.err)
+
+
+def test_json_document_is_the_plain_dump(cli: Cli, git_examples: Path) -> None:
+    """The nested texts give exactly what encoding the whole document would."""
+    forget(git_examples)
+    (git_examples / "packets" / "broken.yaml").write_text("kind: packet\nformat: 1\n")
+    for _ in range(2):
+        result = cli("evaluate", "packets", "--format", "json", "--as-of", "2026-11-01",
+                     cwd=git_examples)
+        data = json.loads(result.out)
+        assert data["not_evaluated"] and data["evaluations"]
+        assert result.out == evaluation_view.dump(data) + "\n"
+    assert evaluation_view.json_document(None, [], [], []) + "\n" == \
+        evaluation_view.dump({"format": 1, "as_of": None, "evaluations": [],
+                              "not_evaluated": [], "problems": []}) + "\n"
+
+
+EDITS = {
+    "packet": (AMARA, "result: {score: 3}", "result: {score: 2}"),
+    "person": ("people/amara-okafor.yaml", "name: Amara Okafor", "name: Amara N. Okafor"),
+    "ladder": ("ladders/support-work.yaml", "composite_threshold: 2.5",
+               "composite_threshold: 2.6"),
+    "framework": ("frameworks/community-services.yaml",
+                  "name: Recognises and escalates risk triggers",
+                  "name: Recognises and escalates risks"),
+}
+
+
+@pytest.mark.parametrize("changed", sorted(EDITS))
+def test_a_changed_input_is_evaluated_again(cli: Cli, git_examples: Path,
+                                            changed: str) -> None:
+    forget(git_examples)
+    before = cli("evaluate", AMARA, "--format", "json", cwd=git_examples)
+    cli("evaluate", AMARA, "--format", "json", cwd=git_examples)  # warm
+    path, old, new = EDITS[changed]
+    edit(git_examples / path, old, new)
+    after = cli("evaluate", AMARA, "--format", "json", cwd=git_examples)
+    forget(git_examples)
+    fresh = cli("evaluate", AMARA, "--format", "json", cwd=git_examples)
+    assert after.out == fresh.out
+    assert after.out != before.out
+
+
+def test_as_of_is_part_of_the_key(cli: Cli, git_examples: Path) -> None:
+    forget(git_examples)
+    outputs = {}
+    for as_of in ("2026-10-15", "2027-06-01", "2026-10-15", "2027-06-01"):
+        result = cli("evaluate", AMARA, "--format", "json", "--as-of", as_of,
+                     cwd=git_examples)
+        outputs.setdefault(as_of, set()).add(result.out)
+    assert all(len(seen) == 1 for seen in outputs.values())
+    assert outputs["2026-10-15"] != outputs["2027-06-01"]
+    store = resultcache.EvaluationCache(evaluate_cache(git_examples))
+    assert sorted(e["as_of"] for e in store.entries.values()) == ["2026-10-15", "2027-06-01"]
+
+
+def test_new_code_is_a_miss(cli: Cli, git_examples: Path,
+                            monkeypatch: pytest.MonkeyPatch) -> None:
+    forget(git_examples)
+    cold = cli("evaluate", "packets", "--format", "json", cwd=git_examples)
+    monkeypatch.setattr(resultcache, "code_fingerprint", lambda: "another-version")
+    assert resultcache.EvaluationCache(evaluate_cache(git_examples)).entries == {}
+    spy = Spy(monkeypatch, forbid_evaluate=False)
+    again = cli("evaluate", "packets", "--format", "json", cwd=git_examples)
+    assert again.out == cold.out
+    assert json.loads(evaluate_cache(git_examples).read_bytes().split(b"\n")[0])["code"] \
+        == "another-version"
+    assert spy.packets  # evaluated afresh
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "bad offsets"])
+def test_corrupt_cache_is_ignored_and_rebuilt(cli: Cli, git_examples: Path,
+                                              monkeypatch: pytest.MonkeyPatch,
+                                              damage: str) -> None:
+    forget(git_examples)
+    cold = cli("evaluate", "packets", "--format", "json", cwd=git_examples)
+    path = evaluate_cache(git_examples)
+    raw = path.read_bytes()
+    if damage == "garbage":
+        path.write_bytes(b"\x00not json at all\n{{{")
+    elif damage == "truncated":
+        path.write_bytes(raw[: len(raw) - 100])
+    elif damage == "empty":
+        path.write_bytes(b"")
+    else:
+        head, _, blob = raw.partition(b"\n")
+        index = json.loads(head)
+        for entry in index["entries"].values():
+            entry["at"] = [len(blob), 10, 10]
+        path.write_bytes(json.dumps(index).encode() + b"\n" + blob)
+    damaged = cli("evaluate", "packets", "--format", "json", cwd=git_examples)
+    assert damaged.out == cold.out
+    spy = Spy(monkeypatch, forbid_evaluate=True)
+    rebuilt = cli("evaluate", "packets", "--format", "json", cwd=git_examples)
+    assert rebuilt.out == cold.out
+    assert spy.packets == []
+
+
+def test_superseded_results_are_dropped(cli: Cli, git_examples: Path) -> None:
+    forget(git_examples)
+    cli("evaluate", "packets", "--format", "json", cwd=git_examples)
+    edit(git_examples / AMARA, "result: {score: 3}", "result: {score: 2}")
+    cli("evaluate", "packets", "--format", "json", cwd=git_examples)
+    store = resultcache.EvaluationCache(evaluate_cache(git_examples))
+    assert len(store.entries) == 8  # the old result for the edited packet is gone
+
+
+# ------------------------------------------------------------------------------- report
+
+PERIOD = ("--from", "2020-01-01", "--to", "2027-12-31")
+
+
+@pytest.mark.parametrize("fmt", ["json", "table", "csv", "html"])
+def test_report_cold_and_warm_print_the_same_bytes(cli: Cli, git_examples: Path,
+                                                   monkeypatch: pytest.MonkeyPatch,
+                                                   fmt: str) -> None:
+    forget(git_examples)
+    # Computed without any cache, as before the report cache existed.
+    plain = report.as_json(report.build(
+        resultcache_free_load(git_examples), report.Options(
+            date(2020, 1, 1), date(2027, 12, 31))))
+    cold = cli("report", "--format", fmt, *PERIOD, cwd=git_examples)
+    assert cold.code == 0, cold.err
+    assert report_cache(git_examples).is_file()
+
+    def refuse(*_args: Any, **_kwargs: Any) -> Any:
+        raise AssertionError("a cached report was computed again")
+
+    monkeypatch.setattr(report, "build", refuse)
+    warm = cli("report", "--format", fmt, *PERIOD, cwd=git_examples)
+    assert (warm.code, warm.out, warm.err) == (cold.code, cold.out, cold.err)
+    if fmt == "json":
+        assert json.loads(cold.out) == json.loads(json.dumps(plain))
+
+
+def resultcache_free_load(root: Path) -> Any:
+    from promoctl.loader import discover, load
+
+    return load(root, discover([root]))
+
+
+def test_report_recomputed_when_a_record_or_option_changes(cli: Cli, git_examples: Path
+                                                           ) -> None:
+    forget(git_examples)
+    before = cli("report", "--format", "json", *PERIOD, cwd=git_examples)
+    edit(git_examples / "people/amara-okafor.yaml", "program: Community Services",
+         "program: Community Care")
+    after = cli("report", "--format", "json", *PERIOD, cwd=git_examples)
+    forget(git_examples)
+    fresh = cli("report", "--format", "json", *PERIOD, cwd=git_examples)
+    assert after.out == fresh.out
+    other = cli("report", "--format", "json", "--min-group", "1", *PERIOD, cwd=git_examples)
+    assert json.loads(other.out)["min_group"] == 1
+    assert before.out != other.out
+
+
+def test_report_round_trips_through_its_cached_form(git_examples: Path) -> None:
+    repo = resultcache_free_load(git_examples)
+    built = report.build(repo, report.Options(date(2020, 1, 1),
+                                              date(2027, 12, 31), min_group=1))
+    again = report.from_cache(json.loads(json.dumps(report.to_cache(built))))
+    assert again == built
+    assert report.to_csv(again) == report.to_csv(built)
+
+
+def test_corrupt_report_cache_is_ignored(cli: Cli, git_examples: Path) -> None:
+    forget(git_examples)
+    cold = cli("report", "--format", "json", *PERIOD, cwd=git_examples)
+    path = report_cache(git_examples)
+    data = json.loads(path.read_text())
+    for entry in data["entries"].values():
+        entry["report"] = {"figures": "not a list"}
+    path.write_text(json.dumps(data))
+    assert cli("report", "--format", "json", *PERIOD, cwd=git_examples).out == cold.out
+    path.write_bytes(path.read_bytes()[:50])
+    assert cli("report", "--format", "json", *PERIOD, cwd=git_examples).out == cold.out
+    assert json.loads(path.read_text())["entries"]

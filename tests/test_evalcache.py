@@ -282,3 +282,11 @@ def test_corrupt_report_cache_is_ignored(cli: Cli, git_examples: Path) -> None:
     path.write_bytes(path.read_bytes()[:50])
     assert cli("report", "--format", "json", *PERIOD, cwd=git_examples).out == cold.out
     assert json.loads(path.read_text())["entries"]
+
+
+def test_all_is_every_packet_in_the_repository(cli: Cli, git_examples: Path) -> None:
+    by_folder = cli("evaluate", "packets", "--format", "json", cwd=git_examples)
+    every = cli("evaluate", "--all", "--format", "json", cwd=git_examples / "people")
+    assert (every.code, every.out) == (by_folder.code, by_folder.out)
+    assert cli("evaluate", cwd=git_examples).code == 2
+    assert cli("evaluate", "packets", "--all", cwd=git_examples).code == 2

@@ -103,7 +103,10 @@ def validate(
 
 @app.command()
 def evaluate(
-    packets: Annotated[list[Path], typer.Argument(help="Packet files or folders of packets.")],
+    packets: Annotated[list[Path] | None, typer.Argument(
+        help="Packet files or folders of packets.", show_default=False)] = None,
+    every: Annotated[bool, typer.Option("--all", help="Every packet in the repository.")]
+    = False,
     as_of: AsOfOption = None,
     format: Annotated[ReportFormat, typer.Option("--format", help="table, json or markdown")]
     = ReportFormat.table,
@@ -113,8 +116,11 @@ def evaluate(
     from promoctl import evaluation_view, resultcache, workspace
     from promoctl.cli import output
 
+    if bool(packets) == every:
+        raise typer.BadParameter("give packets or folders, or --all (not both)")
     when = _parse_date(as_of)
-    root = workspace.root_for(repo, packets[0])
+    root = workspace.root_for(repo, packets[0] if packets else Path.cwd())
+    packets = packets or [root]
     with output.progress("evaluating") as bar:
         outcomes, problems = resultcache.evaluate_packets(root, packets, when, bar)
     done = [o.shown for o in outcomes if o.shown is not None]

@@ -19,6 +19,10 @@ def cache_file(repo: Path) -> Path:
     return cache.location(repo)
 
 
+def index_file(repo: Path) -> Path:
+    return cache.location(repo).with_name(cache.INDEX_NAME)
+
+
 def run(repo: Path) -> tuple[list[Problem], cache.Cache]:
     problems = workspace.validate(repo)
     return problems, cache.Cache(cache_file(repo))
@@ -121,6 +125,30 @@ def test_a_corrupt_cache_is_ignored_and_rebuilt(repo: Path, damage: object) -> N
     assert workspace.validate(repo) == []
     data = json.loads(path.read_text())
     assert data["code"] == cache.code_fingerprint() and data["entries"]
+
+
+@pytest.mark.parametrize("damage", [
+    lambda raw: raw[: len(raw) // 2],
+    lambda raw: b"\x00\xff garbage",
+    lambda raw: raw.replace(b'"digest":"', b'"digest":"0'),
+    lambda raw: raw.replace(b'"problems":[[', b'"problems":[7,['),
+    lambda raw: raw.replace(b'"problems":[', b'"problems":{"a":'),
+    lambda raw: b"[]",
+])
+def test_a_corrupt_index_is_ignored_and_rebuilt(repo: Path, trusting: None,
+                                                damage: object) -> None:
+    person = repo / "people" / "ben-hughes.yaml"
+    person.write_text(person.read_text().replace("start_date: 2023-01-09",
+                                                 "start_date: 2023-01-39"))
+    expected = workspace.validate(repo)
+    assert [p.path for p in expected] == ["people/ben-hughes.yaml"]
+    path = index_file(repo)
+    assert json.loads(path.read_text())["last"]["problems"]
+    path.write_bytes(damage(path.read_bytes()))  # type: ignore[operator]
+    assert workspace.validate(repo) == expected
+    assert workspace.validate(repo) == expected
+    data = json.loads(path.read_text())
+    assert data["code"] == cache.code_fingerprint() and len(data["files"]) > 10
 
 
 def test_a_corrupt_cache_never_hides_a_problem(repo: Path) -> None:
@@ -227,7 +255,8 @@ def test_unchanged_files_are_not_read_again(repo: Path, trusting: None,
 def test_files_changed_just_now_are_always_read(repo: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     assert workspace.validate(repo) == []  # every file was written a moment ago
-    assert json.loads(cache_file(repo).read_text())["files"] == {}
+    index = index_file(repo)
+    assert not index.exists() or json.loads(index.read_text())["files"] == {}
     reads = _reads(monkeypatch)
     assert workspace.validate(repo) == []
     assert "ben-hughes.yaml" in reads
@@ -253,3 +282,39 @@ def test_a_renamed_file_is_filed_under_its_new_name(repo: Path, trusting: None) 
     problems = workspace.validate(repo)
     assert {p.path for p in problems} == {"people/noor-said.yaml"}  # the duplicate id
     assert "also defined at people/ben-hughes.yaml" in problems[0].message
+
+
+# ------------------------------------------------------------- the last whole run
+
+
+def test_nothing_changed_answers_from_the_index(repo: Path, trusting: None,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    packet = repo / "packets" / "community" / "dev-patel-2026-10.yaml"
+    packet.write_text(packet.read_text().replace("type: observation", "type: observaton", 1))
+    first = workspace.validate(repo)
+    assert first
+    reads = _reads(monkeypatch)
+    assert workspace.validate(repo) == first
+    assert not [name for name in reads if name.endswith(".yaml")]
+    assert "validate-cache.json" not in reads  # the entries are not even loaded
+
+
+@pytest.mark.parametrize("change", ["edit", "add", "remove", "artifact"])
+def test_any_change_is_validated_again(repo: Path, trusting: None, change: str) -> None:
+    assert workspace.validate(repo) == []
+    assert workspace.validate(repo) == []  # from the index
+    person = repo / "people" / "ben-hughes.yaml"
+    if change == "edit":
+        person.write_text(person.read_text().replace("manager: noor-said", "manager: noor"))
+        expected = "unknown person 'noor'"
+    elif change == "add":
+        (repo / "people" / "ben-again.yaml").write_bytes(person.read_bytes())
+        expected = "duplicate person id 'ben-hughes'"
+    elif change == "remove":
+        (repo / "people" / "noor-said.yaml").unlink()
+        expected = "unknown person 'noor-said'"
+    else:
+        artifact = repo / "artifacts" / "professional" / "grace-liu-dashboard.md"
+        artifact.write_text(artifact.read_text() + "edited\n")
+        expected = "grace-liu-dashboard.md' has sha256"
+    assert any(expected in p.message for p in workspace.validate(repo)), expected

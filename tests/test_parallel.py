@@ -53,6 +53,7 @@ def messy(bench: ModuleType, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _fresh(root: Path) -> None:
     cache.location(root).unlink(missing_ok=True)
+    cache.location(root).with_name(cache.INDEX_NAME).unlink(missing_ok=True)
 
 
 @pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm"])
@@ -114,3 +115,16 @@ def test_few_files_never_start_processes(examples: Path, monkeypatch: pytest.Mon
 
     monkeypatch.setattr(parallel.multiprocessing, "get_context", no_fork)
     assert workspace.validate(examples) == []
+
+
+def test_validating_files_reports_what_the_whole_run_reports_for_them(messy: Path) -> None:
+    # So a pre-commit hook may answer from the last whole run when nothing changed.
+    _fresh(messy)
+    whole = workspace.validate(messy)
+    files = sorted({p.path for p in whole})
+    files += [d for d in [loader.relative(p, messy) for p in discover([messy])][::25]
+              if d not in files]
+    for display in files:
+        _fresh(messy)
+        alone = workspace.validate(messy, [messy / display])
+        assert alone == [p for p in whole if p.path == display], display

@@ -7,16 +7,19 @@ its cross-record checks together with the dependency key they were computed unde
 (the content hashes of every record they read): when a framework changes, the key of
 every record that reads it changes, and those records are checked again.
 
-The cache is one JSON file (never pickle: nothing in it can run code) inside the
-repository's git directory, or in the user's cache directory outside git. It is
-written atomically; concurrent runs each write a consistent file and the last one wins.
-A corrupt or truncated cache is ignored and rebuilt.
+So that a warm run need not read and hash every file, a small index next to the entries
+remembers each file's size, times and inode with its content hash, as git's index does:
+a file whose stat is unchanged has the content it had. Only files unchanged for a while
+before they were read are remembered, so a write in the same timestamp tick as the read
+is never missed; the change time (which no user command can set back) is part of the
+stat. The index also keeps what the last run over the whole repository found, under a
+digest of every file's content hash (and the stat of every artifact it hashed): when
+nothing changed, that is the answer, and the entries are not even read.
 
-So that a warm run need not read and hash every file, the cache also remembers each
-file's size, times and inode next to its content hash, as git's index does: a file whose
-stat is unchanged has the content it had. Only files unchanged for a while before they
-were read are remembered, so a write in the same timestamp tick as the read is never
-missed; the change time (which no user command can set back) is part of the stat.
+Both are JSON files (never pickle: nothing in them can run code) inside the repository's
+git directory, or in the user's cache directory outside git. Each is written atomically;
+concurrent runs each write consistent files and the last one wins. A corrupt or truncated
+file is ignored and rebuilt.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Sequence
 from functools import cache as memoize
 from pathlib import Path
 from typing import Any
@@ -33,12 +37,13 @@ from typing import Any
 from promoctl import __version__
 from promoctl.fsutil import write_atomic
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 # A file changed less than this long before it was read may change again within the same
 # timestamp tick without its stat changing: such a file is read and hashed every time.
 RACY_NS = 2_000_000_000
 # The modules whose behaviour decides what an entry says.
-_CODE = ("models.py", "yamlio.py", "records.py", "checks.py", "loader.py")
+_CODE = ("models.py", "yamlio.py", "records.py", "checks.py", "loader.py", "repofiles.py",
+         "interop/mapping.py")
 
 
 @memoize
@@ -66,31 +71,52 @@ def location(root: Path) -> Path:
     return base / "promoctl" / tag / "validate-cache.json"
 
 
+INDEX_NAME = "validate-index.json"
+
+
 class Cache:
+    """Entries by content key (``validate-cache.json``), and next to them a small index
+    (``validate-index.json``): each file's stat, and what the last run of the whole
+    repository found. The entries are read only when a run needs them: a run that finds
+    no file changed answers from the index alone."""
+
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.entries: dict[str, dict[str, Any]] = {}
+        self.index_path = path.with_name(INDEX_NAME)
+        self._entries: dict[str, dict[str, Any]] | None = None
         # display path -> [size, mtime_ns, ctime_ns, inode, content key, peeked kind]
         self.files: dict[str, list[Any]] = {}
+        self.last: dict[str, Any] | None = None  # the last whole run: digest and problems
         self.used: set[str] = set()
         self.seen: set[str] = set()
-        self.changed = False
+        self.changed = False  # the entries
+        self.index_changed = False
         self.hits = 0
         self.misses = 0
-        self._load()
-
-    def _load(self) -> None:
-        try:
-            data = json.loads(self.path.read_bytes())
-        except (OSError, ValueError):
-            return  # missing, truncated or corrupt: start afresh
-        if isinstance(data, dict) and data.get("code") == code_fingerprint() \
-                and isinstance(data.get("entries"), dict):
-            self.entries = {k: v for k, v in data["entries"].items() if isinstance(v, dict)}
-            files = data.get("files")
+        self.started = time.time_ns()
+        data = _read(self.index_path)
+        if data is not None:
+            files, last = data.get("files"), data.get("last")
             if isinstance(files, dict):
                 self.files = {k: v for k, v in files.items()
                               if isinstance(v, list) and len(v) == 6}
+            if isinstance(last, dict) and isinstance(last.get("digest"), str) \
+                    and isinstance(last.get("artifacts"), dict) \
+                    and _problems(last.get("problems")):
+                self.last = last
+
+    @property
+    def entries(self) -> dict[str, dict[str, Any]]:
+        if self._entries is None:
+            data = _read(self.path)
+            raw = data.get("entries") if data is not None else None
+            self._entries = {k: v for k, v in raw.items() if isinstance(v, dict)} \
+                if isinstance(raw, dict) else {}
+        return self._entries
+
+    @entries.setter
+    def entries(self, value: dict[str, dict[str, Any]]) -> None:
+        self._entries = value
 
     @staticmethod
     def key(raw: bytes) -> str:
@@ -105,17 +131,19 @@ class Cache:
         self.used.add(key)
         return entry
 
+    def _row_key(self, display: str, stat: os.stat_result) -> tuple[str, str | None] | None:
+        row = self.files.get(display)
+        if row is None or row[0] != stat.st_size or row[1] != stat.st_mtime_ns \
+                or row[2] != stat.st_ctime_ns or row[3] != stat.st_ino \
+                or not isinstance(row[4], str):
+            return None
+        return row[4], row[5]
+
     def known(self, display: str, stat: os.stat_result) -> tuple[str, str | None] | None:
         """The content key and peeked kind of a file whose stat is as remembered and
         whose entry is at hand, without reading it."""
-        row = self.files.get(display)
-        if row is None or row[0] != stat.st_size or row[1] != stat.st_mtime_ns \
-                or row[2] != stat.st_ctime_ns or row[3] != stat.st_ino:
-            return None
-        key, kind = row[4], row[5]
-        if not isinstance(key, str) or key not in self.entries:
-            return None
-        return key, kind
+        found = self._row_key(display, stat)
+        return found if found is not None and found[0] in self.entries else None
 
     @staticmethod
     def stat_row(stat: os.stat_result, key: str, kind: str | None) -> list[Any] | None:
@@ -129,29 +157,116 @@ class Cache:
         self.seen.add(display)
         if row is not None and self.files.get(display) != row:
             self.files[display] = row
-            self.changed = True
+            self.index_changed = True
 
     def put(self, key: str, entry: dict[str, Any]) -> None:
         self.entries[key] = entry
         self.used.add(key)
         self.changed = True
 
+    # ------------------------------------------------------------- the last whole run
+
+    def unchanged(self, displays: Sequence[tuple[Path, str]], root: Path
+                  ) -> list[tuple[str, int, int, str]] | None:
+        """What the last whole run found, if these are the files it read, with the same
+        content (by their stat), and no artifact it hashed changed; else None."""
+        if self.last is None:
+            return None
+        digest = hashlib.sha256(code_fingerprint().encode())
+        for path, display in displays:
+            try:
+                found = self._row_key(display, os.stat(path))
+            except OSError:
+                return None
+            if found is None:
+                return None
+            digest.update(f"{display}\0{found[0]}\n".encode())
+        if digest.hexdigest() != self.last["digest"]:
+            return None
+        for relative, row in self.last["artifacts"].items():
+            if _artifact_row(root / relative, self.started) != row:
+                return None
+        return [tuple(p) for p in self.last["problems"]]
+
+    def remember_run(self, displays: Sequence[str], keys: dict[str, str], root: Path,
+                     artifacts: Sequence[str], problems: Sequence[Any]) -> None:
+        """Remember a whole run's problems for ``unchanged``, unless some file it read or
+        artifact it hashed may have changed while it ran."""
+        digest = hashlib.sha256(code_fingerprint().encode())
+        for display in displays:
+            key = keys.get(display)
+            row = self.files.get(display)
+            if key is None or row is None or row[4] != key:
+                self._forget_run()
+                return
+            digest.update(f"{display}\0{key}\n".encode())
+        rows: dict[str, list[int] | None] = {}
+        for relative in sorted(set(artifacts)):
+            stat = _artifact_row(root / relative, self.started)
+            if isinstance(stat, str):  # changed while this run may have read it
+                self._forget_run()
+                return
+            rows[relative] = stat
+        last = {"digest": digest.hexdigest(), "artifacts": rows,
+                "problems": [[p.path, p.line, p.column, p.message] for p in problems]}
+        if last != self.last:
+            self.last = last
+            self.index_changed = True
+
+    def _forget_run(self) -> None:
+        if self.last is not None:
+            self.last = None
+            self.index_changed = True
+
     def save(self, *, prune: bool) -> None:
-        """Write if anything changed; ``prune`` keeps only entries used in this run."""
-        if prune and set(self.entries) != self.used:
-            self.entries = {k: v for k, v in self.entries.items() if k in self.used}
+        """Write what changed; ``prune`` keeps only the entries and files of this run."""
+        if prune and self._entries is not None and set(self._entries) != self.used:
+            self._entries = {k: v for k, v in self._entries.items() if k in self.used}
             self.changed = True
         if prune and set(self.files) - self.seen:
             self.files = {k: v for k, v in self.files.items() if k in self.seen}
-            self.changed = True
-        if not self.changed:
-            return
-        data = {"format": CACHE_FORMAT, "code": code_fingerprint(), "entries": self.entries,
-                "files": self.files}
+            self.index_changed = True
         # A read-only checkout still validates; it just does not remember.
-        with contextlib.suppress(OSError):
-            write_atomic(self.path, json.dumps(data, separators=(",", ":")).encode(),
-                         overwrite=True)
+        if self.changed and self._entries is not None:
+            _write(self.path, {"entries": self._entries})
+        if self.index_changed:
+            _write(self.index_path, {"files": self.files, "last": self.last})
+
+
+def _problems(value: Any) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(p, list) and len(p) == 4 and isinstance(p[0], str) and isinstance(p[3], str)
+        and isinstance(p[1], int) and isinstance(p[2], int) for p in value)
+
+
+def _artifact_row(path: Path, started: int) -> list[int] | str | None:
+    """An artifact's stat; "racy" if it changed too close to the run to trust it."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    if max(stat.st_mtime_ns, stat.st_ctime_ns) > started - RACY_NS:
+        return "racy"
+    return [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
+
+
+def _read(path: Path) -> dict[str, Any] | None:
+    """A cache file written by this code, or None: missing, truncated, corrupt, or
+    written by another version are all just a cold start."""
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("code") != code_fingerprint() \
+            or data.get("format") != CACHE_FORMAT:
+        return None
+    return data
+
+
+def _write(path: Path, data: dict[str, Any]) -> None:
+    data = {"format": CACHE_FORMAT, "code": code_fingerprint(), **data}
+    with contextlib.suppress(OSError):
+        write_atomic(path, json.dumps(data, separators=(",", ":")).encode(), overwrite=True)
 
 
 def _well_formed(entry: dict[str, Any]) -> bool:

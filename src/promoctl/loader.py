@@ -1,11 +1,11 @@
-"""Find a promotion repository's record files and load them, collecting every problem."""
+"""Load a promotion repository's record files, collecting every problem."""
 
 from __future__ import annotations
 
 import gc
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,46 +14,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from promoctl.cache import Cache
-from promoctl.errors import Problem, UserError, display_path
+from promoctl.errors import Problem
 from promoctl.models import Framework, Ladder, Person
 from promoctl.records import Source, parse_record
+from promoctl.repofiles import MARKER as MARKER
+from promoctl.repofiles import SKIP_DIRS as SKIP_DIRS
+from promoctl.repofiles import discover as discover
+from promoctl.repofiles import find_root as find_root
+from promoctl.repofiles import relative
 from promoctl.yamlio import YamlProblems
-
-MARKER = "promoctl.yaml"
-RECORD_SUFFIXES = (".yaml", ".yml")
-# Folders that hold things other than records.
-SKIP_DIRS = frozenset({"templates", "schemas", "artifacts", "node_modules"})
-
-
-def find_root(start: Path) -> Path:
-    """The nearest folder at or above ``start`` holding ``promoctl.yaml``."""
-    here = start.resolve()
-    if here.is_file():
-        here = here.parent
-    for folder in (here, *here.parents):
-        if (folder / MARKER).is_file():
-            return folder
-    raise UserError(f"{start}: not inside a promotion repository (no {MARKER} here or in any "
-                    "parent folder); run 'promoctl init' to create one, or pass --repo")
-
-
-def discover(paths: Iterable[Path]) -> list[Path]:
-    """Record files under ``paths`` (files are taken as given), sorted for determinism."""
-    found: set[Path] = set()
-    for path in paths:
-        if path.is_dir():
-            for dirpath, dirnames, filenames in os.walk(path):
-                dirnames[:] = sorted(d for d in dirnames
-                                     if not d.startswith(".") and d not in SKIP_DIRS)
-                folder = Path(dirpath)  # a child of it is cheaper to make than a new path
-                for name in filenames:
-                    if name.endswith(RECORD_SUFFIXES) and not name.startswith("."):
-                        found.add(folder / name)
-        elif path.exists():
-            found.add(path)
-        else:
-            raise UserError(f"{path}: no such file or folder")
-    return sorted(found, key=lambda p: p.as_posix())
 
 
 @dataclass
@@ -232,16 +201,6 @@ def read_one(repo: Repository, path: Path, key: str | None = None) -> Read:
     return Read(display, kind, key, source=source, problems=problems, stat=row,
                 broken_id=None if source else _peek(_ID_LINE, raw),
                 entry=_entry(source, problems, kind, raw) if key is not None else None)
-
-
-def relative(path: Path, root: Path) -> str:
-    """``display_path`` for files found under ``root``: no resolving (a syscall per file)
-    and no pathlib parsing, which cost more than reading a cached file's stat."""
-    text, prefix = str(path), str(root).rstrip(os.sep) + os.sep
-    if text.startswith(prefix):
-        rest = text[len(prefix):]
-        return rest.replace(os.sep, "/") if os.sep != "/" else rest
-    return display_path(path, root)
 
 
 def _cached(display: str, path: Path, entry: dict[str, Any]) -> Source:

@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from promoctl.errors import Problem
-from promoctl.loader import Read, Repository, read_one, relative
+from promoctl.loader import Read, Repository, read_one
 from promoctl.records import Source
+from promoctl.repofiles import relative
 
 Check = Callable[[Source], list[Problem]]
 # Fewer files than this to parse are not worth starting processes for.

@@ -12,71 +12,11 @@ from promoctl.cache import Cache
 from promoctl.cache import location as cache_location
 from promoctl.errors import InvalidRecords, Problem, UserError, display_path
 from promoctl.evaluate import Evaluation, evaluate
-from promoctl.interop.mapping import check_lms_mappings
-from promoctl.loader import Repository, discover, file_one, find_root, gc_paused, load
-from promoctl.parallel import Check, read_all
-from promoctl.records import Source
+from promoctl.loader import Repository, discover, load
+from promoctl.repofiles import root_for as root_for
+from promoctl.validation import validate as validate
 
 Progress = Callable[[int, int], None]
-
-
-def validate(root: Path, paths: Sequence[Path] = (),
-             progress: Progress | None = None, jobs: int | None = None) -> list[Problem]:
-    """Every problem in the repository, or only those in ``paths`` when given.
-
-    ``jobs`` processes parse files (default: one per CPU, when there are many to parse);
-    the result is the same whatever their number.
-    """
-    if paths:
-        return _validate_files(root, paths)
-    cache = Cache(cache_location(root))
-    files = discover([root])
-    # Packets, decisions and reviews are the bulk: load the rest (frameworks, ladders,
-    # people), then stream those through their checks one at a time and let each go, so
-    # memory does not grow with their number. Decisions go first (packets' checks need
-    # to know which packets were decided); reviews may name any decision or review.
-    streamed = ("packet", "decision", "review")
-    repo = load(root, files, cache=cache, skip=lambda _d, kind: kind in streamed, jobs=jobs)
-    problems = checks.check_records(repo)
-    repo.skip = None
-    later = {kind: [(p, key) for p, k, key in repo.skipped if k == kind]
-             for kind in streamed}
-    done, total = 0, len(repo.skipped)
-
-    def stream(kind: str, check: Check | None) -> list[Source]:
-        """Load the records of ``kind``, each checked by ``check`` where it was read."""
-        nonlocal done
-        loaded = []
-        for path, read, found, entry in read_all(repo, later[kind], jobs=jobs, check=check):
-            source = file_one(repo, path, read)
-            if source is not None:
-                loaded.append(source)
-                problems.extend(found or ())
-                if entry is not None and read.key and cache.entries.get(read.key) != entry:
-                    cache.entries[read.key] = entry
-                    cache.changed = True
-            done += 1
-            if progress:
-                progress(done, total)
-        return loaded
-
-    def check_decision(source: Source) -> list[Problem]:
-        found = checks.check_one(repo, source)
-        source.release()
-        return found
-
-    with gc_paused():
-        stream("decision", check_decision)
-        for source in stream("review", None):
-            problems.extend(checks.check_one(repo, source))
-            source.release()
-        problems.extend(checks.check_supersession(repo) + check_lms_mappings(repo))
-        decided = checks.decided_packets(repo)
-        stream("packet", lambda source: checks.check_packets(repo, [source], release=True,
-                                                             decided=decided))
-    problems.extend(repo.problems)
-    cache.save(prune=True)
-    return sorted(set(problems))
 
 
 def load_valid(root: Path, *, packets: bool = True, progress: Progress | None = None
@@ -91,25 +31,6 @@ def load_valid(root: Path, *, packets: bool = True, progress: Progress | None = 
     if problems:
         raise InvalidRecords(problems)
     return repo
-
-
-def _validate_files(root: Path, paths: Sequence[Path]) -> list[Problem]:
-    """Only the given files, and only the records their checks read.
-
-    Everything else is indexed by the kind and id its top-level lines name (or its cache
-    entry) and parsed only if a check of a given file reads it; frameworks, ladders and
-    decisions are few enough, and needed often enough, to load outright.
-    """
-    wanted = {display_path(p, root) for p in discover(paths)}
-    cache = Cache(cache_location(root))
-    always = ("framework", "ladder", "decision", "review")
-    repo = load(root, discover([root]), cache=cache,
-                index_only=lambda display, kind: display not in wanted
-                and kind not in always)
-    problems = [p for p in repo.problems if p.path in wanted]
-    problems += checks.check_only(repo, wanted)
-    cache.save(prune=False)
-    return sorted(set(problems))
 
 
 @dataclass(frozen=True)
@@ -202,11 +123,3 @@ def dependencies(repo: Repository, display: str) -> list[str]:
         if framework:
             deps.append(framework.display)
     return deps
-
-
-def root_for(repo_option: Path | None, hint: Path) -> Path:
-    if repo_option is not None:
-        if not repo_option.is_dir():
-            raise UserError(f"{repo_option}: --repo must be a folder")
-        return repo_option.resolve()
-    return find_root(hint)

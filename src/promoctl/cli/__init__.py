@@ -84,13 +84,13 @@ def validate(
     repo: RepoOption = None,
 ) -> int:
     """Check records: schema, cross-references, scores, artifacts. Lists every problem."""
-    from promoctl import workspace
+    from promoctl import validation
     from promoctl.cli import output
 
     paths = paths or []
-    root = workspace.root_for(repo, paths[0] if paths else Path.cwd())
+    root = validation.root_for(repo, paths[0] if paths else Path.cwd())
     with output.progress("validating") as bar:
-        problems = workspace.validate(root, paths, bar, jobs=jobs)
+        problems = validation.validate(root, paths, bar, jobs=jobs)
     if format is ProblemFormat.json:
         output.print_json({"format": 1, "problems": [p.as_json() for p in problems]})
     else:

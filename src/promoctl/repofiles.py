@@ -1,0 +1,69 @@
+"""Which files are a repository's records: its root, its record files, their names.
+
+Kept apart from the loader (and free of pydantic) so a run that finds nothing changed can
+answer without importing the models.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from promoctl.errors import UserError, display_path
+
+MARKER = "promoctl.yaml"
+RECORD_SUFFIXES = (".yaml", ".yml")
+# Folders that hold things other than records.
+SKIP_DIRS = frozenset({"templates", "schemas", "artifacts", "node_modules"})
+
+
+def find_root(start: Path) -> Path:
+    """The nearest folder at or above ``start`` holding ``promoctl.yaml``."""
+    here = start.resolve()
+    if here.is_file():
+        here = here.parent
+    for folder in (here, *here.parents):
+        if (folder / MARKER).is_file():
+            return folder
+    raise UserError(f"{start}: not inside a promotion repository (no {MARKER} here or in any "
+                    "parent folder); run 'promoctl init' to create one, or pass --repo")
+
+
+def root_for(repo_option: Path | None, hint: Path) -> Path:
+    """The repository ``--repo`` names, or the one ``hint`` is in."""
+    if repo_option is not None:
+        if not repo_option.is_dir():
+            raise UserError(f"{repo_option}: --repo must be a folder")
+        return repo_option.resolve()
+    return find_root(hint)
+
+
+def discover(paths: Iterable[Path]) -> list[Path]:
+    """Record files under ``paths`` (files are taken as given), sorted for determinism."""
+    found: dict[str, Path] = {}  # by text: hashing a Path parses it again
+    for path in paths:
+        if path.is_dir():
+            for dirpath, dirnames, filenames in os.walk(path):
+                dirnames[:] = sorted(d for d in dirnames
+                                     if not d.startswith(".") and d not in SKIP_DIRS)
+                folder = Path(dirpath)  # a child of it is cheaper to make than a new path
+                for name in filenames:
+                    if name.endswith(RECORD_SUFFIXES) and not name.startswith("."):
+                        child = folder / name
+                        found[str(child)] = child
+        elif path.exists():
+            found[str(path)] = path
+        else:
+            raise UserError(f"{path}: no such file or folder")
+    return sorted(found.values(), key=lambda p: p.as_posix())
+
+
+def relative(path: Path, root: Path) -> str:
+    """``display_path`` for files found under ``root``: no resolving (a syscall per file)
+    and no pathlib parsing, which cost more than reading a cached file's stat."""
+    text, prefix = str(path), str(root).rstrip(os.sep) + os.sep
+    if text.startswith(prefix):
+        rest = text[len(prefix):]
+        return rest.replace(os.sep, "/") if os.sep != "/" else rest
+    return display_path(path, root)

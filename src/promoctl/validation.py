@@ -1,0 +1,119 @@
+"""validate: every problem in a repository, or in some of its files.
+
+The heavy modules (the models, pydantic, the checks) are imported only when something
+must be checked: when no file changed since the last whole run, the answer comes from
+the cache's index, at little more than the cost of starting Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from promoctl.cache import Cache
+from promoctl.cache import location as cache_location
+from promoctl.errors import Problem, display_path
+from promoctl.repofiles import discover, relative
+from promoctl.repofiles import root_for as root_for
+
+if TYPE_CHECKING:
+    from promoctl.records import Source
+
+Progress = Callable[[int, int], None]
+
+
+def validate(root: Path, paths: Sequence[Path] = (),
+             progress: Progress | None = None, jobs: int | None = None) -> list[Problem]:
+    """Every problem in the repository, or only those in ``paths`` when given.
+
+    ``jobs`` processes parse files (default: one per CPU, when there are many to parse);
+    the result is the same whatever their number.
+    """
+    cache = Cache(cache_location(root))
+    files = discover([root])
+    displays = [(path, relative(path, root)) for path in files]
+    wanted = {display_path(p, root) for p in discover(paths)} if paths else None
+    last = cache.unchanged(displays, root)
+    if last is not None and (wanted is None or wanted <= {d for _p, d in displays}):
+        # Nothing changed since the last whole run: that is the answer (the problems of
+        # given files are the whole run's problems in them; a test holds this true).
+        return [Problem(*p) for p in last if wanted is None or p[0] in wanted]
+    if wanted is not None:
+        return _validate_files(root, cache, files, wanted)
+    from promoctl import checks
+    from promoctl.interop.mapping import check_lms_mappings
+    from promoctl.loader import file_one, gc_paused, load
+    from promoctl.parallel import read_all
+
+    # Packets, decisions and reviews are the bulk: load the rest (frameworks, ladders,
+    # people), then stream those through their checks one at a time and let each go, so
+    # memory does not grow with their number. Decisions go first (packets' checks need
+    # to know which packets were decided); reviews may name any decision or review.
+    streamed = ("packet", "decision", "review")
+    repo = load(root, files, cache=cache, skip=lambda _d, kind: kind in streamed, jobs=jobs)
+    problems = checks.check_records(repo)
+    repo.skip = None
+    later = {kind: [(p, key) for p, k, key in repo.skipped if k == kind]
+             for kind in streamed}
+    done, total = 0, len(repo.skipped)
+
+    def stream(kind: str, check: Callable[[Source], list[Problem]] | None) -> list[Source]:
+        """Load the records of ``kind``, each checked by ``check`` where it was read."""
+        nonlocal done
+        loaded = []
+        for path, read, found, entry in read_all(repo, later[kind], jobs=jobs, check=check):
+            source = file_one(repo, path, read)
+            if source is not None:
+                loaded.append(source)
+                problems.extend(found or ())
+                if entry is not None and read.key and cache.entries.get(read.key) != entry:
+                    cache.entries[read.key] = entry
+                    cache.changed = True
+            done += 1
+            if progress:
+                progress(done, total)
+        return loaded
+
+    def check_decision(source: Source) -> list[Problem]:
+        found = checks.check_one(repo, source)
+        source.release()
+        return found
+
+    with gc_paused():
+        stream("decision", check_decision)
+        for source in stream("review", None):
+            problems.extend(checks.check_one(repo, source))
+            source.release()
+        problems.extend(checks.check_supersession(repo) + check_lms_mappings(repo))
+        decided = checks.decided_packets(repo)
+        stream("packet", lambda source: checks.check_packets(repo, [source], release=True,
+                                                             decided=decided))
+    problems.extend(repo.problems)
+    result = sorted(set(problems))
+    artifacts = [a for key in repo.keys.values()
+                 for a in cache.entries.get(key, {}).get("artifacts", [])]
+    cache.remember_run([d for _p, d in displays], repo.keys, root, artifacts, result)
+    cache.save(prune=True)
+    return result
+
+
+def _validate_files(root: Path, cache: Cache, files: list[Path], wanted: set[str]
+                    ) -> list[Problem]:
+    """Only the given files, and only the records their checks read.
+
+    Everything else is indexed by the kind and id its top-level lines name (or its cache
+    entry) and parsed only if a check of a given file reads it; frameworks, ladders and
+    decisions are few enough, and needed often enough, to load outright.
+    """
+    from promoctl import checks
+    from promoctl.loader import load
+
+    always = ("framework", "ladder", "decision", "review")
+    repo = load(root, files, cache=cache,
+                index_only=lambda display, kind: display not in wanted
+                and kind not in always)
+    problems = [p for p in repo.problems if p.path in wanted]
+    problems += checks.check_only(repo, wanted)
+    cache.save(prune=False)
+    return sorted(set(problems))

@@ -166,7 +166,7 @@ class Cache:
 
     # ------------------------------------------------------------- the last whole run
 
-    def unchanged(self, displays: Sequence[tuple[Path, str]], root: Path
+    def unchanged(self, displays: Sequence[tuple[str, str]], root: Path
                   ) -> list[tuple[str, int, int, str]] | None:
         """What the last whole run found, if these are the files it read, with the same
         content (by their stat), and no artifact it hashed changed; else None."""

@@ -44,14 +44,7 @@ def discover(paths: Iterable[Path]) -> list[Path]:
     found: dict[str, Path] = {}  # by text: hashing a Path parses it again
     for path in paths:
         if path.is_dir():
-            for dirpath, dirnames, filenames in os.walk(path):
-                dirnames[:] = sorted(d for d in dirnames
-                                     if not d.startswith(".") and d not in SKIP_DIRS)
-                folder = Path(dirpath)  # a child of it is cheaper to make than a new path
-                for name in filenames:
-                    if name.endswith(RECORD_SUFFIXES) and not name.startswith("."):
-                        child = folder / name
-                        found[str(child)] = child
+            found.update((name, Path(name)) for name in record_files(path))
         elif path.exists():
             found[str(path)] = path
         else:
@@ -59,11 +52,21 @@ def discover(paths: Iterable[Path]) -> list[Path]:
     return sorted(found.values(), key=lambda p: p.as_posix())
 
 
-def relative(path: Path, root: Path) -> str:
+def record_files(folder: Path) -> list[str]:
+    """The record files under ``folder``, as text (making 45,000 paths costs 0.4 s)."""
+    found: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in SKIP_DIRS)
+        found.extend(os.path.join(dirpath, name) for name in filenames
+                     if name.endswith(RECORD_SUFFIXES) and not name.startswith("."))
+    return found
+
+
+def relative(path: Path | str, root: Path) -> str:
     """``display_path`` for files found under ``root``: no resolving (a syscall per file)
     and no pathlib parsing, which cost more than reading a cached file's stat."""
     text, prefix = str(path), str(root).rstrip(os.sep) + os.sep
     if text.startswith(prefix):
         rest = text[len(prefix):]
         return rest.replace(os.sep, "/") if os.sep != "/" else rest
-    return display_path(path, root)
+    return display_path(Path(path), root)

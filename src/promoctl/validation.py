@@ -7,6 +7,7 @@ the cache's index, at little more than the cost of starting Python.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING
 from promoctl.cache import Cache
 from promoctl.cache import location as cache_location
 from promoctl.errors import Problem, display_path
-from promoctl.repofiles import discover, relative
+from promoctl.repofiles import discover, record_files, relative
 from promoctl.repofiles import root_for as root_for
 
 if TYPE_CHECKING:
@@ -31,14 +32,15 @@ def validate(root: Path, paths: Sequence[Path] = (),
     the result is the same whatever their number.
     """
     cache = Cache(cache_location(root))
-    files = discover([root])
-    displays = [(path, relative(path, root)) for path in files]
+    names = sorted(record_files(root), key=_posix)
+    displays = [(name, relative(name, root)) for name in names]
     wanted = {display_path(p, root) for p in discover(paths)} if paths else None
     last = cache.unchanged(displays, root)
     if last is not None and (wanted is None or wanted <= {d for _p, d in displays}):
         # Nothing changed since the last whole run: that is the answer (the problems of
         # given files are the whole run's problems in them; a test holds this true).
         return [Problem(*p) for p in last if wanted is None or p[0] in wanted]
+    files = [Path(name) for name in names]
     if wanted is not None:
         return _validate_files(root, cache, files, wanted)
     from promoctl import checks
@@ -117,3 +119,7 @@ def _validate_files(root: Path, cache: Cache, files: list[Path], wanted: set[str
     problems += checks.check_only(repo, wanted)
     cache.save(prune=False)
     return sorted(set(problems))
+
+
+def _posix(name: str) -> str:
+    return name.replace(os.sep, "/") if os.sep != "/" else name

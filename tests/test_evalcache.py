@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from promoctl import evaluation_view, report, resultcache, yamlio
+from promoctl import evaluation_view, report, resultcache, workspace, yamlio
 from promoctl.cache import location as cache_location
 from promoctl.evaluate import Evaluation
 from tests.conftest import Cli
@@ -83,14 +83,14 @@ def test_hit_and_miss_counts(git_examples: Path) -> None:
     assert len(first) == 8
     store = resultcache.EvaluationCache(evaluate_cache(root))
     assert len(store.entries) == 8
-    repo, selected, problems = resultcache.load_packets(root, packets, None, None)
+    repo, selected, problems = workspace.load_packets(root, packets)
     # Without the validation cache there are no content hashes: nothing is looked up.
     again = resultcache.evaluate_loaded(repo, selected, problems, None, store)
     assert (store.hits, store.misses) == (0, 0)
     from promoctl.cache import Cache
 
-    repo, selected, problems = resultcache.load_packets(root, packets, None,
-                                                        Cache(cache_location(root)))
+    repo, selected, problems = workspace.load_packets(root, packets,
+                                                      cache=Cache(cache_location(root)))
     again = resultcache.evaluate_loaded(repo, selected, problems, None, store)
     assert (store.hits, store.misses) == (8, 0)
     assert [o.shown.text for o in again if o.shown] == [o.shown.text for o in first if o.shown]

@@ -26,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -34,15 +33,15 @@ from functools import cache as memoize
 from pathlib import Path
 from typing import Any
 
-from promoctl import __version__, checks
+from promoctl import __version__, workspace
 from promoctl import report as report_
 from promoctl.cache import Cache
 from promoctl.cache import location as cache_location
-from promoctl.errors import Problem, UserError, display_path
+from promoctl.errors import Problem
 from promoctl.evaluate import evaluate
 from promoctl.evaluation_view import Shown, shown
 from promoctl.fsutil import write_atomic
-from promoctl.loader import SKIP_DIRS, Repository, discover, load
+from promoctl.loader import Repository
 
 CACHE_FORMAT = 1
 EVALUATE_CACHE = "evaluate-cache.json"
@@ -250,65 +249,12 @@ def evaluate_packets(root: Path, paths: Sequence[Path], as_of: date | None,
     evaluation cache: a warm run parses no packet. Same outcomes and problems as
     ``workspace.evaluate_packets``."""
     validation = Cache(cache_location(root))
-    repo, selected, problems = load_packets(root, paths, progress, validation)
+    repo, selected, problems = workspace.load_packets(root, paths, progress, cache=validation)
     validation.save(prune=False)
     store = EvaluationCache(location(root, EVALUATE_CACHE))
     outcomes = evaluate_loaded(repo, selected, problems, as_of, store)
     store.save()
     return outcomes, problems
-
-
-def load_packets(root: Path, paths: Sequence[Path], progress: Progress,
-                 cache: Cache | None) -> tuple[Repository, list[str], list[Problem]]:
-    """``workspace.load_packets`` through the validation cache: the repository with only
-    the packets under ``paths``, the packets to report on, and every problem."""
-    everything = discover([root])
-    selected = _selected(root, paths, everything)
-    # Other packets are never needed to evaluate these: skip them before parsing.
-    repo = load(root, everything, progress, cache=cache,
-                skip=lambda d, kind: kind == "packet" and d not in selected)
-    problems = sorted(set(repo.problems + checks.check_repository(repo)))
-    named = {display_path(p, root) for p in paths if p.is_file()}
-    wanted = [d for d in sorted(selected) if d in repo.packets or d in named
-              or (d in repo.broken and repo.broken[d] in ("packet", None))]
-    return repo, wanted, problems
-
-
-def _selected(root: Path, paths: Sequence[Path], everything: Sequence[Path]) -> set[str]:
-    """Display paths of the record files under ``paths``; refused if one is outside the
-    repository. A folder given is resolved once, not each of its thousands of files, and
-    its files are taken from ``everything`` (``discover([root])``) when walking it from
-    the root finds the same files: when no folder on the way is one discover skips."""
-    base = root.resolve()
-    prefix = os.path.join(str(root), "")
-    displays: list[str] | None = None
-    selected: set[str] = set()
-    for path in paths:
-        folder = path.resolve() if path.is_dir() else None
-        inside = folder.relative_to(base).parts \
-            if folder is not None and folder.is_relative_to(base) else None
-        if inside is not None and not any(part.startswith(".") or part in SKIP_DIRS
-                                          for part in inside):
-            if displays is None:  # files under root: their display is their tail
-                displays = [str(f)[len(prefix):].replace(os.sep, "/") for f in everything]
-            start = "/".join(inside) + "/" if inside else ""
-            found = [(d, f) for d, f in zip(displays, everything, strict=True)
-                     if d.startswith(start)]
-        elif folder is not None and inside is not None:
-            found = [((folder / f.relative_to(path)).relative_to(base).as_posix(), f)
-                     for f in discover([path])]
-        else:
-            found = [("", f) for f in discover([path])]
-        for display, file in found:
-            # A file found in a folder inside the repository is inside, unless it is a
-            # symbolic link (os.walk descends into no linked folder).
-            if display and not file.is_symlink():
-                selected.add(display)
-            elif file.resolve().is_relative_to(base):
-                selected.add(display_path(file, root))
-            else:
-                raise UserError(f"{file}: packet is outside the repository {root}")
-    return selected
 
 
 def evaluate_loaded(repo: Repository, selected: Sequence[str], problems: Sequence[Problem],

@@ -128,3 +128,18 @@ def test_validating_files_reports_what_the_whole_run_reports_for_them(messy: Pat
         _fresh(messy)
         alone = workspace.validate(messy, [messy / display])
         assert alone == [p for p in whole if p.path == display], display
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_records_without_a_plain_kind_line_are_checked_too(examples: Path, jobs: int) -> None:
+    # Such files are loaded with frameworks and ladders, not streamed with their kind.
+    person = examples / "people" / "ben-hughes.yaml"
+    text = person.read_text().replace("manager: noor-said", "manager: nobody")
+    person.write_text("{" + ", ".join(line for line in text.splitlines()
+                                      if line and not line.startswith("#")) + "}\n")
+    packet = examples / "packets" / "community" / "dev-patel-2026-10.yaml"
+    packet.write_text(packet.read_text().replace("kind: packet", "'kind': packet"))
+    _edit(packet, "candidate: dev-patel", "candidate: dev")
+    found = {(p.path, p.message.split(" (")[0]) for p in workspace.validate(examples, jobs=jobs)}
+    assert found == {("people/ben-hughes.yaml", "unknown person 'nobody'"),
+                     ("packets/community/dev-patel-2026-10.yaml", "unknown person 'dev'")}

@@ -210,7 +210,7 @@ def check_packet(src: Source, repo: Repository, decided: frozenset[str] = frozen
     candidate may since have reached the target level."""
     packet: Packet = src.record
     out: list[Problem] = []
-    person = repo.person(packet.candidate)
+    place = _ladder_level_of(repo, packet.candidate)
     if _dangling(repo, "person", packet.candidate, repo.people):
         out.append(src.problem(("candidate",), _unknown("person", packet.candidate,
                                                        repo.people)))
@@ -234,12 +234,22 @@ def check_packet(src: Source, repo: Repository, decided: frozenset[str] = frozen
         elif level.promotion is None:
             out.append(src.problem(("target", "level"), f"level {level.id!r} of ladder "
                                    f"{ladder.id!r} has no promotion rules to evaluate against"))
-        elif person is not None and packet.id not in decided and person.ladder == ladder.id and \
-                ladder.level_index(person.level) >= ladder.level_index(level.id):
-            out.append(src.problem(("target", "level"), f"{person.id} is already at level "
-                                   f"{person.level!r}; the target must be above it"))
+        elif place is not None and packet.id not in decided and place[0] == ladder.id and \
+                ladder.level_index(place[1]) >= ladder.level_index(level.id):
+            out.append(src.problem(("target", "level"), f"{packet.candidate} is already at "
+                                   f"level {place[1]!r}; the target must be above it"))
     out.extend(_check_evidence(src, repo, fw))
     return out
+
+
+def _ladder_level_of(repo: Repository, person_id: str) -> tuple[str, str] | None:
+    """A person's ladder and level, from what loading kept of them when it can (so
+    validate need not keep, or parse again, thousands of person records)."""
+    src = repo.people.get(person_id)
+    if src is not None and "ladder" in src.meta and "level" in src.meta:
+        return src.meta["ladder"], src.meta["level"]
+    person = repo.person(person_id)
+    return (person.ladder, person.level) if person is not None else None
 
 
 def _check_evidence(src: Source, repo: Repository, fw: Framework | None) -> list[Problem]:

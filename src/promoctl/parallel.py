@@ -32,7 +32,7 @@ Check = Callable[[Source], list[Problem]]
 MIN_FILES = 200
 
 # What the forked workers read: set just before the pool starts, inherited by fork.
-_STATE: tuple[Repository, Check | None] | None = None
+_STATE: Any = None
 
 
 def default_jobs() -> int:
@@ -56,25 +56,48 @@ def read_all(repo: Repository, items: Sequence[tuple[Path, str | None]], *,
     Sources come back without their parsed positions (reloaded if a problem must be
     located), and without their record when they were checked here.
     """
-    workers = default_jobs() if jobs is None else jobs
     todo = [i for i, (path, key) in enumerate(items) if not _cheap(repo, path, key)]
+    results = _in_order(len(items), todo, jobs, (repo, check, items),
+                        lambda i: _work(items[i], repo, check), _read_in_worker)
+    for (path, _key), result in zip(items, results, strict=True):
+        yield path, *result
+
+
+def check_each(repo: Repository, sources: Sequence[Source], check: Check, *,
+               jobs: int | None = None
+               ) -> Iterator[tuple[Source, list[Problem], dict[str, Any] | None]]:
+    """``check`` each source (which loads its record from its file), in order, then
+    release it; each with its cache entry as the check left it when it ran elsewhere."""
+
+    def here(i: int) -> tuple[list[Problem], dict[str, Any] | None]:
+        found = check(sources[i])
+        sources[i].release()
+        return found, None
+
+    todo = [i for i, src in enumerate(sources) if not _checked(repo, src)]
+    results = _in_order(len(sources), todo, jobs, (repo, check, sources), here,
+                        _check_in_worker)
+    for src, (found, entry) in zip(sources, results, strict=True):
+        yield src, found, entry
+
+
+def _in_order(count: int, todo: Sequence[int], jobs: int | None, state: Any,
+              here: Callable[[int], Any], there: Callable[[int], Any]) -> Iterator[Any]:
+    """``here(i)`` for i in range(count), except that the ``todo`` ones run as
+    ``there(i)`` in forked workers when there are enough of them; results in order."""
+    workers = default_jobs() if jobs is None else jobs
     if workers < 2 or not can_fork() or len(todo) < (2 if jobs else MIN_FILES):
-        for path, key in items:
-            yield path, *_work((path, key), repo, check)
+        yield from (here(i) for i in range(count))
         return
     global _STATE
-    _STATE = (repo, check)
+    _STATE = state
     pool = multiprocessing.get_context("fork").Pool(workers)
     try:
-        tasks = [items[i] for i in todo]
-        chunk = max(1, min(64, len(tasks) // (workers * 8)))
-        results = pool.imap(_work_in_worker, tasks, chunksize=chunk)
+        chunk = max(1, min(64, len(todo) // (workers * 8)))
+        results = pool.imap(there, todo, chunksize=chunk)
         pending = set(todo)
-        for i, (path, key) in enumerate(items):
-            if i in pending:
-                yield path, *next(results)
-            else:
-                yield path, *_work((path, key), repo, check)
+        for i in range(count):
+            yield next(results) if i in pending else here(i)
         pool.close()
     finally:
         _STATE = None
@@ -94,17 +117,35 @@ def _cheap(repo: Repository, path: Path, key: str | None) -> bool:
     return row is not None and row[4] in cache.entries
 
 
-def _work_in_worker(task: tuple[Path, str | None]
-                    ) -> tuple[Read, list[Problem] | None, dict[str, Any] | None]:
+def _read_in_worker(i: int) -> tuple[Read, list[Problem] | None, dict[str, Any] | None]:
     assert _STATE is not None
-    repo, check = _STATE
-    read, problems, entry = _work(task, repo, check)
+    repo, check, items = _STATE
+    read, problems, entry = _work(items[i], repo, check)
     if read.source is not None:  # positions are big and cheap to find again
         source = read.source
         record = source._record if problems is None else None
         read = replace(read, source=Source(source.display, None, record, source.path,
                                            source.kind, source.record_id, source.meta))
     return read, problems, entry
+
+
+def _check_in_worker(i: int) -> tuple[list[Problem], dict[str, Any] | None]:
+    assert _STATE is not None
+    repo, check, sources = _STATE
+    src = sources[i]
+    found = check(src)
+    src.release()
+    key = repo.keys.get(src.display)
+    cache = repo.cache
+    return found, cache.entries.get(key) if cache is not None and key is not None else None
+
+
+def _checked(repo: Repository, src: Source) -> bool:
+    """Whether the source's checks were clean before (so running them here is cheap:
+    they are reused if nothing they read changed, and run here if it did)."""
+    key = repo.keys.get(src.display)
+    return repo.cache is not None and key is not None \
+        and "checks" in repo.cache.entries.get(key, {})
 
 
 def _work(task: tuple[Path, str | None], repo: Repository, check: Check | None

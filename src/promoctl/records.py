@@ -81,6 +81,8 @@ def meta_of(record: Any) -> dict[str, Any]:
                 "candidate": record.candidate}
     if kind == "review":
         return {"supersedes": record.supersedes}
+    if kind == "person":
+        return {"ladder": record.ladder, "level": record.level}
     return {}
 
 

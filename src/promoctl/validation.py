@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from promoctl.cache import Cache
 from promoctl.cache import location as cache_location
@@ -46,19 +46,30 @@ def validate(root: Path, paths: Sequence[Path] = (),
     from promoctl import checks
     from promoctl.interop.mapping import check_lms_mappings
     from promoctl.loader import file_one, gc_paused, load
-    from promoctl.parallel import read_all
+    from promoctl.parallel import check_each, read_all
 
-    # Packets, decisions and reviews are the bulk: load the rest (frameworks, ladders,
-    # people), then stream those through their checks one at a time and let each go, so
-    # memory does not grow with their number. Decisions go first (packets' checks need
-    # to know which packets were decided); reviews may name any decision or review.
-    streamed = ("packet", "decision", "review")
+    # People, packets, decisions and reviews are the bulk: load the rest (frameworks,
+    # ladders), then stream those through their checks and let each record go, so memory
+    # does not grow with their number. People are filed before any is checked (a manager
+    # may be anyone); decisions go before packets (packets' checks need to know which
+    # packets were decided); reviews may name any decision or review.
+    streamed = ("person", "decision", "review", "packet")
     repo = load(root, files, cache=cache, skip=lambda _d, kind: kind in streamed, jobs=jobs)
-    problems = checks.check_records(repo)
+    # Records of those kinds whose 'kind:' line is not plain were loaded with the rest.
+    early = {kind: list(repo.table(kind).values()) for kind in streamed}
+    early["packet"] = list(repo.packets.values())
+    problems = [p for src in (*repo.frameworks.values(), *repo.ladders.values())
+                for p in checks.check_one(repo, src)]
     repo.skip = None
     later = {kind: [(p, key) for p, k, key in repo.skipped if k == kind]
              for kind in streamed}
     done, total = 0, len(repo.skipped)
+
+    def keep(entry: dict[str, Any] | None, key: str | None) -> None:
+        """A cache entry as a check in another process left it."""
+        if entry is not None and key and cache.entries.get(key) != entry:
+            cache.entries[key] = entry
+            cache.changed = True
 
     def stream(kind: str, check: Callable[[Source], list[Problem]] | None) -> list[Source]:
         """Load the records of ``kind``, each checked by ``check`` where it was read."""
@@ -69,28 +80,31 @@ def validate(root: Path, paths: Sequence[Path] = (),
             if source is not None:
                 loaded.append(source)
                 problems.extend(found or ())
-                if entry is not None and read.key and cache.entries.get(read.key) != entry:
-                    cache.entries[read.key] = entry
-                    cache.changed = True
+                keep(entry, read.key)
             done += 1
             if progress:
                 progress(done, total)
         return loaded
 
-    def check_decision(source: Source) -> list[Problem]:
+    def check_one(source: Source) -> list[Problem]:
         found = checks.check_one(repo, source)
         source.release()
         return found
 
     with gc_paused():
-        stream("decision", check_decision)
-        for source in stream("review", None):
-            problems.extend(checks.check_one(repo, source))
-            source.release()
+        people = early["person"] + stream("person", lambda _source: [])  # records let go
+        for source, found, entry in check_each(repo, people, check_one, jobs=jobs):
+            problems.extend(found)
+            keep(entry, repo.keys.get(source.display))
+        stream("decision", check_one)
+        for source in early["decision"] + stream("review", None) + early["review"]:
+            problems.extend(check_one(source))
         problems.extend(checks.check_supersession(repo) + check_lms_mappings(repo))
         decided = checks.decided_packets(repo)
         stream("packet", lambda source: checks.check_packets(repo, [source], release=True,
                                                              decided=decided))
+        problems.extend(checks.check_packets(repo, early["packet"], release=True,
+                                             decided=decided))
     problems.extend(repo.problems)
     result = sorted(set(problems))
     artifacts = [a for key in repo.keys.values()

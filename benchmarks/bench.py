@@ -2121,11 +2121,14 @@ def measure(root: Path, seed: int = DEFAULT_SEED, *, repeats: int = 7, install: 
                     f"{_mb(probe.get('worker_peak'))} (shares the parent's pages); validate "
                     f"took {probe['seconds']:.1f} s there" if before and peak else ""))
     if big_root is not None:
-        step(f"validate at {BIG_SIZE.packets:,} packets, for peak memory")
+        big_files = discover([big_root])
+        big_packets = sum(1 for p in big_files if p.relative_to(big_root).parts[0] == "packets")
+        step(f"validate at {big_packets:,} packets, for peak memory")
         big = memory_probe(big_root)
         figures["probe_big"] = big
         growth = big["peak"] / peak if peak else 0
-        rows.append(Row(f"peak memory, validate, {BIG_SIZE.packets:,} packets",
+        rows.append(Row(f"peak memory, validate, {big_packets:,} packets "
+                        f"({len(big_files):,} files)",
                         f"{big['peak'] / mb:,.0f} MB",
                         f"{len(packet_files):,} packets: {peak / mb:,.0f} MB" if peak else "",
                         f"{growth:.1f}x" if growth else "",
@@ -2199,6 +2202,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--big", action="store_true", help=f"also measure peak memory at "
                         f"{BIG_SIZE.packets:,} packets (generates {BIG_DIR.relative_to(PROJECT)}"
                         "; slow)")
+    parser.add_argument("--big-dir", type=Path, help="measure peak memory on this existing "
+                        "repository too (e.g. one made with --generate-only --dir DIR "
+                        "--packets 100000 --people 200000), instead of generating --big's")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
     parser.add_argument("--repeats", type=int, help="runs for the start-up medians "
                         "(default 7; 3 with --quick)")
@@ -2234,8 +2240,10 @@ def main(argv: Sequence[str] | None = None) -> int:
               + f"), {made['pending_packets']:,} packets pending, {made['promoted']:,} "
               f"promotions applied by HR, {made['reviews']:,} reviews ("
               + ", ".join(f"{k} {v:,}" for k, v in made["review_outcomes"].items()) + ")")
-    big_root = None
-    if args.big:
+    big_root = args.big_dir.resolve() if args.big_dir else None
+    if big_root is not None and not (big_root / "promoctl.yaml").is_file():
+        parser.error(f"{big_root}: --big-dir needs an existing repository")
+    if args.big and big_root is None:
         big_root = BIG_DIR.resolve()
         print(f"big          {big_root}")
         t0 = time.perf_counter()

@@ -318,3 +318,18 @@ def test_any_change_is_validated_again(repo: Path, trusting: None, change: str) 
         artifact.write_text(artifact.read_text() + "edited\n")
         expected = "grace-liu-dashboard.md' has sha256"
     assert any(expected in p.message for p in workspace.validate(repo)), expected
+
+
+def test_validate_files_twice_reads_only_those_files(repo: Path, trusting: None,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    target = repo / "packets" / "professional" / "hiro-tanaka-2026-h2.yaml"
+    assert workspace.validate(repo, [target]) == []
+    reads = _reads(monkeypatch)
+    assert workspace.validate(repo, [target]) == []
+    people = {p.name for p in (repo / "people").glob("*.yaml")}
+    assert not people & set(reads)  # indexed by the kind and id remembered with their stat
+    # An id changed in place is seen: the file's stat changed.
+    person = repo / "people" / "maria-gomez.yaml"
+    person.write_text(person.read_text().replace("id: maria-gomez", "id: maria-g"))
+    problems = [p.message for p in workspace.validate(repo, [target])]
+    assert problems == ["unknown person 'maria-gomez' (did you mean 'maria-g'?)"]

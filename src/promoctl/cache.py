@@ -37,7 +37,7 @@ from typing import Any
 from promoctl import __version__
 from promoctl.fsutil import write_atomic
 
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 # A file changed less than this long before it was read may change again within the same
 # timestamp tick without its stat changing: such a file is read and hashed every time.
 RACY_NS = 2_000_000_000
@@ -84,7 +84,7 @@ class Cache:
         self.path = path
         self.index_path = path.with_name(INDEX_NAME)
         self._entries: dict[str, dict[str, Any]] | None = None
-        # display path -> [size, mtime_ns, ctime_ns, inode, content key, peeked kind]
+        # display -> [size, mtime_ns, ctime_ns, inode, content key, peeked kind, peeked id]
         self.files: dict[str, list[Any]] = {}
         self.last: dict[str, Any] | None = None  # the last whole run: digest and problems
         self.used: set[str] = set()
@@ -99,7 +99,7 @@ class Cache:
             files, last = data.get("files"), data.get("last")
             if isinstance(files, dict):
                 self.files = {k: v for k, v in files.items()
-                              if isinstance(v, list) and len(v) == 6}
+                              if isinstance(v, list) and len(v) == 7}
             if isinstance(last, dict) and isinstance(last.get("digest"), str) \
                     and isinstance(last.get("artifacts"), dict) \
                     and _problems(last.get("problems")):
@@ -131,27 +131,26 @@ class Cache:
         self.used.add(key)
         return entry
 
-    def _row_key(self, display: str, stat: os.stat_result) -> tuple[str, str | None] | None:
+    def by_stat(self, display: str, stat: os.stat_result
+                ) -> tuple[str, str | None, str | None] | None:
+        """The content key, and the kind and id its top-level lines name, of a file whose
+        stat is as remembered, without reading it."""
         row = self.files.get(display)
         if row is None or row[0] != stat.st_size or row[1] != stat.st_mtime_ns \
                 or row[2] != stat.st_ctime_ns or row[3] != stat.st_ino \
                 or not isinstance(row[4], str):
             return None
-        return row[4], row[5]
-
-    def known(self, display: str, stat: os.stat_result) -> tuple[str, str | None] | None:
-        """The content key and peeked kind of a file whose stat is as remembered and
-        whose entry is at hand, without reading it."""
-        found = self._row_key(display, stat)
-        return found if found is not None and found[0] in self.entries else None
+        return row[4], row[5], row[6]
 
     @staticmethod
-    def stat_row(stat: os.stat_result, key: str, kind: str | None) -> list[Any] | None:
+    def stat_row(stat: os.stat_result, key: str, kind: str | None, record_id: str | None
+                 ) -> list[Any] | None:
         """What ``remember`` keeps of a file read just now, or None if it changed too
         recently to be trusted by its stat alone."""
         if max(stat.st_mtime_ns, stat.st_ctime_ns) > time.time_ns() - RACY_NS:
             return None
-        return [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, key, kind]
+        return [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, key, kind,
+                record_id]
 
     def remember(self, display: str, row: list[Any] | None) -> None:
         self.seen.add(display)
@@ -175,7 +174,7 @@ class Cache:
         digest = hashlib.sha256(code_fingerprint().encode())
         for path, display in displays:
             try:
-                found = self._row_key(display, os.stat(path))
+                found = self.by_stat(display, os.stat(path))
             except OSError:
                 return None
             if found is None:

@@ -169,19 +169,22 @@ def read_one(repo: Repository, path: Path, key: str | None = None) -> Read:
     try:
         # stat before reading: a change after the stat is then seen as a change next time
         stat = os.stat(path) if cache is not None else None
-        known = cache.known(display, stat) if cache is not None and stat else None
-        raw = b"" if known else path.read_bytes()
+        known = cache.by_stat(display, stat) if cache is not None and stat else None
+        if known is not None and not unread(repo, display, *known):
+            known = None
+        raw = None if known else path.read_bytes()
     except OSError as exc:
         return Read(display, problems=[Problem(display, 0, 0,
                                                f"cannot read file: {exc.strerror}")])
     row = None
     if known is not None:
-        key, kind = known
+        key, kind, peeked_id = known
     else:
-        kind = peek_kind(raw)
+        assert raw is not None
+        kind, peeked_id = peek_kind(raw), _peek(_ID_LINE, raw)
         if cache is not None and stat is not None:
             key = cache.key(raw)
-            row = cache.stat_row(stat, key, kind)
+            row = cache.stat_row(stat, key, kind, peeked_id)
     if repo.skip is not None and repo.skip(display, kind):
         return Read(display, kind, key, skipped=True, stat=row)
     entry = cache.get(key) if cache is not None and key is not None else None
@@ -192,15 +195,24 @@ def read_one(repo: Repository, path: Path, key: str | None = None) -> Read:
             return Read(display, kind, key, problems=problems, broken_id=entry["id"], stat=row)
         return Read(display, kind, key, source=_cached(display, path, entry), stat=row)
     if repo.index_only is not None and repo.index_only(display, kind):
-        record_id = _peek(_ID_LINE, raw)
-        if kind is None or record_id is None:
+        if kind is None or peeked_id is None:
             return Read(display, kind, key, unfiled=True, stat=row)
         return Read(display, kind, key, source=Source(display, None, None, path, kind,
-                                                       record_id, {}), stat=row)
+                                                       peeked_id, {}), stat=row)
+    assert raw is not None  # see unread
     source, problems = parse_record(raw, display, path)
     return Read(display, kind, key, source=source, problems=problems, stat=row,
-                broken_id=None if source else _peek(_ID_LINE, raw),
+                broken_id=None if source else peeked_id,
                 entry=_entry(source, problems, kind, raw) if key is not None else None)
+
+
+def unread(repo: Repository, display: str, key: str, kind: str | None,
+            _record_id: str | None) -> bool:
+    """Whether a file known by its stat can be dealt with without reading it: it is
+    skipped, only indexed, or its entry is at hand (checked last: it loads the entries)."""
+    return (repo.skip is not None and repo.skip(display, kind)) \
+        or (repo.index_only is not None and repo.index_only(display, kind)) \
+        or (repo.cache is not None and key in repo.cache.entries)
 
 
 def _cached(display: str, path: Path, entry: dict[str, Any]) -> Source:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from promoctl.errors import Problem
-from promoctl.loader import Read, Repository, read_one
+from promoctl.loader import Read, Repository, read_one, unread
 from promoctl.records import Source
 from promoctl.repofiles import relative
 
@@ -113,8 +113,9 @@ def _cheap(repo: Repository, path: Path, key: str | None) -> bool:
         return False
     if key is not None:
         return key in cache.entries
-    row = cache.files.get(relative(path, repo.root))
-    return row is not None and row[4] in cache.entries
+    display = relative(path, repo.root)
+    row = cache.files.get(display)
+    return row is not None and unread(repo, display, row[4], row[5], row[6])
 
 
 def _read_in_worker(i: int) -> tuple[Read, list[Problem] | None, dict[str, Any] | None]:

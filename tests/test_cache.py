@@ -333,3 +333,53 @@ def test_validate_files_twice_reads_only_those_files(repo: Path, trusting: None,
     person.write_text(person.read_text().replace("id: maria-gomez", "id: maria-g"))
     problems = [p.message for p in workspace.validate(repo, [target])]
     assert problems == ["unknown person 'maria-gomez' (did you mean 'maria-g'?)"]
+
+
+# ------------------------------------------------------- what the review found
+
+
+def test_an_artifact_path_with_a_nul_is_a_problem_not_a_crash(repo: Path, trusting: None,
+                                                             cli: Cli) -> None:
+    packet = repo / "packets" / "professional" / "grace-liu-2026-h2.yaml"
+    packet.write_text(packet.read_text().replace(
+        "path: artifacts/professional/grace-liu-dashboard.md",
+        'path: "artifacts/professional/grace\\0liu.md"'))
+    for _ in range(2):
+        result = cli("validate", cwd=repo)
+        assert result.code == 3 and "NUL" in result.out
+
+
+@pytest.mark.parametrize("damage", [
+    lambda entry: {"kind": entry["kind"]},
+    lambda entry: {**entry, "artifacts": 7},
+    lambda entry: {**entry, "refs": [["person"]]},
+    lambda entry: {**entry, "own": [[1, 2]]},
+    lambda entry: {**entry, "meta": [1]},
+    lambda entry: {**entry, "id": None},
+])
+def test_a_hand_edited_entry_is_a_miss(repo: Path, trusting: None, damage: object) -> None:
+    assert workspace.validate(repo) == []
+    path = cache_file(repo)
+    data = json.loads(path.read_text())
+    data["entries"] = {k: damage(v) for k, v in data["entries"].items()}  # type: ignore[operator]
+    path.write_text(json.dumps(data))
+    person = repo / "people" / "ben-hughes.yaml"  # so the last whole run cannot answer
+    person.write_text(person.read_text() + "\n")
+    assert workspace.validate(repo) == []
+
+
+@pytest.mark.parametrize("damage", [
+    lambda row: [*row[:5], ["x"], row[6]],
+    lambda row: [*row[:6], 7],
+    lambda row: ["1", *row[1:]],
+    lambda row: row[:6],
+])
+def test_a_hand_edited_index_row_is_ignored(repo: Path, trusting: None, damage: object) -> None:
+    target = repo / "packets" / "professional" / "hiro-tanaka-2026-h2.yaml"
+    assert workspace.validate(repo, [target]) == []
+    path = index_file(repo)
+    data = json.loads(path.read_text())
+    data["files"] = {k: damage(v) for k, v in data["files"].items()}  # type: ignore[operator]
+    path.write_text(json.dumps(data))
+    assert workspace.validate(repo, [target]) == []
+    assert workspace.validate(repo) == []

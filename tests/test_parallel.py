@@ -143,3 +143,27 @@ def test_records_without_a_plain_kind_line_are_checked_too(examples: Path, jobs:
     found = {(p.path, p.message.split(" (")[0]) for p in workspace.validate(examples, jobs=jobs)}
     assert found == {("people/ben-hughes.yaml", "unknown person 'nobody'"),
                      ("packets/community/dev-patel-2026-10.yaml", "unknown person 'dev'")}
+
+
+# --------------------------------------------- records whose 'kind:' line misleads
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_duplicate_is_reported_on_the_later_file_whatever_its_kind_line(
+        examples: Path, jobs: int) -> None:
+    # A byte-order mark hides the kind line from the quick look that picks the stream.
+    copy = examples / "people" / "zz-copy.yaml"
+    copy.write_bytes(b"\xef\xbb\xbf" + (examples / "people" / "ben-hughes.yaml").read_bytes())
+    whole = workspace.validate(examples, jobs=jobs)
+    assert [(p.path, p.message.split(":")[0]) for p in whole] == [
+        ("people/zz-copy.yaml", "duplicate person id 'ben-hughes'")]
+    _fresh(examples)
+    assert workspace.validate(examples, [copy]) == whole
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_kind_line_inside_quoted_text_misleads_nothing(examples: Path, jobs: int) -> None:
+    framework = examples / "frameworks" / "community-services.yaml"
+    _edit(framework, "title: Community Services Practice Framework",
+          'title: "Community Services\nkind: person framework"')
+    assert workspace.validate(examples, jobs=jobs) == []

@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import json
 import os
+import sys
 import time
 from collections.abc import Sequence
 from functools import cache as memoize
@@ -43,16 +45,37 @@ CACHE_FORMAT = 4
 RACY_NS = 2_000_000_000
 # The modules whose behaviour decides what an entry says.
 _CODE = ("models.py", "yamlio.py", "records.py", "checks.py", "loader.py", "repofiles.py",
-         "interop/mapping.py")
+         "interop/mapping.py", "validation.py", "parallel.py", "errors.py", "cache.py")
 
 
 @memoize
 def code_fingerprint() -> str:
-    digest = hashlib.sha256(f"{__version__}/{CACHE_FORMAT}".encode())
+    """promoctl's version and the code that decides what validate says, with the versions
+    of what it builds on (a new pydantic may word an error differently)."""
+    versions = [sys.version, *(_installed(module, dist) for module, dist in _BUILDS_ON)]
+    digest = hashlib.sha256(f"{__version__}/{CACHE_FORMAT}/{'/'.join(versions)}".encode())
     here = Path(__file__).parent
     for name in _CODE:
         digest.update((here / name).read_bytes())
     return digest.hexdigest()[:16]
+
+
+# Modules validate's results depend on, with the name their distribution is installed as.
+_BUILDS_ON = (("pydantic", "pydantic"), ("pydantic_core", "pydantic_core"), ("yaml", "PyYAML"))
+
+
+def _installed(module: str, dist: str) -> str:
+    """The installed distribution's metadata folder, which names its version: found
+    without importing the module or importlib.metadata (a run that finds nothing
+    changed should cost little more than starting Python)."""
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        return f"{module}:?"
+    site = Path(spec.origin).parent.parent
+    wanted = dist.lower().replace("_", "-")
+    found = sorted(p.name for p in site.glob("*.dist-info")  # names are not case-stable
+                   if p.name.split("-")[0].lower().replace("_", "-") == wanted)
+    return ",".join(found) or f"{module}:?"
 
 
 def location(root: Path) -> Path:
@@ -98,8 +121,7 @@ class Cache:
         if data is not None:
             files, last = data.get("files"), data.get("last")
             if isinstance(files, dict):
-                self.files = {k: v for k, v in files.items()
-                              if isinstance(v, list) and len(v) == 7}
+                self.files = {k: v for k, v in files.items() if _row(v)}
             if isinstance(last, dict) and isinstance(last.get("digest"), str) \
                     and isinstance(last.get("artifacts"), dict) \
                     and _problems(last.get("problems")):
@@ -110,7 +132,7 @@ class Cache:
         if self._entries is None:
             data = _read(self.path)
             raw = data.get("entries") if data is not None else None
-            self._entries = {k: v for k, v in raw.items() if isinstance(v, dict)} \
+            self._entries = {k: v for k, v in raw.items() if _well_formed(v)} \
                 if isinstance(raw, dict) else {}
         return self._entries
 
@@ -123,8 +145,8 @@ class Cache:
         return hashlib.sha256(raw).hexdigest()
 
     def get(self, key: str) -> dict[str, Any] | None:
-        entry = self.entries.get(key)
-        if entry is None or not _well_formed(entry):
+        entry = self.entries.get(key)  # only well-formed entries are loaded
+        if entry is None:
             self.misses += 1
             return None
         self.hits += 1
@@ -143,11 +165,11 @@ class Cache:
         return row[4], row[5], row[6]
 
     @staticmethod
-    def stat_row(stat: os.stat_result, key: str, kind: str | None, record_id: str | None
-                 ) -> list[Any] | None:
-        """What ``remember`` keeps of a file read just now, or None if it changed too
-        recently to be trusted by its stat alone."""
-        if max(stat.st_mtime_ns, stat.st_ctime_ns) > time.time_ns() - RACY_NS:
+    def stat_row(stat: os.stat_result, key: str, kind: str | None, record_id: str | None,
+                 now: int) -> list[Any] | None:
+        """What ``remember`` keeps of a file read just after ``stat`` was taken at
+        ``now``, or None if it had changed too recently to be trusted by its stat."""
+        if max(stat.st_mtime_ns, stat.st_ctime_ns) > now - RACY_NS:
             return None
         return [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, key, kind,
                 record_id]
@@ -188,9 +210,12 @@ class Cache:
         return [tuple(p) for p in self.last["problems"]]
 
     def remember_run(self, displays: Sequence[str], keys: dict[str, str], root: Path,
-                     artifacts: Sequence[str], problems: Sequence[Any]) -> None:
+                     artifacts: Sequence[str] | None, problems: Sequence[Any]) -> None:
         """Remember a whole run's problems for ``unchanged``, unless some file it read or
-        artifact it hashed may have changed while it ran."""
+        artifact it hashed may have changed while it ran (or ``artifacts`` is unknown)."""
+        if artifacts is None:
+            self._forget_run()
+            return
         digest = hashlib.sha256(code_fingerprint().encode())
         for display in displays:
             key = keys.get(display)
@@ -242,7 +267,7 @@ def _artifact_row(path: Path, started: int) -> list[int] | str | None:
     """An artifact's stat; "racy" if it changed too close to the run to trust it."""
     try:
         stat = os.stat(path)
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL in the path (a problem of its own)
         return None
     if max(stat.st_mtime_ns, stat.st_ctime_ns) > started - RACY_NS:
         return "racy"
@@ -254,7 +279,7 @@ def _read(path: Path) -> dict[str, Any] | None:
     written by another version are all just a cold start."""
     try:
         data = json.loads(path.read_bytes())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
     if not isinstance(data, dict) or data.get("code") != code_fingerprint() \
             or data.get("format") != CACHE_FORMAT:
@@ -268,6 +293,29 @@ def _write(path: Path, data: dict[str, Any]) -> None:
         write_atomic(path, json.dumps(data, separators=(",", ":")).encode(), overwrite=True)
 
 
-def _well_formed(entry: dict[str, Any]) -> bool:
-    return isinstance(entry.get("own"), list) and "kind" in entry and "id" in entry \
-        and isinstance(entry.get("refs", []), list)
+def _texts(value: Any, size: int | None = None) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value) \
+        and (size is None or len(value) == size)
+
+
+def _well_formed(entry: Any) -> bool:
+    """An entry as this code writes it: anything else (a hand edit, a bad disk) is a
+    miss, never a crash further on."""
+    if not isinstance(entry, dict):
+        return False
+    kind, record_id, own = entry.get("kind"), entry.get("id"), entry.get("own")
+    refs, artifacts = entry.get("refs", []), entry.get("artifacts", [])
+    return isinstance(kind, (str, type(None))) and isinstance(record_id, (str, type(None))) \
+        and isinstance(own, list) and all(
+            isinstance(p, list) and len(p) == 3 and isinstance(p[0], int)
+            and isinstance(p[1], int) and isinstance(p[2], str) for p in own) \
+        and (bool(own) or kind == "repository" or (kind is not None and record_id is not None)) \
+        and isinstance(refs, list) and all(_texts(r, 2) for r in refs) \
+        and _texts(artifacts) and isinstance(entry.get("meta") or {}, dict) \
+        and isinstance(entry.get("checks", {}), dict)
+
+
+def _row(row: Any) -> bool:
+    return isinstance(row, list) and len(row) == 7 \
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in row[:4]) \
+        and isinstance(row[4], str) and all(isinstance(v, (str, type(None))) for v in row[5:])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import os
 import re
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -168,6 +169,7 @@ def read_one(repo: Repository, path: Path, key: str | None = None) -> Read:
             return Read(display, entry["kind"], key, source=_cached(display, path, entry))
     try:
         # stat before reading: a change after the stat is then seen as a change next time
+        now = time.time_ns()
         stat = os.stat(path) if cache is not None else None
         known = cache.by_stat(display, stat) if cache is not None and stat else None
         if known is not None and not unread(repo, display, *known):
@@ -184,7 +186,7 @@ def read_one(repo: Repository, path: Path, key: str | None = None) -> Read:
         kind, peeked_id = peek_kind(raw), _peek(_ID_LINE, raw)
         if cache is not None and stat is not None:
             key = cache.key(raw)
-            row = cache.stat_row(stat, key, kind, peeked_id)
+            row = cache.stat_row(stat, key, kind, peeked_id, now)
     if repo.skip is not None and repo.skip(display, kind):
         return Read(display, kind, key, skipped=True, stat=row)
     entry = cache.get(key) if cache is not None and key is not None else None

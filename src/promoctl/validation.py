@@ -19,6 +19,7 @@ from promoctl.repofiles import discover, record_files, relative
 from promoctl.repofiles import root_for as root_for
 
 if TYPE_CHECKING:
+    from promoctl.loader import Repository
     from promoctl.records import Source
 
 Progress = Callable[[int, int], None]
@@ -43,21 +44,46 @@ def validate(root: Path, paths: Sequence[Path] = (),
     files = [Path(name) for name in names]
     if wanted is not None:
         return _validate_files(root, cache, files, wanted)
+    try:
+        repo, problems = _streamed(root, cache, files, progress, jobs)
+    except _Misrouted:
+        # A record whose top-level 'kind:' line is missing or misleading (inside a quoted
+        # text, say) would be checked out of turn: check this repository the plain way.
+        repo, problems = _whole(root, cache, files, jobs)
+    result = sorted(set(problems))
+    entries = [cache.entries.get(key) for key in repo.keys.values()]
+    # An entry missing means another run replaced them: do not vouch for this run.
+    artifacts = None if None in entries else \
+        [a for entry in entries if entry is not None for a in entry.get("artifacts", [])]
+    cache.remember_run([d for _p, d in displays], repo.keys, root, artifacts, result)
+    cache.save(prune=True)
+    return result
+
+
+class _Misrouted(Exception):
+    """A record's kind is not the one its 'kind:' line showed."""
+
+
+def _streamed(root: Path, cache: Cache, files: list[Path], progress: Progress | None,
+              jobs: int | None) -> tuple[Repository, list[Problem]]:
+    """Every problem, holding few records at a time.
+
+    People, packets, decisions and reviews are the bulk: load the rest (frameworks,
+    ladders), then stream those through their checks and let each record go, so memory
+    does not grow with their number. People are filed before any is checked (a manager
+    may be anyone); decisions go before packets (packets' checks need to know which
+    packets were decided); reviews may name any decision or review. Streams are chosen
+    by each file's 'kind:' line; a record of another kind raises ``_Misrouted``.
+    """
     from promoctl import checks
     from promoctl.interop.mapping import check_lms_mappings
     from promoctl.loader import file_one, gc_paused, load
     from promoctl.parallel import check_each, read_all
 
-    # People, packets, decisions and reviews are the bulk: load the rest (frameworks,
-    # ladders), then stream those through their checks and let each record go, so memory
-    # does not grow with their number. People are filed before any is checked (a manager
-    # may be anyone); decisions go before packets (packets' checks need to know which
-    # packets were decided); reviews may name any decision or review.
     streamed = ("person", "decision", "review", "packet")
     repo = load(root, files, cache=cache, skip=lambda _d, kind: kind in streamed, jobs=jobs)
-    # Records of those kinds whose 'kind:' line is not plain were loaded with the rest.
-    early = {kind: list(repo.table(kind).values()) for kind in streamed}
-    early["packet"] = list(repo.packets.values())
+    if repo.packets or any(repo.table(kind) for kind in streamed):
+        raise _Misrouted
     problems = [p for src in (*repo.frameworks.values(), *repo.ladders.values())
                 for p in checks.check_one(repo, src)]
     repo.skip = None
@@ -76,6 +102,8 @@ def validate(root: Path, paths: Sequence[Path] = (),
         nonlocal done
         loaded = []
         for path, read, found, entry in read_all(repo, later[kind], jobs=jobs, check=check):
+            if read.source is not None and read.source.kind != kind:
+                raise _Misrouted
             source = file_one(repo, path, read)
             if source is not None:
                 loaded.append(source)
@@ -92,26 +120,28 @@ def validate(root: Path, paths: Sequence[Path] = (),
         return found
 
     with gc_paused():
-        people = early["person"] + stream("person", lambda _source: [])  # records let go
+        people = stream("person", lambda _source: [])  # filed only: records let go
         for source, found, entry in check_each(repo, people, check_one, jobs=jobs):
             problems.extend(found)
             keep(entry, repo.keys.get(source.display))
         stream("decision", check_one)
-        for source in early["decision"] + stream("review", None) + early["review"]:
+        for source in stream("review", None):
             problems.extend(check_one(source))
         problems.extend(checks.check_supersession(repo) + check_lms_mappings(repo))
         decided = checks.decided_packets(repo)
         stream("packet", lambda source: checks.check_packets(repo, [source], release=True,
                                                              decided=decided))
-        problems.extend(checks.check_packets(repo, early["packet"], release=True,
-                                             decided=decided))
-    problems.extend(repo.problems)
-    result = sorted(set(problems))
-    artifacts = [a for key in repo.keys.values()
-                 for a in cache.entries.get(key, {}).get("artifacts", [])]
-    cache.remember_run([d for _p, d in displays], repo.keys, root, artifacts, result)
-    cache.save(prune=True)
-    return result
+    return repo, problems + repo.problems
+
+
+def _whole(root: Path, cache: Cache, files: list[Path], jobs: int | None
+           ) -> tuple[Repository, list[Problem]]:
+    """Every problem, with every record loaded at once, in file order."""
+    from promoctl import checks
+    from promoctl.loader import load
+
+    repo = load(root, files, cache=cache, jobs=jobs)
+    return repo, repo.problems + checks.check_repository(repo)
 
 
 def _validate_files(root: Path, cache: Cache, files: list[Path], wanted: set[str]

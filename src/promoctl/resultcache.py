@@ -263,47 +263,23 @@ def evaluate_loaded(repo: Repository, selected: Sequence[str], problems: Sequenc
     """``workspace.evaluate_loaded``'s outcomes, each evaluation taken from ``store``
     when its key is there. Which files block a packet is decided as there, but from the
     records' indexes, so a cached packet and its candidate are never parsed."""
-    by_path: dict[str, list[Problem]] = {}
-    for problem in problems:
-        by_path.setdefault(problem.path, []).append(problem)
+    by_path = workspace.problems_by_path(problems)
     when = as_of.isoformat() if as_of else "submitted"
-    framework_of: dict[str, str] = {}
 
     outcomes = []
     for display in sorted(selected):
         src = repo.packets.get(display)
-        if src is None:
-            own = by_path.get(display, [])
-            if not own and display not in repo.broken:
-                own = [Problem(display, 0, 0, "not a packet record (kind: packet)")]
-            outcomes.append(Evaluated(display, None, tuple(own)))
-            continue
         packet_key = repo.keys.get(display)
         names = store.named(packet_key) if store is not None and packet_key else None
-        if names is None:
+        if src is not None and names is None:
             names = (src.record.candidate, src.record.target.ladder)
             if store is not None and packet_key:
                 store.name(packet_key, *names)
-        candidate, ladder_id = names
-        person = repo.people.get(candidate)
-        ladder = repo.ladders.get(ladder_id)
-        framework = None
-        if ladder is not None:
-            if ladder_id not in framework_of:
-                framework_of[ladder_id] = ladder.record.framework
-            framework = repo.frameworks.get(framework_of[ladder_id])
-        deps = [display, *(s.display for s in (person, ladder, framework) if s is not None)]
-        blocking = tuple(p for d in deps for p in by_path.get(d, []))
-        if blocking:
+        sources, blocking = workspace.evaluation_inputs(repo, display, by_path, names)
+        if sources is None:
             outcomes.append(Evaluated(display, None, blocking))
             continue
-        if person is None or ladder is None or framework is None:
-            # A dependency that exists but is broken: its own problems are reported.
-            missing = ("candidate" if person is None else "ladder" if ladder is None
-                       else "framework")
-            outcomes.append(Evaluated(display, None, (Problem(
-                display, 0, 0, f"not evaluated: its {missing} record is invalid"),)))
-            continue
+        src, person, ladder, framework = sources
         inputs = [repo.keys.get(s.display) for s in (src, person, ladder, framework)]
         key = None
         if store is not None and all(inputs):

@@ -14,6 +14,7 @@ from promoctl.cache import location as cache_location
 from promoctl.errors import InvalidRecords, Problem, UserError, display_path
 from promoctl.evaluate import Evaluation, evaluate
 from promoctl.loader import Repository, discover, load
+from promoctl.records import Source
 from promoctl.repofiles import SKIP_DIRS
 from promoctl.repofiles import root_for as root_for
 from promoctl.validation import validate as validate
@@ -113,37 +114,50 @@ def _selected(root: Path, paths: Sequence[Path], everything: Sequence[Path]) -> 
 
 def evaluate_loaded(repo: Repository, selected: Sequence[str], problems: Sequence[Problem],
                     as_of: date | None) -> list[Outcome]:
+    by_path = problems_by_path(problems)
+    outcomes = []
+    for display in sorted(selected):
+        inputs, blocking = evaluation_inputs(repo, display, by_path)
+        if inputs is None:
+            outcomes.append(Outcome(display, None, blocking))
+            continue
+        packet, person, ladder, framework = (s.record for s in inputs)
+        outcomes.append(Outcome(display, evaluate(packet, person, ladder, framework, as_of), ()))
+    return outcomes
+
+
+def problems_by_path(problems: Sequence[Problem]) -> dict[str, list[Problem]]:
     by_path: dict[str, list[Problem]] = {}
     for problem in problems:
         by_path.setdefault(problem.path, []).append(problem)
+    return by_path
 
-    outcomes = []
-    for display in sorted(selected):
-        src = repo.packets.get(display)
-        if src is None:
-            own = by_path.get(display, [])
-            if not own and display not in repo.broken:
-                own = [Problem(display, 0, 0, "not a packet record (kind: packet)")]
-            outcomes.append(Outcome(display, None, tuple(own)))
-            continue
-        deps = dependencies(repo, display)
-        blocking = tuple(p for d in deps for p in by_path.get(d, []))
-        if blocking:
-            outcomes.append(Outcome(display, None, blocking))
-            continue
-        packet = src.record
-        ladder = repo.ladder(packet.target.ladder)
-        person = repo.person(packet.candidate)
-        framework = repo.framework(ladder.framework) if ladder else None
-        if ladder is None or person is None or framework is None:
-            # A dependency that exists but is broken: its own problems are reported.
-            missing = ("candidate" if person is None else "ladder" if ladder is None
-                       else "framework")
-            outcomes.append(Outcome(display, None, (Problem(
-                display, 0, 0, f"not evaluated: its {missing} record is invalid"),)))
-            continue
-        outcomes.append(Outcome(display, evaluate(packet, person, ladder, framework, as_of), ()))
-    return outcomes
+
+def evaluation_inputs(repo: Repository, display: str, by_path: dict[str, list[Problem]],
+                      names: tuple[str, str] | None = None
+                      ) -> tuple[tuple[Source, Source, Source, Source] | None,
+                                 tuple[Problem, ...]]:
+    """The packet at ``display`` and the candidate, ladder and framework its evaluation
+    reads; or, instead, the problems that stop it being evaluated. ``names`` (candidate
+    and ladder id), when known, save parsing the packet."""
+    src = repo.packets.get(display)
+    if src is None:
+        own = by_path.get(display, [])
+        if not own and display not in repo.broken:
+            own = [Problem(display, 0, 0, "not a packet record (kind: packet)")]
+        return None, tuple(own)
+    candidate, ladder_id = names or (src.record.candidate, src.record.target.ladder)
+    person, ladder = repo.people.get(candidate), repo.ladders.get(ladder_id)
+    framework = repo.frameworks.get(ladder.record.framework) if ladder is not None else None
+    deps = [display, *(s.display for s in (person, ladder, framework) if s is not None)]
+    blocking = tuple(p for d in deps for p in by_path.get(d, []))
+    if blocking:
+        return None, blocking
+    if person is None or ladder is None or framework is None:
+        # A dependency that exists but is broken: its own problems are reported.
+        missing = "candidate" if person is None else "ladder" if ladder is None else "framework"
+        return None, (Problem(display, 0, 0, f"not evaluated: its {missing} record is invalid"),)
+    return (src, person, ladder, framework), ()
 
 
 def dependencies(repo: Repository, display: str) -> list[str]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from promoctl import evaluation_view, report, resultcache, workspace, yamlio
+from promoctl import cache, evaluation_view, report, resultcache, workspace, yamlio
 from promoctl.cache import location as cache_location
 from promoctl.evaluate import Evaluation
 from tests.conftest import Cli
@@ -27,7 +27,8 @@ def report_cache(root: Path) -> Path:
 
 def forget(root: Path) -> None:
     """Every cache promoctl keeps for ``root``: the next run is cold."""
-    for path in (evaluate_cache(root), report_cache(root), cache_location(root)):
+    for path in (evaluate_cache(root), report_cache(root), cache_location(root),
+                 cache_location(root).with_name(cache.INDEX_NAME)):
         path.unlink(missing_ok=True)
 
 
@@ -290,3 +291,36 @@ def test_all_is_every_packet_in_the_repository(cli: Cli, git_examples: Path) -> 
     assert (every.code, every.out) == (by_folder.code, by_folder.out)
     assert cli("evaluate", cwd=git_examples).code == 2
     assert cli("evaluate", "packets", "--all", cwd=git_examples).code == 2
+
+
+def test_report_after_a_clean_whole_run_loads_nothing(cli: Cli, git_examples: Path,
+                                                      monkeypatch: pytest.MonkeyPatch
+                                                      ) -> None:
+    monkeypatch.setattr(cache, "RACY_NS", -10**18)  # trust files written a moment ago
+    forget(git_examples)
+    cold = cli("report", "--format", "json", *PERIOD, cwd=git_examples)
+    assert cold.code == 0, cold.err
+
+    def refuse(*_args: Any, **_kwargs: Any) -> Any:
+        raise AssertionError("loaded the repository")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(workspace, "load_valid", refuse)
+        warm = cli("report", "--format", "json", *PERIOD, cwd=git_examples)
+    assert (warm.code, warm.out) == (cold.code, cold.out)
+    # A changed record is loaded, checked and reported afresh.
+    edit(git_examples / "people/amara-okafor.yaml", "program: Community Services",
+         "program: Community Care")
+    loads: list[Path] = []
+    real = workspace.load_valid
+    with monkeypatch.context() as patched:
+        patched.setattr(workspace, "load_valid",
+                        lambda root, **kw: loads.append(root) or real(root, **kw))
+        after = cli("report", "--format", "json", *PERIOD, cwd=git_examples)
+    assert after.code == 0 and loads == [git_examples]
+    forget(git_examples)
+    assert cli("report", "--format", "json", *PERIOD, cwd=git_examples).out == after.out
+    # An invalid repository is refused, never answered from the cache.
+    edit(git_examples / "people/amara-okafor.yaml", "program: Community Care", "program: 7")
+    assert cli("report", "--format", "json", *PERIOD, cwd=git_examples).code == 3
+

@@ -167,3 +167,17 @@ def test_a_kind_line_inside_quoted_text_misleads_nothing(examples: Path, jobs: i
     _edit(framework, "title: Community Services Practice Framework",
           'title: "Community Services\nkind: person framework"')
     assert workspace.validate(examples, jobs=jobs) == []
+
+
+def test_streaming_finds_what_loading_everything_finds(messy: Path) -> None:
+    # The plain way is what validate falls back to, and what load_valid checks.
+    from promoctl import validation
+    from promoctl.cache import Cache
+
+    files = discover([messy])
+    _fresh(messy)
+    _repo, streamed = validation._streamed(messy, Cache(cache.location(messy)), files,
+                                           None, 2)
+    _fresh(messy)
+    _repo, whole = validation._whole(messy, Cache(cache.location(messy)), files, 1)
+    assert sorted(set(streamed)) == sorted(set(whole))

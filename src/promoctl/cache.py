@@ -210,12 +210,17 @@ class Cache:
         return [tuple(p) for p in self.last["problems"]]
 
     def remember_run(self, displays: Sequence[str], keys: dict[str, str], root: Path,
-                     artifacts: Sequence[str] | None, problems: Sequence[Any]) -> None:
-        """Remember a whole run's problems for ``unchanged``, unless some file it read or
-        artifact it hashed may have changed while it ran (or ``artifacts`` is unknown)."""
-        if artifacts is None:
+                     problems: Sequence[Any]) -> None:
+        """Remember a whole run's problems for ``unchanged``: ``keys`` are the content
+        keys of the ``displays`` it read. Not when some file it read or artifact it
+        hashed may have changed while it ran, or an entry it filed is gone (another run
+        replaced the entries: the artifacts it hashed are not known)."""
+        entries = [self.entries.get(key) for key in keys.values()]
+        if None in entries:
             self._forget_run()
             return
+        artifacts = [a for entry in entries if entry is not None
+                     for a in entry.get("artifacts", [])]
         digest = hashlib.sha256(code_fingerprint().encode())
         for display in displays:
             key = keys.get(display)

@@ -53,13 +53,16 @@ def discover(paths: Iterable[Path]) -> list[Path]:
 
 
 def record_files(folder: Path) -> list[str]:
-    """The record files under ``folder``, as text (making 45,000 paths costs 0.4 s)."""
+    """The record files under ``folder``, as text (making 45,000 paths costs 0.4 s),
+    in the order ``discover`` gives."""
     found: list[str] = []
     for dirpath, dirnames, filenames in os.walk(folder):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in SKIP_DIRS)
         found.extend(os.path.join(dirpath, name) for name in filenames
                      if name.endswith(RECORD_SUFFIXES) and not name.startswith("."))
-    return found
+    if os.sep != "/":
+        return sorted(found, key=lambda name: name.replace(os.sep, "/"))
+    return sorted(found)
 
 
 def relative(path: Path | str, root: Path) -> str:

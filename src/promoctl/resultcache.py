@@ -42,6 +42,7 @@ from promoctl.evaluate import evaluate
 from promoctl.evaluation_view import Shown, shown
 from promoctl.fsutil import write_atomic
 from promoctl.loader import Repository
+from promoctl.repofiles import record_files, relative
 
 CACHE_FORMAT = 1
 EVALUATE_CACHE = "evaluate-cache.json"
@@ -330,16 +331,32 @@ class ReportCache(_Store):
 def report_key(repo: Repository, options: report_.Options) -> str | None:
     """Every loaded file's content hash and the options; None when some record was
     loaded without a content hash (no validation cache), so nothing is cached."""
-    shown_options = json.dumps([options.start.isoformat(), options.end.isoformat(),
-                                list(options.by), options.min_group, options.interval])
-    digest = hashlib.sha256(shown_options.encode())
     tables = [repo.frameworks, repo.ladders, repo.people, repo.packets, repo.decisions,
               repo.reviews, *repo.others.values()]
     if any(src.display not in repo.keys for table in tables for src in table.values()):
         return None
-    for display in sorted(repo.keys):
-        digest.update(f"\n{display}\0{repo.keys[display]}".encode())
+    return _report_key(repo.keys, options)
+
+
+def _report_key(keys: dict[str, str], options: report_.Options) -> str:
+    shown_options = json.dumps([options.start.isoformat(), options.end.isoformat(),
+                                list(options.by), options.min_group, options.interval])
+    digest = hashlib.sha256(shown_options.encode())
+    for display in sorted(keys):
+        digest.update(f"\n{display}\0{keys[display]}".encode())
     return digest.hexdigest()
+
+
+def unchanged_report(root: Path, options: report_.Options) -> report_.Report | None:
+    """The cached report, when no record changed since a whole run (validate, or a
+    command that loads and checks everything) found the repository valid: then every
+    file's content hash is known from its stat, and nothing need be loaded."""
+    cache = Cache(cache_location(root))
+    displays = [(name, relative(name, root)) for name in record_files(root)]
+    if cache.unchanged(displays, root) != []:
+        return None  # changed, never checked, or invalid (which loading reports)
+    keys = {display: cache.files[display][4] for _name, display in displays}
+    return ReportCache(location(root, REPORT_CACHE)).get(_report_key(keys, options))
 
 
 def build_report(repo: Repository, options: report_.Options) -> report_.Report:

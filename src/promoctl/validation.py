@@ -7,7 +7,6 @@ the cache's index, at little more than the cost of starting Python.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,7 +32,7 @@ def validate(root: Path, paths: Sequence[Path] = (),
     the result is the same whatever their number.
     """
     cache = Cache(cache_location(root))
-    names = sorted(record_files(root), key=_posix)
+    names = record_files(root)
     displays = [(name, relative(name, root)) for name in names]
     wanted = {display_path(p, root) for p in discover(paths)} if paths else None
     last = cache.unchanged(displays, root)
@@ -51,11 +50,7 @@ def validate(root: Path, paths: Sequence[Path] = (),
         # text, say) would be checked out of turn: check this repository the plain way.
         repo, problems = _whole(root, cache, files, jobs)
     result = sorted(set(problems))
-    entries = [cache.entries.get(key) for key in repo.keys.values()]
-    # An entry missing means another run replaced them: do not vouch for this run.
-    artifacts = None if None in entries else \
-        [a for entry in entries if entry is not None for a in entry.get("artifacts", [])]
-    cache.remember_run([d for _p, d in displays], repo.keys, root, artifacts, result)
+    cache.remember_run([d for _p, d in displays], repo.keys, root, result)
     cache.save(prune=True)
     return result
 
@@ -164,6 +159,3 @@ def _validate_files(root: Path, cache: Cache, files: list[Path], wanted: set[str
     cache.save(prune=False)
     return sorted(set(problems))
 
-
-def _posix(name: str) -> str:
-    return name.replace(os.sep, "/") if os.sep != "/" else name

@@ -15,7 +15,7 @@ from promoctl.errors import InvalidRecords, Problem, UserError, display_path
 from promoctl.evaluate import Evaluation, evaluate
 from promoctl.loader import Repository, discover, load
 from promoctl.records import Source
-from promoctl.repofiles import SKIP_DIRS
+from promoctl.repofiles import SKIP_DIRS, relative
 from promoctl.repofiles import root_for as root_for
 from promoctl.validation import validate as validate
 
@@ -27,9 +27,12 @@ def load_valid(root: Path, *, packets: bool = True, progress: Progress | None = 
     """The whole repository, through the validation cache; refused if anything in it is
     invalid. ``packets=False`` leaves packets out (most commands never read them)."""
     cache = Cache(cache_location(root))
-    repo = load(root, discover([root]), progress, cache=cache,
+    files = discover([root])
+    repo = load(root, files, progress, cache=cache,
                 skip=None if packets else lambda _d, kind: kind == "packet")
     problems = sorted(set(repo.problems + checks.check_repository(repo)))
+    if packets:  # it checked what validate checks: remember it as validate does
+        cache.remember_run([relative(p, root) for p in files], repo.keys, root, problems)
     cache.save(prune=False)
     if problems:
         raise InvalidRecords(problems)

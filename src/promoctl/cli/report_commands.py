@@ -128,12 +128,15 @@ def report_command(
     first, last = _period(start, end)
     dims = tuple(dict.fromkeys(d.value for d in by)) if by else ("program",)
     root = workspace_root(repo, Path.cwd())
-    # With validate's cache warm, records are parsed only when a figure reads them (once).
-    with output.progress("loading") as bar:
-        loaded = load_valid(root, progress=bar)
-    # Unchanged records and options: the figures come from the report cache.
-    result = resultcache.build_report(loaded, report.Options(first, last, dims, min_group,
-                                                             interval.value))
+    options = report.Options(first, last, dims, min_group, interval.value)
+    # Nothing changed since the repository was last found valid: the cached figures.
+    result = resultcache.unchanged_report(root, options)
+    if result is None:
+        # With validate's cache warm, records are parsed only when a figure reads them.
+        with output.progress("loading") as bar:
+            loaded = load_valid(root, progress=bar)
+        # Unchanged records and options: the figures come from the report cache.
+        result = resultcache.build_report(loaded, options)
     if format is ReportFormat.json:
         import json
 

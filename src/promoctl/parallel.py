@@ -57,7 +57,7 @@ def read_all(repo: Repository, items: Sequence[tuple[Path, str | None]], *,
     located), and without their record when they were checked here.
     """
     todo = [i for i, (path, key) in enumerate(items) if not _cheap(repo, path, key)]
-    results = _in_order(len(items), todo, jobs, (repo, check, items),
+    results = _in_order(len(items), todo, jobs, repo, (repo, check, items),
                         lambda i: _work(items[i], repo, check), _read_in_worker)
     for (path, _key), result in zip(items, results, strict=True):
         yield path, *result
@@ -75,14 +75,15 @@ def check_each(repo: Repository, sources: Sequence[Source], check: Check, *,
         return found, None
 
     todo = [i for i, src in enumerate(sources) if not _checked(repo, src)]
-    results = _in_order(len(sources), todo, jobs, (repo, check, sources), here,
+    results = _in_order(len(sources), todo, jobs, repo, (repo, check, sources), here,
                         _check_in_worker)
     for src, (found, entry) in zip(sources, results, strict=True):
         yield src, found, entry
 
 
-def _in_order(count: int, todo: Sequence[int], jobs: int | None, state: Any,
-              here: Callable[[int], Any], there: Callable[[int], Any]) -> Iterator[Any]:
+def _in_order(count: int, todo: Sequence[int], jobs: int | None, repo: Repository,
+              state: Any, here: Callable[[int], Any], there: Callable[[int], Any]
+              ) -> Iterator[Any]:
     """``here(i)`` for i in range(count), except that the ``todo`` ones run as
     ``there(i)`` in forked workers when there are enough of them; results in order."""
     workers = default_jobs() if jobs is None else jobs
@@ -91,6 +92,8 @@ def _in_order(count: int, todo: Sequence[int], jobs: int | None, state: Any,
         return
     global _STATE
     _STATE = state
+    if repo.cache is not None:
+        repo.cache.entries  # noqa: B018 - loaded once here, not once in every worker
     pool = multiprocessing.get_context("fork").Pool(workers)
     try:
         chunk = max(1, min(64, len(todo) // (workers * 8)))

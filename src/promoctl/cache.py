@@ -280,22 +280,38 @@ def _artifact_row(path: Path, started: int) -> list[int] | str | None:
 
 
 def _read(path: Path) -> dict[str, Any] | None:
-    """A cache file written by this code, or None: missing, truncated, corrupt, or
-    written by another version are all just a cold start."""
+    return read_stamped(path, CACHE_FORMAT, code_fingerprint())
+
+
+def _write(path: Path, data: dict[str, Any]) -> None:
+    write_stamped(path, CACHE_FORMAT, code_fingerprint(), data)
+
+
+def read_stamped(path: Path, format_: int, code: str) -> dict[str, Any] | None:
+    """A cache file written by ``write_stamped`` with this format and code fingerprint,
+    or None: missing, truncated, corrupt, or written by another version are all just a
+    cold start."""
     try:
         data = json.loads(path.read_bytes())
     except (OSError, ValueError, RecursionError):
         return None
-    if not isinstance(data, dict) or data.get("code") != code_fingerprint() \
-            or data.get("format") != CACHE_FORMAT:
-        return None
-    return data
+    return data if stamped(data, format_, code) else None
 
 
-def _write(path: Path, data: dict[str, Any]) -> None:
-    data = {"format": CACHE_FORMAT, "code": code_fingerprint(), **data}
+def stamped(data: Any, format_: int, code: str) -> bool:
+    return isinstance(data, dict) and data.get("format") == format_ \
+        and data.get("code") == code
+
+
+def write_stamped(path: Path, format_: int, code: str, data: dict[str, Any],
+                  tail: bytes | None = None) -> None:
+    """``data`` as JSON stamped with the format and code fingerprint (one line, then
+    ``tail`` on the next when given); written atomically. A read-only checkout still
+    works: it just does not remember."""
+    head = json.dumps({"format": format_, "code": code, **data}, ensure_ascii=False,
+                      separators=(",", ":")).encode()
     with contextlib.suppress(OSError):
-        write_atomic(path, json.dumps(data, separators=(",", ":")).encode(), overwrite=True)
+        write_atomic(path, head if tail is None else head + b"\n" + tail, overwrite=True)
 
 
 def _texts(value: Any, size: int | None = None) -> bool:

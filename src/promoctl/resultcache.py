@@ -23,7 +23,6 @@ rebuilt.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 from collections.abc import Sequence
@@ -35,12 +34,11 @@ from typing import Any
 
 from promoctl import __version__, workspace
 from promoctl import report as report_
-from promoctl.cache import Cache
+from promoctl.cache import Cache, read_stamped, stamped, write_stamped
 from promoctl.cache import location as cache_location
 from promoctl.errors import Problem
 from promoctl.evaluate import evaluate
 from promoctl.evaluation_view import Shown, shown
-from promoctl.fsutil import write_atomic
 from promoctl.loader import Repository
 from promoctl.repofiles import record_files, relative
 
@@ -92,27 +90,19 @@ class _Store:
             self._loaded(data)
 
     def _read(self) -> dict[str, Any] | None:
-        try:
-            data = json.loads(self.path.read_bytes())
-        except (OSError, ValueError):
-            return None  # missing, truncated or corrupt: start afresh
+        data = read_stamped(self.path, CACHE_FORMAT, code_fingerprint())
         return data if self._valid(data) else None
 
     @staticmethod
     def _valid(data: Any) -> bool:
-        return isinstance(data, dict) and data.get("format") == CACHE_FORMAT \
-            and data.get("code") == code_fingerprint() and isinstance(data.get("entries"), dict)
+        return stamped(data, CACHE_FORMAT, code_fingerprint()) \
+            and isinstance(data.get("entries"), dict)
 
     def _loaded(self, data: dict[str, Any]) -> None:
         """Subclasses pick up their other sections here."""
 
     def _write(self, **sections: Any) -> None:
-        data = {"format": CACHE_FORMAT, "code": code_fingerprint(), **sections}
-        # A read-only checkout still works; it just does not remember.
-        with contextlib.suppress(OSError):
-            write_atomic(self.path, json.dumps(data, ensure_ascii=False,
-                                               separators=(",", ":")).encode(),
-                         overwrite=True)
+        write_stamped(self.path, CACHE_FORMAT, code_fingerprint(), sections)
 
 
 # --------------------------------------------------------------------------- evaluations
@@ -141,7 +131,7 @@ class EvaluationCache(_Store):
             raw = self.path.read_bytes()
             end = raw.index(b"\n")
             data = json.loads(raw[:end])
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return None
         if not isinstance(data, dict) or data.get("blob") != len(raw) - end - 1:
             return None
@@ -227,12 +217,9 @@ class EvaluationCache(_Store):
             chunks += (text, extras)
             offset += len(text) + len(extras)
         wanted = self.names_used | {str(e.get("packet")) for e in index.values()}
-        head = {"format": CACHE_FORMAT, "code": code_fingerprint(), "blob": offset,
-                "entries": index, "names": {k: v for k, v in self.names.items() if k in wanted}}
-        with contextlib.suppress(OSError):
-            write_atomic(self.path, json.dumps(head, ensure_ascii=False,
-                                               separators=(",", ":")).encode()
-                         + b"\n" + b"".join(chunks), overwrite=True)
+        head = {"blob": offset, "entries": index,
+                "names": {k: v for k, v in self.names.items() if k in wanted}}
+        write_stamped(self.path, CACHE_FORMAT, code_fingerprint(), head, b"".join(chunks))
 
 
 @dataclass(frozen=True)

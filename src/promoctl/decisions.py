@@ -98,7 +98,9 @@ def prepare(root: Path, req: Request, git: Git) -> Prepared:
         raise InvalidRecords(list(outcome.problems))
     ev = outcome.evaluation
     packet, ladder = ev.packet, ev.ladder
-    deps = [root / d for d in workspace.dependencies(repo, outcome.display)]
+    inputs, _ = workspace.evaluation_inputs(repo, outcome.display, {})
+    assert inputs is not None  # it was evaluated
+    deps = [root / s.display for s in inputs]
 
     head = git.head()
     if head is None:

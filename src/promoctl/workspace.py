@@ -162,18 +162,3 @@ def evaluation_inputs(repo: Repository, display: str, by_path: dict[str, list[Pr
         return None, (Problem(display, 0, 0, f"not evaluated: its {missing} record is invalid"),)
     return (src, person, ladder, framework), ()
 
-
-def dependencies(repo: Repository, display: str) -> list[str]:
-    """Files whose problems stop this packet being evaluated, itself first."""
-    packet = repo.packets[display].record
-    deps = [display]
-    person = repo.people.get(packet.candidate)
-    ladder = repo.ladders.get(packet.target.ladder)
-    if person:
-        deps.append(person.display)
-    if ladder:
-        deps.append(ladder.display)
-        framework = repo.frameworks.get(ladder.record.framework)
-        if framework:
-            deps.append(framework.display)
-    return deps

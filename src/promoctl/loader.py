@@ -152,15 +152,10 @@ class Read:
     stat: list[Any] | None = None  # for the cache's stat index
 
 
-def load_one(repo: Repository, path: Path, key: str | None = None) -> Source | None:
-    """Load one file; ``key``, its content hash from an earlier read in this run, lets a
-    cached file be filed without reading it again."""
-    return file_one(repo, path, read_one(repo, path, key))
-
-
 def read_one(repo: Repository, path: Path, key: str | None = None) -> Read:
     """Read, hash and parse one file, or find it in the cache; changes nothing but the
-    cache's hit counts."""
+    cache's hit counts. ``key``, its content hash from an earlier read in this run, lets
+    a cached file be taken without reading it again."""
     cache = repo.cache
     display = relative(path, repo.root)
     if key is not None and cache is not None:

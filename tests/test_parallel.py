@@ -12,6 +12,7 @@ import pytest
 
 from promoctl import cache, loader, parallel, workspace
 from promoctl.loader import discover, load
+from promoctl.memo import MEMO_NAME
 from tests.conftest import Cli
 
 pytestmark = pytest.mark.skipif(not parallel.can_fork(), reason="parallel runs need fork")
@@ -52,8 +53,8 @@ def messy(bench: ModuleType, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _fresh(root: Path) -> None:
-    cache.location(root).unlink(missing_ok=True)
-    cache.location(root).with_name(cache.INDEX_NAME).unlink(missing_ok=True)
+    for name in (cache.location(root).name, cache.INDEX_NAME, MEMO_NAME):
+        cache.location(root).with_name(name).unlink(missing_ok=True)
 
 
 @pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm"])

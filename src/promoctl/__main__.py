@@ -1,3 +1,3 @@
-from promoctl.cli import main
+from promoctl.launch import main
 
 raise SystemExit(main())

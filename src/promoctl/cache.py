@@ -31,7 +31,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import cache as memoize
 from pathlib import Path
 from typing import Any
@@ -124,7 +124,7 @@ class Cache:
                 self.files = {k: v for k, v in files.items() if _row(v)}
             if isinstance(last, dict) and isinstance(last.get("digest"), str) \
                     and isinstance(last.get("artifacts"), dict) \
-                    and _problems(last.get("problems")):
+                    and well_formed_problems(last.get("problems")):
                 self.last = last
 
     @property
@@ -205,9 +205,37 @@ class Cache:
         if digest.hexdigest() != self.last["digest"]:
             return None
         for relative, row in self.last["artifacts"].items():
-            if _artifact_row(root / relative, self.started) != row:
+            if artifact_row(root / relative, self.started) != row:
                 return None
         return [tuple(p) for p in self.last["problems"]]
+
+    def still(self, displays: Sequence[tuple[str, str]]) -> bool:
+        """Whether every file has the stat remembered when this run read it: none
+        changed (and changed back) while the run went on."""
+        for path, display in displays:
+            try:
+                if self.by_stat(display, os.stat(path)) is None:
+                    return False
+            except OSError:
+                return False
+        return True
+
+    def artifact_rows(self, keys: Iterable[str], root: Path
+                      ) -> dict[str, list[int] | None] | None:
+        """The stat of every artifact the entries of ``keys`` hashed; None if an entry is
+        gone or an artifact changed too close to this run to be trusted."""
+        entries = [self.entries.get(key) for key in keys]
+        if None in entries:
+            return None
+        artifacts = {a for entry in entries if entry is not None
+                     for a in entry.get("artifacts", [])}
+        rows: dict[str, list[int] | None] = {}
+        for relative in sorted(artifacts):
+            stat = artifact_row(root / relative, self.started)
+            if isinstance(stat, str):
+                return None
+            rows[relative] = stat
+        return rows
 
     def remember_run(self, displays: Sequence[str], keys: dict[str, str], root: Path,
                      problems: Sequence[Any]) -> None:
@@ -215,12 +243,10 @@ class Cache:
         keys of the ``displays`` it read. Not when some file it read or artifact it
         hashed may have changed while it ran, or an entry it filed is gone (another run
         replaced the entries: the artifacts it hashed are not known)."""
-        entries = [self.entries.get(key) for key in keys.values()]
-        if None in entries:
+        rows = self.artifact_rows(keys.values(), root)
+        if rows is None:
             self._forget_run()
             return
-        artifacts = [a for entry in entries if entry is not None
-                     for a in entry.get("artifacts", [])]
         digest = hashlib.sha256(code_fingerprint().encode())
         for display in displays:
             key = keys.get(display)
@@ -229,13 +255,6 @@ class Cache:
                 self._forget_run()
                 return
             digest.update(f"{display}\0{key}\n".encode())
-        rows: dict[str, list[int] | None] = {}
-        for relative in sorted(set(artifacts)):
-            stat = _artifact_row(root / relative, self.started)
-            if isinstance(stat, str):  # changed while this run may have read it
-                self._forget_run()
-                return
-            rows[relative] = stat
         last = {"digest": digest.hexdigest(), "artifacts": rows,
                 "problems": [[p.path, p.line, p.column, p.message] for p in problems]}
         if last != self.last:
@@ -262,13 +281,13 @@ class Cache:
             _write(self.index_path, {"files": self.files, "last": self.last})
 
 
-def _problems(value: Any) -> bool:
+def well_formed_problems(value: Any) -> bool:
     return isinstance(value, list) and all(
         isinstance(p, list) and len(p) == 4 and isinstance(p[0], str) and isinstance(p[3], str)
         and isinstance(p[1], int) and isinstance(p[2], int) for p in value)
 
 
-def _artifact_row(path: Path, started: int) -> list[int] | str | None:
+def artifact_row(path: Path, started: int) -> list[int] | str | None:
     """An artifact's stat; "racy" if it changed too close to the run to trust it."""
     try:
         stat = os.stat(path)

@@ -65,6 +65,15 @@ def record_files(folder: Path) -> list[str]:
     return sorted(found)
 
 
+def is_record(display: str) -> bool:
+    """Whether ``record_files`` of the root would list the file shown as ``display``."""
+    parts = display.split("/")
+    return not display.startswith("/") and all(
+        part and not part.startswith(".") for part in parts) \
+        and not any(part in SKIP_DIRS for part in parts[:-1]) \
+        and parts[-1].endswith(RECORD_SUFFIXES)
+
+
 def relative(path: Path | str, root: Path) -> str:
     """``display_path`` for files found under ``root``: no resolving (a syscall per file)
     and no pathlib parsing, which cost more than reading a cached file's stat."""

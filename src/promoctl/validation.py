@@ -7,14 +7,17 @@ the cache's index, at little more than the cost of starting Python.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from promoctl import worktree
 from promoctl.cache import Cache
 from promoctl.cache import location as cache_location
 from promoctl.errors import Problem, display_path
-from promoctl.repofiles import discover, record_files, relative
+from promoctl.memo import MEMO_NAME, Memo
+from promoctl.repofiles import discover, is_record, record_files, relative
 from promoctl.repofiles import root_for as root_for
 
 if TYPE_CHECKING:
@@ -31,28 +34,72 @@ def validate(root: Path, paths: Sequence[Path] = (),
     ``jobs`` processes parse files (default: one per CPU, when there are many to parse);
     the result is the same whatever their number.
     """
+    wanted = _wanted(root, paths)
+    memo = Memo(cache_location(root).with_name(MEMO_NAME))
+    state = worktree.state(root, time.time_ns())
+    if state is not None:
+        found = memo.answer(state, wanted, root)
+        if found is not None:
+            return found
+    problems, artifacts = _validate(root, wanted, progress, jobs)
+    if state is not None and artifacts is not None \
+            and (wanted is None or all(map(is_record, wanted))) \
+            and worktree.state(root, time.time_ns()) == state:
+        memo.remember(state, wanted, problems, artifacts)
+    return problems
+
+
+def remembered(root: Path, paths: Sequence[Path] = (),
+               probe: worktree.Probe | None = None) -> list[Problem] | None:
+    """``validate``'s answer when git says nothing changed since a run that covered
+    ``paths``; None when it must do the work. ``probe``: git already started, in some
+    folder (used only if that is ``root``)."""
+    wanted = _wanted(root, paths)
+    if wanted is not None and not all(map(is_record, wanted)):
+        return None
+    if probe is None or Path(probe.root) != root:
+        probe = worktree.Probe(str(root))
+    state = probe.state(time.time_ns())
+    if state is None:
+        return None
+    return Memo(cache_location(root).with_name(MEMO_NAME)).answer(state, wanted, root)
+
+
+def _wanted(root: Path, paths: Sequence[Path]) -> set[str] | None:
+    return {display_path(p, root) for p in discover(paths)} if paths else None
+
+
+def _validate(root: Path, wanted: set[str] | None, progress: Progress | None,
+              jobs: int | None) -> tuple[list[Problem], dict[str, list[int] | None] | None]:
+    """The problems, and the stat of the artifacts they were found with; None for those
+    when a file changed while the run read it (the run is then not worth remembering)."""
     cache = Cache(cache_location(root))
     names = record_files(root)
     displays = [(name, relative(name, root)) for name in names]
-    wanted = {display_path(p, root) for p in discover(paths)} if paths else None
     last = cache.unchanged(displays, root)
     if last is not None and (wanted is None or wanted <= {d for _p, d in displays}):
         # Nothing changed since the last whole run: that is the answer (the problems of
         # given files are the whole run's problems in them; a test holds this true).
-        return [Problem(*p) for p in last if wanted is None or p[0] in wanted]
+        assert cache.last is not None
+        return ([Problem(*p) for p in last if wanted is None or p[0] in wanted],
+                cache.last["artifacts"])
     files = [Path(name) for name in names]
     if wanted is not None:
-        return _validate_files(root, cache, files, wanted)
-    try:
-        repo, problems = _streamed(root, cache, files, progress, jobs)
-    except _Misrouted:
-        # A record whose top-level 'kind:' line is missing or misleading (inside a quoted
-        # text, say) would be checked out of turn: check this repository the plain way.
-        repo, problems = _whole(root, cache, files, jobs)
-    result = sorted(set(problems))
-    cache.remember_run([d for _p, d in displays], repo.keys, root, result)
-    cache.save(prune=True)
-    return result
+        problems = _validate_files(root, cache, files, wanted)
+        # Files only indexed (never parsed, so no entry) hashed no artifact.
+        artifacts = cache.artifact_rows([k for k in cache.used if k in cache.entries], root)
+    else:
+        try:
+            repo, problems = _streamed(root, cache, files, progress, jobs)
+        except _Misrouted:
+            # A record whose top-level 'kind:' line is missing or misleading (inside a
+            # quoted text, say) would be checked out of turn: check it the plain way.
+            repo, problems = _whole(root, cache, files, jobs)
+        problems = sorted(set(problems))
+        cache.remember_run([d for _p, d in displays], repo.keys, root, problems)
+        cache.save(prune=True)
+        artifacts = cache.last["artifacts"] if cache.last is not None else None
+    return problems, artifacts if artifacts is not None and cache.still(displays) else None
 
 
 class _Misrouted(Exception):

@@ -1,0 +1,70 @@
+"""The ``promoctl`` command. ``validate`` is answered from the memo of earlier runs when git
+says nothing changed, before the command line's machinery is imported: typer and rich
+are most of promoctl's start-up, and a pre-commit hook starts promoctl on every commit.
+Only ``os`` and ``sys`` are imported before git is started, so that git's run overlaps
+Python's imports."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["validate"] and not any(a.startswith("-") for a in args[1:]):
+        answered = _remembered(args[1:])
+        if answered is not None:
+            return answered
+    from promoctl.cli import main as cli_main
+
+    return cli_main(args)
+
+
+def _remembered(args: list[str]) -> int | None:
+    """``promoctl validate ARGS`` as the command prints it, from the memo; None when
+    the command must run (an error in the arguments included: it reports those)."""
+    repo = os.environ.get("PROMOCTL_REPO")  # what --repo reads when it is not given
+    guess = os.path.realpath(repo) if repo else _marked(args[0] if args else os.curdir)
+    if guess is None:
+        return None
+    from promoctl.worktree import Probe
+
+    probe = Probe(guess)
+    from pathlib import Path
+
+    from promoctl import validation
+    from promoctl.errors import ExitCode, PromoctlError
+
+    paths = [Path(a) for a in args]
+    try:
+        root = validation.root_for(Path(repo) if repo else None,
+                                   paths[0] if paths else Path.cwd())
+        problems = validation.remembered(root, paths, probe)
+    except (PromoctlError, OSError, ValueError):
+        return None
+    if problems is None:
+        return None
+    files = len({p.path for p in problems})
+    try:
+        sys.stdout.write("".join(f"{p}\n" for p in problems))
+        sys.stdout.flush()
+        sys.stderr.write(f"{len(problems)} problem(s) in {files} file(s)\n" if problems
+                         else "all valid\n")
+    except BrokenPipeError:
+        return ExitCode.OK
+    return ExitCode.INVALID if problems else ExitCode.OK
+
+
+def _marked(start: str) -> str | None:
+    """The folder ``repofiles.find_root`` will find, to start git in; it is checked
+    against that answer before git's is used."""
+    here = os.path.realpath(start)
+    if os.path.isfile(here):
+        here = os.path.dirname(here)
+    while not os.path.isfile(os.path.join(here, "promoctl.yaml")):
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
+    return here

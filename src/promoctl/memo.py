@@ -1,0 +1,78 @@
+"""What recent validate runs found, by the state of the work tree git reports.
+
+A pre-commit hook runs ``validate FILES`` on every commit, and an editor may run it on
+every save: when git says nothing changed since a run that covered those files, its
+answer is the answer, found without importing the models or statting every file. A run
+is remembered only when the work tree's state was the same after it as before, and no
+file it read changed while it ran; the artifacts it hashed are kept with their stat,
+and checked before an answer is given.
+
+One small JSON file next to the validation cache, written atomically; corrupt, from
+another promoctl, or missing, it is simply empty.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection, Sequence
+from pathlib import Path
+from typing import Any
+
+from promoctl.cache import (
+    artifact_row,
+    code_fingerprint,
+    read_stamped,
+    well_formed_problems,
+    write_stamped,
+)
+from promoctl.errors import Problem
+
+MEMO_NAME = "validate-memo.json"
+MEMO_FORMAT = 1
+KEEP = 16  # runs: the whole repository's, and a few sets of files
+
+
+class Memo:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        data = read_stamped(path, MEMO_FORMAT, code_fingerprint())
+        runs = data.get("runs") if data is not None else None
+        self.runs: list[dict[str, Any]] = [r for r in runs if _well_formed(r)] \
+            if isinstance(runs, list) else []
+
+    def answer(self, state: str, wanted: Collection[str] | None, root: Path
+               ) -> list[Problem] | None:
+        """The problems of a remembered run in the same state that covered ``wanted``
+        (every file when None), if no artifact it hashed changed since; else None."""
+        for run in self.runs:
+            scope = run["scope"]
+            if run["state"] != state or (
+                    scope is not None and (wanted is None or not set(wanted) <= set(scope))):
+                continue
+            now = time.time_ns()
+            if any(artifact_row(root / relative, now) != row
+                   for relative, row in run["artifacts"].items()):
+                continue
+            return [Problem(*p) for p in run["problems"] if wanted is None or p[0] in wanted]
+        return None
+
+    def remember(self, state: str, wanted: Collection[str] | None,
+                 problems: Sequence[Problem], artifacts: dict[str, list[int] | None]) -> None:
+        run = {"state": state, "scope": None if wanted is None else sorted(wanted),
+               "artifacts": artifacts,
+               "problems": [[p.path, p.line, p.column, p.message] for p in problems]}
+        others = [r for r in self.runs if (r["state"], r["scope"]) != (state, run["scope"])]
+        self.runs = [run, *others][:KEEP]
+        write_stamped(self.path, MEMO_FORMAT, code_fingerprint(), {"runs": self.runs})
+
+
+def _well_formed(run: Any) -> bool:
+    if not isinstance(run, dict) or not isinstance(run.get("state"), str):
+        return False
+    scope, artifacts, problems = run.get("scope"), run.get("artifacts"), run.get("problems")
+    return (scope is None or (isinstance(scope, list)
+                              and all(isinstance(s, str) for s in scope))) \
+        and isinstance(artifacts, dict) and all(
+            row is None or (isinstance(row, list) and all(isinstance(v, int) for v in row))
+            for row in artifacts.values()) \
+        and well_formed_problems(problems)

@@ -1,0 +1,231 @@
+"""The memo of validate runs, keyed by the work tree's state as git reports it: answered
+only when nothing validate reads changed; never stale."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from promoctl import cache, launch, validation, worktree
+from promoctl.memo import MEMO_NAME
+from tests.conftest import Cli, git_commit_all
+
+PERSON = "people/ben-hughes.yaml"
+
+
+@pytest.fixture
+def trusting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Trust the stat of files however recently they were written (tests write them
+    just before)."""
+    monkeypatch.setattr(cache, "RACY_NS", -10**18)
+
+
+@pytest.fixture
+def repo(git_examples: Path, trusting: None, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The examples, committed, with the index trusted however recently it was written."""
+    monkeypatch.setattr(worktree, "INDEX_RACY_NS", -10**18)
+    return git_examples
+
+
+def memo_file(root: Path) -> Path:
+    return cache.location(root).with_name(MEMO_NAME)
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    path.write_text(path.read_text().replace(old, new, 1))
+
+
+def test_an_unchanged_tree_is_answered_from_the_memo(repo: Path) -> None:
+    assert validation.remembered(repo) is None
+    _edit(repo / PERSON, "start_date: 2023-01-09", "start_date: 2023-01-39")
+    git_commit_all(repo, "a bad date")
+    problems = validation.validate(repo)
+    assert [p.path for p in problems] == [PERSON]
+    assert validation.remembered(repo) == problems
+    assert validation.remembered(repo, [repo / PERSON]) == problems
+    assert validation.remembered(repo, [repo / "people" / "noor-said.yaml"]) == []
+    assert validation.remembered(repo, [repo / "people"]) == problems
+
+
+def test_a_run_over_some_files_answers_for_those_files_only(repo: Path) -> None:
+    person, other = repo / PERSON, repo / "people" / "noor-said.yaml"
+    assert validation.validate(repo, [person]) == []
+    assert validation.remembered(repo, [person]) == []
+    assert validation.remembered(repo, [other]) is None
+    assert validation.remembered(repo) is None
+
+
+def _new_untracked(root: Path) -> None:
+    (root / "people" / "zed.yaml").write_text((root / PERSON).read_text())
+
+
+def _staged(root: Path) -> None:
+    _edit(root / PERSON, "start_date: 2023-01-09", "start_date: 2023-01-10")
+    subprocess.run(["git", "add", PERSON], cwd=root, check=True)
+
+
+def _same_size_and_mtime(root: Path) -> None:
+    path = root / PERSON
+    before = path.stat()
+    _edit(path, "start_date: 2023-01-09", "start_date: 2023-01-39")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+def _ignored_record(root: Path) -> None:
+    (root / ".gitignore").write_text("drafts/\nlocal-*.yaml\n")
+    git_commit_all(root, "ignore drafts")
+    validation.validate(root)  # remembered with the new .gitignore
+    (root / "drafts").mkdir()
+    (root / "drafts" / "copy.yaml").write_text((root / PERSON).read_text())
+
+
+def _ignored_file(root: Path) -> None:
+    (root / ".gitignore").write_text("local-*.yaml\n")
+    git_commit_all(root, "ignore local files")
+    validation.validate(root)
+    (root / "people" / "local-copy.yaml").write_text((root / PERSON).read_text())
+
+
+def _untracked_edited(root: Path) -> None:
+    extra = root / "people" / "zed.yaml"
+    extra.write_text((root / PERSON).read_text().replace("ben-hughes", "zed-zed"))
+    validation.validate(root)  # remembered with the untracked file in it
+    before = extra.stat()
+    _edit(extra, "start_date: 2023-01-09", "start_date: 2023-01-39")
+    os.utime(extra, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+def _deleted(root: Path) -> None:
+    (root / PERSON).unlink()
+
+
+def _artifact(root: Path) -> None:
+    artifact = next(p for p in (root / "artifacts").rglob("*") if p.is_file())
+    artifact.write_bytes(artifact.read_bytes() + b"changed")
+
+
+@pytest.mark.parametrize("change", [_new_untracked, _staged,
+                                    _ignored_record, _ignored_file, _untracked_edited,
+                                    _deleted, _artifact])
+def test_any_change_validate_reads_is_seen(repo: Path, change: Callable[[Path], None]
+                                           ) -> None:
+    validation.validate(repo)
+    assert validation.remembered(repo) is not None
+    change(repo)
+    remembered = validation.remembered(repo)
+    assert remembered is None
+    answer = validation.validate(repo)
+    memo_file(repo).unlink()
+    cache.location(repo).unlink()
+    assert answer == validation.validate(repo)  # what a run with no cache at all says
+
+
+def test_a_change_git_cannot_see_by_stat_is_seen(git_examples: Path, trusting: None
+                                                 ) -> None:
+    """git compares times to the second: a same-size write that keeps the mtime, in the
+    second the index took the file's stat, looks unchanged to it. An index written
+    less than two seconds ago is therefore not trusted; once it is older, such a write
+    falls in a later second, which git sees."""
+    assert worktree.state(git_examples, time.time_ns()) is None  # just committed
+    time.sleep(worktree.INDEX_RACY_NS / 1e9 + 0.1)
+    validation.validate(git_examples)
+    assert validation.remembered(git_examples) is not None
+    _same_size_and_mtime(git_examples)
+    assert validation.remembered(git_examples) is None
+    assert [p.path for p in validation.validate(git_examples)] == [PERSON]
+
+
+def test_files_validate_never_reads_do_not_count(repo: Path) -> None:
+    problems = validation.validate(repo)
+    (repo / "notes.txt").write_text("minutes of the panel\n")
+    (repo / ".editor").mkdir()
+    (repo / ".editor" / "swap.yaml").write_text("kind: person\n")
+    assert validation.remembered(repo) == problems
+
+
+def test_a_tree_that_changed_during_the_run_is_not_remembered(
+        repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    states = iter(["before", "after"])
+    monkeypatch.setattr(worktree.Probe, "state", lambda self, now: next(states))
+    validation.validate(repo)
+    assert not memo_file(repo).exists()
+
+
+def test_files_changed_a_moment_ago_are_not_trusted(git_examples: Path) -> None:
+    validation.validate(git_examples)  # every file was written just now
+    assert validation.remembered(git_examples) is None
+
+
+def test_outside_git_there_is_no_memo(examples: Path, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setattr(cache, "RACY_NS", -10**18)
+    assert worktree.state(examples, 0) is None
+    validation.validate(examples)
+    assert validation.remembered(examples) is None
+
+
+def test_other_files_are_never_answered_from_the_memo(repo: Path) -> None:
+    validation.validate(repo)
+    (repo / "notes.txt").write_text("not a record\n")
+    assert validation.remembered(repo, [repo / "notes.txt"]) is None
+    assert validation.remembered(repo, [repo / "ladders"]) is not None
+
+
+@pytest.mark.parametrize("content", [b"", b"{not json", b'{"format": 1}',
+                                     b'{"format": 1, "code": "x", "runs": []}'])
+def test_a_corrupt_memo_is_ignored(repo: Path, content: bytes) -> None:
+    problems = validation.validate(repo)
+    memo_file(repo).write_bytes(content)
+    assert validation.remembered(repo) is None
+    assert validation.validate(repo) == problems
+    assert validation.remembered(repo) == problems
+
+
+def test_malformed_runs_are_ignored(repo: Path) -> None:
+    validation.validate(repo)
+    data = json.loads(memo_file(repo).read_text())
+    good = data["runs"][0]
+    data["runs"] = [{**good, "problems": [["x", "1", 1, "m"]]}, {**good, "scope": "x"},
+                    {**good, "artifacts": {"a": ["1"]}}, "junk"]
+    memo_file(repo).write_text(json.dumps(data))
+    assert validation.remembered(repo) is None
+
+
+def test_the_command_answers_without_loading_the_cli_or_the_models(
+        git_examples: Path, cli: Cli) -> None:
+    _edit(git_examples / PERSON, "start_date: 2023-01-09", "start_date: 2023-01-39")
+    git_commit_all(git_examples, "a bad date")
+    time.sleep(worktree.INDEX_RACY_NS / 1e9 + 0.1)  # another process: nothing patched
+    before = cli("validate", PERSON, cwd=git_examples)
+    assert before.code == 3
+    probe = ("import sys; from promoctl.launch import main; code = main(sys.argv[1:]); "
+             "print(code, *sorted(m for m in ('typer', 'rich', 'pydantic', 'promoctl.models')"
+             " if m in sys.modules))")
+    quick = subprocess.run([sys.executable, "-c", probe, "validate", PERSON],
+                           cwd=git_examples, capture_output=True, text=True, check=True)
+    assert quick.stdout == before.out + "3\n"  # exit code 3, and none of those modules
+    assert quick.stderr == before.err
+    assert cli("validate", PERSON, cwd=git_examples) == before
+
+
+def test_without_an_answer_the_command_runs(examples: Path, cli: Cli,
+                                            capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(examples)
+    _edit(examples / PERSON, "start_date: 2023-01-09", "start_date: 2023-01-39")
+    expected = cli("validate", PERSON)
+    capsys.readouterr()
+    for args in (["validate", PERSON], ["validate", "no-such.yaml"], ["validate", "--help"]):
+        code = launch.main(args)
+        got = capsys.readouterr()
+        again = cli(*args)
+        assert (code, got.out, got.err) == (again.code, again.out, again.err)
+    assert expected.code == 3

@@ -102,6 +102,12 @@ def _untracked_edited(root: Path) -> None:
     os.utime(extra, ns=(before.st_atime_ns, before.st_mtime_ns))
 
 
+def _in_an_empty_folder(root: Path) -> None:
+    (root / "people" / "archive").mkdir()
+    validation.validate(root)  # remembered with the empty folder in it
+    (root / "people" / "archive" / "zed.yaml").write_text((root / PERSON).read_text())
+
+
 def _deleted(root: Path) -> None:
     (root / PERSON).unlink()
 
@@ -113,7 +119,7 @@ def _artifact(root: Path) -> None:
 
 @pytest.mark.parametrize("change", [_new_untracked, _staged,
                                     _ignored_record, _ignored_file, _untracked_edited,
-                                    _deleted, _artifact])
+                                    _in_an_empty_folder, _deleted, _artifact])
 def test_any_change_validate_reads_is_seen(repo: Path, change: Callable[[Path], None]
                                            ) -> None:
     validation.validate(repo)
@@ -143,10 +149,10 @@ def test_a_change_git_cannot_see_by_stat_is_seen(git_examples: Path, trusting: N
 
 
 def test_files_validate_never_reads_do_not_count(repo: Path) -> None:
-    problems = validation.validate(repo)
-    (repo / "notes.txt").write_text("minutes of the panel\n")
     (repo / ".editor").mkdir()
-    (repo / ".editor" / "swap.yaml").write_text("kind: person\n")
+    problems = validation.validate(repo)
+    _edit(repo / "lms" / "academy-completions.csv", ",", ";")  # tracked, not a record
+    (repo / ".editor" / "swap.yaml").write_text("kind: person\n")  # a hidden folder
     assert validation.remembered(repo) == problems
 
 
@@ -173,8 +179,8 @@ def test_outside_git_there_is_no_memo(examples: Path, tmp_path: Path,
 
 
 def test_other_files_are_never_answered_from_the_memo(repo: Path) -> None:
-    validation.validate(repo)
     (repo / "notes.txt").write_text("not a record\n")
+    validation.validate(repo)
     assert validation.remembered(repo, [repo / "notes.txt"]) is None
     assert validation.remembered(repo, [repo / "ladders"]) is not None
 
@@ -194,7 +200,7 @@ def test_malformed_runs_are_ignored(repo: Path) -> None:
     data = json.loads(memo_file(repo).read_text())
     good = data["runs"][0]
     data["runs"] = [{**good, "problems": [["x", "1", 1, "m"]]}, {**good, "scope": "x"},
-                    {**good, "artifacts": {"a": ["1"]}}, "junk"]
+                    {**good, "stats": {"a": ["1"]}}, "junk"]
     memo_file(repo).write_text(json.dumps(data))
     assert validation.remembered(repo) is None
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from pathlib import Path
 
 from promoctl.errors import UserError
@@ -25,6 +24,8 @@ def write_atomic(path: Path, data: bytes, *, overwrite: bool = False) -> None:
     With ``overwrite=False`` an existing file is never replaced, even by a concurrent
     writer: the final step is a hard link, which fails if the name already exists.
     """
+    import tempfile  # here: a run that writes nothing need not import it
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     tmp = Path(tmp_name)

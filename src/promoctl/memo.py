@@ -1,11 +1,13 @@
-"""What recent validate runs found, by the state of the work tree git reports.
+"""What recent validate runs found, by the state of the work tree.
 
 A pre-commit hook runs ``validate FILES`` on every commit, and an editor may run it on
-every save: when git says nothing changed since a run that covered those files, its
-answer is the answer, found without importing the models or statting every file. A run
-is remembered only when the work tree's state was the same after it as before, and no
-file it read changed while it ran; the artifacts it hashed are kept with their stat,
-and checked before an answer is given.
+every save: when nothing changed since a run that covered those files, its answer is
+the answer, found without importing the models or statting every file. "Nothing
+changed" is git's state of the tracked files (``worktree``), and the stat of everything
+else the run depended on: the files git does not track, every folder it walked (a
+file added, removed or renamed there changes the folder's times) and the artifacts it
+hashed. A run is remembered only when the tracked files were the same after it as
+before, and none of the rest changed since it started.
 
 One small JSON file next to the validation cache, written atomically; corrupt, from
 another promoctl, or missing, it is simply empty.
@@ -51,15 +53,17 @@ class Memo:
                 continue
             now = time.time_ns()
             if any(artifact_row(root / relative, now) != row
-                   for relative, row in run["artifacts"].items()):
+                   for relative, row in run["stats"].items()):
                 continue
             return [Problem(*p) for p in run["problems"] if wanted is None or p[0] in wanted]
         return None
 
     def remember(self, state: str, wanted: Collection[str] | None,
-                 problems: Sequence[Problem], artifacts: dict[str, list[int] | None]) -> None:
+                 problems: Sequence[Problem], stats: dict[str, list[int] | None]) -> None:
+        """Remember a run's problems under the state of the tracked files, with the
+        stat (``cache.artifact_row``) of every other path it depended on."""
         run = {"state": state, "scope": None if wanted is None else sorted(wanted),
-               "artifacts": artifacts,
+               "stats": stats,
                "problems": [[p.path, p.line, p.column, p.message] for p in problems]}
         others = [r for r in self.runs if (r["state"], r["scope"]) != (state, run["scope"])]
         self.runs = [run, *others][:KEEP]
@@ -69,10 +73,10 @@ class Memo:
 def _well_formed(run: Any) -> bool:
     if not isinstance(run, dict) or not isinstance(run.get("state"), str):
         return False
-    scope, artifacts, problems = run.get("scope"), run.get("artifacts"), run.get("problems")
+    scope, stats, problems = run.get("scope"), run.get("stats"), run.get("problems")
     return (scope is None or (isinstance(scope, list)
                               and all(isinstance(s, str) for s in scope))) \
-        and isinstance(artifacts, dict) and all(
+        and isinstance(stats, dict) and all(
             row is None or (isinstance(row, list) and all(isinstance(v, int) for v in row))
-            for row in artifacts.values()) \
+            for row in stats.values()) \
         and well_formed_problems(problems)

@@ -52,11 +52,13 @@ def discover(paths: Iterable[Path]) -> list[Path]:
     return sorted(found.values(), key=lambda p: p.as_posix())
 
 
-def record_files(folder: Path) -> list[str]:
+def record_files(folder: Path, folders: list[str] | None = None) -> list[str]:
     """The record files under ``folder``, as text (making 45,000 paths costs 0.4 s),
-    in the order ``discover`` gives."""
+    in the order ``discover`` gives; the folders walked are added to ``folders``."""
     found: list[str] = []
     for dirpath, dirnames, filenames in os.walk(folder):
+        if folders is not None:
+            folders.append(dirpath)
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in SKIP_DIRS)
         found.extend(os.path.join(dirpath, name) for name in filenames
                      if name.endswith(RECORD_SUFFIXES) and not name.startswith("."))

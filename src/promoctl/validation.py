@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from promoctl import worktree
-from promoctl.cache import Cache
+from promoctl.cache import Cache, artifact_row
 from promoctl.cache import location as cache_location
 from promoctl.errors import Problem, display_path
 from promoctl.memo import MEMO_NAME, Memo
@@ -41,19 +41,25 @@ def validate(root: Path, paths: Sequence[Path] = (),
         found = memo.answer(state, wanted, root)
         if found is not None:
             return found
-    problems, artifacts = _validate(root, wanted, progress, jobs)
+    cache = Cache(cache_location(root))
+    folders: list[str] = []
+    names = record_files(root, folders)
+    displays = [(name, relative(name, root)) for name in names]
+    problems, artifacts = _validate(root, cache, displays, wanted, progress, jobs)
     if state is not None and artifacts is not None \
-            and (wanted is None or all(map(is_record, wanted))) \
+            and (wanted is None or all(map(is_record, wanted))) and cache.still(displays) \
             and worktree.state(root, time.time_ns()) == state:
-        memo.remember(state, wanted, problems, artifacts)
+        stats = _untracked(root, displays, folders, cache.started)
+        if stats is not None:
+            memo.remember(state, wanted, problems, {**artifacts, **stats})
     return problems
 
 
 def remembered(root: Path, paths: Sequence[Path] = (),
                probe: worktree.Probe | None = None) -> list[Problem] | None:
-    """``validate``'s answer when git says nothing changed since a run that covered
-    ``paths``; None when it must do the work. ``probe``: git already started, in some
-    folder (used only if that is ``root``)."""
+    """``validate``'s answer when nothing changed since a run that covered ``paths``;
+    None when it must do the work. ``probe``: git already started, in some folder (used
+    only if that is ``root``)."""
     wanted = _wanted(root, paths)
     if wanted is not None and not all(map(is_record, wanted)):
         return None
@@ -69,13 +75,27 @@ def _wanted(root: Path, paths: Sequence[Path]) -> set[str] | None:
     return {display_path(p, root) for p in discover(paths)} if paths else None
 
 
-def _validate(root: Path, wanted: set[str] | None, progress: Progress | None,
-              jobs: int | None) -> tuple[list[Problem], dict[str, list[int] | None] | None]:
-    """The problems, and the stat of the artifacts they were found with; None for those
-    when a file changed while the run read it (the run is then not worth remembering)."""
-    cache = Cache(cache_location(root))
-    names = record_files(root)
-    displays = [(name, relative(name, root)) for name in names]
+def _untracked(root: Path, displays: Sequence[tuple[str, str]], folders: Sequence[str],
+               started: int) -> dict[str, list[int] | None] | None:
+    """The stat of the record files git does not track and of every folder walked;
+    None if one changed after ``started`` (or too close before it to trust its stat)."""
+    tracked = worktree.tracked(root)
+    if tracked is None:
+        return None
+    stats: dict[str, list[int] | None] = {}
+    for name in [*folders, *(path for path, display in displays if display not in tracked)]:
+        row = artifact_row(Path(name), started)
+        if isinstance(row, str):
+            return None
+        stats[relative(name, root) if name != str(root) else "."] = row
+    return stats
+
+
+def _validate(root: Path, cache: Cache, displays: list[tuple[str, str]],
+              wanted: set[str] | None, progress: Progress | None, jobs: int | None
+              ) -> tuple[list[Problem], dict[str, list[int] | None] | None]:
+    """The problems, and the stat of the artifacts they were found with (None if one
+    changed too close to the run to trust its stat)."""
     last = cache.unchanged(displays, root)
     if last is not None and (wanted is None or wanted <= {d for _p, d in displays}):
         # Nothing changed since the last whole run: that is the answer (the problems of
@@ -83,23 +103,22 @@ def _validate(root: Path, wanted: set[str] | None, progress: Progress | None,
         assert cache.last is not None
         return ([Problem(*p) for p in last if wanted is None or p[0] in wanted],
                 cache.last["artifacts"])
-    files = [Path(name) for name in names]
+    files = [Path(name) for name, _display in displays]
     if wanted is not None:
         problems = _validate_files(root, cache, files, wanted)
         # Files only indexed (never parsed, so no entry) hashed no artifact.
-        artifacts = cache.artifact_rows([k for k in cache.used if k in cache.entries], root)
-    else:
-        try:
-            repo, problems = _streamed(root, cache, files, progress, jobs)
-        except _Misrouted:
-            # A record whose top-level 'kind:' line is missing or misleading (inside a
-            # quoted text, say) would be checked out of turn: check it the plain way.
-            repo, problems = _whole(root, cache, files, jobs)
-        problems = sorted(set(problems))
-        cache.remember_run([d for _p, d in displays], repo.keys, root, problems)
-        cache.save(prune=True)
-        artifacts = cache.last["artifacts"] if cache.last is not None else None
-    return problems, artifacts if artifacts is not None and cache.still(displays) else None
+        return problems, cache.artifact_rows(
+            [k for k in cache.used if k in cache.entries], root)
+    try:
+        repo, problems = _streamed(root, cache, files, progress, jobs)
+    except _Misrouted:
+        # A record whose top-level 'kind:' line is missing or misleading (inside a
+        # quoted text, say) would be checked out of turn: check it the plain way.
+        repo, problems = _whole(root, cache, files, jobs)
+    problems = sorted(set(problems))
+    cache.remember_run([d for _p, d in displays], repo.keys, root, problems)
+    cache.save(prune=True)
+    return problems, cache.last["artifacts"] if cache.last is not None else None
 
 
 class _Misrouted(Exception):

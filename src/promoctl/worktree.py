@@ -1,16 +1,16 @@
-"""What git knows of the working tree, as one digest: "nothing changed" without statting
+"""What git knows of the tracked files, as one digest: "nothing changed" without statting
 every record file in Python.
 
-``git status`` compares every tracked file with git's index (by stat, and by content for
-a file written in the same tick as the index) and lists the files that differ from it,
-the untracked ones and the ignored ones. The index's own checksum stands for the content
-of every tracked file; the stat of each listed file stands for its content. Together
-they name the content of every file a validate run could read: two equal digests mean
-the same records. Statting 45,000 files from Python costs 0.14 s; git does it in C, with
-the directory scan for new files, in less than that.
+``git status`` compares every tracked file with git's index (by stat, and by content
+for a file written in the same second as the index) and lists those that differ. The
+index's own checksum stands for the content of every tracked file, and the stat of each
+listed one for its content. Statting 45,000 files from Python costs 0.14 s; git does it
+in C, on every core, in about a third of that. Files git does not track (untracked or
+ignored) are the caller's: it keeps their stat, and the stat of every folder validate
+walks, whose change time moves when a file is added, removed or renamed in it.
 
-No digest (None) outside git, when git is missing, or when a listed file changed too
-recently for its stat to be trusted: the caller then does the work.
+No digest (None) outside git, when git is missing, or when the index or a listed file
+changed too recently for its stat to be trusted: the caller then does the work.
 """
 
 from __future__ import annotations
@@ -29,8 +29,9 @@ INDEX_RACY_NS = 2_000_000_000
 # The index ends with a checksum of its content (20 bytes, or 32 in a SHA-256 repository).
 _TRAILER = 32
 _ASKS = (("rev-parse", "--show-toplevel", "--git-path", "index"),
-         ("--no-optional-locks", "status", "--porcelain=v1", "-z", "--untracked-files=all",
-          "--ignored=matching", "--", "."))
+         ("--no-optional-locks", "status", "--porcelain=v1", "-z", "--untracked-files=no",
+          "--", "."))
+_ENV = {"GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
 
 
 class Probe:
@@ -39,19 +40,19 @@ class Probe:
 
     def __init__(self, root: str) -> None:
         self.root = root
-        env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
         try:
             self.running: list[subprocess.Popen[bytes]] | None = [
-                subprocess.Popen(["git", *ask], cwd=root, env=env, stdin=subprocess.DEVNULL,
-                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+                subprocess.Popen(["git", *ask], cwd=root, env={**os.environ, **_ENV},
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                 stderr=subprocess.DEVNULL)
                 for ask in _ASKS]
         except OSError:  # no git here
             self.running = None
 
     def state(self, now: int) -> str | None:
-        """A digest of the content of every file under the root as git saw it, with
-        the stat of its listed files at ``now`` (``time.time_ns()``); None when it cannot
-        be told."""
+        """A digest of the content of every tracked file under the root as git saw it,
+        with the stat of its listed files at ``now`` (``time.time_ns()``); None when it
+        cannot be told."""
         from pathlib import Path
 
         if self.running is None:
@@ -67,9 +68,21 @@ class Probe:
 
 
 def state(root: Path, now: int) -> str | None:
-    """A digest of the content of every file under ``root`` as git sees it at ``now``,
-    or None when it cannot be told."""
+    """A digest of the content of every tracked file under ``root`` as git sees it at
+    ``now``, or None when it cannot be told."""
     return Probe(str(root)).state(now)
+
+
+def tracked(root: Path) -> set[str] | None:
+    """The files under ``root`` that git tracks, relative to it; None outside git."""
+    try:
+        done = subprocess.run(["git", "ls-files", "-z", "--", "."], cwd=root,
+                              capture_output=True, env={**os.environ, **_ENV}, check=False)
+    except OSError:
+        return None
+    if done.returncode != 0:
+        return None
+    return {os.fsdecode(name) for name in done.stdout.split(b"\0") if name}
 
 
 def _output(process: subprocess.Popen[bytes]) -> bytes | None:
@@ -80,6 +93,9 @@ def _output(process: subprocess.Popen[bytes]) -> bytes | None:
 def _digest(root: Path, top: Path, index: Path, listed: bytes, now: int) -> str | None:
     # Imported here, not above: these are what git's run overlaps.
     import hashlib
+
+    from promoctl.cache import artifact_row
+    from promoctl.repofiles import is_record, relative
 
     digest = hashlib.sha256()
     try:
@@ -94,17 +110,19 @@ def _digest(root: Path, top: Path, index: Path, listed: bytes, now: int) -> str 
     except OSError:
         return None
     for code, path in _differing(listed):
-        row = _stat_rows(top / path, root, now)
-        if row is None:
+        display = relative(top / path, root)
+        if not is_record(display):
+            continue  # validate never reads it (artifacts are the caller's)
+        row = artifact_row(root / display, now)
+        if row == "racy":
             return None
-        if row != _IGNORED:
-            digest.update(f"{code}\0{path}\0{row}\n".encode(errors="surrogateescape"))
+        digest.update(f"{code}\0{display}\0{row}\n".encode(errors="surrogateescape"))
     return digest.hexdigest()
 
 
 def _differing(listed: bytes) -> list[tuple[str, str]]:
-    """The paths (from the top of the work tree) whose content the index does not name:
-    changed in the work tree, untracked or ignored."""
+    """The tracked paths (from the top of the work tree) whose content in the work tree
+    is not the index's, with their status code."""
     paths: list[tuple[str, str]] = []
     fields = listed.split(b"\0")
     i = 0
@@ -116,46 +134,6 @@ def _differing(listed: bytes) -> list[tuple[str, str]]:
         code, path = field[:2], os.fsdecode(field[3:])
         if code[:1] in (b"R", b"C"):
             i += 1  # the next field is the path it was renamed or copied from
-        if code[1:] != b" " or code in (b"??", b"!!"):
+        if code[1:] != b" ":
             paths.append((code.decode("ascii", "replace"), path))
     return paths
-
-
-_IGNORED = "ignored"  # what validate never reads
-
-
-def _stat_rows(path: Path, root: Path, now: int) -> str | None:
-    """The stat of a record file, or of the record files under a folder (an ignored or
-    untracked folder, a submodule), as text; None if one changed too recently. What
-    validate never reads (other files, hidden and skipped folders) does not count: the
-    artifacts it hashes are checked by the caller."""
-    from promoctl.repofiles import RECORD_SUFFIXES, SKIP_DIRS, record_files
-
-    try:
-        inside = path.relative_to(root).parts
-    except ValueError:
-        return _IGNORED
-    if any(part.startswith(".") or part in SKIP_DIRS for part in inside[:-1]):
-        return _IGNORED
-    if path.is_dir() and not path.is_symlink():
-        if inside and (inside[-1].startswith(".") or inside[-1] in SKIP_DIRS):
-            return _IGNORED
-        from pathlib import Path
-
-        rows = [_stat_row(Path(name), now) for name in record_files(path)]
-        return None if None in rows else ";".join(str(r) for r in rows)
-    if not path.name.endswith(RECORD_SUFFIXES) or path.name.startswith("."):
-        return _IGNORED
-    return _stat_row(path, now)
-
-
-def _stat_row(path: Path, now: int) -> str | None:
-    from promoctl.cache import RACY_NS
-
-    try:
-        stat = os.lstat(path)
-    except OSError:
-        return "gone"
-    if max(stat.st_mtime_ns, stat.st_ctime_ns) > now - RACY_NS:
-        return None
-    return f"{stat.st_size},{stat.st_mtime_ns},{stat.st_ctime_ns},{stat.st_ino},{stat.st_mode}"

@@ -97,7 +97,7 @@ def _digest(root: Path, top: Path, index: Path, listed: bytes, now: int) -> str 
     from promoctl.cache import artifact_row
     from promoctl.repofiles import is_record, relative
 
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(f"{root}\0".encode(errors="surrogateescape"))
     try:
         with index.open("rb") as handle:
             stat = os.fstat(handle.fileno())

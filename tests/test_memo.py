@@ -235,3 +235,71 @@ def test_without_an_answer_the_command_runs(examples: Path, cli: Cli,
         again = cli(*args)
         assert (code, got.out, got.err) == (again.code, again.out, again.err)
     assert expected.code == 3
+
+
+def test_a_tracked_link_is_followed(repo: Path) -> None:
+    """git tracks a link's text, not the file it points at."""
+    target = repo / ".common" / "ben-hughes.yaml"
+    target.parent.mkdir()
+    (repo / PERSON).rename(target)
+    (repo / PERSON).symlink_to(Path("..") / ".common" / "ben-hughes.yaml")
+    git_commit_all(repo, "a shared record")
+    assert validation.validate(repo) == []
+    assert validation.remembered(repo) == []
+    _edit(target, "start_date: 2023-01-09", "start_date: 2023-01-39")
+    assert validation.remembered(repo) is None
+    assert [p.path for p in validation.validate(repo)] == [PERSON]
+
+
+def test_files_git_is_told_not_to_look_at_leave_no_memo(repo: Path) -> None:
+    subprocess.run(["git", "update-index", "--assume-unchanged", PERSON], cwd=repo,
+                   check=True)
+    validation.validate(repo)
+    assert validation.remembered(repo) is None
+    with (repo / PERSON).open("r+") as handle:  # in place: the folder's times stay
+        text = handle.read()
+        handle.seek(0)
+        handle.write(text.replace("start_date: 2023-01-09", "start_date: 2023-01-39"))
+    assert [p.path for p in validation.validate(repo)] == [PERSON]
+
+
+def _zero_checksum(root: Path) -> None:
+    """What git writes with index.skipHash (feature.manyFiles): no checksum."""
+    index = root / ".git" / "index"
+    data = index.read_bytes()
+    index.write_bytes(data[:-20] + bytes(20))
+
+
+def test_an_index_without_a_checksum_is_read_whole(repo: Path) -> None:
+    _zero_checksum(repo)
+    assert validation.validate(repo) == []
+    assert validation.remembered(repo) == []
+    packet = next((repo / "packets").rglob("*.yaml"))
+    _edit(packet, "submitted: 2026-10-", "submitted: 2026-13-")  # same size, in place
+    subprocess.run(["git", "add", "--", str(packet)], cwd=repo, check=True)
+    _zero_checksum(repo)
+    assert validation.remembered(repo) is None
+    assert validation.validate(repo) != []
+
+
+@pytest.mark.skipif(sys.platform == "darwin", reason="macOS file names must be UTF-8")
+def test_file_names_that_are_not_utf8(repo: Path) -> None:
+    folder = os.path.join(os.fsencode(repo / "people"), b"\xff")
+    os.mkdir(folder)
+    person = (repo / "people" / "noor-said.yaml").read_text()
+    with open(os.path.join(folder, b"copy.yaml"), "w") as out:
+        out.write(person.replace("id: noor-said", "id: noor-said-2"))
+    problems = validation.validate(repo)
+    assert validation.validate(repo) == problems
+    assert validation.remembered(repo) == problems
+
+
+def test_the_quick_path_never_shows_a_traceback(repo: Path, cli: Cli,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "people" / "loop.yaml").symlink_to("loop.yaml")
+    validation.validate(repo)
+    capsys.readouterr()
+    code = launch.main(["validate", str(repo / "people")])
+    got = capsys.readouterr()
+    again = cli("validate", repo / "people")
+    assert (code, got.out, got.err) == (again.code, again.out, again.err)

@@ -202,7 +202,7 @@ class Cache:
                 return None
             if found is None:
                 return None
-            digest.update(f"{display}\0{found[0]}\n".encode())
+            digest.update(f"{display}\0{found[0]}\n".encode(errors="surrogateescape"))
         if digest.hexdigest() != self.last["digest"]:
             return None
         for relative, row in self.last["artifacts"].items():
@@ -255,7 +255,7 @@ class Cache:
             if key is None or row is None or row[4] != key:
                 self._forget_run()
                 return
-            digest.update(f"{display}\0{key}\n".encode())
+            digest.update(f"{display}\0{key}\n".encode(errors="surrogateescape"))
         last = {"digest": digest.hexdigest(), "artifacts": rows,
                 "problems": [[p.path, p.line, p.column, p.message] for p in problems]}
         if last != self.last:
@@ -328,7 +328,8 @@ def write_stamped(path: Path, format_: int, code: str, data: dict[str, Any],
     """``data`` as JSON stamped with the format and code fingerprint (one line, then
     ``tail`` on the next when given); written atomically. A read-only checkout still
     works: it just does not remember."""
-    head = json.dumps({"format": format_, "code": code, **data}, ensure_ascii=False,
+    # ASCII: a file name that is not UTF-8 (kept by Python as surrogates) survives.
+    head = json.dumps({"format": format_, "code": code, **data},
                       separators=(",", ":")).encode()
     with contextlib.suppress(OSError):
         write_atomic(path, head if tail is None else head + b"\n" + tail, overwrite=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from enum import IntEnum
 from pathlib import Path
 from typing import NamedTuple
@@ -67,3 +68,8 @@ def display_path(path: Path, root: Path) -> str:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return path.as_posix()
+    except (OSError, RuntimeError):  # a symbolic link loop: the name as given, then
+        try:
+            return Path(os.path.abspath(path)).relative_to(root.resolve()).as_posix()
+        except ValueError:
+            return path.as_posix()

@@ -34,14 +34,14 @@ def _remembered(args: list[str]) -> int | None:
     from pathlib import Path
 
     from promoctl import validation
-    from promoctl.errors import ExitCode, PromoctlError
+    from promoctl.errors import ExitCode
 
     paths = [Path(a) for a in args]
     try:
         root = validation.root_for(Path(repo) if repo else None,
                                    paths[0] if paths else Path.cwd())
         problems = validation.remembered(root, paths, probe)
-    except (PromoctlError, OSError, ValueError):
+    except Exception:  # the command runs instead, and reports it as it should
         return None
     if problems is None:
         return None

@@ -77,14 +77,17 @@ def _wanted(root: Path, paths: Sequence[Path]) -> set[str] | None:
 
 def _untracked(root: Path, displays: Sequence[tuple[str, str]], folders: Sequence[str],
                started: int) -> dict[str, list[int] | None] | None:
-    """The stat of the record files git does not track and of every folder walked;
-    None if one changed after ``started`` (or too close before it to trust its stat)."""
-    tracked = worktree.tracked(root)
-    if tracked is None:
+    """The stat of what git's state does not cover: every folder walked, the record
+    files git does not track, and what tracked links point at. None if one changed after
+    ``started`` (or too close before it to trust its stat), or git cannot say."""
+    found = worktree.tracked(root)
+    if found is None:
         return None
+    tracked, links = found
     stats: dict[str, list[int] | None] = {}
-    for name in [*folders, *(path for path, display in displays if display not in tracked)]:
-        row = artifact_row(Path(name), started)
+    for name in [*folders, *(path for path, display in displays
+                             if display not in tracked or display in links)]:
+        row = artifact_row(Path(name), started)  # a link's is its target's
         if isinstance(row, str):
             return None
         stats[relative(name, root) if name != str(root) else "."] = row

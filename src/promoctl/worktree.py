@@ -73,16 +73,30 @@ def state(root: Path, now: int) -> str | None:
     return Probe(str(root)).state(now)
 
 
-def tracked(root: Path) -> set[str] | None:
-    """The files under ``root`` that git tracks, relative to it; None outside git."""
+def tracked(root: Path) -> tuple[set[str], set[str]] | None:
+    """The files under ``root`` git tracks, relative to it, and which of them are
+    symbolic links (git knows a link's text, not what it points at). None outside git,
+    or when git is told to take some file as unchanged (assume-unchanged, or
+    skip-worktree in a sparse checkout): ``git status`` does not look at those."""
     try:
-        done = subprocess.run(["git", "ls-files", "-z", "--", "."], cwd=root,
+        done = subprocess.run(["git", "ls-files", "-s", "-v", "-z", "--", "."], cwd=root,
                               capture_output=True, env={**os.environ, **_ENV}, check=False)
     except OSError:
         return None
     if done.returncode != 0:
         return None
-    return {os.fsdecode(name) for name in done.stdout.split(b"\0") if name}
+    names, links = set(), set()
+    for line in done.stdout.split(b"\0"):
+        meta, _tab, name = line.partition(b"\t")
+        if not name:
+            continue
+        tag, mode = meta[:1], meta[2:8]
+        if tag.islower() or tag == b"S":
+            return None
+        names.add(os.fsdecode(name))
+        if mode == b"120000":
+            links.add(os.fsdecode(name))
+    return names, links
 
 
 def _output(process: subprocess.Popen[bytes]) -> bytes | None:
@@ -104,7 +118,13 @@ def _digest(root: Path, top: Path, index: Path, listed: bytes, now: int) -> str 
             if stat.st_mtime_ns > now - INDEX_RACY_NS:
                 return None
             handle.seek(max(0, stat.st_size - _TRAILER))
-            digest.update(handle.read())
+            trailer = handle.read()
+            if trailer[-20:] == bytes(20):
+                # No checksum (index.skipHash, which feature.manyFiles turns on): the
+                # content itself, a few milliseconds for tens of thousands of files.
+                handle.seek(0)
+                trailer = handle.read()
+            digest.update(trailer)
     except FileNotFoundError:  # a repository with nothing added yet
         digest.update(b"no index")
     except OSError:

@@ -97,7 +97,7 @@ def validate(
         output.print_problems(problems)
         files = len({p.path for p in problems})
         message = f"{len(problems)} problem(s) in {files} file(s)" if problems else "all valid"
-        output.err.print(message, markup=False)
+        sys.stderr.write(f"{message}\n")  # as launch's answer from the memo writes it
     return ExitCode.INVALID if problems else ExitCode.OK
 
 

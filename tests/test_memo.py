@@ -303,3 +303,10 @@ def test_the_quick_path_never_shows_a_traceback(repo: Path, cli: Cli,
     got = capsys.readouterr()
     again = cli("validate", repo / "people")
     assert (code, got.out, got.err) == (again.code, again.out, again.err)
+
+
+def test_without_git_there_is_no_state(repo: Path, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "no-git-here"))
+    assert worktree.state(repo, time.time_ns()) is None
+    assert validation.validate(repo) == []

@@ -383,3 +383,22 @@ def test_a_hand_edited_index_row_is_ignored(repo: Path, trusting: None, damage: 
     path.write_text(json.dumps(data))
     assert workspace.validate(repo, [target]) == []
     assert workspace.validate(repo) == []
+
+
+def test_a_run_over_an_edited_file_does_not_rewrite_the_cache(repo: Path, trusting: None
+                                                              ) -> None:
+    person = (repo / "people" / "noor-said.yaml").read_text()
+    for i in range(200):  # enough files that one is less than a hundredth of them
+        (repo / "people" / f"copy-{i}.yaml").write_text(
+            person.replace("id: noor-said", f"id: noor-said-{i}"))
+    assert workspace.validate(repo) == []
+    before = cache_file(repo).read_bytes(), index_file(repo).read_bytes()
+    edited = repo / "people" / "copy-7.yaml"
+    _edit = edited.read_text().replace("start_date: ", "start_date: 2023-02-30\nx_: ")
+    edited.write_text(_edit)
+    for _ in range(2):  # learnt again the second time: the answer is the same
+        problems = workspace.validate(repo, [edited])
+        assert {p.path for p in problems} == {"people/copy-7.yaml"}
+        assert (cache_file(repo).read_bytes(), index_file(repo).read_bytes()) == before
+    assert workspace.validate(repo) == sorted(problems)  # a whole run writes it
+    assert cache_file(repo).read_bytes() != before[0]

@@ -115,6 +115,7 @@ class Cache:
         self.seen: set[str] = set()
         self.changed = False  # the entries
         self.index_changed = False
+        self.learnt = 0  # new entries and new stat rows, for ``save_if_learnt``
         self.hits = 0
         self.misses = 0
         self.started = time.time_ns()
@@ -180,8 +181,11 @@ class Cache:
         if row is not None and self.files.get(display) != row:
             self.files[display] = row
             self.index_changed = True
+            self.learnt += 1
 
     def put(self, key: str, entry: dict[str, Any]) -> None:
+        if key not in self.entries:
+            self.learnt += 1
         self.entries[key] = entry
         self.used.add(key)
         self.changed = True
@@ -266,6 +270,14 @@ class Cache:
         if self.last is not None:
             self.last = None
             self.index_changed = True
+
+    def save_if_learnt(self, share: float) -> None:
+        """Write what changed if this run learnt more entries and stat rows than
+        ``share`` of the files the index knows: rewriting every entry to remember a
+        handful (what a pre-commit run over the files just edited learns) costs more
+        than learning them again next time."""
+        if self.learnt > share * len(self.files):
+            self.save(prune=False)
 
     def save(self, *, prune: bool) -> None:
         """Write what changed; ``prune`` keeps only the entries and files of this run."""

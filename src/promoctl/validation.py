@@ -1,8 +1,10 @@
 """validate: every problem in a repository, or in some of its files.
 
 The heavy modules (the models, pydantic, the checks) are imported only when something
-must be checked: when no file changed since the last whole run, the answer comes from
-the cache's index, at little more than the cost of starting Python.
+must be checked. When git says nothing changed since a run that covered the same files,
+its answer comes from the memo (``memo``, ``worktree``); otherwise, when no file's stat
+changed since the last whole run, from the cache's index. Either costs little more than
+starting Python.
 """
 
 from __future__ import annotations

@@ -297,6 +297,10 @@ def test_nothing_changed_answers_from_the_index(repo: Path, trusting: None,
     assert workspace.validate(repo) == first
     assert not [name for name in reads if name.endswith(".yaml")]
     assert "validate-cache.json" not in reads  # the entries are not even loaded
+    assert workspace.validate(repo, [packet]) == first  # and for the files given
+    assert workspace.validate(repo, [repo / "people"]) == []
+    assert not [name for name in reads if name.endswith(".yaml")]
+    assert "validate-cache.json" not in reads
 
 
 @pytest.mark.parametrize("change", ["edit", "add", "remove", "artifact"])

@@ -104,7 +104,10 @@ def _validate(root: Path, cache: Cache, displays: list[tuple[str, str]],
               ) -> tuple[list[Problem], dict[str, list[int] | None] | None]:
     """The problems, and the stat of the artifacts they were found with (None if one
     changed too close to the run to trust its stat)."""
-    last = cache.unchanged(displays, root)
+    # The given files first: when one was just edited (a pre-commit run), that is seen
+    # without statting the rest.
+    given = [pair for pair in displays if wanted is not None and pair[1] in wanted]
+    last = cache.unchanged(displays, root) if cache.still(given) else None
     if last is not None and (wanted is None or wanted <= {d for _p, d in displays}):
         # Nothing changed since the last whole run: that is the answer (the problems of
         # given files are the whole run's problems in them; a test holds this true).

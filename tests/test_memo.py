@@ -310,3 +310,34 @@ def test_without_git_there_is_no_state(repo: Path, tmp_path: Path,
     monkeypatch.setenv("PATH", str(tmp_path / "no-git-here"))
     assert worktree.state(repo, time.time_ns()) is None
     assert validation.validate(repo) == []
+
+
+@pytest.mark.skipif(not hasattr(os, "posix_spawnp") or not Path("/proc/self/fd").is_dir(),
+                    reason="counts this process's children and open files (Linux)")
+def test_a_probe_let_go_leaves_no_process_or_file_open(repo: Path) -> None:
+    opened = len(os.listdir("/proc/self/fd"))
+    pids = []
+    for _ in range(5):
+        let_go, handed = worktree.Probe(str(repo)), worktree.Probe(str(repo))
+        for probe in (let_go, handed):
+            assert probe.running is not None
+            pids.extend(git.pid for git in probe.running)
+        let_go.close()
+        assert validation.remembered(repo, [repo / "lms" / "academy-completions.csv"],
+                                     handed) is None  # not a record: git is not read
+    assert len(os.listdir("/proc/self/fd")) == opened
+    for pid in pids:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # reaped already
+
+
+def test_a_parent_that_ignores_sigchld(repo: Path) -> None:
+    """Some service managers start programs so: the system reaps git, and its exit
+    status is not known; validate still answers."""
+    script = ("import signal, sys; from pathlib import Path; "
+              "signal.signal(signal.SIGCHLD, signal.SIG_IGN); "
+              "from promoctl import validation, worktree; root = Path(sys.argv[1]); "
+              "print(worktree.state(root, 0), validation.validate(root))")
+    done = subprocess.run([sys.executable, "-c", script, str(repo)], capture_output=True,
+                          text=True, check=False)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "None []\n", "")

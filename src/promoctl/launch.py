@@ -42,6 +42,7 @@ def _remembered(args: list[str]) -> int | None:
                                    paths[0] if paths else Path.cwd())
         problems = validation.remembered(root, paths, probe)
     except Exception:  # the command runs instead, and reports it as it should
+        probe.close()
         return None
     if problems is None:
         return None

@@ -65,12 +65,17 @@ def remembered(root: Path, paths: Sequence[Path] = (),
     """``validate``'s answer when nothing changed since a run that covered ``paths``;
     None when it must do the work. ``probe``: git already started, in some folder (used
     only if that is ``root``)."""
-    wanted = _wanted(root, paths)
-    if wanted is not None and not all(map(is_record, wanted)):
-        return None
-    if probe is None or Path(probe.root) != root:
-        probe = worktree.Probe(str(root))
-    state = probe.state(time.time_ns())
+    if probe is not None and Path(probe.root) != root:
+        probe.close()
+        probe = None
+    probe = probe or worktree.Probe(str(root))
+    try:
+        wanted = _wanted(root, paths)
+        if wanted is not None and not all(map(is_record, wanted)):
+            return None
+        state = probe.state(time.time_ns())
+    finally:
+        probe.close()
     if state is None:
         return None
     return Memo(cache_location(root).with_name(MEMO_NAME)).answer(state, wanted, root)

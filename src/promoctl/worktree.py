@@ -15,7 +15,9 @@ changed too recently for its stat to be trusted: the caller then does the work.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 
 TYPE_CHECKING = False  # typing and pathlib are imported while git runs (see Probe)
 if TYPE_CHECKING:
@@ -36,14 +38,18 @@ _ENV = {"GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
 
 class Probe:
     """The git commands that tell the state, started: ``promoctl validate`` starts them
-    first thing, so git works while Python imports the rest (on another core)."""
+    first thing, so git works while Python imports the rest (on another core). Read it
+    with ``state`` or let it go with ``close``."""
 
     def __init__(self, root: str) -> None:
         self.root = root
         env = {**os.environ, **_ENV}
+        self.running: list[_Git] | None = []
         try:
-            self.running: list[_Git] | None = [_Git(root, ask, env) for ask in _ASKS]
-        except OSError:  # no git here
+            for ask in _ASKS:
+                self.running.append(_Git(root, ask, env))
+        except OSError:  # no git here (or no room to start it)
+            self.close()
             self.running = None
 
     def state(self, now: int) -> str | None:
@@ -54,7 +60,10 @@ class Probe:
 
         if self.running is None:
             return None
-        found, listed = (process.output() for process in self.running)
+        try:
+            found, listed = (process.output() for process in self.running)
+        finally:
+            self.close()
         if found is None or listed is None:
             return None
         lines = os.fsdecode(found).splitlines()
@@ -62,6 +71,11 @@ class Probe:
             return None
         root = Path(self.root)
         return _digest(root, Path(lines[0]), root / lines[1], listed, now)
+
+    def close(self) -> None:
+        """Stop and reap what ``state`` did not read."""
+        for process in self.running or ():
+            process.close()
 
 
 class _Git:
@@ -80,8 +94,9 @@ class _Git:
                                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
             return
         reader, writer = os.pipe()  # neither is inherited (PEP 446); dup2 makes fd 1
-        null = os.open(os.devnull, os.O_RDWR)
+        null = -1
         try:
+            null = os.open(os.devnull, os.O_RDWR)
             self.pid = os.posix_spawnp("git", command, env, file_actions=[
                 (os.POSIX_SPAWN_DUP2, null, 0), (os.POSIX_SPAWN_DUP2, writer, 1),
                 (os.POSIX_SPAWN_DUP2, null, 2)])
@@ -90,18 +105,43 @@ class _Git:
             raise
         finally:
             os.close(writer)
-            os.close(null)
+            if null >= 0:
+                os.close(null)
         self.reader = reader
 
     def output(self) -> bytes | None:
-        """What git printed, or None if it failed."""
+        """What git printed, or None if it failed (or its exit status is unknown)."""
         if self.process is not None:
             out, _err = self.process.communicate()
             return out if self.process.returncode == 0 else None
         with os.fdopen(self.reader, "rb") as pipe:
+            self.reader = -1
             out = pipe.read()
-        _pid, status = os.waitpid(self.pid, 0)
-        return out if os.waitstatus_to_exitcode(status) == 0 else None
+        return out if self._reap() == 0 else None
+
+    def close(self) -> None:
+        if self.process is not None:
+            if self.process.returncode is None:
+                self.process.kill()
+                self.process.communicate()
+            return
+        if self.reader >= 0:
+            os.close(self.reader)
+            self.reader = -1
+        if self.pid:
+            with contextlib.suppress(OSError):  # it has ended already
+                os.kill(self.pid, signal.SIGKILL)
+            self._reap()
+
+    def _reap(self) -> int | None:
+        """Wait for git to end: its exit code, or None when the system reaped it (a
+        parent that ignores SIGCHLD, as some service managers start programs)."""
+        pid, self.pid = self.pid, 0
+        try:
+            _pid, status = os.waitpid(pid, 0)
+        except ChildProcessError:
+            return None
+        return os.waitstatus_to_exitcode(status)
 
 
 def state(root: Path, now: int) -> str | None:

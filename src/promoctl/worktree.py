@@ -15,9 +15,7 @@ changed too recently for its stat to be trusted: the caller then does the work.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 
 TYPE_CHECKING = False  # typing and pathlib are imported while git runs (see Probe)
 if TYPE_CHECKING:
@@ -129,6 +127,10 @@ class _Git:
             os.close(self.reader)
             self.reader = -1
         if self.pid:
+            # Imported here: nothing that can wait is imported before git starts.
+            import contextlib
+            import signal
+
             with contextlib.suppress(OSError):  # it has ended already
                 os.kill(self.pid, signal.SIGKILL)
             self._reap()

@@ -5,7 +5,7 @@ every record file in Python.
 for a file written in the same second as the index) and lists those that differ. The
 index's own checksum stands for the content of every tracked file, and the stat of each
 listed one for its content. Statting 45,000 files from Python costs 0.14 s; git does it
-in C, on every core, in about a third of that. Files git does not track (untracked or
+in C, on every core, in less than half of that. Files git does not track (untracked or
 ignored) are the caller's: it keeps their stat, and the stat of every folder validate
 walks, whose change time moves when a file is added, removed or renamed in it.
 

@@ -23,6 +23,7 @@ from typing import Any
 from promoctl.cache import (
     artifact_row,
     code_fingerprint,
+    location,
     read_stamped,
     well_formed_problems,
     write_stamped,
@@ -35,6 +36,11 @@ KEEP = 16  # runs: the whole repository's, and a few sets of files
 
 
 class Memo:
+    @classmethod
+    def of(cls, root: Path) -> Memo:
+        """The memo of the repository at ``root``, next to its validation cache."""
+        return cls(location(root).with_name(MEMO_NAME))
+
     def __init__(self, path: Path) -> None:
         self.path = path
         data = read_stamped(path, MEMO_FORMAT, code_fingerprint())

@@ -18,7 +18,7 @@ from promoctl import worktree
 from promoctl.cache import Cache, artifact_row
 from promoctl.cache import location as cache_location
 from promoctl.errors import Problem, display_path
-from promoctl.memo import MEMO_NAME, Memo
+from promoctl.memo import Memo
 from promoctl.repofiles import discover, is_record, record_files, relative
 from promoctl.repofiles import root_for as root_for
 
@@ -40,9 +40,9 @@ def validate(root: Path, paths: Sequence[Path] = (),
     the result is the same whatever their number.
     """
     wanted = _wanted(root, paths)
-    memo = Memo(cache_location(root).with_name(MEMO_NAME))
     state = worktree.state(root, time.time_ns())
-    if state is not None:
+    memo = Memo.of(root) if state is not None else None
+    if memo is not None and state is not None:
         found = memo.answer(state, wanted, root)
         if found is not None:
             return found
@@ -51,7 +51,7 @@ def validate(root: Path, paths: Sequence[Path] = (),
     names = record_files(root, folders)
     displays = [(name, relative(name, root)) for name in names]
     problems, artifacts = _validate(root, cache, displays, wanted, progress, jobs)
-    if state is not None and artifacts is not None \
+    if memo is not None and state is not None and artifacts is not None \
             and (wanted is None or all(map(is_record, wanted))) and cache.still(displays) \
             and worktree.state(root, time.time_ns()) == state:
         stats = _untracked(root, displays, folders, cache.started)
@@ -78,7 +78,7 @@ def remembered(root: Path, paths: Sequence[Path] = (),
         probe.close()
     if state is None:
         return None
-    return Memo(cache_location(root).with_name(MEMO_NAME)).answer(state, wanted, root)
+    return Memo.of(root).answer(state, wanted, root)
 
 
 def _wanted(root: Path, paths: Sequence[Path]) -> set[str] | None:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from promoctl import cache, workspace
+from promoctl import cache, cachedb, workspace
 from promoctl.errors import Problem
 from tests.conftest import Cli
 
@@ -19,8 +22,39 @@ def cache_file(repo: Path) -> Path:
     return cache.location(repo)
 
 
-def index_file(repo: Path) -> Path:
-    return cache.location(repo).with_name(cache.INDEX_NAME)
+def _db(repo: Path) -> sqlite3.Connection:
+    return sqlite3.connect(cache_file(repo), isolation_level=None)
+
+
+def stored(repo: Path, table: str) -> dict[Any, Any]:
+    """A table of the cache's database: entries by key, stat rows by file name."""
+    column = {"entries": "key, body", "files": "name, row"}[table]
+    with contextlib.closing(_db(repo)) as con:
+        return {k.decode() if isinstance(k, bytes) else k: json.loads(v)
+                for k, v in con.execute(f"SELECT {column} FROM {table}")}
+
+
+def last_run(repo: Path) -> Any:
+    with contextlib.closing(_db(repo)) as con:
+        rows = con.execute("SELECT body FROM last").fetchall()
+    return json.loads(rows[0][0]) if rows else None
+
+
+def stamp(repo: Path) -> tuple[int, str]:
+    with contextlib.closing(_db(repo)) as con:
+        rows = con.execute("SELECT format, code FROM stamp").fetchall()
+    assert len(rows) == 1
+    return rows[0]
+
+
+def rewrite(repo: Path, sql: str, *args: Any) -> None:
+    with contextlib.closing(_db(repo)) as con:
+        con.execute(sql, args)
+
+
+def forget(repo: Path) -> None:
+    for path in cachedb.paths(cache_file(repo)):
+        path.unlink(missing_ok=True)
 
 
 def run(repo: Path) -> tuple[list[Problem], cache.Cache]:
@@ -35,11 +69,10 @@ def repo(examples: Path) -> Path:
 
 
 def test_cache_is_kept_in_the_git_directory(repo: Path) -> None:
-    assert cache_file(repo) == repo / ".git" / "promoctl" / "validate-cache.json"
+    assert cache_file(repo) == repo / ".git" / "promoctl" / "validate-cache.sqlite"
     assert workspace.validate(repo) == []
-    data = json.loads(cache_file(repo).read_text())
-    assert data["code"] == cache.code_fingerprint()
-    assert len(data["entries"]) == len(list(repo.rglob("*.yaml")))
+    assert stamp(repo) == (cache.CACHE_FORMAT, cache.code_fingerprint())
+    assert len(stored(repo, "entries")) == len(list(repo.rglob("*.yaml")))
 
 
 def test_outside_git_the_user_cache_directory(examples: Path, tmp_path: Path,
@@ -113,9 +146,10 @@ def test_a_changed_artifact_is_noticed(repo: Path) -> None:
 
 @pytest.mark.parametrize("damage", [
     lambda raw: raw[: len(raw) // 2],  # truncated
+    lambda raw: raw[:100],
+    lambda raw: raw[:4096] + b"\xff" * 4096 + raw[8192:],  # a damaged page
     lambda raw: b"\x00\xff garbage",
-    lambda raw: b'{"format": 1, "code": "old", "entries": {}}',
-    lambda raw: raw.replace(b'"own":[]', b'"own":7'),
+    lambda raw: b"",
     lambda raw: b"[]",
 ])
 def test_a_corrupt_cache_is_ignored_and_rebuilt(repo: Path, damage: object) -> None:
@@ -123,32 +157,41 @@ def test_a_corrupt_cache_is_ignored_and_rebuilt(repo: Path, damage: object) -> N
     path = cache_file(repo)
     path.write_bytes(damage(path.read_bytes()))  # type: ignore[operator]
     assert workspace.validate(repo) == []
-    data = json.loads(path.read_text())
-    assert data["code"] == cache.code_fingerprint() and data["entries"]
+    assert workspace.validate(repo) == []
+    assert stamp(repo) == (cache.CACHE_FORMAT, cache.code_fingerprint())
+    assert stored(repo, "entries")
+
+
+def test_a_cache_of_other_code_is_emptied(repo: Path) -> None:
+    assert workspace.validate(repo) == []
+    rewrite(repo, "UPDATE stamp SET code = 'old'")
+    rewrite(repo, "INSERT OR REPLACE INTO entries VALUES ('stale', '{}')")
+    assert workspace.validate(repo) == []
+    assert stamp(repo) == (cache.CACHE_FORMAT, cache.code_fingerprint())
+    assert "stale" not in stored(repo, "entries")
 
 
 @pytest.mark.parametrize("damage", [
     lambda raw: raw[: len(raw) // 2],
-    lambda raw: b"\x00\xff garbage",
-    lambda raw: raw.replace(b'"digest":"', b'"digest":"0'),
-    lambda raw: raw.replace(b'"problems":[[', b'"problems":[7,['),
-    lambda raw: raw.replace(b'"problems":[', b'"problems":{"a":'),
-    lambda raw: b"[]",
+    lambda raw: "garbage",
+    lambda raw: raw.replace('"digest":"', '"digest":"0'),
+    lambda raw: raw.replace('"problems":[[', '"problems":[7,['),
+    lambda raw: raw.replace('"problems":[', '"problems":{"a":'),
+    lambda raw: "[]",
 ])
-def test_a_corrupt_index_is_ignored_and_rebuilt(repo: Path, trusting: None,
-                                                damage: object) -> None:
+def test_a_corrupt_last_run_is_ignored_and_rebuilt(repo: Path, trusting: None,
+                                                   damage: object) -> None:
     person = repo / "people" / "ben-hughes.yaml"
     person.write_text(person.read_text().replace("start_date: 2023-01-09",
                                                  "start_date: 2023-01-39"))
     expected = workspace.validate(repo)
     assert [p.path for p in expected] == ["people/ben-hughes.yaml"]
-    path = index_file(repo)
-    assert json.loads(path.read_text())["last"]["problems"]
-    path.write_bytes(damage(path.read_bytes()))  # type: ignore[operator]
+    body = json.dumps(last_run(repo), separators=(",", ":"))
+    assert last_run(repo)["problems"]
+    rewrite(repo, "UPDATE last SET body = ?", damage(body))  # type: ignore[operator]
     assert workspace.validate(repo) == expected
     assert workspace.validate(repo) == expected
-    data = json.loads(path.read_text())
-    assert data["code"] == cache.code_fingerprint() and len(data["files"]) > 10
+    assert last_run(repo)["problems"] and len(stored(repo, "files")) > 10
 
 
 def test_a_corrupt_cache_never_hides_a_problem(repo: Path) -> None:
@@ -167,7 +210,7 @@ def test_cached_and_uncached_runs_report_the_same(repo: Path) -> None:
     first = workspace.validate(repo)
     assert first
     assert workspace.validate(repo) == first
-    cache_file(repo).unlink()
+    forget(repo)
     assert workspace.validate(repo) == first
 
 
@@ -178,8 +221,8 @@ def test_concurrent_runs(repo: Path) -> None:
     for proc in procs:
         _out, err = proc.communicate()
         assert proc.returncode == 0, err
-    data = json.loads(cache_file(repo).read_text())
-    assert data["code"] == cache.code_fingerprint()
+    assert stamp(repo) == (cache.CACHE_FORMAT, cache.code_fingerprint())
+    assert len(stored(repo, "entries")) == len(list(repo.rglob("*.yaml")))
     assert not list(cache_file(repo).parent.glob("*.tmp"))  # no stray temp files
 
 
@@ -255,8 +298,7 @@ def test_unchanged_files_are_not_read_again(repo: Path, trusting: None,
 def test_files_changed_just_now_are_always_read(repo: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     assert workspace.validate(repo) == []  # every file was written a moment ago
-    index = index_file(repo)
-    assert not index.exists() or json.loads(index.read_text())["files"] == {}
+    assert stored(repo, "files") == {}
     reads = _reads(monkeypatch)
     assert workspace.validate(repo) == []
     assert "ben-hughes.yaml" in reads
@@ -294,13 +336,17 @@ def test_nothing_changed_answers_from_the_index(repo: Path, trusting: None,
     first = workspace.validate(repo)
     assert first
     reads = _reads(monkeypatch)
+    entries: list[str] = []
+    real = cachedb.Store.entry
+    monkeypatch.setattr(cachedb.Store, "entry",
+                        lambda self, key: entries.append(key) or real(self, key))
     assert workspace.validate(repo) == first
     assert not [name for name in reads if name.endswith(".yaml")]
-    assert "validate-cache.json" not in reads  # the entries are not even loaded
+    assert entries == []  # no entry is even read
     assert workspace.validate(repo, [packet]) == first  # and for the files given
     assert workspace.validate(repo, [repo / "people"]) == []
     assert not [name for name in reads if name.endswith(".yaml")]
-    assert "validate-cache.json" not in reads
+    assert entries == []
 
 
 @pytest.mark.parametrize("change", ["edit", "add", "remove", "artifact"])
@@ -363,10 +409,9 @@ def test_an_artifact_path_with_a_nul_is_a_problem_not_a_crash(repo: Path, trusti
 ])
 def test_a_hand_edited_entry_is_a_miss(repo: Path, trusting: None, damage: object) -> None:
     assert workspace.validate(repo) == []
-    path = cache_file(repo)
-    data = json.loads(path.read_text())
-    data["entries"] = {k: damage(v) for k, v in data["entries"].items()}  # type: ignore[operator]
-    path.write_text(json.dumps(data))
+    for key, entry in stored(repo, "entries").items():
+        rewrite(repo, "UPDATE entries SET body = ? WHERE key = ?",
+                json.dumps(damage(entry)), key)  # type: ignore[operator]
     person = repo / "people" / "ben-hughes.yaml"  # so the last whole run cannot answer
     person.write_text(person.read_text() + "\n")
     assert workspace.validate(repo) == []
@@ -381,28 +426,25 @@ def test_a_hand_edited_entry_is_a_miss(repo: Path, trusting: None, damage: objec
 def test_a_hand_edited_index_row_is_ignored(repo: Path, trusting: None, damage: object) -> None:
     target = repo / "packets" / "professional" / "hiro-tanaka-2026-h2.yaml"
     assert workspace.validate(repo, [target]) == []
-    path = index_file(repo)
-    data = json.loads(path.read_text())
-    data["files"] = {k: damage(v) for k, v in data["files"].items()}  # type: ignore[operator]
-    path.write_text(json.dumps(data))
+    for name, row in stored(repo, "files").items():
+        rewrite(repo, "UPDATE files SET row = ? WHERE name = ?",
+                json.dumps(damage(row)), name.encode())  # type: ignore[operator]
     assert workspace.validate(repo, [target]) == []
     assert workspace.validate(repo) == []
 
 
-def test_a_run_over_an_edited_file_does_not_rewrite_the_cache(repo: Path, trusting: None
-                                                              ) -> None:
-    person = (repo / "people" / "noor-said.yaml").read_text()
-    for i in range(200):  # enough files that one is less than a hundredth of them
-        (repo / "people" / f"copy-{i}.yaml").write_text(
-            person.replace("id: noor-said", f"id: noor-said-{i}"))
+def test_a_run_over_an_edited_file_keeps_what_the_whole_run_learnt(
+        repo: Path, trusting: None, monkeypatch: pytest.MonkeyPatch) -> None:
     assert workspace.validate(repo) == []
-    before = cache_file(repo).read_bytes(), index_file(repo).read_bytes()
-    edited = repo / "people" / "copy-7.yaml"
-    _edit = edited.read_text().replace("start_date: ", "start_date: 2023-02-30\nx_: ")
-    edited.write_text(_edit)
-    for _ in range(2):  # learnt again the second time: the answer is the same
-        problems = workspace.validate(repo, [edited])
-        assert {p.path for p in problems} == {"people/copy-7.yaml"}
-        assert (cache_file(repo).read_bytes(), index_file(repo).read_bytes()) == before
-    assert workspace.validate(repo) == sorted(problems)  # a whole run writes it
-    assert cache_file(repo).read_bytes() != before[0]
+    files = stored(repo, "files")
+    edited = repo / "people" / "noor-said.yaml"
+    edited.write_text(edited.read_text().replace("start_date: ", "start_date: 2023-02-30\nx_: "))
+    problems = workspace.validate(repo, [edited])
+    assert {p.path for p in problems} == {"people/noor-said.yaml"}
+    after = stored(repo, "files")
+    assert after.keys() == files.keys()  # nothing forgotten
+    assert [k for k in files if after[k] != files[k]] == ["people/noor-said.yaml"]
+    reads = _reads(monkeypatch)
+    assert workspace.validate(repo, [edited]) == problems  # learnt: not read again
+    assert workspace.validate(repo) == sorted(problems)
+    assert "noor-said.yaml" not in reads

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from promoctl import cache, evaluation_view, report, resultcache, workspace, yamlio
+from promoctl import cache, cachedb, evaluation_view, report, resultcache, workspace, yamlio
 from promoctl.cache import location as cache_location
 from promoctl.evaluate import Evaluation
 from tests.conftest import Cli
@@ -27,8 +27,8 @@ def report_cache(root: Path) -> Path:
 
 def forget(root: Path) -> None:
     """Every cache promoctl keeps for ``root``: the next run is cold."""
-    for path in (evaluate_cache(root), report_cache(root), cache_location(root),
-                 cache_location(root).with_name(cache.INDEX_NAME)):
+    for path in (evaluate_cache(root), report_cache(root),
+                 *cachedb.paths(cache_location(root))):
         path.unlink(missing_ok=True)
 
 

@@ -10,7 +10,7 @@ from types import ModuleType
 
 import pytest
 
-from promoctl import cache, loader, parallel, workspace
+from promoctl import cache, cachedb, loader, parallel, workspace
 from promoctl.loader import discover, load
 from promoctl.memo import MEMO_NAME
 from tests.conftest import Cli
@@ -53,8 +53,8 @@ def messy(bench: ModuleType, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _fresh(root: Path) -> None:
-    for name in (cache.location(root).name, cache.INDEX_NAME, MEMO_NAME):
-        cache.location(root).with_name(name).unlink(missing_ok=True)
+    for path in (*cachedb.paths(cache.location(root)), cache.location(root).with_name(MEMO_NAME)):
+        path.unlink(missing_ok=True)
 
 
 @pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm"])

@@ -7,19 +7,20 @@ its cross-record checks together with the dependency key they were computed unde
 (the content hashes of every record they read): when a framework changes, the key of
 every record that reads it changes, and those records are checked again.
 
-So that a warm run need not read and hash every file, a small index next to the entries
-remembers each file's size, times and inode with its content hash, as git's index does:
-a file whose stat is unchanged has the content it had. Only files unchanged for a while
-before they were read are remembered, so a write in the same timestamp tick as the read
-is never missed; the change time (which no user command can set back) is part of the
-stat. The index also keeps what the last run over the whole repository found, under a
-digest of every file's content hash (and the stat of every artifact it hashed): when
-nothing changed, that is the answer, and the entries are not even read.
+So that a warm run need not read and hash every file, a stat row per file remembers its
+size, times and inode with its content hash, as git's index does: a file whose stat is
+unchanged has the content it had. Only files unchanged for a while before they were
+read are remembered, so a write in the same timestamp tick as the read is never missed;
+the change time (which no user command can set back) is part of the stat. The cache
+also keeps what the last run over the whole repository found, under a digest of every
+file's content hash (and the stat of every artifact it hashed): when nothing changed,
+that is the answer, and no entry is even read.
 
-Both are JSON files (never pickle: nothing in them can run code) inside the repository's
-git directory, or in the user's cache directory outside git. Each is written atomically;
-concurrent runs each write consistent files and the last one wins. A corrupt or truncated
-file is ignored and rebuilt.
+All of it lives in one SQLite file (``cachedb``: rows are JSON, never pickle, so
+nothing in them can run code) inside the repository's git directory, or in the user's
+cache directory outside git. A run holds only the rows it is working on, so memory does
+not grow with the repository. Concurrent runs each write consistent rows; a corrupt or
+truncated file is removed and rebuilt.
 """
 
 from __future__ import annotations
@@ -31,22 +32,23 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cache as memoize
 from pathlib import Path
 from typing import Any
 
 from promoctl import __version__
+from promoctl.cachedb import Store
 from promoctl.fsutil import write_atomic
 
-CACHE_FORMAT = 4
+CACHE_FORMAT = 5
 # A file changed less than this long before it was read may change again within the same
 # timestamp tick without its stat changing: such a file is read and hashed every time.
 RACY_NS = 2_000_000_000
 # The modules whose behaviour decides what an entry says.
 _CODE = ("models.py", "yamlio.py", "records.py", "checks.py", "loader.py", "repofiles.py",
          "interop/mapping.py", "validation.py", "parallel.py", "errors.py", "cache.py",
-         "worktree.py", "memo.py")
+         "worktree.py", "memo.py", "cachedb.py")
 
 
 @memoize
@@ -79,68 +81,113 @@ def _installed(module: str, dist: str) -> str:
     return ",".join(found) or f"{module}:?"
 
 
+NAME = "validate-cache.sqlite"
+
+
 def location(root: Path) -> Path:
     """Inside .git when there is one (never committed, removed with the clone)."""
     for folder in (root.resolve(), *root.resolve().parents):
         dot_git = folder / ".git"
         if dot_git.is_dir():
-            return dot_git / "promoctl" / "validate-cache.json"
+            return dot_git / "promoctl" / NAME
         if dot_git.is_file():  # a worktree: ".git" names the real git directory
             text = dot_git.read_text(encoding="utf-8", errors="replace").strip()
             if text.startswith("gitdir:"):
                 git_dir = (folder / text.removeprefix("gitdir:").strip()).resolve()
-                return git_dir / "promoctl" / "validate-cache.json"
+                return git_dir / "promoctl" / NAME
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     tag = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
-    return base / "promoctl" / tag / "validate-cache.json"
+    return base / "promoctl" / tag / NAME
 
 
-INDEX_NAME = "validate-index.json"
+class _Entries:
+    """Cache entries by content key, read from the store one at a time (malformed ones,
+    a hand edit or a bad disk, are a miss, never a crash further on)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def get(self, key: str | None, default: Any = None) -> Any:
+        body = self.store.entry(key) if key is not None else None
+        if body is None:
+            return default
+        try:
+            entry = json.loads(body)
+        except (ValueError, RecursionError):
+            return default
+        return entry if _well_formed(entry) else default
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.get(key) is not None
+
+    def __getitem__(self, key: str) -> dict[str, Any]:
+        entry = self.get(key)
+        if entry is None:
+            raise KeyError(key)
+        return entry  # type: ignore[no-any-return]
+
+    def __setitem__(self, key: str, entry: dict[str, Any]) -> None:
+        self.store.put_entry(key, entry)
+
+    def __iter__(self) -> Iterator[str]:
+        return self.store.entry_keys()
+
+
+class _Files:
+    """Stat rows by display path (see ``Cache.by_stat``)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def get(self, display: str) -> list[Any] | None:
+        body = self.store.file_row(display)
+        try:
+            row = json.loads(body) if body is not None else None
+        except (ValueError, RecursionError):
+            return None
+        return row if _row(row) else None
+
+    def __getitem__(self, display: str) -> list[Any]:
+        row = self.get(display)
+        if row is None:
+            raise KeyError(display)
+        return row
+
+    def __setitem__(self, display: str, row: list[Any]) -> None:
+        self.store.put_file(display, row)
+
+    def __len__(self) -> int:
+        return self.store.count_files()
 
 
 class Cache:
-    """Entries by content key (``validate-cache.json``), and next to them a small index
-    (``validate-index.json``): each file's stat, and what the last run of the whole
-    repository found. The entries are read only when a run needs them: a run that finds
-    no file changed answers from the index alone."""
+    """Entries by content key and each file's stat row, in one SQLite file
+    (``cachedb``), with what the last run of the whole repository found. Rows are read
+    as a run needs them: a run that finds no file changed reads one row a file."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.index_path = path.with_name(INDEX_NAME)
-        self._entries: dict[str, dict[str, Any]] | None = None
+        self.store = Store(path, CACHE_FORMAT, code_fingerprint())
+        self.entries = _Entries(self.store)
         # display -> [size, mtime_ns, ctime_ns, inode, content key, peeked kind, peeked id]
-        self.files: dict[str, list[Any]] = {}
+        self.files = _Files(self.store)
         self.last: dict[str, Any] | None = None  # the last whole run: digest and problems
         self.used: set[str] = set()
         self.seen: set[str] = set()
         self.changed = False  # the entries
-        self.index_changed = False
-        self.learnt = 0  # new entries and new stat rows, for ``save_if_learnt``
+        self.index_changed = False  # the last whole run
         self.hits = 0
         self.misses = 0
         self.started = time.time_ns()
-        data = _read(self.index_path)
-        if data is not None:
-            files, last = data.get("files"), data.get("last")
-            if isinstance(files, dict):
-                self.files = {k: v for k, v in files.items() if _row(v)}
-            if isinstance(last, dict) and isinstance(last.get("digest"), str) \
-                    and isinstance(last.get("artifacts"), dict) \
-                    and well_formed_problems(last.get("problems")):
-                self.last = last
-
-    @property
-    def entries(self) -> dict[str, dict[str, Any]]:
-        if self._entries is None:
-            data = _read(self.path)
-            raw = data.get("entries") if data is not None else None
-            self._entries = {k: v for k, v in raw.items() if _well_formed(v)} \
-                if isinstance(raw, dict) else {}
-        return self._entries
-
-    @entries.setter
-    def entries(self, value: dict[str, dict[str, Any]]) -> None:
-        self._entries = value
+        body = self.store.last()
+        try:
+            last = json.loads(body) if body is not None else None
+        except (ValueError, RecursionError):
+            last = None
+        if isinstance(last, dict) and isinstance(last.get("digest"), str) \
+                and isinstance(last.get("artifacts"), dict) \
+                and well_formed_problems(last.get("problems")):
+            self.last = last
 
     @staticmethod
     def key(raw: bytes) -> str:
@@ -180,12 +227,8 @@ class Cache:
         self.seen.add(display)
         if row is not None and self.files.get(display) != row:
             self.files[display] = row
-            self.index_changed = True
-            self.learnt += 1
 
     def put(self, key: str, entry: dict[str, Any]) -> None:
-        if key not in self.entries:
-            self.learnt += 1
         self.entries[key] = entry
         self.used.add(key)
         self.changed = True
@@ -271,27 +314,16 @@ class Cache:
             self.last = None
             self.index_changed = True
 
-    def save_if_learnt(self, share: float) -> None:
-        """Write what changed if this run learnt more entries and stat rows than
-        ``share`` of the files the index knows: rewriting every entry to remember a
-        handful (what a pre-commit run over the files just edited learns) costs more
-        than learning them again next time."""
-        if self.learnt > share * len(self.files):
-            self.save(prune=False)
-
     def save(self, *, prune: bool) -> None:
-        """Write what changed; ``prune`` keeps only the entries and files of this run."""
-        if prune and self._entries is not None and set(self._entries) != self.used:
-            self._entries = {k: v for k, v in self._entries.items() if k in self.used}
-            self.changed = True
-        if prune and set(self.files) - self.seen:
-            self.files = {k: v for k, v in self.files.items() if k in self.seen}
-            self.index_changed = True
-        # A read-only checkout still validates; it just does not remember.
-        if self.changed and self._entries is not None:
-            _write(self.path, {"entries": self._entries})
+        """Write what is not written yet; ``prune`` keeps only the entries and files of
+        this run."""
+        self.store.flush()
+        if prune:
+            self.store.prune(self.used, self.seen)
         if self.index_changed:
-            _write(self.index_path, {"files": self.files, "last": self.last})
+            self.store.set_last(self.last)
+            self.index_changed = False
+        self.store.close()
 
 
 def well_formed_problems(value: Any) -> bool:
@@ -309,14 +341,6 @@ def artifact_row(path: Path, started: int) -> list[int] | str | None:
     if max(stat.st_mtime_ns, stat.st_ctime_ns) > started - RACY_NS:
         return "racy"
     return [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
-
-
-def _read(path: Path) -> dict[str, Any] | None:
-    return read_stamped(path, CACHE_FORMAT, code_fingerprint())
-
-
-def _write(path: Path, data: dict[str, Any]) -> None:
-    write_stamped(path, CACHE_FORMAT, code_fingerprint(), data)
 
 
 def read_stamped(path: Path, format_: int, code: str) -> dict[str, Any] | None:

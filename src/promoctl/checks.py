@@ -439,11 +439,9 @@ def _cached(repo: Repository, src: Source, check: Callable[[], list[Problem]],
         return []
     problems = check()
     if not problems:
-        entry["checks"] = {"dep": dependency_key}
-        cache.changed = True
+        cache.entries[key] = {**entry, "checks": {"dep": dependency_key}}
     elif "checks" in entry:
-        del entry["checks"]
-        cache.changed = True
+        cache.entries[key] = {k: v for k, v in entry.items() if k != "checks"}
     return problems
 
 

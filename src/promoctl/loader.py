@@ -196,7 +196,12 @@ def read_one(repo: Repository, path: Path, key: str | None = None) -> Read:
             return Read(display, kind, key, unfiled=True, stat=row)
         return Read(display, kind, key, source=Source(display, None, None, path, kind,
                                                        peeked_id, {}), stat=row)
-    assert raw is not None  # see unread
+    if raw is None:  # its entry was there a moment ago (see unread); it is gone now
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            return Read(display, problems=[Problem(display, 0, 0,
+                                                   f"cannot read file: {exc.strerror}")])
     source, problems = parse_record(raw, display, path)
     return Read(display, kind, key, source=source, problems=problems, stat=row,
                 broken_id=None if source else peeked_id,

@@ -93,7 +93,7 @@ def _in_order(count: int, todo: Sequence[int], jobs: int | None, repo: Repositor
     global _STATE
     _STATE = state
     if repo.cache is not None:
-        repo.cache.entries  # noqa: B018 - loaded once here, not once in every worker
+        repo.cache.store.flush()  # so that the workers read what this process learnt
     pool = multiprocessing.get_context("fork").Pool(workers)
     try:
         chunk = max(1, min(64, len(todo) // (workers * 8)))

@@ -27,9 +27,6 @@ if TYPE_CHECKING:
     from promoctl.records import Source
 
 Progress = Callable[[int, int], None]
-# What a run of ``validate FILES`` may learn without rewriting the cache, as a share of
-# the files it knows (see Cache.save_if_learnt).
-FEW = 0.01
 
 
 def validate(root: Path, paths: Sequence[Path] = (),
@@ -172,7 +169,6 @@ def _streamed(root: Path, cache: Cache, files: list[Path], progress: Progress | 
         """A cache entry as a check in another process left it."""
         if entry is not None and key and cache.entries.get(key) != entry:
             cache.entries[key] = entry
-            cache.changed = True
 
     def stream(kind: str, check: Callable[[Source], list[Problem]] | None) -> list[Source]:
         """Load the records of ``kind``, each checked by ``check`` where it was read."""
@@ -238,6 +234,6 @@ def _validate_files(root: Path, cache: Cache, files: list[Path], wanted: set[str
                 and kind not in always)
     problems = [p for p in repo.problems if p.path in wanted]
     problems += checks.check_only(repo, wanted)
-    cache.save_if_learnt(FEW)
+    cache.save(prune=False)
     return sorted(set(problems))
 

@@ -1,0 +1,264 @@
+"""The validation cache's file: one SQLite database, read and written a row at a time.
+
+A run holds in memory only the rows it is working on, so memory does not grow with the
+repository; a warm run reads only the rows of the files it looks at. Rows are written in
+batches, each in its own short transaction, so concurrent runs wait for each other only
+a moment (and a run that cannot get the lock drops its batch: the cache only saves
+work, it never decides an answer). Every row is content-addressed or checked against
+the file it describes, so rows written by two runs never make a stale answer.
+
+A database that cannot be opened, is corrupt, or was written by other code is removed
+and rebuilt; when it cannot be written at all (a read-only checkout), the run keeps its
+rows in a private temporary database, on disk, and forgets them when it ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+# Rows kept in memory before they are written.
+BATCH = 2_000
+# How long a run waits for another run's batch (each takes milliseconds).
+BUSY_SECONDS = 10.0
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS stamp (format INTEGER NOT NULL, code TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS files (name BLOB PRIMARY KEY, row TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS last (body TEXT NOT NULL);
+"""
+
+
+def paths(path: Path) -> list[Path]:
+    """The database and the files SQLite keeps beside it (remove all or none)."""
+    return [path, *(path.with_name(path.name + suffix) for suffix in ("-wal", "-shm"))]
+
+
+def _name(display: str) -> bytes:
+    # A file name that is not UTF-8 is kept by Python as surrogates, which SQLite's text
+    # cannot hold: names are stored as their bytes.
+    return display.encode("utf-8", "surrogateescape")
+
+
+def _text(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))  # ASCII: surrogates survive
+
+
+class Store:
+    """Cache entries by content key, stat rows by file, and the last whole run."""
+
+    def __init__(self, path: Path, format_: int, code: str) -> None:
+        self.path = path
+        self.stamp = (format_, code)
+        self.pid = os.getpid()
+        self.entries: dict[str, str] = {}  # not yet written, as JSON
+        self.files: dict[bytes, str] = {}
+        self.closed = False
+        self.con = self._open()
+
+    # ------------------------------------------------------------------ opening
+
+    def _open(self) -> sqlite3.Connection | None:
+        for attempt in range(2):
+            try:
+                return self._connect(self.path)
+            except sqlite3.OperationalError:
+                break  # locked by another run, or not writable: do not remove it
+            except (sqlite3.Error, OSError):
+                if attempt == 0:  # corrupt, or not a database: start afresh
+                    self._remove()
+        try:
+            return self._connect(None)
+        except sqlite3.Error:
+            return None
+
+    def _connect(self, path: Path | None) -> sqlite3.Connection:
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        # "" is a private database on disk, removed when it is closed.
+        con = sqlite3.connect("" if path is None else str(path), timeout=BUSY_SECONDS,
+                              isolation_level=None, check_same_thread=False)
+        try:
+            if path is not None:
+                con.execute("PRAGMA journal_mode=WAL")  # readers never wait for a writer
+            con.execute("PRAGMA synchronous=NORMAL")
+            con.executescript(_SCHEMA)
+            row = con.execute("SELECT format, code FROM stamp").fetchall()
+            if row != [self.stamp]:
+                with _transaction(con):
+                    for table in ("stamp", "entries", "files", "last"):
+                        con.execute(f"DELETE FROM {table}")
+                    con.execute("INSERT INTO stamp VALUES (?, ?)", self.stamp)
+            if con.execute("PRAGMA quick_check(1)").fetchall() != [("ok",)]:
+                raise sqlite3.DatabaseError("damaged")
+        except BaseException:
+            con.close()
+            raise
+        return con
+
+    def _remove(self) -> None:
+        for path in paths(self.path):
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+    def _db(self) -> sqlite3.Connection | None:
+        """The connection, opened again after ``close`` and in a forked worker (a
+        connection must never be used by two processes)."""
+        if self.closed:
+            self.closed = False
+            self.con = self._open()
+        if os.getpid() != self.pid:
+            self.pid = os.getpid()
+            self.entries, self.files = {}, {}
+            try:
+                self.con = self._connect(self.path) if self.path.exists() else None
+            except (sqlite3.Error, OSError):
+                self.con = None
+        return self.con
+
+    def _query(self, sql: str, args: tuple[Any, ...]) -> list[Any]:
+        con = self._db()
+        if con is None:
+            return []
+        try:
+            return con.execute(sql, args).fetchall()
+        except sqlite3.OperationalError:
+            return []  # locked for too long: a miss
+        except sqlite3.Error:
+            self._broken()
+            return []
+
+    def _broken(self) -> None:
+        """Found damaged while a command runs: it is removed, and the rest of the run
+        goes on with a fresh database (every row a miss until it is written again)."""
+        if self.con is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self.con.close()
+        if os.getpid() != self.pid:
+            self.con = None  # a worker leaves the file to the process that started it
+            return
+        self._remove()
+        self.con = self._open()
+
+    # --------------------------------------------------------------------- rows
+
+    def entry(self, key: str) -> str | None:
+        body = self.entries.get(key)
+        if body is not None:
+            return body
+        found = self._query("SELECT body FROM entries WHERE key = ?", (key,))
+        return found[0][0] if found else None
+
+    def has_entry(self, key: str) -> bool:
+        return key in self.entries or bool(
+            self._query("SELECT 1 FROM entries WHERE key = ?", (key,)))
+
+    def put_entry(self, key: str, entry: Any) -> None:
+        self._make_room(self.entries)
+        self.entries[key] = _text(entry)
+
+    def file_row(self, display: str) -> str | None:
+        name = _name(display)
+        row = self.files.get(name)
+        if row is not None:
+            return row
+        found = self._query("SELECT row FROM files WHERE name = ?", (name,))
+        return found[0][0] if found else None
+
+    def put_file(self, display: str, row: Any) -> None:
+        self._make_room(self.files)
+        self.files[_name(display)] = _text(row)
+
+    def count_files(self) -> int:
+        found = self._query("SELECT count(*) FROM files", ())
+        return int(found[0][0]) if found else 0
+
+    def last(self) -> str | None:
+        found = self._query("SELECT body FROM last", ())
+        return found[0][0] if found else None
+
+    def set_last(self, last: Any) -> None:
+        self._write(lambda con: (con.execute("DELETE FROM last"),
+                                 last is not None and con.execute(
+                                     "INSERT INTO last VALUES (?)", (_text(last),))))
+
+    def _make_room(self, pending: dict[Any, str]) -> None:
+        if len(pending) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the rows kept in memory. A forked worker only forgets them: what it
+        learnt goes back to the process that started it, which writes it."""
+        entries, files = self.entries, self.files
+        self.entries, self.files = {}, {}
+        if os.getpid() != self.pid or not (entries or files):
+            return
+        self._write(lambda con: (
+            con.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?)", entries.items()),
+            con.executemany("INSERT OR REPLACE INTO files VALUES (?, ?)", files.items())))
+
+    def prune(self, keys: Iterable[str], displays: Iterable[str]) -> None:
+        """Keep only the entries of ``keys`` and the rows of ``displays``."""
+        self.flush()
+
+        def keep(con: sqlite3.Connection) -> None:
+            con.execute("CREATE TEMP TABLE IF NOT EXISTS keep_keys (key TEXT PRIMARY KEY)")
+            con.execute("CREATE TEMP TABLE IF NOT EXISTS keep_names (name BLOB PRIMARY KEY)")
+            con.execute("DELETE FROM keep_keys")
+            con.execute("DELETE FROM keep_names")
+            con.executemany("INSERT OR IGNORE INTO keep_keys VALUES (?)",
+                            ((k,) for k in keys))
+            con.executemany("INSERT OR IGNORE INTO keep_names VALUES (?)",
+                            ((_name(d),) for d in displays))
+            con.execute("DELETE FROM entries WHERE key NOT IN (SELECT key FROM keep_keys)")
+            con.execute("DELETE FROM files WHERE name NOT IN (SELECT name FROM keep_names)")
+            con.execute("DELETE FROM keep_keys")
+            con.execute("DELETE FROM keep_names")
+
+        self._write(keep)
+
+    def _write(self, change: Any) -> None:
+        con = self._db()
+        if con is None or os.getpid() != self.pid:
+            return
+        try:
+            with _transaction(con):
+                change(con)
+        except sqlite3.OperationalError:
+            pass  # locked by another run for too long, or read-only: not remembered
+        except sqlite3.Error:
+            self._broken()
+
+    def entry_keys(self) -> Iterator[str]:
+        yield from self.entries
+        for (key,) in self._query("SELECT key FROM entries", ()):
+            if key not in self.entries:
+                yield key
+
+    def close(self) -> None:
+        """Write what is kept in memory and close; the last connection to close leaves
+        the database whole in its one file. Used again, it opens again."""
+        self.flush()
+        if self.con is not None and os.getpid() == self.pid:
+            with contextlib.suppress(sqlite3.Error):
+                self.con.close()
+            self.con = None
+            self.closed = True
+
+
+@contextlib.contextmanager
+def _transaction(con: sqlite3.Connection) -> Iterator[None]:
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")

@@ -107,15 +107,15 @@ class _Entries:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def get(self, key: str | None, default: Any = None) -> Any:
+    def get(self, key: str | None) -> dict[str, Any] | None:
         body = self.store.entry(key) if key is not None else None
         if body is None:
-            return default
+            return None
         try:
             entry = json.loads(body)
         except (ValueError, RecursionError):
-            return default
-        return entry if _well_formed(entry) else default
+            return None
+        return entry if _well_formed(entry) else None
 
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and self.get(key) is not None
@@ -124,7 +124,7 @@ class _Entries:
         entry = self.get(key)
         if entry is None:
             raise KeyError(key)
-        return entry  # type: ignore[no-any-return]
+        return entry
 
     def __setitem__(self, key: str, entry: dict[str, Any]) -> None:
         self.store.put_entry(key, entry)

@@ -426,7 +426,7 @@ def _cached(repo: Repository, src: Source, check: Callable[[], list[Problem]],
     """
     cache, key = repo.cache, repo.keys.get(src.display)
     entry = cache.entries.get(key) if cache is not None and key is not None else None
-    if cache is None or entry is None:
+    if cache is None or entry is None or key is None:
         return check()
     parts = [extra]
     for kind, record_id in entry.get("refs", []):
@@ -459,7 +459,7 @@ def _dependency(repo: Repository, kind: str, record_id: str, depth: int) -> tupl
     else:
         parts = (f"{kind}:{record_id}:{dep_key}",)
         if depth < 2 and repo.cache is not None:
-            for sub_kind, sub_id in repo.cache.entries.get(dep_key, {}).get("refs", []):
+            for sub_kind, sub_id in (repo.cache.entries.get(dep_key) or {}).get("refs", []):
                 parts += _dependency(repo, sub_kind, sub_id, depth + 1)
     repo.dep_memo[memo_key] = parts
     return parts

@@ -149,7 +149,7 @@ def _checked(repo: Repository, src: Source) -> bool:
     they are reused if nothing they read changed, and run here if it did)."""
     key = repo.keys.get(src.display)
     return repo.cache is not None and key is not None \
-        and "checks" in repo.cache.entries.get(key, {})
+        and "checks" in (repo.cache.entries.get(key) or {})
 
 
 def _work(task: tuple[Path, str | None], repo: Repository, check: Check | None

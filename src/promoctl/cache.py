@@ -272,11 +272,12 @@ class Cache:
                       ) -> dict[str, list[int] | None] | None:
         """The stat of every artifact the entries of ``keys`` hashed; None if an entry is
         gone or an artifact changed too close to this run to be trusted."""
-        entries = [self.entries.get(key) for key in keys]
-        if None in entries:
-            return None
-        artifacts = {a for entry in entries if entry is not None
-                     for a in entry.get("artifacts", [])}
+        artifacts: set[str] = set()
+        for key in keys:  # one at a time: all of them would not fit in memory
+            entry = self.entries.get(key)
+            if entry is None:
+                return None
+            artifacts.update(entry.get("artifacts", []))
         rows: dict[str, list[int] | None] = {}
         for relative in sorted(artifacts):
             stat = artifact_row(root / relative, self.started)

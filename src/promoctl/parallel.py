@@ -14,6 +14,7 @@ parallel only where fork is safe; elsewhere it runs serially.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import sys
@@ -30,6 +31,8 @@ from promoctl.repofiles import relative
 Check = Callable[[Source], list[Problem]]
 # Fewer files than this to parse are not worth starting processes for.
 MIN_FILES = 200
+# Files handed to the workers at a time (see _in_order).
+WINDOW = 2_000
 
 # What the forked workers read: set just before the pool starts, inherited by fork.
 _STATE: Any = None
@@ -97,10 +100,25 @@ def _in_order(count: int, todo: Sequence[int], jobs: int | None, repo: Repositor
     pool = multiprocessing.get_context("fork").Pool(workers)
     try:
         chunk = max(1, min(64, len(todo) // (workers * 8)))
-        results = pool.imap(there, todo, chunksize=chunk)
+        # The pool hands results over as fast as the workers make them: asked for all at
+        # once, those this process has not reached yet would pile up in memory. Two
+        # windows are asked for at a time, so the workers never wait.
+        windows = iter([todo[n:n + WINDOW] for n in range(0, len(todo), WINDOW)])
+        asked = [pool.imap(there, window, chunksize=chunk) for window in
+                 itertools.islice(windows, 2)]
         pending = set(todo)
+        done_in_window = 0
         for i in range(count):
-            yield next(results) if i in pending else here(i)
+            if i not in pending:
+                yield here(i)
+                continue
+            yield next(asked[0])
+            done_in_window += 1
+            if done_in_window == WINDOW:
+                done_in_window = 0
+                asked.pop(0)
+                asked.extend(pool.imap(there, window, chunksize=chunk)
+                             for window in itertools.islice(windows, 1))
         pool.close()
     finally:
         _STATE = None

@@ -32,7 +32,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import cache as memoize
 from pathlib import Path
 from typing import Any
@@ -100,25 +100,56 @@ def location(root: Path) -> Path:
     return base / "promoctl" / tag / NAME
 
 
-class _Entries:
-    """Cache entries by content key, read from the store one at a time (malformed ones,
-    a hand edit or a bad disk, are a miss, never a crash further on)."""
+class _Rows:
+    """Rows of one table of the store, checked as this code writes them (anything else,
+    a hand edit or a bad disk, is a miss, never a crash further on). The latest few are
+    kept in memory, misses too: a run asks about one file several times in a row."""
+
+    def __init__(self, store: Store, read: Callable[[str], Any],
+                 write: Callable[[str, Any], None], well_formed: Callable[[Any], bool]
+                 ) -> None:
+        self.store = store
+        self._read, self._write, self._well_formed = read, write, well_formed
+        self.recent: dict[str, Any] = {}
+
+    def get(self, name: str | None) -> Any:
+        if name is None:
+            return None
+        found = self.recent.get(name, _UNKNOWN)
+        if found is _UNKNOWN:
+            found = self._read(name)
+            found = found if self._well_formed(found) else None
+            self._keep(name, found)
+        return found
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.get(name) is not None
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        self._keep(name, value)
+        if self.store.owned():  # a worker's rows go back to its parent, which writes them
+            self._write(name, value)
+
+    def _keep(self, name: str, value: Any) -> None:
+        self.recent.pop(name, None)
+        self.recent[name] = value
+        if len(self.recent) > RECENT:
+            del self.recent[next(iter(self.recent))]
+
+
+# Rows kept in memory, the oldest first out.
+RECENT = 4_096
+_UNKNOWN = object()
+
+
+class _Entries(_Rows):
+    """Cache entries by content key."""
 
     def __init__(self, store: Store) -> None:
-        self.store = store
+        super().__init__(store, store.entry, store.put_entry, _well_formed)
 
     def get(self, key: str | None) -> dict[str, Any] | None:
-        body = self.store.entry(key) if key is not None else None
-        if body is None:
-            return None
-        try:
-            entry = json.loads(body)
-        except (ValueError, RecursionError):
-            return None
-        return entry if _well_formed(entry) else None
-
-    def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and self.get(key) is not None
+        return super().get(key)  # type: ignore[no-any-return]
 
     def __getitem__(self, key: str) -> dict[str, Any]:
         entry = self.get(key)
@@ -126,35 +157,24 @@ class _Entries:
             raise KeyError(key)
         return entry
 
-    def __setitem__(self, key: str, entry: dict[str, Any]) -> None:
-        self.store.put_entry(key, entry)
-
     def __iter__(self) -> Iterator[str]:
         return self.store.entry_keys()
 
 
-class _Files:
+class _Files(_Rows):
     """Stat rows by display path (see ``Cache.by_stat``)."""
 
     def __init__(self, store: Store) -> None:
-        self.store = store
+        super().__init__(store, store.file_row, store.put_file, _row)
 
-    def get(self, display: str) -> list[Any] | None:
-        body = self.store.file_row(display)
-        try:
-            row = json.loads(body) if body is not None else None
-        except (ValueError, RecursionError):
-            return None
-        return row if _row(row) else None
+    def get(self, display: str | None) -> list[Any] | None:
+        return super().get(display)  # type: ignore[no-any-return]
 
     def __getitem__(self, display: str) -> list[Any]:
         row = self.get(display)
         if row is None:
             raise KeyError(display)
         return row
-
-    def __setitem__(self, display: str, row: list[Any]) -> None:
-        self.store.put_file(display, row)
 
     def __len__(self) -> int:
         return self.store.count_files()
@@ -179,11 +199,7 @@ class Cache:
         self.hits = 0
         self.misses = 0
         self.started = time.time_ns()
-        body = self.store.last()
-        try:
-            last = json.loads(body) if body is not None else None
-        except (ValueError, RecursionError):
-            last = None
+        last = self.store.last()
         if isinstance(last, dict) and isinstance(last.get("digest"), str) \
                 and isinstance(last.get("artifacts"), dict) \
                 and well_formed_problems(last.get("problems")):
@@ -225,7 +241,7 @@ class Cache:
 
     def remember(self, display: str, row: list[Any] | None) -> None:
         self.seen.add(display)
-        if row is not None and self.files.get(display) != row:
+        if row is not None:
             self.files[display] = row
 
     def put(self, key: str, entry: dict[str, Any]) -> None:

@@ -35,6 +35,11 @@ CREATE TABLE IF NOT EXISTS last (body TEXT NOT NULL);
 """
 
 
+# Errors that say nothing is wrong with the database itself.
+_NOT_DAMAGE = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_READONLY", "SQLITE_CANTOPEN",
+               "SQLITE_PERM", "SQLITE_IOERR", "SQLITE_FULL")
+
+
 def paths(path: Path) -> list[Path]:
     """The database and the files SQLite keeps beside it (remove all or none)."""
     return [path, *(path.with_name(path.name + suffix) for suffix in ("-wal", "-shm"))]
@@ -44,6 +49,14 @@ def _name(display: str) -> bytes:
     # A file name that is not UTF-8 is kept by Python as surrogates, which SQLite's text
     # cannot hold: names are stored as their bytes.
     return display.encode("utf-8", "surrogateescape")
+
+
+def _data(text: str) -> Any:
+    """JSON data, or None when the text is not JSON (a hand edit, a bad disk)."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
 
 
 def _text(value: Any) -> str:
@@ -57,8 +70,8 @@ class Store:
         self.path = path
         self.stamp = (format_, code)
         self.pid = os.getpid()
-        self.entries: dict[str, str] = {}  # not yet written, as JSON
-        self.files: dict[bytes, str] = {}
+        self.entries: dict[str, Any] = {}  # not yet written
+        self.files: dict[bytes, Any] = {}
         self.closed = False
         self.con = self._open()
 
@@ -68,8 +81,11 @@ class Store:
         for attempt in range(2):
             try:
                 return self._connect(self.path)
-            except sqlite3.OperationalError:
-                break  # locked by another run, or not writable: do not remove it
+            except sqlite3.OperationalError as exc:
+                if getattr(exc, "sqlite_errorname", None) in _NOT_DAMAGE:
+                    break  # locked by another run, or not writable: do not remove it
+                if attempt == 0:  # another schema: start afresh
+                    self._remove()
             except (sqlite3.Error, OSError):
                 if attempt == 0:  # corrupt, or not a database: start afresh
                     self._remove()
@@ -127,6 +143,10 @@ class Store:
         if con is None:
             return []
         try:
+            if not con.in_transaction:
+                # Reads share one snapshot until the next write: a lookup then costs a
+                # third of one in a transaction of its own (writers are not blocked).
+                con.execute("BEGIN")
             return con.execute(sql, args).fetchall()
         except sqlite3.OperationalError:
             return []  # locked for too long: a miss
@@ -148,12 +168,16 @@ class Store:
 
     # --------------------------------------------------------------------- rows
 
-    def entry(self, key: str) -> str | None:
-        body = self.entries.get(key)
-        if body is not None:
-            return body
+    def owned(self) -> bool:
+        """Whether this process opened the store (a forked worker only reads it)."""
+        return os.getpid() == self.pid
+
+    def entry(self, key: str) -> Any:
+        """An entry as JSON data (not yet checked), or None."""
+        if key in self.entries:
+            return self.entries[key]
         found = self._query("SELECT body FROM entries WHERE key = ?", (key,))
-        return found[0][0] if found else None
+        return _data(found[0][0]) if found else None
 
     def has_entry(self, key: str) -> bool:
         return key in self.entries or bool(
@@ -161,34 +185,34 @@ class Store:
 
     def put_entry(self, key: str, entry: Any) -> None:
         self._make_room(self.entries)
-        self.entries[key] = _text(entry)
+        self.entries[key] = entry
 
-    def file_row(self, display: str) -> str | None:
+    def file_row(self, display: str) -> Any:
+        """A file's stat row as JSON data (not yet checked), or None."""
         name = _name(display)
-        row = self.files.get(name)
-        if row is not None:
-            return row
+        if name in self.files:
+            return self.files[name]
         found = self._query("SELECT row FROM files WHERE name = ?", (name,))
-        return found[0][0] if found else None
+        return _data(found[0][0]) if found else None
 
     def put_file(self, display: str, row: Any) -> None:
         self._make_room(self.files)
-        self.files[_name(display)] = _text(row)
+        self.files[_name(display)] = row
 
     def count_files(self) -> int:
         found = self._query("SELECT count(*) FROM files", ())
         return int(found[0][0]) if found else 0
 
-    def last(self) -> str | None:
+    def last(self) -> Any:
         found = self._query("SELECT body FROM last", ())
-        return found[0][0] if found else None
+        return _data(found[0][0]) if found else None
 
     def set_last(self, last: Any) -> None:
         self._write(lambda con: (con.execute("DELETE FROM last"),
                                  last is not None and con.execute(
                                      "INSERT INTO last VALUES (?)", (_text(last),))))
 
-    def _make_room(self, pending: dict[Any, str]) -> None:
+    def _make_room(self, pending: dict[Any, Any]) -> None:
         if len(pending) >= BATCH:
             self.flush()
 
@@ -200,8 +224,10 @@ class Store:
         if os.getpid() != self.pid or not (entries or files):
             return
         self._write(lambda con: (
-            con.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?)", entries.items()),
-            con.executemany("INSERT OR REPLACE INTO files VALUES (?, ?)", files.items())))
+            con.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?)",
+                            ((k, _text(v)) for k, v in entries.items())),
+            con.executemany("INSERT OR REPLACE INTO files VALUES (?, ?)",
+                            ((k, _text(v)) for k, v in files.items()))))
 
     def prune(self, keys: Iterable[str], displays: Iterable[str]) -> None:
         """Keep only the entries of ``keys`` and the rows of ``displays``."""
@@ -247,6 +273,8 @@ class Store:
         self.flush()
         if self.con is not None and os.getpid() == self.pid:
             with contextlib.suppress(sqlite3.Error):
+                if self.con.in_transaction:
+                    self.con.execute("COMMIT")
                 self.con.close()
             self.con = None
             self.closed = True
@@ -254,6 +282,8 @@ class Store:
 
 @contextlib.contextmanager
 def _transaction(con: sqlite3.Connection) -> Iterator[None]:
+    if con.in_transaction:
+        con.execute("COMMIT")  # the reads' snapshot
     con.execute("BEGIN IMMEDIATE")
     try:
         yield

@@ -63,6 +63,9 @@ def read_all(repo: Repository, items: Sequence[tuple[Path, str | None]], *,
     results = _in_order(len(items), todo, jobs, repo, (repo, check, items),
                         lambda i: _work(items[i], repo, check), _read_in_worker)
     for (path, _key), result in zip(items, results, strict=True):
+        source = result[0].source
+        if source is not None and source.path is None:
+            source.path = path  # this process's own path: a copy would cost as much again
         yield path, *result
 
 
@@ -146,7 +149,7 @@ def _read_in_worker(i: int) -> tuple[Read, list[Problem] | None, dict[str, Any] 
     if read.source is not None:  # positions are big and cheap to find again
         source = read.source
         record = source._record if problems is None else None
-        read = replace(read, source=Source(source.display, None, record, source.path,
+        read = replace(read, source=Source(source.display, None, record, None,
                                            source.kind, source.record_id, source.meta))
     return read, problems, entry
 

@@ -1,0 +1,109 @@
+"""The validation cache's SQLite file: locked, unwritable, foreign and forked."""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from promoctl import cache, cachedb, workspace
+
+
+@pytest.fixture
+def repo(examples: Path) -> Path:
+    (examples / ".git").mkdir()  # the cache lives in the git directory
+    return examples
+
+
+def _break_a_reference(repo: Path) -> str:
+    packet = repo / "packets" / "professional" / "elena-rossi-2026-h2.yaml"
+    packet.write_text(packet.read_text().replace("candidate: elena-rossi",
+                                                 "candidate: elena"))
+    return "unknown person 'elena'"
+
+
+def _stamp(path: Path) -> list[tuple[int, str]]:
+    with contextlib.closing(sqlite3.connect(path)) as con:
+        return con.execute("SELECT format, code FROM stamp").fetchall()
+
+
+def test_an_unwritable_cache_folder_still_validates(repo: Path) -> None:
+    expected = _break_a_reference(repo)
+    (repo / ".git" / "promoctl").write_text("not a folder")  # nothing can be made there
+    for _ in range(2):
+        problems = workspace.validate(repo)
+        assert [p.message for p in problems if expected in p.message]
+    assert (repo / ".git" / "promoctl").read_text() == "not a folder"
+
+
+def test_a_locked_cache_neither_blocks_nor_changes_the_answer(
+        repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cachedb, "BUSY_SECONDS", 0.05)
+    assert workspace.validate(repo) == []
+    expected = _break_a_reference(repo)
+    with contextlib.closing(sqlite3.connect(cache.location(repo),
+                                            isolation_level=None)) as other:
+        other.execute("BEGIN IMMEDIATE")  # another run in the middle of writing
+        assert [p for p in workspace.validate(repo) if expected in p.message]
+        other.execute("ROLLBACK")
+    assert [p for p in workspace.validate(repo) if expected in p.message]
+    assert _stamp(cache.location(repo)) == [(cache.CACHE_FORMAT, cache.code_fingerprint())]
+
+
+def test_another_programs_database_is_replaced(repo: Path) -> None:
+    path = cache.location(repo)
+    path.parent.mkdir(parents=True)
+    with contextlib.closing(sqlite3.connect(path)) as con:
+        con.execute("CREATE TABLE stamp (something TEXT)")
+        con.execute("CREATE TABLE entries (a, b, c)")
+        con.commit()
+    assert workspace.validate(repo) == []
+    assert _stamp(path) == [(cache.CACHE_FORMAT, cache.code_fingerprint())]
+    assert workspace.validate(repo) == []
+
+
+def _child_writes(store: cachedb.Store) -> None:
+    store.put_entry("from-the-child", {"kind": None})
+    store.put_file("child.yaml", [1, 2, 3])
+    store.flush()
+    store.close()
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(),
+                    reason="needs fork")
+def test_a_forked_worker_reads_but_never_writes(tmp_path: Path) -> None:
+    store = cachedb.Store(tmp_path / "c.sqlite", 1, "code")
+    store.put_entry("from-the-parent", {"kind": None})
+    store.flush()
+    child = multiprocessing.get_context("fork").Process(target=_child_writes, args=(store,))
+    child.start()
+    child.join()
+    assert child.exitcode == 0
+    assert store.has_entry("from-the-parent")
+    assert not store.has_entry("from-the-child") and store.file_row("child.yaml") is None
+    store.put_entry("after", {"kind": None})  # the parent's connection still works
+    store.close()
+    assert cachedb.Store(tmp_path / "c.sqlite", 1, "code").has_entry("after")
+
+
+def test_rows_wait_in_memory_only_up_to_a_batch(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cachedb, "BATCH", 3)
+    store = cachedb.Store(tmp_path / "c.sqlite", 1, "code")
+    for n in range(10):
+        store.put_entry(f"k{n}", {"n": n})
+        assert len(store.entries) <= 3
+    assert sorted(store.entry_keys()) == sorted(f"k{n}" for n in range(10))
+    other = cachedb.Store(tmp_path / "c.sqlite", 1, "code")
+    assert other.entry("k0") == {"n": 0}  # written while the first store still runs
+
+
+def test_a_file_name_that_is_not_utf8_is_kept(tmp_path: Path) -> None:
+    name = b"people/caf\xe9.yaml".decode("utf-8", "surrogateescape")
+    store = cachedb.Store(tmp_path / "c.sqlite", 1, "code")
+    store.put_file(name, [1])
+    store.close()
+    assert cachedb.Store(tmp_path / "c.sqlite", 1, "code").file_row(name) == [1]

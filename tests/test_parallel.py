@@ -175,10 +175,14 @@ def test_streaming_finds_what_loading_everything_finds(messy: Path) -> None:
     from promoctl import validation
     from promoctl.cache import Cache
 
+    from promoctl.spill import Spill
+
     files = discover([messy])
     _fresh(messy)
-    _repo, streamed = validation._streamed(messy, Cache(cache.location(messy)), files,
-                                           None, 2)
+    with Spill() as spill:
+        listing = validation._Listing(spill, [str(f) for f in files], messy)
+        _repo, streamed = validation._streamed(messy, Cache(cache.location(messy)), listing,
+                                               None, 2, spill)
     _fresh(messy)
     _repo, whole = validation._whole(messy, Cache(cache.location(messy)), files, 1)
     assert sorted(set(streamed)) == sorted(set(whole))

@@ -32,14 +32,17 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import cache as memoize
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from promoctl import __version__
-from promoctl.cachedb import Store
 from promoctl.fsutil import write_atomic
+
+if TYPE_CHECKING:  # sqlite3 is imported only by a run that reads the cache
+    from promoctl.cachedb import Store
+    from promoctl.spill import Spill, SpillSet
 
 CACHE_FORMAT = 5
 # A file changed less than this long before it was read may change again within the same
@@ -186,14 +189,16 @@ class Cache:
     as a run needs them: a run that finds no file changed reads one row a file."""
 
     def __init__(self, path: Path) -> None:
+        from promoctl.cachedb import Store
+
         self.path = path
         self.store = Store(path, CACHE_FORMAT, code_fingerprint())
         self.entries = _Entries(self.store)
         # display -> [size, mtime_ns, ctime_ns, inode, content key, peeked kind, peeked id]
         self.files = _Files(self.store)
         self.last: dict[str, Any] | None = None  # the last whole run: digest and problems
-        self.used: set[str] = set()
-        self.seen: set[str] = set()
+        self.used: set[str] | SpillSet = set()  # the keys of the entries this run used
+        self.seen: set[str] | SpillSet = set()  # the files it saw
         self.changed = False  # the entries
         self.index_changed = False  # the last whole run
         self.hits = 0
@@ -204,6 +209,10 @@ class Cache:
                 and isinstance(last.get("artifacts"), dict) \
                 and well_formed_problems(last.get("problems")):
             self.last = last
+
+    def spill_to(self, spill: Spill) -> None:
+        """Keep what this run used and saw on disk (a run over the whole repository)."""
+        self.used, self.seen = spill.set("used"), spill.set("seen")
 
     @staticmethod
     def key(raw: bytes) -> str:
@@ -251,7 +260,7 @@ class Cache:
 
     # ------------------------------------------------------------- the last whole run
 
-    def unchanged(self, displays: Sequence[tuple[str, str]], root: Path
+    def unchanged(self, displays: Iterable[tuple[str, str]], root: Path
                   ) -> list[tuple[str, int, int, str]] | None:
         """What the last whole run found, if these are the files it read, with the same
         content (by their stat), and no artifact it hashed changed; else None."""
@@ -273,7 +282,7 @@ class Cache:
                 return None
         return [tuple(p) for p in self.last["problems"]]
 
-    def still(self, displays: Sequence[tuple[str, str]]) -> bool:
+    def still(self, displays: Iterable[tuple[str, str]]) -> bool:
         """Whether every file has the stat remembered when this run read it: none
         changed (and changed back) while the run went on."""
         for path, display in displays:
@@ -302,7 +311,7 @@ class Cache:
             rows[relative] = stat
         return rows
 
-    def remember_run(self, displays: Sequence[str], keys: dict[str, str], root: Path,
+    def remember_run(self, displays: Iterable[str], keys: Mapping[str, str], root: Path,
                      problems: Sequence[Any]) -> None:
         """Remember a whole run's problems for ``unchanged``: ``keys`` are the content
         keys of the ``displays`` it read. Not when some file it read or artifact it

@@ -7,10 +7,11 @@ problems; ``check_repository`` runs them all, so one run reports everything.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable, Mapping, MutableMapping
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from promoctl.errors import Problem
 from promoctl.interop.mapping import check_lms_mappings
@@ -43,7 +44,7 @@ def _duplicates(items: Iterable[str]) -> list[int]:
     return dups
 
 
-def _dangling(repo: Repository, kind: str, value: str, table: dict[str, Source]) -> bool:
+def _dangling(repo: Repository, kind: str, value: str, table: Mapping[str, Source]) -> bool:
     """A reference to nothing; one to a record that exists but is broken is not reported."""
     return value not in table and value not in repo.broken_ids.get(kind, set())
 
@@ -204,7 +205,7 @@ def check_person(src: Source, repo: Repository) -> list[Problem]:
     return out
 
 
-def check_packet(src: Source, repo: Repository, decided: frozenset[str] = frozenset()
+def check_packet(src: Source, repo: Repository, decided: Container[str] = frozenset()
                  ) -> list[Problem]:
     """``decided``: ids of packets a decision was made on; they are history, so the
     candidate may since have reached the target level."""
@@ -385,8 +386,7 @@ def check_supersession(repo: Repository) -> list[Problem]:
     """Supersession chains, from each decision's few indexed fields (no parsing)."""
     out = []
     superseded_by: dict[str, str] = {}
-    ordered = sorted(repo.decisions.values(), key=lambda s: s.display)
-    for src in ordered:
+    for src in _by_display(repo.decisions, repo):
         old, own = src.meta.get("supersedes"), src.record_id
         if old is None:
             continue
@@ -400,19 +400,30 @@ def check_supersession(repo: Repository) -> list[Problem]:
                                    f"superseded by {superseded_by[old]!r}"))
         else:
             superseded_by[old] = str(own)
-    first: dict[str, Source] = {}
-    for src in ordered:
+    # packet id -> [display, id] of its first decision
+    first: MutableMapping[str, Any] = {} if repo.spill is None else repo.spill.map("first")
+    for src in _by_display(repo.decisions, repo):
         if src.record_id in superseded_by:
             continue
         packet_id = src.meta.get("packet")
+        if packet_id is None:
+            continue
         if packet_id in first:
-            other = first[packet_id]
+            display, other = first[packet_id]
             out.append(src.problem(("inputs", "packet", "id"), f"packet {packet_id!r} already "
-                                   f"has decision {other.record_id!r} ({other.display}); a "
+                                   f"has decision {other!r} ({display}); a "
                                    "second decision must supersede it"))
-        elif packet_id is not None:
-            first[packet_id] = src
+        else:
+            first[packet_id] = [src.display, src.record_id]
     return out
+
+
+def _by_display(table: Mapping[str, Source], repo: Repository) -> Iterable[Source]:
+    """A table's records in the order of their files' paths. Tables on disk are filled
+    in that order, and are read back one record at a time."""
+    if repo.spill is not None:
+        return table.values()
+    return sorted(table.values(), key=lambda s: s.display)
 
 
 def _cached(repo: Repository, src: Source, check: Callable[[], list[Problem]],
@@ -479,12 +490,19 @@ def check_repository(repo: Repository) -> list[Problem]:
     return out
 
 
-def decided_packets(repo: Repository) -> frozenset[str]:
-    return frozenset(str(s.meta.get("packet")) for s in repo.decisions.values())
+def decided_packets(repo: Repository) -> Container[str]:
+    """The ids of the packets a decision was made on."""
+    ids = (str(s.meta.get("packet")) for s in repo.decisions.values())
+    if repo.spill is None:
+        return frozenset(ids)
+    decided = repo.spill.set("decided")
+    for packet_id in ids:
+        decided.add(packet_id)
+    return decided
 
 
 def check_packets(repo: Repository, sources: list[Source], *, release: bool = False,
-                  decided: frozenset[str] | None = None) -> list[Problem]:
+                  decided: Container[str] | None = None) -> list[Problem]:
     """Cross-checks of packets; ``release`` drops each parsed packet once checked, so
     memory does not grow with their number (validate needs nothing more from them)."""
     if decided is None:

@@ -6,7 +6,7 @@ import gc
 import os
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,20 +23,23 @@ from promoctl.repofiles import SKIP_DIRS as SKIP_DIRS
 from promoctl.repofiles import discover as discover
 from promoctl.repofiles import find_root as find_root
 from promoctl.repofiles import relative
+from promoctl.spill import Spill, SpillList
 from promoctl.yamlio import YamlProblems
+
+Table = MutableMapping[str, Source]
 
 
 @dataclass
 class Repository:
     root: Path
-    frameworks: dict[str, Source] = field(default_factory=dict)
-    ladders: dict[str, Source] = field(default_factory=dict)
-    people: dict[str, Source] = field(default_factory=dict)
-    packets: dict[str, Source] = field(default_factory=dict)  # by display path
-    packet_ids: dict[str, Source] = field(default_factory=dict)
-    decisions: dict[str, Source] = field(default_factory=dict)
-    reviews: dict[str, Source] = field(default_factory=dict)
-    others: dict[str, dict[str, Source]] = field(default_factory=dict)
+    frameworks: Table = field(default_factory=dict)
+    ladders: Table = field(default_factory=dict)
+    people: Table = field(default_factory=dict)
+    packets: Table = field(default_factory=dict)  # by display path
+    packet_ids: Table = field(default_factory=dict)
+    decisions: Table = field(default_factory=dict)
+    reviews: Table = field(default_factory=dict)
+    others: dict[str, Table] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     # Files that failed to read, parse or validate -> the kind their 'kind:' line names
     broken: dict[str, str | None] = field(default_factory=dict)
@@ -45,13 +48,26 @@ class Repository:
     broken_ids: dict[str, set[str]] = field(default_factory=dict)
     skip: Callable[[str, str | None], bool] | None = None
     cache: Cache | None = None
-    keys: dict[str, str] = field(default_factory=dict)  # display -> content hash
-    # left out by ``skip``, in order, with the kind their 'kind:' line names
-    skipped: list[tuple[Path, str | None, str | None]] = field(default_factory=list)
+    keys: MutableMapping[str, str] = field(default_factory=dict)  # display -> content hash
+    # left out by ``skip``, in order: [path, the kind its 'kind:' line names, content key]
+    skipped: list[Any] | SpillList = field(default_factory=list)
     dep_memo: dict[tuple[str, str, int], tuple[str, ...]] = field(default_factory=dict)
     index_only: Callable[[str, str | None], bool] | None = None
+    spill: Spill | None = None  # where the tables are, when they are on disk
 
-    def table(self, kind: str) -> dict[str, Source]:
+    @classmethod
+    def spilled(cls, root: Path, spill: Spill, **options: Any) -> Repository:
+        """A repository whose per-record tables are on disk (see ``spill``): frameworks
+        and ladders, few and read by every check, stay in memory."""
+        def table(name: str) -> Table:
+            return spill.map(name, _source_row, _source)
+
+        return cls(root, people=table("people"), packets=table("packets"),
+                   packet_ids=table("packet_ids"), decisions=table("decisions"),
+                   reviews=table("reviews"), keys=spill.map("keys"),
+                   skipped=spill.list("skipped"), spill=spill, **options)
+
+    def table(self, kind: str) -> Table:
         """Records of ``kind`` by id (packets by id too, though ``packets`` is by path)."""
         tables = {"framework": self.frameworks, "ladder": self.ladders, "person": self.people,
                   "decision": self.decisions, "review": self.reviews,
@@ -82,6 +98,18 @@ class Repository:
             return None
 
 
+def _source_row(src: Source) -> list[Any]:
+    return [src.display, None if src.path is None else str(src.path), src.kind,
+            src.record_id, src.meta]
+
+
+def _source(row: list[Any]) -> Source:
+    """A source as a table on disk gives it back: its record loads from its file."""
+    display, path, kind, record_id, meta = row
+    return Source(display, None, None, None if path is None else Path(path), kind,
+                  record_id, meta)
+
+
 _KIND_LINE = re.compile(rb"^kind:[ \t]*['\"]?([A-Za-z_-]+)", re.MULTILINE)
 _ID_LINE = re.compile(rb"^id:[ \t]*['\"]?([A-Za-z0-9][A-Za-z0-9._-]*)", re.MULTILINE)
 
@@ -96,29 +124,34 @@ def peek_kind(raw: bytes) -> str | None:
     return _peek(_KIND_LINE, raw)
 
 
-def load(root: Path, files: list[Path],
+def load(root: Path, files: Sequence[Path] | Iterable[Path],
          progress: Callable[[int, int], None] | None = None,
          skip: Callable[[str, str | None], bool] | None = None,
          cache: Cache | None = None,
          index_only: Callable[[str, str | None], bool] | None = None,
-         jobs: int | None = None) -> Repository:
+         jobs: int | None = None, spill: Spill | None = None,
+         count: int | None = None) -> Repository:
     """Load ``files``; ``skip(display, peeked_kind)`` leaves files out before parsing.
 
     With a ``cache``, a file whose content was seen before is not parsed: its record
     loads lazily if a check needs it. ``index_only(display, peeked_kind)`` files are
     never parsed up front either: they are filed by the kind and id their top-level
     lines name, and parsed only if a check reads them. Files are parsed by ``jobs``
-    processes (default: one per CPU) when there are many.
+    processes (default: one per CPU) when there are many. With a ``spill``, the tables
+    of records are kept on disk (``count``: how many ``files`` there are, for progress).
     """
     from promoctl.parallel import read_all  # it builds on this module
 
-    repo = Repository(root=root, skip=skip, cache=cache, index_only=index_only)
+    options: dict[str, Any] = {"skip": skip, "cache": cache, "index_only": index_only}
+    repo = Repository(root, **options) if spill is None \
+        else Repository.spilled(root, spill, **options)
+    total = count if count is not None else len(files) if isinstance(files, Sequence) else 0
     with gc_paused():
-        reads = read_all(repo, [(path, None) for path in files], jobs=jobs)
+        reads = read_all(repo, ((path, None) for path in files), jobs=jobs)
         for n, (path, read, _, _) in enumerate(reads, 1):
             file_one(repo, path, read)
             if progress:
-                progress(n, len(files))
+                progress(n, total)
     return repo
 
 
@@ -227,7 +260,7 @@ def file_one(repo: Repository, path: Path, read: Read) -> Source | None:
     if cache is not None:
         cache.remember(display, read.stat)
     if read.skipped:
-        repo.skipped.append((path, read.kind, read.key))
+        repo.skipped.append((str(path), read.kind, read.key))
         return None
     if cache is not None and read.key is not None:
         repo.keys[display] = read.key

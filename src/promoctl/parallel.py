@@ -14,14 +14,15 @@ parallel only where fork is safe; elsewhere it runs serially.
 
 from __future__ import annotations
 
+import collections
 import itertools
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from promoctl.errors import Problem
 from promoctl.loader import Read, Repository, read_one, unread
@@ -50,7 +51,7 @@ def can_fork() -> bool:
     return sys.platform != "darwin" and "fork" in multiprocessing.get_all_start_methods()
 
 
-def read_all(repo: Repository, items: Sequence[tuple[Path, str | None]], *,
+def read_all(repo: Repository, items: Iterable[tuple[Path, str | None]], *,
              jobs: int | None = None, check: Check | None = None
              ) -> Iterator[tuple[Path, Read, list[Problem] | None, dict[str, Any] | None]]:
     """``read_one`` for each (path, known key), in order; with ``check``, the checks of
@@ -59,69 +60,87 @@ def read_all(repo: Repository, items: Sequence[tuple[Path, str | None]], *,
     Sources come back without their parsed positions (reloaded if a problem must be
     located), and without their record when they were checked here.
     """
-    todo = [i for i, (path, key) in enumerate(items) if not _cheap(repo, path, key)]
-    results = _in_order(len(items), todo, jobs, repo, (repo, check, items),
-                        lambda i: _work(items[i], repo, check), _read_in_worker)
-    for (path, _key), result in zip(items, results, strict=True):
-        source = result[0].source
+    results = _in_order(items, lambda item: not _cheap(repo, *item), jobs, repo,
+                        (repo, check), lambda item: _work(item, repo, check),
+                        _read_in_worker)
+    for (path, _key), (read, found, entry) in results:
+        source = read.source
         if source is not None and source.path is None:
             source.path = path  # this process's own path: a copy would cost as much again
-        yield path, *result
+        yield path, read, found, entry
 
 
-def check_each(repo: Repository, sources: Sequence[Source], check: Check, *,
+def check_each(repo: Repository, sources: Iterable[Source], check: Check, *,
                jobs: int | None = None
                ) -> Iterator[tuple[Source, list[Problem], dict[str, Any] | None]]:
     """``check`` each source (which loads its record from its file), in order, then
     release it; each with its cache entry as the check left it when it ran elsewhere."""
 
-    def here(i: int) -> tuple[list[Problem], dict[str, Any] | None]:
-        found = check(sources[i])
-        sources[i].release()
+    def here(src: Source) -> tuple[list[Problem], dict[str, Any] | None]:
+        found = check(src)
+        src.release()
         return found, None
 
-    todo = [i for i, src in enumerate(sources) if not _checked(repo, src)]
-    results = _in_order(len(sources), todo, jobs, repo, (repo, check, sources), here,
-                        _check_in_worker)
-    for src, (found, entry) in zip(sources, results, strict=True):
+    results = _in_order(sources, lambda src: not _checked(repo, src), jobs, repo,
+                        (repo, check), here, _check_in_worker, send=_stub)
+    for src, (found, entry) in results:
         yield src, found, entry
 
 
-def _in_order(count: int, todo: Sequence[int], jobs: int | None, repo: Repository,
-              state: Any, here: Callable[[int], Any], there: Callable[[int], Any]
-              ) -> Iterator[Any]:
-    """``here(i)`` for i in range(count), except that the ``todo`` ones run as
-    ``there(i)`` in forked workers when there are enough of them; results in order."""
+T = TypeVar("T")
+
+
+def _in_order(items: Iterable[T], elsewhere: Callable[[T], bool], jobs: int | None,
+              repo: Repository, state: Any, here: Callable[[T], Any],
+              there: Callable[[Any], Any], send: Callable[[T], Any] = lambda item: item
+              ) -> Iterator[tuple[T, Any]]:
+    """(item, ``here(item)``) for each item, in order, except that items ``elsewhere``
+    says are worth it run as ``there(send(item))`` in forked workers, when there are
+    enough of them.
+
+    Items are taken a window at a time, and two windows are handed to the workers at
+    once (so they never wait for this process): all of them at once would hold every
+    item, and every result this process has not reached yet, in memory.
+    """
     workers = default_jobs() if jobs is None else jobs
-    if workers < 2 or not can_fork() or len(todo) < (2 if jobs else MIN_FILES):
-        yield from (here(i) for i in range(count))
+    stream = iter(items)
+    first = [(item, elsewhere(item)) for item in itertools.islice(stream, WINDOW)]
+    remote = sum(flag for _item, flag in first)
+    if workers < 2 or not can_fork() or \
+            (len(first) < WINDOW and remote < (2 if jobs else MIN_FILES)):
+        for item, _flag in first:
+            yield item, here(item)
+        for item in stream:
+            yield item, here(item)
         return
     global _STATE
     _STATE = state
     if repo.cache is not None:
         repo.cache.store.flush()  # so that the workers read what this process learnt
+    if repo.spill is not None:
+        repo.spill.flush()
     pool = multiprocessing.get_context("fork").Pool(workers)
     try:
-        chunk = max(1, min(64, len(todo) // (workers * 8)))
-        # The pool hands results over as fast as the workers make them: asked for all at
-        # once, those this process has not reached yet would pile up in memory. Two
-        # windows are asked for at a time, so the workers never wait.
-        windows = iter([todo[n:n + WINDOW] for n in range(0, len(todo), WINDOW)])
-        asked = [pool.imap(there, window, chunksize=chunk) for window in
-                 itertools.islice(windows, 2)]
-        pending = set(todo)
-        done_in_window = 0
-        for i in range(count):
-            if i not in pending:
-                yield here(i)
-                continue
-            yield next(asked[0])
-            done_in_window += 1
-            if done_in_window == WINDOW:
-                done_in_window = 0
-                asked.pop(0)
-                asked.extend(pool.imap(there, window, chunksize=chunk)
-                             for window in itertools.islice(windows, 1))
+        def ask(window: list[tuple[T, bool]]) -> tuple[list[tuple[T, bool]], Iterator[Any]]:
+            todo = [send(item) for item, flag in window if flag]
+            chunk = max(1, min(64, len(todo) // (workers * 8)))
+            return window, pool.imap(there, todo, chunksize=chunk)
+
+        def windows() -> Iterator[list[tuple[T, bool]]]:
+            yield first
+            while True:
+                window = [(item, elsewhere(item)) for item in itertools.islice(stream, WINDOW)]
+                if not window:
+                    return
+                yield window
+
+        pending = windows()
+        asked = collections.deque(ask(window) for window in itertools.islice(pending, 2))
+        while asked:
+            window, results = asked.popleft()
+            for item, flag in window:
+                yield item, next(results) if flag else here(item)
+            asked.extend(ask(window) for window in itertools.islice(pending, 1))
         pool.close()
     finally:
         _STATE = None
@@ -142,10 +161,11 @@ def _cheap(repo: Repository, path: Path, key: str | None) -> bool:
     return row is not None and unread(repo, display, row[4], row[5], row[6])
 
 
-def _read_in_worker(i: int) -> tuple[Read, list[Problem] | None, dict[str, Any] | None]:
+def _read_in_worker(item: tuple[Path, str | None]
+                    ) -> tuple[Read, list[Problem] | None, dict[str, Any] | None]:
     assert _STATE is not None
-    repo, check, items = _STATE
-    read, problems, entry = _work(items[i], repo, check)
+    repo, check = _STATE
+    read, problems, entry = _work(item, repo, check)
     if read.source is not None:  # positions are big and cheap to find again
         source = read.source
         record = source._record if problems is None else None
@@ -154,13 +174,17 @@ def _read_in_worker(i: int) -> tuple[Read, list[Problem] | None, dict[str, Any] 
     return read, problems, entry
 
 
-def _check_in_worker(i: int) -> tuple[list[Problem], dict[str, Any] | None]:
+def _stub(src: Source) -> tuple[Any, ...]:
+    """What a worker needs to check a source: it loads the record from the file."""
+    return src.display, src.path, src.kind, src.record_id, src.meta
+
+
+def _check_in_worker(stub: tuple[Any, ...]) -> tuple[list[Problem], dict[str, Any] | None]:
     assert _STATE is not None
-    repo, check, sources = _STATE
-    src = sources[i]
-    found = check(src)
-    src.release()
-    key = repo.keys.get(src.display)
+    repo, check = _STATE
+    display, path, kind, record_id, meta = stub
+    found = check(Source(display, None, None, path, kind, record_id, meta))
+    key = repo.keys.get(display)
     cache = repo.cache
     return found, cache.entries.get(key) if cache is not None and key is not None else None
 

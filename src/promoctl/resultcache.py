@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache as memoize
@@ -325,7 +325,7 @@ def report_key(repo: Repository, options: report_.Options) -> str | None:
     return _report_key(repo.keys, options)
 
 
-def _report_key(keys: dict[str, str], options: report_.Options) -> str:
+def _report_key(keys: Mapping[str, str], options: report_.Options) -> str:
     shown_options = json.dumps([options.start.isoformat(), options.end.isoformat(),
                                 list(options.by), options.min_group, options.interval])
     digest = hashlib.sha256(shown_options.encode())

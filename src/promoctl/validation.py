@@ -10,7 +10,7 @@ starting Python.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +25,7 @@ from promoctl.repofiles import root_for as root_for
 if TYPE_CHECKING:
     from promoctl.loader import Repository
     from promoctl.records import Source
+    from promoctl.spill import Spill
 
 Progress = Callable[[int, int], None]
 
@@ -43,18 +44,40 @@ def validate(root: Path, paths: Sequence[Path] = (),
         found = memo.answer(state, wanted, root)
         if found is not None:
             return found
+    from promoctl.spill import Spill
+
     cache = Cache(cache_location(root))
-    folders: list[str] = []
-    names = record_files(root, folders)
-    displays = [(name, relative(name, root)) for name in names]
-    problems, artifacts = _validate(root, cache, displays, wanted, progress, jobs)
-    if memo is not None and state is not None and artifacts is not None \
-            and (wanted is None or all(map(is_record, wanted))) and cache.still(displays) \
-            and worktree.state(root, time.time_ns()) == state:
-        stats = _untracked(root, displays, folders, cache.started)
-        if stats is not None:
-            memo.remember(state, wanted, problems, {**artifacts, **stats})
+    with Spill() as spill:
+        folders: list[str] = []
+        displays = _Listing(spill, record_files(root, folders), root)
+        problems, artifacts = _validate(root, cache, displays, wanted, progress, jobs, spill)
+        if memo is not None and state is not None and artifacts is not None \
+                and (wanted is None or all(map(is_record, wanted))) \
+                and cache.still(displays) and worktree.state(root, time.time_ns()) == state:
+            stats = _untracked(root, displays, folders, cache.started, spill)
+            if stats is not None:
+                memo.remember(state, wanted, problems, {**artifacts, **stats})
     return problems
+
+
+class _Listing:
+    """The record files of a run as (name, display) pairs, kept on disk: read again by
+    each pass over them."""
+
+    def __init__(self, spill: Spill, names: list[str], root: Path) -> None:
+        self.names = spill.list("names")
+        for name in names:
+            self.names.append(name)
+        self.root = root
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return ((name, relative(name, self.root)) for name in self.names)
+
+    def paths(self) -> Iterator[Path]:
+        return (Path(name) for name in self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)
 
 
 def remembered(root: Path, paths: Sequence[Path] = (),
@@ -82,18 +105,22 @@ def _wanted(root: Path, paths: Sequence[Path]) -> set[str] | None:
     return {display_path(p, root) for p in discover(paths)} if paths else None
 
 
-def _untracked(root: Path, displays: Sequence[tuple[str, str]], folders: Sequence[str],
-               started: int) -> dict[str, list[int] | None] | None:
+def _untracked(root: Path, displays: Iterable[tuple[str, str]], folders: Sequence[str],
+               started: int, spill: Spill) -> dict[str, list[int] | None] | None:
     """The stat of what git's state does not cover: every folder walked, the record
     files git does not track, and what tracked links point at. None if one changed after
     ``started`` (or too close before it to trust its stat), or git cannot say."""
-    found = worktree.tracked(root)
-    if found is None:
+    tracked = spill.map("tracked")  # name -> whether it is a symbolic link
+    listed = worktree.tracked(root)
+    if listed is None:
         return None
-    tracked, links = found
+    for name, link in listed:
+        tracked[name] = link
+    if listed.refused:
+        return None
     stats: dict[str, list[int] | None] = {}
     for name in [*folders, *(path for path, display in displays
-                             if display not in tracked or display in links)]:
+                             if tracked.get(display, True))]:
         row = artifact_row(Path(name), started)  # a link's is its target's
         if isinstance(row, str):
             return None
@@ -101,8 +128,8 @@ def _untracked(root: Path, displays: Sequence[tuple[str, str]], folders: Sequenc
     return stats
 
 
-def _validate(root: Path, cache: Cache, displays: list[tuple[str, str]],
-              wanted: set[str] | None, progress: Progress | None, jobs: int | None
+def _validate(root: Path, cache: Cache, displays: _Listing, wanted: set[str] | None,
+              progress: Progress | None, jobs: int | None, spill: Spill
               ) -> tuple[list[Problem], dict[str, list[int] | None] | None]:
     """The problems, and the stat of the artifacts they were found with (None if one
     changed too close to the run to trust its stat)."""
@@ -116,20 +143,20 @@ def _validate(root: Path, cache: Cache, displays: list[tuple[str, str]],
         assert cache.last is not None
         return ([Problem(*p) for p in last if wanted is None or p[0] in wanted],
                 cache.last["artifacts"])
-    files = [Path(name) for name, _display in displays]
     if wanted is not None:
-        problems = _validate_files(root, cache, files, wanted)
+        problems = _validate_files(root, cache, list(displays.paths()), wanted)
         # Files only indexed (never parsed, so no entry) hashed no artifact.
         return problems, cache.artifact_rows(
             [k for k in cache.used if k in cache.entries], root)
+    cache.spill_to(spill)
     try:
-        repo, problems = _streamed(root, cache, files, progress, jobs)
+        repo, problems = _streamed(root, cache, displays, progress, jobs, spill)
     except _Misrouted:
         # A record whose top-level 'kind:' line is missing or misleading (inside a
         # quoted text, say) would be checked out of turn: check it the plain way.
-        repo, problems = _whole(root, cache, files, jobs)
+        repo, problems = _whole(root, cache, list(displays.paths()), jobs)
     problems = sorted(set(problems))
-    cache.remember_run([d for _p, d in displays], repo.keys, root, problems)
+    cache.remember_run((d for _p, d in displays), repo.keys, root, problems)
     cache.save(prune=True)
     return problems, cache.last["artifacts"] if cache.last is not None else None
 
@@ -138,16 +165,18 @@ class _Misrouted(Exception):
     """A record's kind is not the one its 'kind:' line showed."""
 
 
-def _streamed(root: Path, cache: Cache, files: list[Path], progress: Progress | None,
-              jobs: int | None) -> tuple[Repository, list[Problem]]:
+def _streamed(root: Path, cache: Cache, displays: _Listing, progress: Progress | None,
+              jobs: int | None, spill: Spill) -> tuple[Repository, list[Problem]]:
     """Every problem, holding few records at a time.
 
     People, packets, decisions and reviews are the bulk: load the rest (frameworks,
-    ladders), then stream those through their checks and let each record go, so memory
-    does not grow with their number. People are filed before any is checked (a manager
-    may be anyone); decisions go before packets (packets' checks need to know which
-    packets were decided); reviews may name any decision or review. Streams are chosen
-    by each file's 'kind:' line; a record of another kind raises ``_Misrouted``.
+    ladders), then stream those through their checks and let each record go; their
+    tables (ids, files, content keys) are kept on disk, in ``spill``, so memory does not
+    grow with their number. People are filed before any is checked (a manager may be
+    anyone); decisions go before packets (packets' checks need to know which packets
+    were decided); reviews may name any decision or review, so they too are all filed
+    before any is checked. Streams are chosen by each file's 'kind:' line; a record of
+    another kind raises ``_Misrouted``.
     """
     from promoctl import checks
     from promoctl.interop.mapping import check_lms_mappings
@@ -155,51 +184,54 @@ def _streamed(root: Path, cache: Cache, files: list[Path], progress: Progress | 
     from promoctl.parallel import check_each, read_all
 
     streamed = ("person", "decision", "review", "packet")
-    repo = load(root, files, cache=cache, skip=lambda _d, kind: kind in streamed, jobs=jobs)
+    repo = load(root, displays.paths(), cache=cache, skip=lambda _d, kind: kind in streamed,
+                jobs=jobs, spill=spill, count=len(displays))
     if repo.packets or any(repo.table(kind) for kind in streamed):
         raise _Misrouted
     problems = [p for src in (*repo.frameworks.values(), *repo.ladders.values())
                 for p in checks.check_one(repo, src)]
     repo.skip = None
-    later = {kind: [(p, key) for p, k, key in repo.skipped if k == kind]
-             for kind in streamed}
     done, total = 0, len(repo.skipped)
+
+    def later(kind: str) -> Iterator[tuple[Path, str | None]]:
+        """The files of ``kind`` the first pass left for later, with their content key."""
+        return ((Path(path), key) for path, k, key in repo.skipped if k == kind)
 
     def keep(entry: dict[str, Any] | None, key: str | None) -> None:
         """A cache entry as a check in another process left it."""
         if entry is not None and key and cache.entries.get(key) != entry:
             cache.entries[key] = entry
 
-    def stream(kind: str, check: Callable[[Source], list[Problem]] | None) -> list[Source]:
-        """Load the records of ``kind``, each checked by ``check`` where it was read."""
+    def stream(kind: str, check: Callable[[Source], list[Problem]] | None) -> None:
+        """File the records of ``kind``, each checked by ``check`` where it was read."""
         nonlocal done
-        loaded = []
-        for path, read, found, entry in read_all(repo, later[kind], jobs=jobs, check=check):
+        for path, read, found, entry in read_all(repo, later(kind), jobs=jobs, check=check):
             if read.source is not None and read.source.kind != kind:
                 raise _Misrouted
-            source = file_one(repo, path, read)
-            if source is not None:
-                loaded.append(source)
+            if file_one(repo, path, read) is not None:
                 problems.extend(found or ())
                 keep(entry, read.key)
             done += 1
             if progress:
                 progress(done, total)
-        return loaded
 
     def check_one(source: Source) -> list[Problem]:
         found = checks.check_one(repo, source)
         source.release()
         return found
 
-    with gc_paused():
-        people = stream("person", lambda _source: [])  # filed only: records let go
-        for source, found, entry in check_each(repo, people, check_one, jobs=jobs):
+    def check_all(table: Iterable[Source]) -> None:
+        """Check the records filed in ``table`` (each loads again from its file)."""
+        for source, found, entry in check_each(repo, table, check_one, jobs=jobs):
             problems.extend(found)
             keep(entry, repo.keys.get(source.display))
+
+    with gc_paused():
+        stream("person", lambda _source: [])  # filed only: records let go
+        check_all(repo.people.values())
         stream("decision", check_one)
-        for source in stream("review", None):
-            problems.extend(check_one(source))
+        stream("review", lambda _source: [])
+        check_all(repo.reviews.values())
         problems.extend(checks.check_supersession(repo) + check_lms_mappings(repo))
         decided = checks.decided_packets(repo)
         stream("packet", lambda source: checks.check_packets(repo, [source], release=True,

@@ -20,7 +20,9 @@ import os
 TYPE_CHECKING = False  # typing and pathlib are imported while git runs (see Probe)
 if TYPE_CHECKING:
     import subprocess
+    from collections.abc import Iterator
     from pathlib import Path
+    from typing import Any
 
 # git compares a file's times with those in its index to the second: a file written in
 # the second its stat was taken may change without git seeing it. Each entry's stat is
@@ -152,32 +154,53 @@ def state(root: Path, now: int) -> str | None:
     return Probe(str(root)).state(now)
 
 
-def tracked(root: Path) -> tuple[set[str], set[str]] | None:
-    """The files under ``root`` git tracks, relative to it, and which of them are
-    symbolic links (git knows a link's text, not what it points at). None outside git,
-    or when git is told to take some file as unchanged (assume-unchanged, or
-    skip-worktree in a sparse checkout): ``git status`` does not look at those."""
+class Tracked:
+    """The files under a folder git tracks, relative to it, each with whether it is a
+    symbolic link (git knows a link's text, not what it points at), read from git a
+    piece at a time. ``refused`` once read: git is told to take some file as unchanged
+    (assume-unchanged, or skip-worktree in a sparse checkout), which ``git status`` does
+    not look at, or git failed; then what was read must not be trusted."""
+
+    def __init__(self, process: Any) -> None:
+        self.process = process
+        self.refused = False
+
+    def __iter__(self) -> Iterator[tuple[str, bool]]:
+        rest = b""
+        with self.process as process:
+            for piece in iter(lambda: process.stdout.read(1 << 16), b""):
+                *lines, rest = (rest + piece).split(b"\0")
+                for line in lines:
+                    found = self._entry(line)
+                    if found is None:
+                        continue
+                    if self.refused:
+                        process.kill()
+                        return
+                    yield found
+            self.refused = self.refused or process.wait() != 0
+
+    def _entry(self, line: bytes) -> tuple[str, bool] | None:
+        meta, _tab, name = line.partition(b"\t")
+        if not name:
+            return None
+        tag, mode = meta[:1], meta[2:8]
+        if tag.islower() or tag == b"S":
+            self.refused = True
+        return os.fsdecode(name), mode == b"120000"
+
+
+def tracked(root: Path) -> Tracked | None:
+    """What git tracks under ``root`` (see ``Tracked``); None outside git."""
     import subprocess
 
     try:
-        done = subprocess.run(["git", "ls-files", "-s", "-v", "-z", "--", "."], cwd=root,
-                              capture_output=True, env={**os.environ, **_ENV}, check=False)
+        process = subprocess.Popen(["git", "ls-files", "-s", "-v", "-z", "--", "."],
+                                   cwd=root, stdout=subprocess.PIPE,
+                                   stderr=subprocess.DEVNULL, env={**os.environ, **_ENV})
     except OSError:
         return None
-    if done.returncode != 0:
-        return None
-    names, links = set(), set()
-    for line in done.stdout.split(b"\0"):
-        meta, _tab, name = line.partition(b"\t")
-        if not name:
-            continue
-        tag, mode = meta[:1], meta[2:8]
-        if tag.islower() or tag == b"S":
-            return None
-        names.add(os.fsdecode(name))
-        if mode == b"120000":
-            links.add(os.fsdecode(name))
-    return names, links
+    return Tracked(process)
 
 
 def _digest(root: Path, top: Path, index: Path, listed: bytes, now: int) -> str | None:

@@ -1,0 +1,254 @@
+"""Spill: the tables one run keeps per file, on disk instead of in memory.
+
+A whole-repository ``validate`` must know, across its passes, every file's name and
+content key and every record's id (to find duplicates and resolve references). Held in
+Python objects that costs about 2 KB a file, so memory grows with the repository; here
+the tables live in a private SQLite file, and only a batch of rows and a few recently
+used ones are in memory at a time.
+
+The file is made in the temporary folder and removed when the run ends. Forked worker
+processes read it through connections of their own (a connection is never shared
+between processes); what a worker writes stays in its own memory, and only the latest
+batch of it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import tempfile
+from collections.abc import Callable, Iterator, MutableMapping
+from typing import Any, TypeVar
+
+V = TypeVar("V")
+
+BATCH = 2_000  # rows kept in memory before they are written
+RECENT = 4_096  # rows read lately, kept in memory
+_UNKNOWN = object()
+
+
+class Spill:
+    """One private database, and the tables made in it."""
+
+    def __init__(self) -> None:
+        handle, self.path = tempfile.mkstemp(prefix="promoctl-run-", suffix=".sqlite")
+        os.close(handle)
+        self.owner = os.getpid()  # the process that writes; forked workers only read
+        self.pid = self.owner  # the process self._con belongs to
+        self.tables: list[SpillMap[Any] | SpillList] = []
+        self._con: sqlite3.Connection | None = None
+
+    @property
+    def con(self) -> sqlite3.Connection:
+        if self._con is None or os.getpid() != self.pid:
+            # Opened anew in a forked worker: the parent's connection is not its own.
+            self.pid = os.getpid()
+            self._con = sqlite3.connect(self.path, isolation_level=None,
+                                        check_same_thread=False, timeout=60)
+            self._con.execute("PRAGMA journal_mode=WAL")  # workers read while it writes
+            self._con.execute("PRAGMA synchronous=OFF")  # nothing here outlives the run
+        return self._con
+
+    def owned(self) -> bool:
+        return os.getpid() == self.owner
+
+    def map(self, name: str, encode: Callable[[Any], Any] = lambda v: v,
+            decode: Callable[[Any], Any] = lambda v: v) -> SpillMap[Any]:
+        table = SpillMap[Any](self, f"{name}_{len(self.tables)}", encode, decode)
+        self.tables.append(table)
+        return table
+
+    def set(self, name: str) -> SpillSet:
+        return SpillSet(self.map(name))
+
+    def list(self, name: str) -> SpillList:
+        table = SpillList(self, f"{name}_{len(self.tables)}")
+        self.tables.append(table)
+        return table
+
+    def flush(self) -> None:
+        """Write every table's pending rows (before workers are forked, so they see
+        them)."""
+        for table in self.tables:
+            table.flush()
+
+    def close(self) -> None:
+        if not self.owned():
+            return
+        if self._con is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._con.close()
+            self._con = None
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            with contextlib.suppress(OSError):
+                os.unlink(self.path + suffix)
+
+    def __enter__(self) -> Spill:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def _text(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))  # ASCII: surrogates survive
+
+
+def _key(text: str) -> bytes:
+    return text.encode("utf-8", "surrogateescape")
+
+
+class SpillMap(MutableMapping[str, V]):
+    """A dict from text to values, in insertion order, on disk."""
+
+    def __init__(self, spill: Spill, name: str, encode: Callable[[V], Any],
+                 decode: Callable[[Any], V]) -> None:
+        self.spill, self.name = spill, name
+        self.encode, self.decode = encode, decode
+        self.pending: dict[str, V] = {}
+        self.recent: dict[str, Any] = {}
+        spill.con.execute(f"CREATE TABLE {name} (seq INTEGER PRIMARY KEY, "
+                          "k BLOB NOT NULL UNIQUE, v TEXT NOT NULL)")
+
+    def __setitem__(self, key: str, value: V) -> None:
+        if len(self.pending) >= BATCH:
+            self.flush()
+        self.pending[key] = value
+        self.recent.pop(key, None)
+
+    def flush(self) -> None:
+        pending, self.pending = self.pending, {}
+        if not pending or not self.spill.owned():
+            return  # a worker's rows were only for the task at hand
+        con = self.spill.con
+        con.execute("BEGIN")
+        con.executemany(f"INSERT INTO {self.name} (k, v) VALUES (?, ?) "
+                        "ON CONFLICT (k) DO UPDATE SET v = excluded.v",
+                        ((_key(k), _text(self.encode(v))) for k, v in pending.items()))
+        con.execute("COMMIT")
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if key in self.pending:
+            return self.pending[key]
+        found = self.recent.get(key, _UNKNOWN)
+        if found is _UNKNOWN:
+            rows = self.spill.con.execute(f"SELECT v FROM {self.name} WHERE k = ?",
+                                          (_key(key),)).fetchall()
+            found = self.decode(json.loads(rows[0][0])) if rows else None
+            self.recent[key] = found
+            if len(self.recent) > RECENT:
+                del self.recent[next(iter(self.recent))]
+        return default if found is None else found
+
+    def __delitem__(self, key: str) -> None:
+        if key not in self:
+            raise KeyError(key)
+        self.pending.pop(key, None)
+        self.recent.pop(key, None)
+        if self.spill.owned():
+            self.spill.con.execute(f"DELETE FROM {self.name} WHERE k = ?", (_key(key),))
+
+    def __getitem__(self, key: str) -> V:
+        found = self.get(key, _UNKNOWN)
+        if found is _UNKNOWN:
+            raise KeyError(key)
+        return found  # type: ignore[no-any-return]
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.get(key, _UNKNOWN) is not _UNKNOWN
+
+    def _rows(self, what: str) -> Iterator[tuple[Any, ...]]:
+        """Rows in insertion order, a page at a time (no statement stays open)."""
+        self.flush()
+        seq = 0
+        while True:
+            page = self.spill.con.execute(
+                f"SELECT seq, {what} FROM {self.name} WHERE seq > ? ORDER BY seq LIMIT 500",
+                (seq,)).fetchall()
+            if not page:
+                break
+            seq = page[-1][0]
+            yield from (row[1:] for row in page)
+        if not self.spill.owned():  # a worker: what it holds itself comes last
+            yield from ((_key(k), _text(self.encode(v))) for k, v in self.pending.items())
+
+    def __iter__(self) -> Iterator[str]:
+        return (k.decode("utf-8", "surrogateescape") for k, _v in self._rows("k, v"))
+
+    def values(self) -> Iterator[V]:  # type: ignore[override]
+        """The values in order, each read once (the mapping's own would look each up)."""
+        return (self.decode(json.loads(v)) for (v,) in self._rows("v"))
+
+    def items(self) -> Iterator[tuple[str, V]]:  # type: ignore[override]
+        return ((k.decode("utf-8", "surrogateescape"), self.decode(json.loads(v)))
+                for k, v in self._rows("k, v"))
+
+    def __len__(self) -> int:
+        self.flush()
+        (count,), = self.spill.con.execute(f"SELECT count(*) FROM {self.name}").fetchall()
+        return int(count)
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
+
+
+class SpillList:
+    """A list of JSON values that is only appended to and read in order."""
+
+    def __init__(self, spill: Spill, name: str) -> None:
+        self.spill, self.name = spill, name
+        self.pending: list[str] = []
+        spill.con.execute(f"CREATE TABLE {name} (seq INTEGER PRIMARY KEY, v TEXT NOT NULL)")
+
+    def append(self, value: Any) -> None:
+        if len(self.pending) >= BATCH:
+            self.flush()
+        self.pending.append(_text(value))
+
+    def flush(self) -> None:
+        pending, self.pending = self.pending, []
+        if not pending or not self.spill.owned():
+            return
+        con = self.spill.con
+        con.execute("BEGIN")
+        con.executemany(f"INSERT INTO {self.name} (v) VALUES (?)", ((v,) for v in pending))
+        con.execute("COMMIT")
+
+    def __iter__(self) -> Iterator[Any]:
+        self.flush()
+        seq = 0
+        while True:
+            page = self.spill.con.execute(
+                f"SELECT seq, v FROM {self.name} WHERE seq > ? ORDER BY seq LIMIT 500",
+                (seq,)).fetchall()
+            if not page:
+                return
+            seq = page[-1][0]
+            yield from (json.loads(v) for _seq, v in page)
+
+    def __len__(self) -> int:
+        self.flush()
+        (count,), = self.spill.con.execute(f"SELECT count(*) FROM {self.name}").fetchall()
+        return int(count)
+
+
+class SpillSet:
+    """A set of texts on disk."""
+
+    def __init__(self, table: SpillMap[Any]) -> None:
+        self.table = table
+
+    def add(self, item: str) -> None:
+        if item not in self.table:
+            self.table[item] = 1
+
+    def __contains__(self, item: object) -> bool:
+        return item in self.table
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.table)
+
+    def __len__(self) -> int:
+        return len(self.table)

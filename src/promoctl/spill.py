@@ -6,7 +6,9 @@ Python objects that costs about 2 KB a file, so memory grows with the repository
 the tables live in a private SQLite file, and only a batch of rows and a few recently
 used ones are in memory at a time.
 
-The file is made in the temporary folder and removed when the run ends. Forked worker
+The file is made next to the validation cache (or in the temporary folder when that
+cannot be written) and removed when the run ends; one a killed run left behind is
+removed by a later run once it is a day old. Forked worker
 processes read it through connections of their own (a connection is never shared
 between processes); what a worker writes stays in its own memory, and only the latest
 batch of it.
@@ -19,12 +21,16 @@ import json
 import os
 import sqlite3
 import tempfile
+import time
 from collections.abc import Callable, Iterator, MutableMapping
+from pathlib import Path
 from typing import Any, TypeVar
 
 V = TypeVar("V")
 
 BATCH = 2_000  # rows kept in memory before they are written
+PREFIX = "promoctl-run-"
+ABANDONED_SECONDS = 24 * 3600  # no run takes that long
 RECENT = 4_096  # rows read lately, kept in memory
 _UNKNOWN = object()
 
@@ -32,8 +38,17 @@ _UNKNOWN = object()
 class Spill:
     """One private database, and the tables made in it."""
 
-    def __init__(self) -> None:
-        handle, self.path = tempfile.mkstemp(prefix="promoctl-run-", suffix=".sqlite")
+    def __init__(self, folder: Path | None = None) -> None:
+        """The file goes in ``folder`` when it can (next to the cache: the temporary
+        folder is often kept in memory, which would defeat the purpose)."""
+        try:
+            if folder is None:
+                raise OSError
+            folder.mkdir(parents=True, exist_ok=True)
+            _forget_abandoned(folder)
+            handle, self.path = tempfile.mkstemp(prefix=PREFIX, suffix=".sqlite", dir=folder)
+        except OSError:
+            handle, self.path = tempfile.mkstemp(prefix=PREFIX, suffix=".sqlite")
         os.close(handle)
         self.owner = os.getpid()  # the process that writes; forked workers only read
         self.pid = self.owner  # the process self._con belongs to
@@ -90,6 +105,15 @@ class Spill:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _forget_abandoned(folder: Path) -> None:
+    """Remove what runs that were killed left behind (a run removes its own file)."""
+    old = time.time() - ABANDONED_SECONDS
+    for path in folder.glob(f"{PREFIX}*"):
+        with contextlib.suppress(OSError):
+            if path.stat().st_mtime < old:
+                path.unlink()
 
 
 def _text(value: Any) -> str:

@@ -47,7 +47,7 @@ def validate(root: Path, paths: Sequence[Path] = (),
     from promoctl.spill import Spill
 
     cache = Cache(cache_location(root))
-    with Spill() as spill:
+    with Spill(cache.path.parent) as spill:
         folders: list[str] = []
         displays = _Listing(spill, record_files(root, folders), root)
         problems, artifacts = _validate(root, cache, displays, wanted, progress, jobs, spill)

@@ -134,13 +134,12 @@ class _Rows:
             self._write(name, value)
 
     def _keep(self, name: str, value: Any) -> None:
-        self.recent.pop(name, None)
+        if len(self.recent) >= RECENT:
+            self.recent.clear()  # cheaper than keeping order, as good for a pass
         self.recent[name] = value
-        if len(self.recent) > RECENT:
-            del self.recent[next(iter(self.recent))]
 
 
-# Rows kept in memory, the oldest first out.
+# Rows kept in memory (all forgotten at once when there are this many).
 RECENT = 4_096
 _UNKNOWN = object()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import json
 import os
 import re
 import time
@@ -64,7 +65,7 @@ class Repository:
 
         return cls(root, people=table("people"), packets=table("packets"),
                    packet_ids=table("packet_ids"), decisions=table("decisions"),
-                   reviews=table("reviews"), keys=spill.map("keys"),
+                   reviews=table("reviews"), keys=spill.texts("keys"),
                    skipped=spill.list("skipped"), spill=spill, **options)
 
     def table(self, kind: str) -> Table:
@@ -98,14 +99,14 @@ class Repository:
             return None
 
 
-def _source_row(src: Source) -> list[Any]:
-    return [src.display, None if src.path is None else str(src.path), src.kind,
-            src.record_id, src.meta]
+def _source_row(src: Source) -> str:
+    return json.dumps([src.display, None if src.path is None else str(src.path), src.kind,
+                       src.record_id, src.meta], separators=(",", ":"))
 
 
-def _source(row: list[Any]) -> Source:
+def _source(row: str) -> Source:
     """A source as a table on disk gives it back: its record loads from its file."""
-    display, path, kind, record_id, meta = row
+    display, path, kind, record_id, meta = json.loads(row)
     return Source(display, None, None, None if path is None else Path(path), kind,
                   record_id, meta)
 

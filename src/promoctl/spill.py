@@ -31,7 +31,7 @@ V = TypeVar("V")
 BATCH = 2_000  # rows kept in memory before they are written
 PREFIX = "promoctl-run-"
 ABANDONED_SECONDS = 24 * 3600  # no run takes that long
-RECENT = 4_096  # rows read lately, kept in memory
+RECENT = 4_096  # rows read lately, kept in memory (all forgotten when there are more)
 _UNKNOWN = object()
 
 
@@ -69,17 +69,41 @@ class Spill:
     def owned(self) -> bool:
         return os.getpid() == self.owner
 
-    def map(self, name: str, encode: Callable[[Any], Any] = lambda v: v,
-            decode: Callable[[Any], Any] = lambda v: v) -> SpillMap[Any]:
-        table = SpillMap[Any](self, f"{name}_{len(self.tables)}", encode, decode)
+    def read(self, sql: str, args: tuple[Any, ...] = ()) -> list[Any]:
+        """Rows, read in one snapshot until the next write (a lookup in a transaction of
+        its own costs three times as much). A worker keeps the snapshot it began with:
+        everything its checks read was written before it was forked."""
+        con = self.con
+        if not con.in_transaction:
+            con.execute("BEGIN")
+        return con.execute(sql, args).fetchall()
+
+    def write(self, change: Callable[[sqlite3.Connection], Any]) -> None:
+        con = self.con
+        if con.in_transaction:
+            con.execute("COMMIT")
+        con.execute("BEGIN IMMEDIATE")
+        change(con)
+        con.execute("COMMIT")
+
+    def map(self, name: str, encode: Callable[[Any], str] | None = None,
+            decode: Callable[[str], Any] | None = None) -> SpillMap[Any]:
+        """A table of values kept as the text ``encode`` makes (JSON by default)."""
+        table = SpillMap[Any](self, f"{name}_{len(self.tables)}", encode or _text,
+                              decode or json.loads)
         self.tables.append(table)
         return table
 
-    def set(self, name: str) -> SpillSet:
-        return SpillSet(self.map(name))
+    def texts(self, name: str) -> SpillMap[str]:
+        """A table whose values are texts (kept as they are)."""
+        return self.map(name, str, str)
 
-    def list(self, name: str) -> SpillList:
-        table = SpillList(self, f"{name}_{len(self.tables)}")
+    def set(self, name: str) -> SpillSet:
+        return SpillSet(self.texts(name))
+
+    def list(self, name: str, *, texts: bool = False) -> SpillList:
+        """A list of JSON values, or of texts kept as they are."""
+        table = SpillList(self, f"{name}_{len(self.tables)}", texts)
         self.tables.append(table)
         return table
 
@@ -127,14 +151,14 @@ def _key(text: str) -> bytes:
 class SpillMap(MutableMapping[str, V]):
     """A dict from text to values, in insertion order, on disk."""
 
-    def __init__(self, spill: Spill, name: str, encode: Callable[[V], Any],
-                 decode: Callable[[Any], V]) -> None:
+    def __init__(self, spill: Spill, name: str, encode: Callable[[V], str],
+                 decode: Callable[[str], V]) -> None:
         self.spill, self.name = spill, name
         self.encode, self.decode = encode, decode
         self.pending: dict[str, V] = {}
         self.recent: dict[str, Any] = {}
-        spill.con.execute(f"CREATE TABLE {name} (seq INTEGER PRIMARY KEY, "
-                          "k BLOB NOT NULL UNIQUE, v TEXT NOT NULL)")
+        spill.write(lambda con: con.execute(f"CREATE TABLE {name} (seq INTEGER PRIMARY KEY, "
+                                            "k BLOB NOT NULL UNIQUE, v TEXT NOT NULL)"))
 
     def __setitem__(self, key: str, value: V) -> None:
         if len(self.pending) >= BATCH:
@@ -146,24 +170,21 @@ class SpillMap(MutableMapping[str, V]):
         pending, self.pending = self.pending, {}
         if not pending or not self.spill.owned():
             return  # a worker's rows were only for the task at hand
-        con = self.spill.con
-        con.execute("BEGIN")
-        con.executemany(f"INSERT INTO {self.name} (k, v) VALUES (?, ?) "
-                        "ON CONFLICT (k) DO UPDATE SET v = excluded.v",
-                        ((_key(k), _text(self.encode(v))) for k, v in pending.items()))
-        con.execute("COMMIT")
+        self.spill.write(lambda con: con.executemany(
+            f"INSERT INTO {self.name} (k, v) VALUES (?, ?) "
+            "ON CONFLICT (k) DO UPDATE SET v = excluded.v",
+            ((_key(k), self.encode(v)) for k, v in pending.items())))
 
     def get(self, key: str, default: Any = None) -> Any:
         if key in self.pending:
             return self.pending[key]
         found = self.recent.get(key, _UNKNOWN)
         if found is _UNKNOWN:
-            rows = self.spill.con.execute(f"SELECT v FROM {self.name} WHERE k = ?",
-                                          (_key(key),)).fetchall()
-            found = self.decode(json.loads(rows[0][0])) if rows else None
+            rows = self.spill.read(f"SELECT v FROM {self.name} WHERE k = ?", (_key(key),))
+            found = self.decode(rows[0][0]) if rows else None
+            if len(self.recent) >= RECENT:
+                self.recent.clear()  # cheaper than keeping order, as good for a pass
             self.recent[key] = found
-            if len(self.recent) > RECENT:
-                del self.recent[next(iter(self.recent))]
         return default if found is None else found
 
     def __delitem__(self, key: str) -> None:
@@ -172,7 +193,8 @@ class SpillMap(MutableMapping[str, V]):
         self.pending.pop(key, None)
         self.recent.pop(key, None)
         if self.spill.owned():
-            self.spill.con.execute(f"DELETE FROM {self.name} WHERE k = ?", (_key(key),))
+            self.spill.write(lambda con: con.execute(f"DELETE FROM {self.name} WHERE k = ?",
+                                                     (_key(key),)))
 
     def __getitem__(self, key: str) -> V:
         found = self.get(key, _UNKNOWN)
@@ -188,30 +210,30 @@ class SpillMap(MutableMapping[str, V]):
         self.flush()
         seq = 0
         while True:
-            page = self.spill.con.execute(
+            page = self.spill.read(
                 f"SELECT seq, {what} FROM {self.name} WHERE seq > ? ORDER BY seq LIMIT 500",
-                (seq,)).fetchall()
+                (seq,))
             if not page:
                 break
             seq = page[-1][0]
             yield from (row[1:] for row in page)
         if not self.spill.owned():  # a worker: what it holds itself comes last
-            yield from ((_key(k), _text(self.encode(v))) for k, v in self.pending.items())
+            yield from ((_key(k), self.encode(v)) for k, v in self.pending.items())
 
     def __iter__(self) -> Iterator[str]:
         return (k.decode("utf-8", "surrogateescape") for k, _v in self._rows("k, v"))
 
     def values(self) -> Iterator[V]:  # type: ignore[override]
         """The values in order, each read once (the mapping's own would look each up)."""
-        return (self.decode(json.loads(v)) for (v,) in self._rows("v"))
+        return (self.decode(v) for (v,) in self._rows("v"))
 
     def items(self) -> Iterator[tuple[str, V]]:  # type: ignore[override]
-        return ((k.decode("utf-8", "surrogateescape"), self.decode(json.loads(v)))
+        return ((k.decode("utf-8", "surrogateescape"), self.decode(v))
                 for k, v in self._rows("k, v"))
 
     def __len__(self) -> int:
         self.flush()
-        (count,), = self.spill.con.execute(f"SELECT count(*) FROM {self.name}").fetchall()
+        (count,), = self.spill.read(f"SELECT count(*) FROM {self.name}")
         return int(count)
 
     def __bool__(self) -> bool:
@@ -221,52 +243,51 @@ class SpillMap(MutableMapping[str, V]):
 class SpillList:
     """A list of JSON values that is only appended to and read in order."""
 
-    def __init__(self, spill: Spill, name: str) -> None:
+    def __init__(self, spill: Spill, name: str, texts: bool) -> None:
         self.spill, self.name = spill, name
+        self.encode: Callable[[Any], str] = str if texts else _text
+        self.decode: Callable[[str], Any] = str if texts else json.loads
         self.pending: list[str] = []
-        spill.con.execute(f"CREATE TABLE {name} (seq INTEGER PRIMARY KEY, v TEXT NOT NULL)")
+        spill.write(lambda con: con.execute(
+            f"CREATE TABLE {name} (seq INTEGER PRIMARY KEY, v TEXT NOT NULL)"))
 
     def append(self, value: Any) -> None:
         if len(self.pending) >= BATCH:
             self.flush()
-        self.pending.append(_text(value))
+        self.pending.append(self.encode(value))
 
     def flush(self) -> None:
         pending, self.pending = self.pending, []
         if not pending or not self.spill.owned():
             return
-        con = self.spill.con
-        con.execute("BEGIN")
-        con.executemany(f"INSERT INTO {self.name} (v) VALUES (?)", ((v,) for v in pending))
-        con.execute("COMMIT")
+        self.spill.write(lambda con: con.executemany(
+            f"INSERT INTO {self.name} (v) VALUES (?)", ((v,) for v in pending)))
 
     def __iter__(self) -> Iterator[Any]:
         self.flush()
         seq = 0
         while True:
-            page = self.spill.con.execute(
-                f"SELECT seq, v FROM {self.name} WHERE seq > ? ORDER BY seq LIMIT 500",
-                (seq,)).fetchall()
+            page = self.spill.read(
+                f"SELECT seq, v FROM {self.name} WHERE seq > ? ORDER BY seq LIMIT 500", (seq,))
             if not page:
                 return
             seq = page[-1][0]
-            yield from (json.loads(v) for _seq, v in page)
+            yield from (self.decode(v) for _seq, v in page)
 
     def __len__(self) -> int:
         self.flush()
-        (count,), = self.spill.con.execute(f"SELECT count(*) FROM {self.name}").fetchall()
+        (count,), = self.spill.read(f"SELECT count(*) FROM {self.name}")
         return int(count)
 
 
 class SpillSet:
     """A set of texts on disk."""
 
-    def __init__(self, table: SpillMap[Any]) -> None:
+    def __init__(self, table: SpillMap[str]) -> None:
         self.table = table
 
     def add(self, item: str) -> None:
-        if item not in self.table:
-            self.table[item] = 1
+        self.table[item] = ""  # written again if there: cheaper than asking first
 
     def __contains__(self, item: object) -> bool:
         return item in self.table

@@ -65,7 +65,7 @@ class _Listing:
     each pass over them."""
 
     def __init__(self, spill: Spill, names: list[str], root: Path) -> None:
-        self.names = spill.list("names")
+        self.names = spill.list("names", texts=True)
         for name in names:
             self.names.append(name)
         self.root = root
@@ -199,7 +199,7 @@ def _streamed(root: Path, cache: Cache, displays: _Listing, progress: Progress |
 
     def keep(entry: dict[str, Any] | None, key: str | None) -> None:
         """A cache entry as a check in another process left it."""
-        if entry is not None and key and cache.entries.get(key) != entry:
+        if entry is not None and key:
             cache.entries[key] = entry
 
     def stream(kind: str, check: Callable[[Source], list[Problem]] | None) -> None:
@@ -230,8 +230,12 @@ def _streamed(root: Path, cache: Cache, displays: _Listing, progress: Progress |
         stream("person", lambda _source: [])  # filed only: records let go
         check_all(repo.people.values())
         stream("decision", check_one)
-        stream("review", lambda _source: [])
-        check_all(repo.reviews.values())
+        # A review is checked as it is read unless it supersedes another, which may
+        # come later: those few are checked once every review is filed.
+        stream("review", lambda source: check_one(source)
+               if source.meta.get("supersedes") is None else [])
+        check_all(src for src in repo.reviews.values()
+                  if src.meta.get("supersedes") is not None)
         problems.extend(checks.check_supersession(repo) + check_lms_mappings(repo))
         decided = checks.decided_packets(repo)
         stream("packet", lambda source: checks.check_packets(repo, [source], release=True,

@@ -86,8 +86,8 @@ class Spill:
         change(con)
         con.execute("COMMIT")
 
-    def map(self, name: str, encode: Callable[[Any], str] | None = None,
-            decode: Callable[[str], Any] | None = None) -> SpillMap[Any]:
+    def map(self, name: str, encode: Callable[[Any], str | bytes] | None = None,
+            decode: Callable[[Any], Any] | None = None) -> SpillMap[Any]:
         """A table of values kept as the text ``encode`` makes (JSON by default)."""
         table = SpillMap[Any](self, f"{name}_{len(self.tables)}", encode or _text,
                               decode or json.loads)
@@ -96,7 +96,7 @@ class Spill:
 
     def texts(self, name: str) -> SpillMap[str]:
         """A table whose values are texts (kept as they are)."""
-        return self.map(name, str, str)
+        return self.map(name, _key, _unkey)
 
     def set(self, name: str) -> SpillSet:
         return SpillSet(self.texts(name))
@@ -145,14 +145,20 @@ def _text(value: Any) -> str:
 
 
 def _key(text: str) -> bytes:
+    # A file name that is not UTF-8 is kept by Python as surrogates, which SQLite's text
+    # cannot hold: texts are kept as their bytes.
     return text.encode("utf-8", "surrogateescape")
+
+
+def _unkey(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")
 
 
 class SpillMap(MutableMapping[str, V]):
     """A dict from text to values, in insertion order, on disk."""
 
-    def __init__(self, spill: Spill, name: str, encode: Callable[[V], str],
-                 decode: Callable[[str], V]) -> None:
+    def __init__(self, spill: Spill, name: str, encode: Callable[[V], str | bytes],
+                 decode: Callable[[Any], V]) -> None:
         self.spill, self.name = spill, name
         self.encode, self.decode = encode, decode
         self.pending: dict[str, V] = {}
@@ -221,15 +227,14 @@ class SpillMap(MutableMapping[str, V]):
             yield from ((_key(k), self.encode(v)) for k, v in self.pending.items())
 
     def __iter__(self) -> Iterator[str]:
-        return (k.decode("utf-8", "surrogateescape") for k, _v in self._rows("k, v"))
+        return (_unkey(k) for k, _v in self._rows("k, v"))
 
     def values(self) -> Iterator[V]:  # type: ignore[override]
         """The values in order, each read once (the mapping's own would look each up)."""
         return (self.decode(v) for (v,) in self._rows("v"))
 
     def items(self) -> Iterator[tuple[str, V]]:  # type: ignore[override]
-        return ((k.decode("utf-8", "surrogateescape"), self.decode(v))
-                for k, v in self._rows("k, v"))
+        return ((_unkey(k), self.decode(v)) for k, v in self._rows("k, v"))
 
     def __len__(self) -> int:
         self.flush()
@@ -245,9 +250,9 @@ class SpillList:
 
     def __init__(self, spill: Spill, name: str, texts: bool) -> None:
         self.spill, self.name = spill, name
-        self.encode: Callable[[Any], str] = str if texts else _text
-        self.decode: Callable[[str], Any] = str if texts else json.loads
-        self.pending: list[str] = []
+        self.encode: Callable[[Any], str | bytes] = _key if texts else _text
+        self.decode: Callable[[Any], Any] = _unkey if texts else json.loads
+        self.pending: list[str | bytes] = []
         spill.write(lambda con: con.execute(
             f"CREATE TABLE {name} (seq INTEGER PRIMARY KEY, v TEXT NOT NULL)"))
 

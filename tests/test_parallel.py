@@ -174,7 +174,6 @@ def test_streaming_finds_what_loading_everything_finds(messy: Path) -> None:
     # The plain way is what validate falls back to, and what load_valid checks.
     from promoctl import validation
     from promoctl.cache import Cache
-
     from promoctl.spill import Spill
 
     files = discover([messy])
@@ -186,3 +185,19 @@ def test_streaming_finds_what_loading_everything_finds(messy: Path) -> None:
     _fresh(messy)
     _repo, whole = validation._whole(messy, Cache(cache.location(messy)), files, 1)
     assert sorted(set(streamed)) == sorted(set(whole))
+
+
+def test_tiny_spill_batches_and_pages_report_the_same(messy: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every table on disk crosses its batch, page and recent-memory boundaries.
+    from promoctl import spill
+
+    _fresh(messy)
+    expected = workspace.validate(messy, jobs=2)
+    for name, value in (("BATCH", 3), ("PAGE", 2), ("RECENT", 2)):
+        monkeypatch.setattr(spill, name, value)
+    monkeypatch.setattr(parallel, "WINDOW", 7)
+    for jobs in (1, 2):
+        _fresh(messy)
+        assert workspace.validate(messy, jobs=jobs) == expected
+    assert not list(cache.location(messy).parent.glob("promoctl-run-*"))

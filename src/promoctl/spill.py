@@ -31,6 +31,7 @@ V = TypeVar("V")
 BATCH = 2_000  # rows kept in memory before they are written
 PREFIX = "promoctl-run-"
 ABANDONED_SECONDS = 24 * 3600  # no run takes that long
+PAGE = 500  # rows read at a time when a table is read in order
 RECENT = 4_096  # rows read lately, kept in memory (all forgotten when there are more)
 _UNKNOWN = object()
 
@@ -217,7 +218,7 @@ class SpillMap(MutableMapping[str, V]):
         seq = 0
         while True:
             page = self.spill.read(
-                f"SELECT seq, {what} FROM {self.name} WHERE seq > ? ORDER BY seq LIMIT 500",
+                f"SELECT seq, {what} FROM {self.name} WHERE seq > ? ORDER BY seq LIMIT {PAGE}",
                 (seq,))
             if not page:
                 break
@@ -273,7 +274,7 @@ class SpillList:
         seq = 0
         while True:
             page = self.spill.read(
-                f"SELECT seq, v FROM {self.name} WHERE seq > ? ORDER BY seq LIMIT 500", (seq,))
+                f"SELECT seq, v FROM {self.name} WHERE seq > ? ORDER BY seq LIMIT {PAGE}", (seq,))
             if not page:
                 return
             seq = page[-1][0]

@@ -199,6 +199,15 @@ class Store:
         self._make_room(self.files)
         self.files[_name(display)] = row
 
+    def all_entries(self) -> Iterator[tuple[str, Any]]:
+        """Every entry written (as JSON data, not yet checked)."""
+        for key, body in self._query("SELECT key, body FROM entries", ()):
+            yield key, _data(body)
+
+    def all_files(self) -> Iterator[tuple[str, Any]]:
+        for name, row in self._query("SELECT name, row FROM files", ()):
+            yield name.decode("utf-8", "surrogateescape"), _data(row)
+
     def count_files(self) -> int:
         found = self._query("SELECT count(*) FROM files", ())
         return int(found[0][0]) if found else 0

@@ -237,6 +237,7 @@ def evaluate_packets(root: Path, paths: Sequence[Path], as_of: date | None,
     evaluation cache: a warm run parses no packet. Same outcomes and problems as
     ``workspace.evaluate_packets``."""
     validation = Cache(cache_location(root))
+    validation.preload()
     repo, selected, problems = workspace.load_packets(root, paths, progress, cache=validation)
     validation.save(prune=False)
     store = EvaluationCache(location(root, EVALUATE_CACHE))
@@ -339,6 +340,7 @@ def unchanged_report(root: Path, options: report_.Options) -> report_.Report | N
     command that loads and checks everything) found the repository valid: then every
     file's content hash is known from its stat, and nothing need be loaded."""
     cache = Cache(cache_location(root))
+    cache.files.preload(cache.store.all_files())
     displays = [(name, relative(name, root)) for name in record_files(root)]
     if cache.unchanged(displays, root) != []:
         return None  # changed, never checked, or invalid (which loading reports)

@@ -26,13 +26,15 @@ from collections.abc import Callable, Iterator, MutableMapping
 from pathlib import Path
 from typing import Any, TypeVar
 
+from promoctl.recent import MISSING, Recent
+
 V = TypeVar("V")
 
 BATCH = 2_000  # rows kept in memory before they are written
 PREFIX = "promoctl-run-"
 ABANDONED_SECONDS = 24 * 3600  # no run takes that long
 PAGE = 500  # rows read at a time when a table is read in order
-RECENT = 4_096  # rows read lately, kept in memory (all forgotten when there are more)
+RECENT = 4_096  # rows read lately, kept in memory (see recent)
 _UNKNOWN = object()
 
 
@@ -163,7 +165,7 @@ class SpillMap(MutableMapping[str, V]):
         self.spill, self.name = spill, name
         self.encode, self.decode = encode, decode
         self.pending: dict[str, V] = {}
-        self.recent: dict[str, Any] = {}
+        self.recent = Recent(RECENT)
         spill.write(lambda con: con.execute(f"CREATE TABLE {name} (seq INTEGER PRIMARY KEY, "
                                             "k BLOB NOT NULL UNIQUE, v TEXT NOT NULL)"))
 
@@ -171,7 +173,7 @@ class SpillMap(MutableMapping[str, V]):
         if len(self.pending) >= BATCH:
             self.flush()
         self.pending[key] = value
-        self.recent.pop(key, None)
+        self.recent.forget(key)
 
     def flush(self) -> None:
         pending, self.pending = self.pending, {}
@@ -185,20 +187,18 @@ class SpillMap(MutableMapping[str, V]):
     def get(self, key: str, default: Any = None) -> Any:
         if key in self.pending:
             return self.pending[key]
-        found = self.recent.get(key, _UNKNOWN)
-        if found is _UNKNOWN:
+        found = self.recent.get(key)
+        if found is MISSING:
             rows = self.spill.read(f"SELECT v FROM {self.name} WHERE k = ?", (_key(key),))
             found = self.decode(rows[0][0]) if rows else None
-            if len(self.recent) >= RECENT:
-                self.recent.clear()  # cheaper than keeping order, as good for a pass
-            self.recent[key] = found
+            self.recent.put(key, found)
         return default if found is None else found
 
     def __delitem__(self, key: str) -> None:
         if key not in self:
             raise KeyError(key)
         self.pending.pop(key, None)
-        self.recent.pop(key, None)
+        self.recent.forget(key)
         if self.spill.owned():
             self.spill.write(lambda con: con.execute(f"DELETE FROM {self.name} WHERE k = ?",
                                                      (_key(key),)))

@@ -27,6 +27,7 @@ def load_valid(root: Path, *, packets: bool = True, progress: Progress | None = 
     """The whole repository, through the validation cache; refused if anything in it is
     invalid. ``packets=False`` leaves packets out (most commands never read them)."""
     cache = Cache(cache_location(root))
+    cache.preload()
     files = discover([root])
     repo = load(root, files, progress, cache=cache,
                 skip=None if packets else lambda _d, kind: kind == "packet")

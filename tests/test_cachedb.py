@@ -66,10 +66,11 @@ def test_another_programs_database_is_replaced(repo: Path) -> None:
 
 
 def _child_writes(store: cachedb.Store) -> None:
+    assert store.entry("from-the-parent") == {"kind": None}  # reads first, then
     store.put_entry("from-the-child", {"kind": None})
     store.put_file("child.yaml", [1, 2, 3])
     store.flush()
-    store.close()
+    store.release()
 
 
 @pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(),
@@ -85,7 +86,7 @@ def test_a_forked_worker_reads_but_never_writes(tmp_path: Path) -> None:
     assert store.has_entry("from-the-parent")
     assert not store.has_entry("from-the-child") and store.file_row("child.yaml") is None
     store.put_entry("after", {"kind": None})  # the parent's connection still works
-    store.close()
+    store.release()
     assert cachedb.Store(tmp_path / "c.sqlite", 1, "code").has_entry("after")
 
 
@@ -105,5 +106,5 @@ def test_a_file_name_that_is_not_utf8_is_kept(tmp_path: Path) -> None:
     name = b"people/caf\xe9.yaml".decode("utf-8", "surrogateescape")
     store = cachedb.Store(tmp_path / "c.sqlite", 1, "code")
     store.put_file(name, [1])
-    store.close()
+    store.release()
     assert cachedb.Store(tmp_path / "c.sqlite", 1, "code").file_row(name) == [1]

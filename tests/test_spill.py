@@ -42,6 +42,11 @@ def test_a_map_is_a_dict_in_insertion_order(tmp_path: Path, small: None) -> None
         with pytest.raises(KeyError):
             table["nope"]
         assert not spill.map("empty")
+        nothing = spill.map("none")
+        nothing["n"] = None  # a value like any other, written or not
+        assert "n" in nothing and nothing["n"] is None
+        nothing.flush()
+        assert "n" in nothing and nothing["n"] is None and nothing.get("m", 7) == 7
 
 
 def test_texts_sets_and_lists_keep_names_that_are_not_utf8(tmp_path: Path,
@@ -76,7 +81,7 @@ def test_a_forked_worker_reads_the_table_and_writes_nothing(tmp_path: Path,
     with Spill(tmp_path) as spill:
         table = spill.map("t")
         table["before"] = 1
-        spill.flush()
+        spill.release()
         out = tmp_path / "seen"
         child = multiprocessing.get_context("fork").Process(
             target=_in_a_worker, args=(spill, table, out))

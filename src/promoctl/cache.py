@@ -354,7 +354,7 @@ class Cache:
         if self.index_changed:
             self.store.set_last(self.last)
             self.index_changed = False
-        self.store.close()
+        self.store.release()
 
 
 def well_formed_problems(value: Any) -> bool:

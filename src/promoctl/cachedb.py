@@ -35,9 +35,36 @@ CREATE TABLE IF NOT EXISTS last (body TEXT NOT NULL);
 """
 
 
-# Errors that say nothing is wrong with the database itself.
-_NOT_DAMAGE = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_READONLY", "SQLITE_CANTOPEN",
-               "SQLITE_PERM", "SQLITE_IOERR", "SQLITE_FULL")
+# SQLite's primary result codes that mean the file is damaged, not a database, or of
+# another schema; any other error (busy, locked, read-only, full...) leaves it alone.
+_DAMAGE = (1, 11, 26)  # SQLITE_ERROR, SQLITE_CORRUPT, SQLITE_NOTADB
+# Connections a forked worker inherited: kept, never closed there (closing one would
+# act on its parent's locks).
+_INHERITED: list[Any] = []
+
+
+def _damage(exc: BaseException) -> bool:
+    if not isinstance(exc, sqlite3.DatabaseError):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is None:  # raised here (a failed check) or by an older Python
+        return not isinstance(exc, sqlite3.OperationalError)
+    return code & 0xFF in _DAMAGE
+
+
+def _plain(name: str) -> sqlite3.Connection:
+    con = sqlite3.connect(name, timeout=BUSY_SECONDS, isolation_level=None,
+                          check_same_thread=False)
+    con.execute("PRAGMA synchronous=NORMAL")
+    return con
+
+
+def _reader(path: Path) -> sqlite3.Connection | None:
+    """A connection to a database already opened and checked in this run."""
+    try:
+        return _plain(str(path))
+    except sqlite3.Error:
+        return None
 
 
 def paths(path: Path) -> list[Path]:
@@ -69,10 +96,12 @@ class Store:
     def __init__(self, path: Path, format_: int, code: str) -> None:
         self.path = path
         self.stamp = (format_, code)
-        self.pid = os.getpid()
+        self.owner = os.getpid()  # the process that writes; forked workers only read
         self.entries: dict[str, Any] = {}  # not yet written
         self.files: dict[bytes, Any] = {}
-        self.closed = False
+        self.private = False  # the file could not be used: a private database instead
+        self.released = False
+        self.con_pid = self.owner  # the process self.con belongs to
         self.con = self._open()
 
     # ------------------------------------------------------------------ opening
@@ -81,14 +110,11 @@ class Store:
         for attempt in range(2):
             try:
                 return self._connect(self.path)
-            except sqlite3.OperationalError as exc:
-                if getattr(exc, "sqlite_errorname", None) in _NOT_DAMAGE:
+            except (sqlite3.Error, OSError) as exc:
+                if attempt == 1 or not _damage(exc):
                     break  # locked by another run, or not writable: do not remove it
-                if attempt == 0:  # another schema: start afresh
-                    self._remove()
-            except (sqlite3.Error, OSError):
-                if attempt == 0:  # corrupt, or not a database: start afresh
-                    self._remove()
+                self._remove()  # corrupt, not a database, or another schema: afresh
+        self.private = True
         try:
             return self._connect(None)
         except sqlite3.Error:
@@ -98,12 +124,10 @@ class Store:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         # "" is a private database on disk, removed when it is closed.
-        con = sqlite3.connect("" if path is None else str(path), timeout=BUSY_SECONDS,
-                              isolation_level=None, check_same_thread=False)
+        con = _plain("" if path is None else str(path))
         try:
             if path is not None:
                 con.execute("PRAGMA journal_mode=WAL")  # readers never wait for a writer
-            con.execute("PRAGMA synchronous=NORMAL")
             con.executescript(_SCHEMA)
             row = con.execute("SELECT format, code FROM stamp").fetchall()
             if row != [self.stamp]:
@@ -123,20 +147,37 @@ class Store:
             with contextlib.suppress(OSError):
                 path.unlink()
 
+    def owned(self) -> bool:
+        """Whether this process opened the store (a forked worker only reads it)."""
+        return os.getpid() == self.owner
+
     def _db(self) -> sqlite3.Connection | None:
-        """The connection, opened again after ``close`` and in a forked worker (a
-        connection must never be used by two processes)."""
-        if self.closed:
-            self.closed = False
-            self.con = self._open()
-        if os.getpid() != self.pid:
-            self.pid = os.getpid()
+        """The connection: opened again after ``release``, and by a forked worker for
+        itself (a connection is never used by two processes; see ``release``)."""
+        if os.getpid() != self.con_pid:
+            self.con_pid = os.getpid()
             self.entries, self.files = {}, {}
-            try:
-                self.con = self._connect(self.path) if self.path.exists() else None
-            except (sqlite3.Error, OSError):
-                self.con = None
+            _INHERITED.append(self.con)  # never closed here: it is the parent's
+            self.con = None if self.private else _reader(self.path)
+        elif self.released:
+            self.released = False
+            self.con = _reader(self.path)
         return self.con
+
+    def release(self) -> None:
+        """Write what is kept in memory and close the file's connection, before workers
+        are forked or when a command is done with the cache: SQLite's locks must not be
+        carried across a fork. Used again, it opens again (without the checks of the
+        first opening). A private database stays open: closing would lose it."""
+        self.flush()
+        if self.con is None or not self.owned() or self.private:
+            return
+        with contextlib.suppress(sqlite3.Error):
+            if self.con.in_transaction:
+                self.con.execute("COMMIT")
+            self.con.close()
+        self.con = None
+        self.released = True
 
     def _query(self, sql: str, args: tuple[Any, ...]) -> list[Any]:
         con = self._db()
@@ -148,29 +189,25 @@ class Store:
                 # third of one in a transaction of its own (writers are not blocked).
                 con.execute("BEGIN")
             return con.execute(sql, args).fetchall()
-        except sqlite3.OperationalError:
-            return []  # locked for too long: a miss
-        except sqlite3.Error:
-            self._broken()
-            return []
+        except sqlite3.Error as exc:
+            if _damage(exc):
+                self._broken()
+            return []  # damaged, or locked for too long: a miss
 
     def _broken(self) -> None:
         """Found damaged while a command runs: it is removed, and the rest of the run
         goes on with a fresh database (every row a miss until it is written again)."""
+        if not self.owned():
+            self.con = None  # a worker leaves the file to the process that started it
+            return
         if self.con is not None:
             with contextlib.suppress(sqlite3.Error):
                 self.con.close()
-        if os.getpid() != self.pid:
-            self.con = None  # a worker leaves the file to the process that started it
-            return
         self._remove()
+        self.private = False
         self.con = self._open()
 
     # --------------------------------------------------------------------- rows
-
-    def owned(self) -> bool:
-        """Whether this process opened the store (a forked worker only reads it)."""
-        return os.getpid() == self.pid
 
     def entry(self, key: str) -> Any:
         """An entry as JSON data (not yet checked), or None."""
@@ -230,7 +267,7 @@ class Store:
         learnt goes back to the process that started it, which writes it."""
         entries, files = self.entries, self.files
         self.entries, self.files = {}, {}
-        if os.getpid() != self.pid or not (entries or files):
+        if not self.owned() or not (entries or files):
             return
         self._write(lambda con: (
             con.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?)",
@@ -239,55 +276,48 @@ class Store:
                             ((k, _text(v)) for k, v in files.items()))))
 
     def prune(self, keys: Iterable[str], displays: Iterable[str]) -> None:
-        """Keep only the entries of ``keys`` and the rows of ``displays``."""
+        """Keep only the entries of ``keys`` and the rows of ``displays``. What to keep is
+        gathered first, in temporary tables of this connection, so that other runs wait
+        for the cache only while the rest is deleted."""
         self.flush()
-
-        def keep(con: sqlite3.Connection) -> None:
-            con.execute("CREATE TEMP TABLE IF NOT EXISTS keep_keys (key TEXT PRIMARY KEY)")
-            con.execute("CREATE TEMP TABLE IF NOT EXISTS keep_names (name BLOB PRIMARY KEY)")
-            con.execute("DELETE FROM keep_keys")
-            con.execute("DELETE FROM keep_names")
-            con.executemany("INSERT OR IGNORE INTO keep_keys VALUES (?)",
-                            ((k,) for k in keys))
+        con = self._db()
+        if con is None or not self.owned():
+            return
+        try:
+            if con.in_transaction:
+                con.execute("COMMIT")
+            for table, column in (("keep_keys", "key TEXT"), ("keep_names", "name BLOB")):
+                con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} ({column} PRIMARY KEY)")
+                con.execute(f"DELETE FROM {table}")
+            con.executemany("INSERT OR IGNORE INTO keep_keys VALUES (?)", ((k,) for k in keys))
             con.executemany("INSERT OR IGNORE INTO keep_names VALUES (?)",
                             ((_name(d),) for d in displays))
-            con.execute("DELETE FROM entries WHERE key NOT IN (SELECT key FROM keep_keys)")
-            con.execute("DELETE FROM files WHERE name NOT IN (SELECT name FROM keep_names)")
+        except sqlite3.Error:
+            return
+        self._write(lambda con: (
+            con.execute("DELETE FROM entries WHERE key NOT IN (SELECT key FROM keep_keys)"),
+            con.execute("DELETE FROM files WHERE name NOT IN (SELECT name FROM keep_names)")))
+        with contextlib.suppress(sqlite3.Error):
             con.execute("DELETE FROM keep_keys")
             con.execute("DELETE FROM keep_names")
-
-        self._write(keep)
 
     def _write(self, change: Any) -> None:
         con = self._db()
-        if con is None or os.getpid() != self.pid:
+        if con is None or not self.owned():
             return
         try:
             with _transaction(con):
                 change(con)
-        except sqlite3.OperationalError:
-            pass  # locked by another run for too long, or read-only: not remembered
-        except sqlite3.Error:
-            self._broken()
+        except sqlite3.Error as exc:
+            if _damage(exc):
+                self._broken()
+            # else locked by another run for too long, or read-only: not remembered
 
     def entry_keys(self) -> Iterator[str]:
         yield from self.entries
         for (key,) in self._query("SELECT key FROM entries", ()):
             if key not in self.entries:
                 yield key
-
-    def close(self) -> None:
-        """Write what is kept in memory and close; the last connection to close leaves
-        the database whole in its one file. Used again, it opens again."""
-        self.flush()
-        if self.con is not None and os.getpid() == self.pid:
-            with contextlib.suppress(sqlite3.Error):
-                if self.con.in_transaction:
-                    self.con.execute("COMMIT")
-                self.con.close()
-            self.con = None
-            self.closed = True
-
 
 @contextlib.contextmanager
 def _transaction(con: sqlite3.Connection) -> Iterator[None]:

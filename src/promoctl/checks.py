@@ -26,7 +26,9 @@ from promoctl.models import (
     Person,
     Review,
 )
+from promoctl.recent import MISSING
 from promoctl.records import Source, did_you_mean
+from promoctl.spill import SpillMap
 
 
 def known_evidence_types(framework: Framework | None) -> list[str]:
@@ -50,7 +52,8 @@ def _dangling(repo: Repository, kind: str, value: str, table: Mapping[str, Sourc
 
 
 def _unknown(what: str, value: str, options: Iterable[str]) -> str:
-    return f"unknown {what} {value!r}{did_you_mean(value, list(options))}"
+    names = options.names() if isinstance(options, SpillMap) else list(options)
+    return f"unknown {what} {value!r}{did_you_mean(value, names)}"
 
 
 def check_framework(src: Source) -> list[Problem]:
@@ -460,8 +463,9 @@ def _dependency(repo: Repository, kind: str, record_id: str, depth: int) -> tupl
     """What one referenced record contributes to a dependency key (memoised per run:
     thousands of packets read the same ladder and framework)."""
     memo_key = (kind, record_id, depth)
-    if memo_key in repo.dep_memo:
-        return repo.dep_memo[memo_key]
+    found = repo.dep_memo.get(memo_key)
+    if found is not MISSING:
+        return found  # type: ignore[no-any-return]
     dep = repo.table(kind).get(record_id)
     dep_key = repo.keys.get(dep.display) if dep is not None else None
     if dep is None or dep_key is None:
@@ -472,7 +476,7 @@ def _dependency(repo: Repository, kind: str, record_id: str, depth: int) -> tupl
         if depth < 2 and repo.cache is not None:
             for sub_kind, sub_id in (repo.cache.entries.get(dep_key) or {}).get("refs", []):
                 parts += _dependency(repo, sub_kind, sub_id, depth + 1)
-    repo.dep_memo[memo_key] = parts
+    repo.dep_memo.put(memo_key, parts)
     return parts
 
 

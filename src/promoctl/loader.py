@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from promoctl.cache import Cache
 from promoctl.errors import Problem
 from promoctl.models import Framework, Ladder, Person
+from promoctl.recent import Recent
 from promoctl.records import Source, parse_record
 from promoctl.repofiles import MARKER as MARKER
 from promoctl.repofiles import SKIP_DIRS as SKIP_DIRS
@@ -52,7 +53,7 @@ class Repository:
     keys: MutableMapping[str, str] = field(default_factory=dict)  # display -> content hash
     # left out by ``skip``, in order: [path, the kind its 'kind:' line names, content key]
     skipped: list[Any] | SpillList = field(default_factory=list)
-    dep_memo: dict[tuple[str, str, int], tuple[str, ...]] = field(default_factory=dict)
+    dep_memo: Recent = field(default_factory=Recent)  # see checks._dependency
     index_only: Callable[[str, str | None], bool] | None = None
     spill: Spill | None = None  # where the tables are, when they are on disk
 

@@ -115,10 +115,12 @@ def _in_order(items: Iterable[T], elsewhere: Callable[[T], bool], jobs: int | No
         return
     global _STATE
     _STATE = state
+    # So that the workers read what this process learnt, through connections of their
+    # own (no SQLite connection may cross a fork).
     if repo.cache is not None:
-        repo.cache.store.flush()  # so that the workers read what this process learnt
+        repo.cache.store.release()
     if repo.spill is not None:
-        repo.spill.flush()
+        repo.spill.release()
     pool = multiprocessing.get_context("fork").Pool(workers)
     try:
         def ask(window: list[tuple[T, bool]]) -> tuple[list[tuple[T, bool]], Iterator[Any]]:

@@ -36,6 +36,9 @@ ABANDONED_SECONDS = 24 * 3600  # no run takes that long
 PAGE = 500  # rows read at a time when a table is read in order
 RECENT = 4_096  # rows read lately, kept in memory (see recent)
 _UNKNOWN = object()
+_ABSENT = object()  # what Recent keeps for a key the table does not have
+# Connections a forked worker inherited: kept, never closed there.
+_INHERITED: list[Any] = []
 
 
 class Spill:
@@ -60,14 +63,31 @@ class Spill:
 
     @property
     def con(self) -> sqlite3.Connection:
-        if self._con is None or os.getpid() != self.pid:
-            # Opened anew in a forked worker: the parent's connection is not its own.
+        if os.getpid() != self.pid:
+            # A forked worker opens its own. The parent closes its connection before it
+            # forks (see release): SQLite's locks must not be carried across a fork.
             self.pid = os.getpid()
+            _INHERITED.append(self._con)  # so never closed here
+            self._con = None
+        if self._con is None:
             self._con = sqlite3.connect(self.path, isolation_level=None,
                                         check_same_thread=False, timeout=60)
             self._con.execute("PRAGMA journal_mode=WAL")  # workers read while it writes
             self._con.execute("PRAGMA synchronous=OFF")  # nothing here outlives the run
         return self._con
+
+    def release(self) -> None:
+        """Write every table's pending rows and close the connection (it opens again
+        when used): done before workers are forked, so that they see every row and
+        no connection crosses the fork."""
+        for table in self.tables:
+            table.flush()
+        if self._con is not None and self.owned():
+            with contextlib.suppress(sqlite3.Error):
+                if self._con.in_transaction:
+                    self._con.execute("COMMIT")
+                self._con.close()
+            self._con = None
 
     def owned(self) -> bool:
         return os.getpid() == self.owner
@@ -86,7 +106,12 @@ class Spill:
         if con.in_transaction:
             con.execute("COMMIT")
         con.execute("BEGIN IMMEDIATE")
-        change(con)
+        try:
+            change(con)
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                con.execute("ROLLBACK")
+            raise
         con.execute("COMMIT")
 
     def map(self, name: str, encode: Callable[[Any], str | bytes] | None = None,
@@ -109,12 +134,6 @@ class Spill:
         table = SpillList(self, f"{name}_{len(self.tables)}", texts)
         self.tables.append(table)
         return table
-
-    def flush(self) -> None:
-        """Write every table's pending rows (before workers are forked, so they see
-        them)."""
-        for table in self.tables:
-            table.flush()
 
     def close(self) -> None:
         if not self.owned():
@@ -166,14 +185,24 @@ class SpillMap(MutableMapping[str, V]):
         self.encode, self.decode = encode, decode
         self.pending: dict[str, V] = {}
         self.recent = Recent(RECENT)
+        self.listed: list[str] | None = None
         spill.write(lambda con: con.execute(f"CREATE TABLE {name} (seq INTEGER PRIMARY KEY, "
                                             "k BLOB NOT NULL UNIQUE, v TEXT NOT NULL)"))
 
     def __setitem__(self, key: str, value: V) -> None:
         if len(self.pending) >= BATCH:
             self.flush()
+        if key not in self.pending:
+            self.listed = None
         self.pending[key] = value
         self.recent.forget(key)
+
+    def names(self) -> list[str]:
+        """Every key, as a list kept until the table changes: "did you mean"
+        suggestions for many unknown references need not read the table each time."""
+        if self.listed is None:
+            self.listed = list(self)
+        return self.listed
 
     def flush(self) -> None:
         pending, self.pending = self.pending, {}
@@ -190,15 +219,16 @@ class SpillMap(MutableMapping[str, V]):
         found = self.recent.get(key)
         if found is MISSING:
             rows = self.spill.read(f"SELECT v FROM {self.name} WHERE k = ?", (_key(key),))
-            found = self.decode(rows[0][0]) if rows else None
+            found = self.decode(rows[0][0]) if rows else _ABSENT
             self.recent.put(key, found)
-        return default if found is None else found
+        return default if found is _ABSENT else found
 
     def __delitem__(self, key: str) -> None:
         if key not in self:
             raise KeyError(key)
         self.pending.pop(key, None)
         self.recent.forget(key)
+        self.listed = None
         if self.spill.owned():
             self.spill.write(lambda con: con.execute(f"DELETE FROM {self.name} WHERE k = ?",
                                                      (_key(key),)))
@@ -214,7 +244,8 @@ class SpillMap(MutableMapping[str, V]):
 
     def _rows(self, what: str) -> Iterator[tuple[Any, ...]]:
         """Rows in insertion order, a page at a time (no statement stays open)."""
-        self.flush()
+        if self.spill.owned():
+            self.flush()
         seq = 0
         while True:
             page = self.spill.read(
@@ -238,6 +269,8 @@ class SpillMap(MutableMapping[str, V]):
         return ((_unkey(k), self.decode(v)) for k, v in self._rows("k, v"))
 
     def __len__(self) -> int:
+        if not self.spill.owned():
+            return sum(1 for _key in self)  # what it holds itself counts too
         self.flush()
         (count,), = self.spill.read(f"SELECT count(*) FROM {self.name}")
         return int(count)
@@ -270,7 +303,8 @@ class SpillList:
             f"INSERT INTO {self.name} (v) VALUES (?)", ((v,) for v in pending)))
 
     def __iter__(self) -> Iterator[Any]:
-        self.flush()
+        if self.spill.owned():
+            self.flush()
         seq = 0
         while True:
             page = self.spill.read(

@@ -118,13 +118,20 @@ class _Rows:
         self.everything: dict[str, Any] | None = None  # see Cache.preload
 
     def preload(self, rows: Iterable[tuple[str, Any]]) -> None:
-        self.everything = {name: row for name, row in rows if self._well_formed(row)}
+        """Keep every row in memory, as read (each is checked when first asked for)."""
+        self.everything = dict(rows)
+        self.checked: set[str] = set()
 
     def get(self, name: str | None) -> Any:
         if name is None:
             return None
         if self.everything is not None:
-            return self.everything.get(name)
+            found = self.everything.get(name)
+            if found is not None and name not in self.checked:
+                if not self._well_formed(found):
+                    self.everything[name] = found = None
+                self.checked.add(name)
+            return found
         found = self.recent.get(name)
         if found is MISSING:
             found = self._read(name)
@@ -139,6 +146,7 @@ class _Rows:
         self.recent.put(name, value)
         if self.everything is not None:
             self.everything[name] = value
+            self.checked.add(name)
         if self.store.owned():  # a worker's rows go back to its parent, which writes them
             self._write(name, value)
 

@@ -135,6 +135,10 @@ def _validate(root: Path, cache: Cache, displays: _Listing, wanted: set[str] | N
     changed too close to the run to trust its stat)."""
     # The given files first: when one was just edited (a pre-commit run), that is seen
     # without statting the rest.
+    if wanted is not None:
+        # A few files (a pre-commit run): every row read one by one costs more than all
+        # read at once. Memory is then the whole cache's, as for evaluate and report.
+        cache.preload()
     given = [pair for pair in displays if wanted is not None and pair[1] in wanted]
     last = cache.unchanged(displays, root) if cache.still(given) else None
     if last is not None and (wanted is None or wanted <= {d for _p, d in displays}):

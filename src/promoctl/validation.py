@@ -25,7 +25,7 @@ from promoctl.repofiles import root_for as root_for
 if TYPE_CHECKING:
     from promoctl.loader import Repository
     from promoctl.records import Source
-    from promoctl.spill import Spill
+    from promoctl.spill import Spill, SpillList
 
 Progress = Callable[[int, int], None]
 
@@ -49,7 +49,10 @@ def validate(root: Path, paths: Sequence[Path] = (),
     cache = Cache(cache_location(root))
     with Spill(cache.path.parent) as spill:
         folders: list[str] = []
-        displays = _Listing(spill, record_files(root, folders), root)
+        # Only a whole run keeps the list on disk; a run over some files holds the
+        # whole cache anyway.
+        displays = _Listing(spill if wanted is None else None, record_files(root, folders),
+                            root)
         problems, artifacts = _validate(root, cache, displays, wanted, progress, jobs, spill)
         if memo is not None and state is not None and artifacts is not None \
                 and (wanted is None or all(map(is_record, wanted))) \
@@ -64,10 +67,12 @@ class _Listing:
     """The record files of a run as (name, display) pairs, kept on disk: read again by
     each pass over them."""
 
-    def __init__(self, spill: Spill, names: list[str], root: Path) -> None:
-        self.names = spill.list("names", texts=True)
-        for name in names:
-            self.names.append(name)
+    def __init__(self, spill: Spill | None, names: list[str], root: Path) -> None:
+        self.names: list[str] | SpillList = names
+        if spill is not None:
+            self.names = spill.list("names", texts=True)
+            for name in names:
+                self.names.append(name)
         self.root = root
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
@@ -133,12 +138,12 @@ def _validate(root: Path, cache: Cache, displays: _Listing, wanted: set[str] | N
               ) -> tuple[list[Problem], dict[str, list[int] | None] | None]:
     """The problems, and the stat of the artifacts they were found with (None if one
     changed too close to the run to trust its stat)."""
-    # The given files first: when one was just edited (a pre-commit run), that is seen
-    # without statting the rest.
     if wanted is not None:
         # A few files (a pre-commit run): every row read one by one costs more than all
         # read at once. Memory is then the whole cache's, as for evaluate and report.
         cache.preload()
+    # The given files first: when one was just edited (a pre-commit run), that is seen
+    # without statting the rest.
     given = [pair for pair in displays if wanted is not None and pair[1] in wanted]
     last = cache.unchanged(displays, root) if cache.still(given) else None
     if last is not None and (wanted is None or wanted <= {d for _p, d in displays}):

@@ -158,6 +158,7 @@ class Store:
             self.con_pid = os.getpid()
             self.entries, self.files = {}, {}
             _INHERITED.append(self.con)  # never closed here: it is the parent's
+            self.released = False
             self.con = None if self.private else _reader(self.path)
         elif self.released:
             self.released = False

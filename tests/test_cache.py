@@ -448,3 +448,13 @@ def test_a_run_over_an_edited_file_keeps_what_the_whole_run_learnt(
     assert workspace.validate(repo, [edited]) == problems  # learnt: not read again
     assert workspace.validate(repo) == sorted(problems)
     assert "noor-said.yaml" not in reads
+
+
+def test_the_json_files_of_earlier_versions_are_removed(repo: Path) -> None:
+    folder = cache_file(repo).parent
+    folder.mkdir(parents=True)
+    for name in ("validate-cache.json", "validate-index.json"):
+        (folder / name).write_text("{}")
+    assert workspace.validate(repo) == []
+    assert not (folder / "validate-cache.json").exists()
+    assert not (folder / "validate-index.json").exists()

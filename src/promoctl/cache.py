@@ -86,6 +86,7 @@ def _installed(module: str, dist: str) -> str:
 
 
 NAME = "validate-cache.sqlite"
+_BEFORE_SQLITE = ("validate-cache.json", "validate-index.json")
 
 
 def location(root: Path) -> Path:
@@ -199,6 +200,9 @@ class Cache:
 
         self.path = path
         self.store = Store(path, CACHE_FORMAT, code_fingerprint())
+        for name in _BEFORE_SQLITE:  # what promoctl kept there before: never read again
+            with contextlib.suppress(OSError):
+                path.with_name(name).unlink()
         self.entries = _Entries(self.store)
         # display -> [size, mtime_ns, ctime_ns, inode, content key, peeked kind, peeked id]
         self.files = _Files(self.store)

@@ -83,11 +83,11 @@ def test_a_forked_worker_reads_but_never_writes(tmp_path: Path) -> None:
     child.start()
     child.join()
     assert child.exitcode == 0
-    assert store.has_entry("from-the-parent")
-    assert not store.has_entry("from-the-child") and store.file_row("child.yaml") is None
+    assert store.entry("from-the-parent") == {"kind": None}
+    assert store.entry("from-the-child") is None and store.file_row("child.yaml") is None
     store.put_entry("after", {"kind": None})  # the parent's connection still works
     store.release()
-    assert cachedb.Store(tmp_path / "c.sqlite", 1, "code").has_entry("after")
+    assert cachedb.Store(tmp_path / "c.sqlite", 1, "code").entry("after") == {"kind": None}
 
 
 def test_rows_wait_in_memory_only_up_to_a_batch(tmp_path: Path,
@@ -97,7 +97,7 @@ def test_rows_wait_in_memory_only_up_to_a_batch(tmp_path: Path,
     for n in range(10):
         store.put_entry(f"k{n}", {"n": n})
         assert len(store.entries) <= 3
-    assert sorted(store.entry_keys()) == sorted(f"k{n}" for n in range(10))
+    assert [store.entry(f"k{n}") for n in range(10)] == [{"n": n} for n in range(10)]
     other = cachedb.Store(tmp_path / "c.sqlite", 1, "code")
     assert other.entry("k0") == {"n": 0}  # written while the first store still runs
 

@@ -32,7 +32,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cache as memoize
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -143,6 +143,12 @@ class _Rows:
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and self.get(name) is not None
 
+    def __getitem__(self, name: str) -> Any:
+        found = self.get(name)
+        if found is None:
+            raise KeyError(name)
+        return found
+
     def __setitem__(self, name: str, value: Any) -> None:
         self.recent.put(name, value)
         if self.everything is not None:
@@ -161,14 +167,6 @@ class _Entries(_Rows):
     def get(self, key: str | None) -> dict[str, Any] | None:
         return super().get(key)  # type: ignore[no-any-return]
 
-    def __getitem__(self, key: str) -> dict[str, Any]:
-        entry = self.get(key)
-        if entry is None:
-            raise KeyError(key)
-        return entry
-
-    def __iter__(self) -> Iterator[str]:
-        return self.store.entry_keys()
 
 
 class _Files(_Rows):
@@ -180,14 +178,6 @@ class _Files(_Rows):
     def get(self, display: str | None) -> list[Any] | None:
         return super().get(display)  # type: ignore[no-any-return]
 
-    def __getitem__(self, display: str) -> list[Any]:
-        row = self.get(display)
-        if row is None:
-            raise KeyError(display)
-        return row
-
-    def __len__(self) -> int:
-        return self.store.count_files()
 
 
 class Cache:
@@ -209,7 +199,6 @@ class Cache:
         self.last: dict[str, Any] | None = None  # the last whole run: digest and problems
         self.used: set[str] | SpillSet = set()  # the keys of the entries this run used
         self.seen: set[str] | SpillSet = set()  # the files it saw
-        self.changed = False  # the entries
         self.index_changed = False  # the last whole run
         self.hits = 0
         self.misses = 0
@@ -273,7 +262,6 @@ class Cache:
     def put(self, key: str, entry: dict[str, Any]) -> None:
         self.entries[key] = entry
         self.used.add(key)
-        self.changed = True
 
     # ------------------------------------------------------------- the last whole run
 

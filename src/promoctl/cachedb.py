@@ -217,10 +217,6 @@ class Store:
         found = self._query("SELECT body FROM entries WHERE key = ?", (key,))
         return _data(found[0][0]) if found else None
 
-    def has_entry(self, key: str) -> bool:
-        return key in self.entries or bool(
-            self._query("SELECT 1 FROM entries WHERE key = ?", (key,)))
-
     def put_entry(self, key: str, entry: Any) -> None:
         self._make_room(self.entries)
         self.entries[key] = entry
@@ -245,10 +241,6 @@ class Store:
     def all_files(self) -> Iterator[tuple[str, Any]]:
         for name, row in self._query("SELECT name, row FROM files", ()):
             yield name.decode("utf-8", "surrogateescape"), _data(row)
-
-    def count_files(self) -> int:
-        found = self._query("SELECT count(*) FROM files", ())
-        return int(found[0][0]) if found else 0
 
     def last(self) -> Any:
         found = self._query("SELECT body FROM last", ())
@@ -313,12 +305,6 @@ class Store:
             if _damage(exc):
                 self._broken()
             # else locked by another run for too long, or read-only: not remembered
-
-    def entry_keys(self) -> Iterator[str]:
-        yield from self.entries
-        for (key,) in self._query("SELECT key FROM entries", ()):
-            if key not in self.entries:
-                yield key
 
 @contextlib.contextmanager
 def _transaction(con: sqlite3.Connection) -> Iterator[None]:

@@ -43,6 +43,20 @@ _DAMAGE = (1, 11, 26)  # SQLITE_ERROR, SQLITE_CORRUPT, SQLITE_NOTADB
 _INHERITED: list[Any] = []
 
 
+def keep_inherited(con: sqlite3.Connection | None) -> None:
+    """Keep a connection a forked worker inherited from its parent, so it is never
+    closed in the worker."""
+    _INHERITED.append(con)
+
+
+def finish(con: sqlite3.Connection) -> None:
+    """Commit what the connection read or wrote, and close it."""
+    with contextlib.suppress(sqlite3.Error):
+        if con.in_transaction:
+            con.execute("COMMIT")
+        con.close()
+
+
 def _damage(exc: BaseException) -> bool:
     if not isinstance(exc, sqlite3.DatabaseError):
         return False
@@ -72,10 +86,14 @@ def paths(path: Path) -> list[Path]:
     return [path, *(path.with_name(path.name + suffix) for suffix in ("-wal", "-shm"))]
 
 
-def _name(display: str) -> bytes:
+def as_bytes(text: str) -> bytes:
     # A file name that is not UTF-8 is kept by Python as surrogates, which SQLite's text
     # cannot hold: names are stored as their bytes.
-    return display.encode("utf-8", "surrogateescape")
+    return text.encode("utf-8", "surrogateescape")
+
+
+def from_bytes(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")
 
 
 def _data(text: str) -> Any:
@@ -86,7 +104,7 @@ def _data(text: str) -> Any:
         return None
 
 
-def _text(value: Any) -> str:
+def json_text(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))  # ASCII: surrogates survive
 
 
@@ -131,7 +149,7 @@ class Store:
             con.executescript(_SCHEMA)
             row = con.execute("SELECT format, code FROM stamp").fetchall()
             if row != [self.stamp]:
-                with _transaction(con):
+                with transaction(con):
                     for table in ("stamp", "entries", "files", "last"):
                         con.execute(f"DELETE FROM {table}")
                     con.execute("INSERT INTO stamp VALUES (?, ?)", self.stamp)
@@ -157,7 +175,7 @@ class Store:
         if os.getpid() != self.con_pid:
             self.con_pid = os.getpid()
             self.entries, self.files = {}, {}
-            _INHERITED.append(self.con)  # never closed here: it is the parent's
+            keep_inherited(self.con)  # never closed here: it is the parent's
             self.released = False
             self.con = None if self.private else _reader(self.path)
         elif self.released:
@@ -173,10 +191,7 @@ class Store:
         self.flush()
         if self.con is None or not self.owned() or self.private:
             return
-        with contextlib.suppress(sqlite3.Error):
-            if self.con.in_transaction:
-                self.con.execute("COMMIT")
-            self.con.close()
+        finish(self.con)
         self.con = None
         self.released = True
 
@@ -223,7 +238,7 @@ class Store:
 
     def file_row(self, display: str) -> Any:
         """A file's stat row as JSON data (not yet checked), or None."""
-        name = _name(display)
+        name = as_bytes(display)
         if name in self.files:
             return self.files[name]
         found = self._query("SELECT row FROM files WHERE name = ?", (name,))
@@ -231,7 +246,7 @@ class Store:
 
     def put_file(self, display: str, row: Any) -> None:
         self._make_room(self.files)
-        self.files[_name(display)] = row
+        self.files[as_bytes(display)] = row
 
     def all_entries(self) -> Iterator[tuple[str, Any]]:
         """Every entry written (as JSON data, not yet checked)."""
@@ -240,7 +255,7 @@ class Store:
 
     def all_files(self) -> Iterator[tuple[str, Any]]:
         for name, row in self._query("SELECT name, row FROM files", ()):
-            yield name.decode("utf-8", "surrogateescape"), _data(row)
+            yield from_bytes(name), _data(row)
 
     def last(self) -> Any:
         found = self._query("SELECT body FROM last", ())
@@ -249,7 +264,7 @@ class Store:
     def set_last(self, last: Any) -> None:
         self._write(lambda con: (con.execute("DELETE FROM last"),
                                  last is not None and con.execute(
-                                     "INSERT INTO last VALUES (?)", (_text(last),))))
+                                     "INSERT INTO last VALUES (?)", (json_text(last),))))
 
     def _make_room(self, pending: dict[Any, Any]) -> None:
         if len(pending) >= BATCH:
@@ -264,9 +279,9 @@ class Store:
             return
         self._write(lambda con: (
             con.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?)",
-                            ((k, _text(v)) for k, v in entries.items())),
+                            ((k, json_text(v)) for k, v in entries.items())),
             con.executemany("INSERT OR REPLACE INTO files VALUES (?, ?)",
-                            ((k, _text(v)) for k, v in files.items()))))
+                            ((k, json_text(v)) for k, v in files.items()))))
 
     def prune(self, keys: Iterable[str], displays: Iterable[str]) -> None:
         """Keep only the entries of ``keys`` and the rows of ``displays``. What to keep is
@@ -284,7 +299,7 @@ class Store:
                 con.execute(f"DELETE FROM {table}")
             con.executemany("INSERT OR IGNORE INTO keep_keys VALUES (?)", ((k,) for k in keys))
             con.executemany("INSERT OR IGNORE INTO keep_names VALUES (?)",
-                            ((_name(d),) for d in displays))
+                            ((as_bytes(d),) for d in displays))
         except sqlite3.Error:
             return
         self._write(lambda con: (
@@ -299,7 +314,7 @@ class Store:
         if con is None or not self.owned():
             return
         try:
-            with _transaction(con):
+            with transaction(con):
                 change(con)
         except sqlite3.Error as exc:
             if _damage(exc):
@@ -307,7 +322,8 @@ class Store:
             # else locked by another run for too long, or read-only: not remembered
 
 @contextlib.contextmanager
-def _transaction(con: sqlite3.Connection) -> Iterator[None]:
+def transaction(con: sqlite3.Connection) -> Iterator[None]:
+    """A write transaction: it ends the reads' snapshot, and rolls back on failure."""
     if con.in_transaction:
         con.execute("COMMIT")  # the reads' snapshot
     con.execute("BEGIN IMMEDIATE")

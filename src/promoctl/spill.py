@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator, MutableMapping
 from pathlib import Path
 from typing import Any, TypeVar
 
+from promoctl.cachedb import as_bytes, finish, from_bytes, json_text, keep_inherited, transaction
 from promoctl.recent import MISSING, Recent
 
 V = TypeVar("V")
@@ -37,8 +38,6 @@ PAGE = 500  # rows read at a time when a table is read in order
 RECENT = 4_096  # rows read lately, kept in memory (see recent)
 _UNKNOWN = object()
 _ABSENT = object()  # what Recent keeps for a key the table does not have
-# Connections a forked worker inherited: kept, never closed there.
-_INHERITED: list[Any] = []
 
 
 class Spill:
@@ -67,7 +66,7 @@ class Spill:
             # A forked worker opens its own. The parent closes its connection before it
             # forks (see release): SQLite's locks must not be carried across a fork.
             self.pid = os.getpid()
-            _INHERITED.append(self._con)  # so never closed here
+            keep_inherited(self._con)
             self._con = None
         if self._con is None:
             self._con = sqlite3.connect(self.path, isolation_level=None,
@@ -83,10 +82,7 @@ class Spill:
         for table in self.tables:
             table.flush()
         if self._con is not None and self.owned():
-            with contextlib.suppress(sqlite3.Error):
-                if self._con.in_transaction:
-                    self._con.execute("COMMIT")
-                self._con.close()
+            finish(self._con)
             self._con = None
 
     def owned(self) -> bool:
@@ -103,28 +99,20 @@ class Spill:
 
     def write(self, change: Callable[[sqlite3.Connection], Any]) -> None:
         con = self.con
-        if con.in_transaction:
-            con.execute("COMMIT")
-        con.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(con):
             change(con)
-        except BaseException:
-            with contextlib.suppress(sqlite3.Error):
-                con.execute("ROLLBACK")
-            raise
-        con.execute("COMMIT")
 
     def map(self, name: str, encode: Callable[[Any], str | bytes] | None = None,
             decode: Callable[[Any], Any] | None = None) -> SpillMap[Any]:
         """A table of values kept as the text ``encode`` makes (JSON by default)."""
-        table = SpillMap[Any](self, f"{name}_{len(self.tables)}", encode or _text,
+        table = SpillMap[Any](self, f"{name}_{len(self.tables)}", encode or json_text,
                               decode or json.loads)
         self.tables.append(table)
         return table
 
     def texts(self, name: str) -> SpillMap[str]:
         """A table whose values are texts (kept as they are)."""
-        return self.map(name, _key, _unkey)
+        return self.map(name, as_bytes, from_bytes)
 
     def set(self, name: str) -> SpillSet:
         return SpillSet(self.texts(name))
@@ -162,20 +150,6 @@ def _forget_abandoned(folder: Path) -> None:
                 path.unlink()
 
 
-def _text(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))  # ASCII: surrogates survive
-
-
-def _key(text: str) -> bytes:
-    # A file name that is not UTF-8 is kept by Python as surrogates, which SQLite's text
-    # cannot hold: texts are kept as their bytes.
-    return text.encode("utf-8", "surrogateescape")
-
-
-def _unkey(raw: bytes) -> str:
-    return raw.decode("utf-8", "surrogateescape")
-
-
 class SpillMap(MutableMapping[str, V]):
     """A dict from text to values, in insertion order, on disk."""
 
@@ -211,14 +185,14 @@ class SpillMap(MutableMapping[str, V]):
         self.spill.write(lambda con: con.executemany(
             f"INSERT INTO {self.name} (k, v) VALUES (?, ?) "
             "ON CONFLICT (k) DO UPDATE SET v = excluded.v",
-            ((_key(k), self.encode(v)) for k, v in pending.items())))
+            ((as_bytes(k), self.encode(v)) for k, v in pending.items())))
 
     def get(self, key: str, default: Any = None) -> Any:
         if key in self.pending:
             return self.pending[key]
         found = self.recent.get(key)
         if found is MISSING:
-            rows = self.spill.read(f"SELECT v FROM {self.name} WHERE k = ?", (_key(key),))
+            rows = self.spill.read(f"SELECT v FROM {self.name} WHERE k = ?", (as_bytes(key),))
             found = self.decode(rows[0][0]) if rows else _ABSENT
             self.recent.put(key, found)
         return default if found is _ABSENT else found
@@ -231,7 +205,7 @@ class SpillMap(MutableMapping[str, V]):
         self.listed = None
         if self.spill.owned():
             self.spill.write(lambda con: con.execute(f"DELETE FROM {self.name} WHERE k = ?",
-                                                     (_key(key),)))
+                                                     (as_bytes(key),)))
 
     def __getitem__(self, key: str) -> V:
         found = self.get(key, _UNKNOWN)
@@ -256,17 +230,17 @@ class SpillMap(MutableMapping[str, V]):
             seq = page[-1][0]
             yield from (row[1:] for row in page)
         if not self.spill.owned():  # a worker: what it holds itself comes last
-            yield from ((_key(k), self.encode(v)) for k, v in self.pending.items())
+            yield from ((as_bytes(k), self.encode(v)) for k, v in self.pending.items())
 
     def __iter__(self) -> Iterator[str]:
-        return (_unkey(k) for k, _v in self._rows("k, v"))
+        return (from_bytes(k) for k, _v in self._rows("k, v"))
 
     def values(self) -> Iterator[V]:  # type: ignore[override]
         """The values in order, each read once (the mapping's own would look each up)."""
         return (self.decode(v) for (v,) in self._rows("v"))
 
     def items(self) -> Iterator[tuple[str, V]]:  # type: ignore[override]
-        return ((_unkey(k), self.decode(v)) for k, v in self._rows("k, v"))
+        return ((from_bytes(k), self.decode(v)) for k, v in self._rows("k, v"))
 
     def __len__(self) -> int:
         if not self.spill.owned():
@@ -284,8 +258,8 @@ class SpillList:
 
     def __init__(self, spill: Spill, name: str, texts: bool) -> None:
         self.spill, self.name = spill, name
-        self.encode: Callable[[Any], str | bytes] = _key if texts else _text
-        self.decode: Callable[[Any], Any] = _unkey if texts else json.loads
+        self.encode: Callable[[Any], str | bytes] = as_bytes if texts else json_text
+        self.decode: Callable[[Any], Any] = from_bytes if texts else json.loads
         self.pending: list[str | bytes] = []
         spill.write(lambda con: con.execute(
             f"CREATE TABLE {name} (seq INTEGER PRIMARY KEY, v TEXT NOT NULL)"))

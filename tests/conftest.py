@@ -15,7 +15,8 @@ from promoctl.cli import main
 
 PROJECT = Path(__file__).resolve().parent.parent
 EXAMPLES = PROJECT / "examples"
-SHARED = PROJECT.parent / "shared"
+# Files from real exporters, copied in with their source and licence (fixtures/README.md).
+INTEROP = PROJECT / "tests" / "fixtures" / "interop"
 
 
 @pytest.fixture(autouse=True)

@@ -12,9 +12,8 @@ from promoctl.interop.framework_file import CASE_ID, split_meta
 from promoctl.interop.html_text import clean
 from promoctl.models import Framework
 from promoctl.records import parse_record
-from tests.conftest import Cli
+from tests.conftest import INTEROP, Cli
 
-INTEROP = Path(__file__).resolve().parents[2] / "shared" / "interop"
 PACKAGE = INTEROP / "case" / "what-standards-could-be.cfpackage.json"
 WHEN = "2026-11-01T09:00:00+00:00"
 

@@ -14,9 +14,8 @@ from promoctl.interop.framework_file import related, split_meta
 from promoctl.loader import discover, load
 from promoctl.models import Framework
 from promoctl.records import parse_record
-from tests.conftest import Cli
+from tests.conftest import INTEROP, Cli
 
-INTEROP = Path(__file__).resolve().parents[2] / "shared" / "interop"
 OECD = INTEROP / "moodle" / "oecd-core-competencies.csv"
 
 

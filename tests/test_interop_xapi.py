@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import Cli
+from tests.conftest import INTEROP, Cli
 
-XAPI = Path(__file__).resolve().parents[2] / "shared" / "interop" / "xapi"
+XAPI = INTEROP / "xapi"
 HIRO = Path("packets/professional/hiro-tanaka-2026-h2.yaml")
 MAPPING = """\
 kind: lms-mapping

@@ -1,35 +1,75 @@
 # Every target sets itself up: a fresh machine needs only Python >= 3.11 and git.
+# Installs come from the hash-pinned locks in requirements/ (see README "Development").
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+PIP := $(BIN)/python -m pip --disable-pip-version-check -qq
+LOCK_FLAGS := --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links
 
-.PHONY: demo test lint check bench schemas clean
+.PHONY: demo test lint check bench schemas fuzz lock test-latest test-oldest clean
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
 
-demo: $(STAMP)
+# The runtime lock, for `make demo`; the dev lock is a superset, for everything else.
+$(VENV)/.runtime: requirements/main.txt pyproject.toml | $(BIN)/python
+	@echo "Installing promoctl and its locked dependencies into $(VENV) (once; about a minute)"
+	$(PIP) install --require-hashes -r requirements/main.txt
+	$(PIP) install --no-deps --no-build-isolation -e .
+	touch $@
+
+$(VENV)/.dev: requirements/dev.txt pyproject.toml | $(BIN)/python
+	@echo "Installing promoctl with its locked test, lint and PDF dependencies into $(VENV) (once)"
+	$(PIP) install --require-hashes -r requirements/dev.txt
+	$(PIP) install --no-deps --no-build-isolation -e .
+	touch $@ $(VENV)/.runtime
+
+demo: $(VENV)/.runtime
 	@# exit 1 means "evaluated; some packets NOT READY", which the examples are by design
 	$(BIN)/promoctl evaluate examples/packets || test $$? -eq 1
 
-test: $(STAMP)
+test: $(VENV)/.dev
 	$(BIN)/python -m pytest -q
 
-lint: $(STAMP)
+lint: $(VENV)/.dev
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 
 check: lint test
 
-bench: $(STAMP)
+bench: $(VENV)/.dev
 	$(BIN)/python benchmarks/bench.py
 
-schemas: $(STAMP)
+schemas: $(VENV)/.dev
 	$(BIN)/promoctl schema --out schemas
 
+# Refresh both locks to the newest versions pyproject.toml's ranges allow.
+lock: $(VENV)/.dev
+	$(BIN)/pip-compile $(LOCK_FLAGS) --upgrade -o requirements/main.txt \
+		pyproject.toml requirements/build.in
+	$(BIN)/pip-compile $(LOCK_FLAGS) --upgrade --extra dev --extra pdf \
+		-o requirements/dev.txt pyproject.toml requirements/build.in
+
+# The suite against the newest releases the ranges allow, in a venv of its own, so that
+# upstream drift is found on purpose. The lock is not touched.
+test-latest:
+	rm -rf .venv-latest
+	$(PYTHON) -m venv .venv-latest
+	.venv-latest/bin/python -m pip --disable-pip-version-check --quiet install --upgrade pip
+	.venv-latest/bin/python -m pip --disable-pip-version-check --quiet install \
+		--upgrade --upgrade-strategy eager -e '.[dev,pdf]'
+	.venv-latest/bin/python -m pytest -q -p no:cacheprovider
+
+# The suite with every runtime dependency at the lowest version its range allows (the
+# tools that only test and lint stay current).
+test-oldest:
+	rm -rf .venv-oldest
+	$(PYTHON) -m venv .venv-oldest
+	$(PYTHON) requirements/lowest.py pyproject.toml > .venv-oldest/constraints.txt
+	.venv-oldest/bin/python -m pip --disable-pip-version-check --quiet install \
+		-c .venv-oldest/constraints.txt -e '.[dev,pdf]'
+	.venv-oldest/bin/python -m pytest -q -p no:cacheprovider
+
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) .venv-latest .venv-oldest

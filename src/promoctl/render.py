@@ -110,7 +110,7 @@ def _time_limit(seconds: int) -> Iterator[None]:
 def html_to_pdf(html: str) -> bytes:
     """PDF through WeasyPrint (the optional extra), fetching nothing from the network."""
     try:
-        import weasyprint  # type: ignore[import-not-found, unused-ignore]
+        import weasyprint  # type: ignore[import-not-found, import-untyped, unused-ignore]
     except (ImportError, OSError):
         raise UserError("PDF output needs WeasyPrint: pip install 'promoctl[pdf]' (it also "
                         "needs the Pango libraries installed on the system)") from None

@@ -449,6 +449,22 @@ def test_depth_limit_does_not_depend_on_brackets_elsewhere() -> None:
     assert problems(deep) == [f"rec.yaml:1:67: {DEEP}"]
 
 
+def test_depth_is_promoctls_answer_past_pyyamls_own_limit() -> None:
+    # libyaml (PyYAML >= 6.0.4) refuses 1,000 flow levels itself, in its own words and at
+    # column ~1010; the pre-scan cuts the text first, so the answer is the same on any PyYAML.
+    body = b"x: " + b"[" * 1500 + b"]" * 1500 + b"\n"
+    assert problems(body) == [f"rec.yaml:1:67: {DEEP}"]
+    mixed = b"x:\n  y: " + b"{a: " * 1200 + b"1" + b"}" * 1200 + b"\n"
+    assert problems(mixed) == [f"rec.yaml:2:{6 + 4 * 62}: {DEEP}"]  # the 63rd brace
+
+
+def test_brackets_in_quotes_and_comments_are_not_nesting() -> None:
+    quoted = b"a: '" + b"[" * 300 + b"''s'\nb: \"" + b"{" * 300 + b"\\\"\"\n"
+    commented = b"a: 1 # " + b"[" * 300 + b"\nb: [[1]]\n"
+    assert yamlio.parse(quoted, NAME).data["a"] == "[" * 300 + "'s"
+    assert yamlio.parse(commented, NAME).data["b"] == [[1]]
+
+
 HUNDRED_K = 100_000
 
 

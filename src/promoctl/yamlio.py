@@ -11,6 +11,7 @@ Reading is stricter than PyYAML's defaults, on purpose:
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -37,6 +38,8 @@ MAX_DEPTH = 64
 _SUSPICIOUS_FLOW = 256
 _INLINE_NESTING = re.compile(r"(?:[-?][ \t]+){" + str(MAX_DEPTH) + ",}")
 _TWO_INDICATORS = re.compile(r"[-?][ \t]+[-?][ \t]")
+_INDICATOR = re.compile(r"[-?][ \t]+")
+_FLOW_SPECIAL = re.compile(r"""[\[\]{}'"#\\]""")
 
 Path_ = tuple[str | int, ...]
 
@@ -186,11 +189,59 @@ def _nests_inline(text: str) -> bool:
     return _TWO_INDICATORS.search(text) is not None and _INLINE_NESTING.search(text) is not None
 
 
+def _deep_prefix(text: str) -> str:
+    """The text up to just past its first run of nesting that is surely too deep.
+
+    PyYAML's own limits (libyaml stops at 1,000 flow levels since PyYAML 6.0.4, reading
+    ahead up to 1,024 characters) would otherwise answer before the event check, in their
+    own words and at their own column. Cut there, no parser ever sees the deep part, and the
+    event check on the prefix finds the exact place under every PyYAML. Brackets inside
+    quotes and comments are skipped; any other false alarm only costs a second look.
+    """
+    cut = len(text)
+    depth = 0
+    quote = ""
+    special = _FLOW_SPECIAL.search(text)
+    while special and special.start() < cut:
+        i, c = special.start(), special.group()
+        after = i + 1
+        if quote:
+            if (c == "\\" and quote == '"') or (text.startswith("''", i) and quote == "'"):
+                after = i + 2  # an escape inside the quotes, not their end
+            elif c == quote:
+                quote = ""
+        elif c in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                cut = i + 1
+        elif c in "]}":
+            depth = max(depth - 1, 0)
+        elif c in "'\"" and (i == 0 or text[i - 1] in " \t\n[{,:-?"):
+            quote = c
+        elif c == "#" and (i == 0 or text[i - 1] in " \t\n"):
+            end = text.find("\n", i)
+            after = len(text) if end < 0 else end
+        special = _FLOW_SPECIAL.search(text, after)
+    run = _INLINE_NESTING.search(text, 0, cut)
+    if run:
+        indicators = _INDICATOR.finditer(text, run.start(), run.end())
+        for n, indicator in enumerate(indicators, start=1):
+            if n > MAX_DEPTH + 1:
+                cut = min(cut, indicator.end())
+                break
+    return text[:cut]
+
+
 def parse(raw: bytes, path: str, *, pure: bool = False) -> Document:
     """Parse one record file. Raises ``YamlProblems`` with every problem found."""
     text = decode(raw, path)
     try:
         if text.count("[") + text.count("{") > _SUSPICIOUS_FLOW or _nests_inline(text):
+            prefix = _deep_prefix(text)
+            if len(prefix) < len(text):
+                # The prefix ends mid-structure; that end is not the file's problem.
+                with contextlib.suppress(yaml.MarkedYAMLError):
+                    _check_depth(prefix, path)
             _check_depth(text, path)
         loader = (_PureLoader if pure else _Loader)(text)
         try:

@@ -14,7 +14,7 @@ $(BIN)/python:
 
 # The runtime lock, for `make demo`; the dev lock is a superset, for everything else.
 $(VENV)/.runtime: requirements/main.txt pyproject.toml | $(BIN)/python
-	@echo "Installing promoctl and its locked dependencies into $(VENV) (once; about a minute)"
+	@echo "Installing promoctl and its locked dependencies into $(VENV) (once)"
 	$(PIP) install --require-hashes -r requirements/main.txt
 	$(PIP) install --no-deps --no-build-isolation -e .
 	touch $@
@@ -56,8 +56,8 @@ lock: $(VENV)/.dev
 test-latest:
 	rm -rf .venv-latest
 	$(PYTHON) -m venv .venv-latest
-	.venv-latest/bin/python -m pip --disable-pip-version-check --quiet install --upgrade pip
-	.venv-latest/bin/python -m pip --disable-pip-version-check --quiet install \
+	.venv-latest/bin/python -m pip --disable-pip-version-check -qq install --upgrade pip
+	.venv-latest/bin/python -m pip --disable-pip-version-check -qq install \
 		--upgrade --upgrade-strategy eager -e '.[dev,pdf]'
 	.venv-latest/bin/python -m pytest -q -p no:cacheprovider
 
@@ -67,7 +67,7 @@ test-oldest:
 	rm -rf .venv-oldest
 	$(PYTHON) -m venv .venv-oldest
 	$(PYTHON) requirements/lowest.py pyproject.toml > .venv-oldest/constraints.txt
-	.venv-oldest/bin/python -m pip --disable-pip-version-check --quiet install \
+	.venv-oldest/bin/python -m pip --disable-pip-version-check -qq install \
 		-c .venv-oldest/constraints.txt -e '.[dev,pdf]'
 	.venv-oldest/bin/python -m pytest -q -p no:cacheprovider
 

@@ -14,12 +14,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from promoctl import evaluation_view, locking, plans, workspace, yamlio
+from promoctl import evaluation_view, locking, plans, recording, workspace, yamlio
 from promoctl.errors import InvalidRecords, UserError, display_path
 from promoctl.gitio import Git
 from promoctl.loader import Repository
 from promoctl.models import OUTCOMES, Decision, Ladder
-from promoctl.recording import write_and_commit
 from promoctl.records import Source, parse_record
 
 DECISIONS_DIR = "decisions"
@@ -112,6 +111,12 @@ def prepare(root: Path, req: Request, git: Git) -> Prepared:
                         "first")
 
     active = active_decisions(repo, packet.id)
+    loose = git.uncommitted([root / src.display for src in active]) if active else []
+    if req.supersedes is None and loose:
+        raise UserError(f"packet {packet.id!r} has a decision record that is not committed: "
+                        f"{', '.join(loose)} (written with --no-commit, or edited since). "
+                        "Commit it (git add and git commit) if it stands, or delete the file "
+                        "to record the decision afresh")
     if req.supersedes is None and active:
         ids = ", ".join(src.record.id for src in active)
         raise UserError(f"packet {packet.id!r} already has a decision ({ids}); to correct it, "
@@ -246,13 +251,19 @@ class Recorded:
 
 
 def record(root: Path, req: Request, *, commit: bool = True,
-           edit: Callable[[str], str] | None = None) -> Recorded:
+           edit: Callable[[str], str] | None = None,
+           notify: Callable[[str], None] = lambda _note: None) -> Recorded:
     """Prepare, optionally edit, write (never over a file) and commit one decision.
 
     The lock spans the "is this packet decided yet?" check and the write, so two runs in
-    one checkout cannot both record a first decision for the same packet.
+    one checkout cannot both record a first decision for the same packet. What a killed
+    run left is finished or undone first (``notify`` hears which); everything git could
+    refuse is checked before anything is written.
     """
     with Git(root) as git, locking.exclusive(git.git_dir / "promoctl.lock"):
+        for note in recording.recover(git, root):
+            notify(note)
+        head = git.check_can_commit() if commit else None
         prepared = prepare(root, req, git)
         decision = prepared.decision
         text = to_yaml(decision)
@@ -262,6 +273,6 @@ def record(root: Path, req: Request, *, commit: bool = True,
             if edited != text:
                 decision = from_edited(decision, edited, display)
                 text = to_yaml(decision)
-        sha = write_and_commit(git, root, prepared.path, text,
-                               commit_message(decision, display), commit)
+        sha = recording.write_and_commit(git, root, prepared.path, text,
+                                         commit_message(decision, display), head)
         return Recorded(decision, prepared.path, sha)

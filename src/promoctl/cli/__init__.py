@@ -207,7 +207,8 @@ def decide(
         effective=_parse_date(effective), override_reason=override_reason,
         supersedes=supersedes)
     recorded = decisions.record(root, request, commit=commit,
-                                edit=_edit_in_editor if edit else None)
+                                edit=_edit_in_editor if edit else None,
+                                notify=lambda note: output.err.print(note, markup=False))
     d = recorded.decision
     where = recorded.path.relative_to(root).as_posix()
     output.out.print(f"{d.outcome}: {d.evaluation['candidate']['name']} -> "

@@ -265,7 +265,8 @@ def review(
         supports=support or [], recheck_by=_parse_date(recheck_by),
         extended_until=_parse_date(extended_until), decision=decision,
         supersedes=supersedes)
-    recorded = reviews.record(root, request, commit=commit)
+    recorded = reviews.record(root, request, commit=commit,
+                              notify=lambda note: output.err.print(note, markup=False))
     r = recorded.review
     output.out.print(f"{r.type} review {r.outcome} for {r.person}: {r.id} written to "
                      f"{recorded.path.relative_to(root).as_posix()}", markup=False)

@@ -14,16 +14,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from promoctl import evaluation_view, fielddiff, history
+from promoctl import fielddiff, history, replay
 from promoctl.decisions import DECISIONS_DIR, check_quorum
-from promoctl.evaluate import evaluate
-from promoctl.models import Decision, Framework, Ladder, Packet, Person
+from promoctl.models import Decision, Ladder
 from promoctl.records import parse_record
 
 FAIL = "fail"
 NOTE = "note"
-# Snapshot fields replay must reproduce exactly.
-REPLAYED = ("verdict", "composite_exact", "threshold")
 
 
 @dataclass(frozen=True)
@@ -184,13 +181,16 @@ def _audit_one(ctx: _Context, root: Path, path: str, since: date | None,
 
     # 3. Replay with the records as they were committed at decision time.
     if intact:
-        _replay(ctx, d, add)
+        _replay(ctx, d, add, creation)
         result.replayed += 1
 
-    # 4. Listed for the auditor.
-    if d.override is not None:
-        add("override", NOTE, f"override: {d.outcome} although evaluated "
-            f"{d.override.evaluation_verdict}: {d.override.justification}", creation)
+    # 4. Listed for the auditor: the override flag is derived (replay compares it with
+    # the record), so deleting an override block does not hide an override.
+    verdict = d.evaluation.get("verdict")
+    if d.against_evaluation:
+        why = d.override.justification if d.override else "no justification recorded"
+        add("override", NOTE, f"override: {d.outcome} although evaluated {verdict}: {why}",
+            creation)
     ladder = ctx.record(rev, d.inputs.ladder.path)
     if isinstance(ladder, Ladder):
         missing = check_quorum(ladder, [(m.role, m.name) for m in d.panel])
@@ -223,48 +223,16 @@ def _later_packet_changes(ctx: _Context, d: Decision, add: Callable[..., None],
         previous = now
 
 
-def _replay(ctx: _Context, d: Decision, add: Callable[..., None]) -> None:
-    rev = d.inputs.commit
-    packet = ctx.record(rev, d.inputs.packet.path)
-    person = ctx.record(rev, d.inputs.person.path)
-    ladder = ctx.record(rev, d.inputs.ladder.path)
-    framework = ctx.record(rev, d.inputs.framework.path)
-    if not (isinstance(packet, Packet) and isinstance(person, Person)
-            and isinstance(ladder, Ladder) and isinstance(framework, Framework)):
-        add("replay", FAIL, f"the records at commit {rev[:12]} are not valid, so the "
-            "evaluation cannot be replayed")
+def _replay(ctx: _Context, d: Decision, add: Callable[..., None],
+            creation: history.Commit) -> None:
+    inputs = replay.load_inputs(d, lambda rev, path: ctx.blobs.read(rev, ctx.git_path(path)),
+                                lambda _raw, path: ctx.record(d.inputs.commit, path))
+    if isinstance(inputs, str):
+        add("replay", FAIL, inputs)
         return
-    try:
-        ev = evaluate(packet, person, ladder, framework, d.as_of)
-    except ValueError as exc:
-        add("replay", FAIL, f"replay failed: {exc}")
-        return
-    fresh = evaluation_view.as_json(ev, d.inputs.packet.path)
-    differences = replay_differences(d.evaluation, fresh)
-    if differences:
-        add("replay", FAIL, "replaying the evaluation gives a different result than the "
-            "recorded snapshot: " + "; ".join(differences), fields=tuple(differences))
-
-
-def replay_differences(recorded: dict[str, Any], fresh: dict[str, Any]) -> list[str]:
-    out = []
-    for key in REPLAYED:
-        if recorded.get(key) != fresh.get(key):
-            out.append(f"{key}: recorded {recorded.get(key)!r}, replayed {fresh.get(key)!r}")
-    rec_comp = {c.get("id"): c for c in recorded.get("competencies", []) if isinstance(c, dict)}
-    for comp in fresh["competencies"]:
-        old = rec_comp.get(comp["id"], {})
-        for key in ("score_exact", "status"):
-            if old.get(key) != comp[key]:
-                out.append(f"competency {comp['id']} {key}: recorded {old.get(key)!r}, "
-                           f"replayed {comp[key]!r}")
-    rec_gates = {g.get("id"): g.get("met") for g in recorded.get("gates", [])
-                 if isinstance(g, dict)}
-    for gate in fresh["gates"]:
-        if rec_gates.get(gate["id"]) != gate["met"]:
-            out.append(f"gate {gate['id']} met: recorded {rec_gates.get(gate['id'])!r}, "
-                       f"replayed {gate['met']!r}")
-    old_reasons = [r.get("message") for r in recorded.get("reasons", []) if isinstance(r, dict)]
-    if old_reasons != [r["message"] for r in fresh["reasons"]]:
-        out.append("reasons differ")
-    return out
+    result = replay.replay(d, inputs)
+    if result.error is not None:
+        add("replay", FAIL, result.error)
+    for diff in result.differences:
+        add("replay", FAIL, f"replaying the decision gives a different value than recorded: "
+            f"{diff}", creation, (diff.field,))

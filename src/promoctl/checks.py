@@ -345,6 +345,14 @@ def check_decision(src: Source, repo: Repository) -> list[Problem]:
     if decision.outcome != "approved" and decision.probation_plan is not None:
         out.append(src.problem(("probation_plan",), f"a {decision.outcome} decision has no "
                                "probation plan"))
+    verdict = decision.evaluation.get("verdict")
+    if decision.against_evaluation and decision.override is None:
+        out.append(src.problem(("outcome",), f"{decision.outcome} goes against the recorded "
+                               f"verdict {verdict}, so it is an override, but the record has "
+                               "no override block with its justification"))
+    elif not decision.against_evaluation and decision.override is not None:
+        out.append(src.problem(("override",), f"the record has an override block, but "
+                               f"{decision.outcome} agrees with the recorded verdict {verdict}"))
     return out
 
 

@@ -401,6 +401,11 @@ class ProbationPlan(Strict):
     caseload_rules: list[Text] = Field(default_factory=list)
 
 
+def goes_against(outcome: str, verdict: object) -> bool:
+    """An override: approving what is not READY, or holding back what is."""
+    return (outcome == "approved") != (verdict == "READY")
+
+
 class Decision(Strict):
     kind: Literal["decision"]
     format: FormatVersion
@@ -422,6 +427,12 @@ class Decision(Strict):
     evaluation: dict[str, Any]
     development_plan: DevelopmentPlan | None = None
     probation_plan: ProbationPlan | None = None
+
+    @property
+    def against_evaluation(self) -> bool:
+        """Whether this is an override, derived from the outcome and the recorded verdict
+        (which audit replays), never read from the ``override`` block."""
+        return goes_against(self.outcome, self.evaluation.get("verdict"))
 
     @field_validator("evaluation", mode="after")
     @classmethod

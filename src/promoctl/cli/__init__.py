@@ -213,7 +213,7 @@ def decide(
     where = recorded.path.relative_to(root).as_posix()
     output.out.print(f"{d.outcome}: {d.evaluation['candidate']['name']} -> "
                      f"{d.target.level} (evaluated {d.evaluation['verdict']})", markup=False)
-    if d.override is not None:
+    if d.against_evaluation:
         output.out.print("override: the decision goes against the evaluation", markup=False)
     output.out.print(f"decision {d.id} written to {where}", markup=False)
     if recorded.commit:

@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from promoctl import evaluation_view, locking, plans, recording, workspace, yamlio
+from promoctl import evaluation_view, locking, plans, recording, trailers, workspace, yamlio
 from promoctl.errors import InvalidRecords, UserError, display_path
 from promoctl.gitio import Git
 from promoctl.loader import Repository
@@ -229,17 +229,8 @@ def commit_message(decision: Decision, git_path: str) -> str:
         "",
         f"Record: {git_path}",
         "",
-        f"Promoctl-Decision: {decision.id}",
-        f"Promoctl-Candidate: {decision.candidate}",
-        f"Promoctl-Outcome: {decision.outcome}",
-        f"Promoctl-Packet: {decision.inputs.packet.id}",
-        f"Promoctl-Packet-Sha256: {decision.inputs.packet.sha256}",
-        f"Promoctl-Inputs-Commit: {decision.inputs.commit}",
+        *[f"{name}: {value}" for name, value in trailers.for_decision(decision).items()],
     ]
-    if decision.override is not None:
-        lines.append("Promoctl-Override: yes")
-    if decision.supersedes:
-        lines.append(f"Promoctl-Supersedes: {decision.supersedes}")
     return "\n".join(lines) + "\n"
 
 

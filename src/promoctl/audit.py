@@ -8,6 +8,7 @@ person, ladder and framework exactly as they were committed when the decision wa
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -15,10 +16,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from promoctl import fielddiff, history, replay, trailers
+from promoctl import duties, fielddiff, history, replay, trailers
 from promoctl.decisions import DECISIONS_DIR, check_quorum
 from promoctl.models import Decision, Ladder
 from promoctl.records import parse_record
+from promoctl.repofiles import MARKER
 
 FAIL = "fail"
 NOTE = "note"
@@ -53,6 +55,8 @@ class AuditResult:
         return any(f.severity == FAIL for f in self.findings)
 
 
+# A top-level "id:" or "name:" of a person file, quoted or not.
+_FIELD = re.compile(r"^(id|name): *['\"]?(.*?)['\"]? *$", re.MULTILINE)
 CHUNK = 256  # decisions whose blobs are read in one batch and then forgotten
 PARSED_KEPT = 512  # parsed records kept (ladders and frameworks recur; packets rarely)
 
@@ -71,6 +75,7 @@ class _Context:
     moved_from: dict[str, str] = field(default_factory=dict)  # new path -> old path
     # Light facts of every decision audited, for the checks across decisions.
     facts: list[tuple[str, str, str | None, str]] = field(default_factory=list)
+    names: dict[str, str] | None = None  # person id -> name, read when first needed
 
     def git_path(self, path: str) -> str:
         return self.prefix + path
@@ -90,6 +95,20 @@ class _Context:
             if len(self.parsed) > PARSED_KEPT:
                 self.parsed.popitem(last=False)
         return self.parsed[key]
+
+    def name_of(self, person_id: str) -> str | None:
+        """A person's name as the head commit has it (read once, for all people: names
+        are only a second way to match a panel member, after the id)."""
+        if self.names is None:
+            self.names = {}
+            paths = history.files_at(self.top, "HEAD", r"^kind: *['\"]?person")
+            texts = self.blobs.read_many([("HEAD", p) for p in paths])
+            for raw in texts.values():
+                found = dict(_FIELD.findall((raw or b"").decode(errors="replace")))
+                if "id" in found and "name" in found:
+                    self.names[found["id"]] = found["name"]
+            self.blobs.forget()
+        return self.names.get(person_id)
 
     def lineage(self, path: str) -> list[str]:
         """The paths a moved record had, oldest first, ending with ``path``."""
@@ -345,3 +364,8 @@ def _replay(ctx: _Context, d: Decision, add: Callable[..., None],
     for diff in result.differences:
         add("replay", FAIL, f"replaying the decision gives a different value than recorded: "
             f"{diff}", creation, (diff.field,))
+    # Separation of duties, under the policy of the day and the records it was made on.
+    rules = duties.policy_from(ctx.blobs.read(d.inputs.commit, ctx.git_path(MARKER)))
+    for breach in duties.breaches(rules.separation_of_duties, d.panel, inputs.person,
+                                  inputs.packet, ctx.name_of):
+        add("separation-of-duties", FAIL, breach, creation)

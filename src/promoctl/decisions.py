@@ -14,11 +14,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from promoctl import evaluation_view, locking, plans, recording, trailers, workspace, yamlio
+from promoctl import duties, evaluation_view, locking, plans, recording, trailers, workspace, yamlio
 from promoctl.errors import InvalidRecords, UserError, display_path
 from promoctl.gitio import Git
 from promoctl.loader import Repository
-from promoctl.models import OUTCOMES, Decision, Ladder
+from promoctl.models import OUTCOMES, Decision, Ladder, PanelMember
 from promoctl.records import Source, parse_record
 
 DECISIONS_DIR = "decisions"
@@ -83,6 +83,23 @@ def check_quorum(ladder: Ladder, panel: list[tuple[str, str]]) -> list[str]:
     return problems
 
 
+def panel_members(repo: Repository, given: list[tuple[str, str]]) -> list[PanelMember]:
+    """``--panel ROLE=WHO``: WHO is a person id (the record gives the name) or a name."""
+    out = []
+    for role, who in given:
+        person = repo.person(who) if who in repo.people else None
+        out.append(PanelMember(name=person.name, role=role, person=person.id) if person
+                   else PanelMember(name=who, role=role))
+    return out
+
+
+def _name_of(repo: Repository) -> Callable[[str], str | None]:
+    def name_of(person_id: str) -> str | None:
+        person = repo.person(person_id) if person_id in repo.people else None
+        return person.name if person else None
+    return name_of
+
+
 def prepare(root: Path, req: Request, git: Git) -> Prepared:
     if req.outcome not in OUTCOMES:
         raise UserError(f"outcome must be one of {', '.join(OUTCOMES)}, not {req.outcome!r}")
@@ -134,6 +151,12 @@ def prepare(root: Path, req: Request, git: Git) -> Prepared:
     quorum = check_quorum(ladder, req.panel)
     if quorum:
         raise UserError("; ".join(quorum))
+    panel = panel_members(repo, req.panel)
+    breaches = duties.breaches(duties.load_policy(root).separation_of_duties, panel,
+                               ev.person, packet, _name_of(repo))
+    if breaches:
+        raise UserError("; ".join(breaches) + " (policy.separation_of_duties in "
+                        "promoctl.yaml)")
 
     against = (req.outcome == "approved") != ev.ready
     if against and not (req.override_reason or "").strip():
@@ -159,7 +182,7 @@ def prepare(root: Path, req: Request, git: Git) -> Prepared:
         "effective": effective if req.outcome == "approved" else None,
         "recorded_by": git.identity(),
         "reasons": reasons,
-        "panel": [{"name": name, "role": role} for role, name in req.panel],
+        "panel": [m.model_dump(exclude_none=True) for m in panel],
         "override": {"evaluation_verdict": ev.verdict,
                      "justification": req.override_reason.strip()}
         if against and req.override_reason else None,

@@ -28,23 +28,37 @@ def for_decision(decision: Decision) -> dict[str, str]:
     return out
 
 
-def parse(body: str) -> dict[str, list[str]]:
-    """Every ``Promoctl-*`` trailer in a commit message, with all its values."""
-    found: dict[str, list[str]] = {}
+def blocks(body: str) -> list[dict[str, list[str]]]:
+    """The ``Promoctl-*`` trailers of a commit, one block per record it adds: a block
+    starts at ``Promoctl-Review``, or at ``Promoctl-Decision`` followed by
+    ``Promoctl-Candidate`` (a review names the decision it follows, too)."""
+    lines = []
     for line in body.splitlines():
         name, sep, value = line.partition(": ")
         if sep and name.startswith(PREFIX) and " " not in name:
-            found.setdefault(name, []).append(value.strip())
-    return found
+            lines.append((name, value.strip()))
+    out: list[dict[str, list[str]]] = []
+    for n, (name, value) in enumerate(lines):
+        starts = name == "Promoctl-Review" or (
+            name == "Promoctl-Decision" and n + 1 < len(lines)
+            and lines[n + 1][0] == "Promoctl-Candidate")
+        if starts or not out:
+            out.append({})
+        out[-1].setdefault(name, []).append(value)
+    return out
 
 
 def disagreements(body: str, decision: Decision) -> list[str] | None:
-    """How the commit's decision trailers disagree with the record; None when the commit
-    has no decision trailers at all (committed by hand after ``--no-commit``)."""
-    found = {k: v for k, v in parse(body).items()
-             if not k.startswith(("Promoctl-Review", "Promoctl-Person"))}
-    if not found:
+    """How the commit's trailers for this decision disagree with the record; None when
+    the commit has no decision trailers at all (committed by hand after ``--no-commit``).
+    A commit adding several records carries one block of trailers for each."""
+    mine = [b for b in blocks(body) if "Promoctl-Candidate" in b]
+    if not mine:
         return None
+    found = next((b for b in mine if b.get("Promoctl-Decision") == [decision.id]), None)
+    if found is None:
+        named = ", ".join(v for b in mine for v in b.get("Promoctl-Decision", []))
+        return [f"Promoctl-Decision: commit says {named}, record says {decision.id}"]
     want = for_decision(decision)
     out = []
     for name in [*want, *[k for k in found if k not in want]]:

@@ -77,3 +77,24 @@ def test_self_assessed_evidence_is_refused(cli: Cli, git_examples: Path) -> None
     result = decide_with(cli, git_examples, "Lena Brooks")
     assert result.code == 4  # type: ignore[attr-defined]
     assert "is assessed by the candidate 'amara-okafor'" in result.err  # type: ignore[attr-defined]
+
+
+def test_the_starter_is_a_sound_system(cli: Cli, tmp_path: Path) -> None:
+    """init writes panel roles, probation rules and the policy: the README's decide works,
+    the manager is kept off the panel, the approval carries a probation plan."""
+    target = tmp_path / "acme"
+    assert cli("init", target, "--name", "Acme").code == 0
+    packet = target / "packets" / "alex-doe-first.yaml"
+    base = ("decide", packet, "--outcome", "approved", "--reason", "ready",
+            "--panel", "peer-reviewer=Ravi Peer", "--panel", "hr=kim-hr")
+    quorum = cli(*base, cwd=target)
+    assert quorum.code == 4 and "Practice lead (practice-lead)" in quorum.err
+    manager = cli(*base, "--panel", "practice-lead=sam-lead", cwd=target)
+    assert manager.code == 4 and "the candidate's manager" in manager.err
+    ok = cli(*base, "--panel", "practice-lead=Jo Lead", cwd=target)
+    assert ok.code == 0, ok.err
+    (record,) = (target / "decisions").rglob("*.yaml")
+    text = record.read_text()
+    assert "probation_plan:" in text and "name: Kim Hart" in text
+    assert cli("validate", cwd=target).code == 0
+    assert cli("audit", cwd=target).code == 0

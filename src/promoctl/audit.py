@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from promoctl import duties, fielddiff, history, replay, trailers
+from promoctl import duties, fielddiff, history, replay, seals, trailers
 from promoctl.decisions import DECISIONS_DIR, check_quorum
 from promoctl.models import Decision, Ladder
 from promoctl.records import parse_record
@@ -48,6 +48,7 @@ class Finding:
 class AuditResult:
     decisions: int = 0
     replayed: int = 0
+    seals: int = 0  # seals checked (see seals.py)
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -163,6 +164,11 @@ def audit(root: Path, since: date | None = None,
                     progress(n, len(current))
             blobs.forget()
     _across(ctx, result)
+    broken = seals.verify(root, DECISIONS_DIR)
+    result.seals = len(seals.load(top))
+    for n, seal in enumerate(broken):
+        first = "the first seal this history breaks: " if n == 0 else ""
+        result.findings.append(Finding("-", seal.seal, "seal", FAIL, first + seal.message))
     for path in untracked:
         result.findings.append(Finding("?", path, "not-committed", FAIL,
                                        "decision record is not committed to git"))

@@ -65,7 +65,7 @@ BIG_DIR = HERE / "out" / "repo-big"
 DEFAULT_SEED = 20261015
 PARSER_SAMPLE = 300
 # Bump when the generated content changes, so an old repository is not reused.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3  # 3: panels keep the separation of duties
 MANIFEST = ".bench-manifest.json"
 WIDTH = 100
 
@@ -928,6 +928,7 @@ class _Panels:
     """Panel members by ladder and role: small pools, so report's panel codes repeat."""
 
     def __init__(self, staff: Staff) -> None:
+        self.staff = staff
         community = [staff.by_id[i].name for i in staff.leads["community"][:12]]
         professional = [staff.by_id[i].name for i in staff.leads["professional"][:12]]
         self.pools = {
@@ -939,8 +940,18 @@ class _Panels:
                            "hr": list(HR_PARTNERS)},
         }
 
-    def pick(self, rng: random.Random, ladder: str) -> list[tuple[str, str]]:
-        return [(role, rng.choice(self.pools[ladder][role])) for role in PANEL_ROLES[ladder]]
+    def pick(self, rng: random.Random, ladder: str, packet: Any, person: Any
+             ) -> list[tuple[str, str]]:
+        """A panel that keeps the separation of duties: nobody who is the candidate, their
+        manager, the packet's supervisor or an assessor of its evidence."""
+        ids = {person.id, person.manager, packet.supervisor,
+               *(item.assessor for item in packet.evidence)}
+        names = {self.staff.by_id[i].name for i in ids if i in self.staff.by_id}
+        panel = []
+        for role in PANEL_ROLES[ladder]:
+            pool = [n for n in self.pools[ladder][role] if n not in names]
+            panel.append((role, rng.choice(pool or [f"Independent {role} member"])))
+        return panel
 
     def reviewer(self, rng: random.Random, ladder: str) -> str:
         return rng.choice(self.pools[ladder]["operations-lead" if ladder == "support-work"
@@ -1059,7 +1070,7 @@ class _Decider:
         packet, ladder = ev.packet, ev.ladder
         ladder_path, _ = rules.ladders[ladder.id]
         framework_path, _ = rules.frameworks[ev.framework.id]
-        panel = self.panels.pick(rng, ladder.id)
+        panel = self.panels.pick(rng, ladder.id, packet, ev.person)
         assert not decisions.check_quorum(ladder, panel)
         level = ladder.level(packet.target.level)
         assert level is not None and level.promotion is not None

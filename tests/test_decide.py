@@ -14,9 +14,9 @@ import pytest
 from promoctl import decisions, yamlio
 from tests.conftest import Cli, git_commit_all
 
-CS_PANEL = ("--panel", "operations-lead=Noor Said", "--panel", "quality=Jo Mensah",
+CS_PANEL = ("--panel", "operations-lead=Lena Brooks", "--panel", "quality=Jo Mensah",
             "--panel", "hr=Priya Shah")
-PS_PANEL = ("--panel", "practice-lead=Maria Gomez", "--panel", "peer-reviewer=Sam Okoye",
+PS_PANEL = ("--panel", "practice-lead=Tom Reyes", "--panel", "peer-reviewer=Sam Okoye",
             "--panel", "hr=Priya Shah")
 PACKETS = {
     "amara-okafor-2026-10": ("community", True),
@@ -91,7 +91,7 @@ def test_decide_commit_render_round_trip(cli: Cli, git_examples: Path, packet_id
             assert data["candidate"] != "" and rendered.out.strip()
     letter = cli("render", "letter", record, cwd=git_examples).out
     assert "Specific reason from the panel" in letter
-    assert "Noor Said" in letter or "Maria Gomez" in letter
+    assert "Lena Brooks" in letter or "Tom Reyes" in letter
 
 
 def test_deferral_plan_steps_come_from_the_gaps(cli: Cli, git_examples: Path) -> None:
@@ -168,7 +168,7 @@ def test_reason_is_required(cli: Cli, git_examples: Path) -> None:
 
 def test_refuses_missing_quorum_role(cli: Cli, git_examples: Path) -> None:
     result = cli("decide", packet_path(git_examples, "amara-okafor-2026-10"), "--outcome",
-                 "approved", "--reason", "ok", "--panel", "operations-lead=Noor Said",
+                 "approved", "--reason", "ok", "--panel", "operations-lead=Lena Brooks",
                  "--panel", "hr=Priya Shah", cwd=git_examples)
     assert result.code == 4
     assert "no quorum" in result.err and "Quality representative (quality)" in result.err

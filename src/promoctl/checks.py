@@ -13,6 +13,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from promoctl import duties
 from promoctl.errors import Problem
 from promoctl.interop.mapping import check_lms_mappings
 from promoctl.loader import Repository
@@ -321,6 +322,11 @@ def _check_artifact(root: Path, relative: str, sha256: str) -> str | None:
     return None
 
 
+def _name(repo: Repository, person_id: str) -> str | None:
+    person = repo.person(person_id) if person_id in repo.people else None
+    return person.name if person is not None else None
+
+
 def check_decision(src: Source, repo: Repository) -> list[Problem]:
     decision: Decision = src.record
     out: list[Problem] = []
@@ -345,6 +351,23 @@ def check_decision(src: Source, repo: Repository) -> list[Problem]:
     if decision.outcome != "approved" and decision.probation_plan is not None:
         out.append(src.problem(("probation_plan",), f"a {decision.outcome} decision has no "
                                "probation plan"))
+    person = repo.person(decision.candidate)
+    packet_src = repo.packet_ids.get(decision.inputs.packet.id)
+    if person is not None:
+        packet = packet_src.record if packet_src is not None else None
+        for breach in duties.breaches(duties.load_policy(repo.root).separation_of_duties,
+                                      decision.panel, person,
+                                      packet if isinstance(packet, Packet) else None,
+                                      lambda pid: _name(repo, pid)):
+            out.append(src.problem(("panel",), breach))
+    verdict = decision.evaluation.get("verdict")
+    if decision.against_evaluation and decision.override is None:
+        out.append(src.problem(("outcome",), f"{decision.outcome} goes against the recorded "
+                               f"verdict {verdict}, so it is an override, but the record has "
+                               "no override block with its justification"))
+    elif not decision.against_evaluation and decision.override is not None:
+        out.append(src.problem(("override",), f"the record has an override block, but "
+                               f"{decision.outcome} agrees with the recorded verdict {verdict}"))
     return out
 
 
@@ -530,7 +553,8 @@ def check_one(repo: Repository, src: Source) -> list[Problem]:
         "review": lambda s: check_review(s, repo),
     }
     check = checkers.get(src.kind or "")
-    return _cached(repo, src, partial(check, src)) if check else []
+    extra = duties.policy_key(repo.root) if src.kind == "decision" else ""
+    return _cached(repo, src, partial(check, src), extra) if check else []
 
 
 def check_only(repo: Repository, displays: set[str]) -> list[Problem]:
@@ -559,8 +583,9 @@ def check_records(repo: Repository) -> list[Problem]:
         out.extend(_cached(repo, src, partial(check_ladder, src, repo)))
     for src in repo.people.values():
         out.extend(_cached(repo, src, partial(check_person, src, repo)))
+    policy = duties.policy_key(repo.root)  # decisions are checked against the policy
     for src in repo.decisions.values():
-        out.extend(_cached(repo, src, partial(check_decision, src, repo)))
+        out.extend(_cached(repo, src, partial(check_decision, src, repo), policy))
     for src in repo.reviews.values():
         out.extend(_cached(repo, src, partial(check_review, src, repo)))
     out.extend(check_supersession(repo))

@@ -14,12 +14,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from promoctl import evaluation_view, locking, plans, workspace, yamlio
+from promoctl import duties, evaluation_view, locking, plans, recording, trailers, workspace, yamlio
 from promoctl.errors import InvalidRecords, UserError, display_path
 from promoctl.gitio import Git
 from promoctl.loader import Repository
-from promoctl.models import OUTCOMES, Decision, Ladder
-from promoctl.recording import write_and_commit
+from promoctl.models import OUTCOMES, Decision, Ladder, PanelMember
 from promoctl.records import Source, parse_record
 
 DECISIONS_DIR = "decisions"
@@ -84,6 +83,23 @@ def check_quorum(ladder: Ladder, panel: list[tuple[str, str]]) -> list[str]:
     return problems
 
 
+def panel_members(repo: Repository, given: list[tuple[str, str]]) -> list[PanelMember]:
+    """``--panel ROLE=WHO``: WHO is a person id (the record gives the name) or a name."""
+    out = []
+    for role, who in given:
+        person = repo.person(who) if who in repo.people else None
+        out.append(PanelMember(name=person.name, role=role, person=person.id) if person
+                   else PanelMember(name=who, role=role))
+    return out
+
+
+def _name_of(repo: Repository) -> Callable[[str], str | None]:
+    def name_of(person_id: str) -> str | None:
+        person = repo.person(person_id) if person_id in repo.people else None
+        return person.name if person else None
+    return name_of
+
+
 def prepare(root: Path, req: Request, git: Git) -> Prepared:
     if req.outcome not in OUTCOMES:
         raise UserError(f"outcome must be one of {', '.join(OUTCOMES)}, not {req.outcome!r}")
@@ -112,6 +128,12 @@ def prepare(root: Path, req: Request, git: Git) -> Prepared:
                         "first")
 
     active = active_decisions(repo, packet.id)
+    loose = git.uncommitted([root / src.display for src in active]) if active else []
+    if req.supersedes is None and loose:
+        raise UserError(f"packet {packet.id!r} has a decision record that is not committed: "
+                        f"{', '.join(loose)} (written with --no-commit, or edited since). "
+                        "Commit it (git add and git commit) if it stands, or delete the file "
+                        "to record the decision afresh")
     if req.supersedes is None and active:
         ids = ", ".join(src.record.id for src in active)
         raise UserError(f"packet {packet.id!r} already has a decision ({ids}); to correct it, "
@@ -129,6 +151,12 @@ def prepare(root: Path, req: Request, git: Git) -> Prepared:
     quorum = check_quorum(ladder, req.panel)
     if quorum:
         raise UserError("; ".join(quorum))
+    panel = panel_members(repo, req.panel)
+    breaches = duties.breaches(duties.load_policy(root).separation_of_duties, panel,
+                               ev.person, packet, _name_of(repo))
+    if breaches:
+        raise UserError("; ".join(breaches) + " (policy.separation_of_duties in "
+                        "promoctl.yaml)")
 
     against = (req.outcome == "approved") != ev.ready
     if against and not (req.override_reason or "").strip():
@@ -154,7 +182,7 @@ def prepare(root: Path, req: Request, git: Git) -> Prepared:
         "effective": effective if req.outcome == "approved" else None,
         "recorded_by": git.identity(),
         "reasons": reasons,
-        "panel": [{"name": name, "role": role} for role, name in req.panel],
+        "panel": [m.model_dump(exclude_none=True) for m in panel],
         "override": {"evaluation_verdict": ev.verdict,
                      "justification": req.override_reason.strip()}
         if against and req.override_reason else None,
@@ -224,17 +252,8 @@ def commit_message(decision: Decision, git_path: str) -> str:
         "",
         f"Record: {git_path}",
         "",
-        f"Promoctl-Decision: {decision.id}",
-        f"Promoctl-Candidate: {decision.candidate}",
-        f"Promoctl-Outcome: {decision.outcome}",
-        f"Promoctl-Packet: {decision.inputs.packet.id}",
-        f"Promoctl-Packet-Sha256: {decision.inputs.packet.sha256}",
-        f"Promoctl-Inputs-Commit: {decision.inputs.commit}",
+        *[f"{name}: {value}" for name, value in trailers.for_decision(decision).items()],
     ]
-    if decision.override is not None:
-        lines.append("Promoctl-Override: yes")
-    if decision.supersedes:
-        lines.append(f"Promoctl-Supersedes: {decision.supersedes}")
     return "\n".join(lines) + "\n"
 
 
@@ -246,13 +265,19 @@ class Recorded:
 
 
 def record(root: Path, req: Request, *, commit: bool = True,
-           edit: Callable[[str], str] | None = None) -> Recorded:
+           edit: Callable[[str], str] | None = None,
+           notify: Callable[[str], None] = lambda _note: None) -> Recorded:
     """Prepare, optionally edit, write (never over a file) and commit one decision.
 
     The lock spans the "is this packet decided yet?" check and the write, so two runs in
-    one checkout cannot both record a first decision for the same packet.
+    one checkout cannot both record a first decision for the same packet. What a killed
+    run left is finished or undone first (``notify`` hears which); everything git could
+    refuse is checked before anything is written.
     """
     with Git(root) as git, locking.exclusive(git.git_dir / "promoctl.lock"):
+        for note in recording.recover(git, root):
+            notify(note)
+        head = git.check_can_commit() if commit else None
         prepared = prepare(root, req, git)
         decision = prepared.decision
         text = to_yaml(decision)
@@ -262,6 +287,6 @@ def record(root: Path, req: Request, *, commit: bool = True,
             if edited != text:
                 decision = from_edited(decision, edited, display)
                 text = to_yaml(decision)
-        sha = write_and_commit(git, root, prepared.path, text,
-                               commit_message(decision, display), commit)
+        sha = recording.write_and_commit(git, root, prepared.path, text,
+                                         commit_message(decision, display), head)
         return Recorded(decision, prepared.path, sha)

@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from promoctl import decisions, evaluation_view, workspace
+from promoctl import decisions, evaluation_view, replay, workspace
 from promoctl.errors import UserError, display_path
 from promoctl.loader import MARKER, Repository
 from promoctl.models import Decision, RepositoryConfig
@@ -36,6 +36,16 @@ def decision_context(root: Path, ref: str) -> dict[str, Any]:
     repo = workspace.load_valid(root, packets=False)
     src = find_decision(repo, ref)
     d: Decision = src.record
+    replayed = replay.from_git(root, d)
+    if replayed.error is not None or replayed.differences:
+        why = replayed.error or "; ".join(str(x) for x in replayed.differences[:5]) + (
+            f" (and {len(replayed.differences) - 5} more)"
+            if len(replayed.differences) > 5 else "")
+        raise UserError(f"decision {d.id}: its record disagrees with the replay of the "
+                        f"records it was made on, so nothing is rendered from it: {why}. "
+                        "Run promoctl audit for the commit and author")
+    # Rendered from the replayed values (equal to the record's, checked above).
+    d = d.model_copy(update={"evaluation": replayed.evaluation})
     ladder = repo.ladder(d.target.ladder)
     person = repo.person(d.candidate)
     assert ladder is not None and person is not None  # validated above

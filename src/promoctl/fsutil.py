@@ -18,8 +18,10 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
-def write_atomic(path: Path, data: bytes, *, overwrite: bool = False) -> None:
-    """Write ``data`` to ``path`` via a temp file in the same folder.
+def write_atomic(path: Path, data: bytes, *, overwrite: bool = False,
+                 tmp_dir: Path | None = None) -> None:
+    """Write ``data`` to ``path`` via a temp file in the same folder (or in ``tmp_dir``,
+    which must be on the same filesystem).
 
     With ``overwrite=False`` an existing file is never replaced, even by a concurrent
     writer: the final step is a hard link, which fails if the name already exists.
@@ -27,7 +29,10 @@ def write_atomic(path: Path, data: bytes, *, overwrite: bool = False) -> None:
     import tempfile  # here: a run that writes nothing need not import it
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    if tmp_dir is not None:
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
+                                    dir=tmp_dir or path.parent)
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as fh:

@@ -6,6 +6,9 @@ were all of that shape): paths always follow ``--``.
 
 from __future__ import annotations
 
+import os
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -79,12 +82,91 @@ class Git:
                            "(git config --global user.name 'Your Name')") from None
         return ident.rsplit(">", 1)[0] + ">"
 
-    def commit_only(self, paths: list[Path], message: str) -> str:
-        """Commit exactly ``paths``; anything else staged stays staged and uncommitted."""
-        rel = [self.relative(p) for p in paths]
-        if (self.git_dir / "index.lock").exists():
-            raise GitError("another git process is running in this repository "
-                           "(.git/index.lock exists); wait for it and try again")
-        self._run("add", "--", *rel)
-        self._run("commit", "--quiet", "--only", "-m", message, "--", *rel)
-        return self._run("rev-parse", "HEAD").strip()
+    def check_can_commit(self) -> str:
+        """Everything git could refuse at commit time, checked before anything is written:
+        a first commit, no git lock on the index or the branch, a known identity. Returns
+        the head commit."""
+        head = self.head()
+        if head is None:
+            raise GitError("the repository has no commits yet; commit the records first")
+        locks = [self.git_dir / "index.lock"]
+        branch = self.plumb("symbolic-ref", "--quiet", "HEAD", ok=(0, 1)).strip()
+        if branch:
+            locks.append(self.git_dir / f"{branch}.lock")
+        for lock in locks:
+            if lock.exists():
+                raise GitError(f"another git process is running in this repository "
+                               f"({lock.relative_to(self.git_dir.parent)} exists); wait "
+                               "for it and try again. promoctl never deletes git's lock")
+        self.identity()
+        return head
+
+    def plumb(self, *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None,
+              ok: tuple[int, ...] = (0,)) -> str:
+        """Run a git plumbing command in the work tree's top folder."""
+        proc = subprocess.run(["git", "-C", str(self.top), *args], input=stdin,
+                              capture_output=True, check=False,
+                              env={**os.environ, **env} if env else None)
+        if proc.returncode not in ok:
+            stderr = proc.stderr.decode(errors="replace").strip()
+            if "index.lock" in stderr:
+                raise GitError("another git process is running in this repository "
+                               "(.git/index.lock exists); wait for it and try again. "
+                               "promoctl never deletes git's lock")
+            raise GitError(f"git {args[0]} failed: {stderr or proc.returncode}")
+        return proc.stdout.decode(errors="replace")
+
+    def blob_at(self, rev: str, rel: str) -> bytes | None:
+        proc = subprocess.run(["git", "-C", str(self.top), "cat-file", "blob",
+                               f"{rev}:{rel}"], capture_output=True, check=False)
+        return proc.stdout if proc.returncode == 0 else None
+
+    def commit_file(self, rel: str, message: str, parent: str,
+                    step: Callable[[str], None] = lambda _name: None) -> str:
+        """Commit the work tree's ``rel`` on top of ``parent`` without the user's index.
+
+        The tree is built in a private index from ``parent``, the commit made with
+        ``commit-tree`` (which signs when ``commit.gpgSign`` is set) and the branch moved
+        with ``update-ref`` only if it still points at ``parent``: a concurrent commit is
+        never lost, and a kill at any moment leaves the branch either before or after.
+        Then the user's index learns the new file, so ``git status`` stays clean.
+        """
+        blob = self.plumb("hash-object", "-w", "--", rel).strip()
+        step("blob")
+        private = self.git_dir / f"promoctl-index-{os.getpid()}"
+        env = {"GIT_INDEX_FILE": str(private)}
+        try:
+            self.plumb("read-tree", parent, env=env)
+            self.plumb("update-index", "--add", "--cacheinfo", f"100644,{blob},{rel}",
+                       env=env)
+            tree = self.plumb("write-tree", env=env).strip()
+        finally:
+            private.unlink(missing_ok=True)
+        step("tree")
+        sha = self.plumb("commit-tree", tree, "-p", parent, "-F", "-",
+                         stdin=message.encode()).strip()
+        step("commit")
+        try:
+            self.plumb("update-ref", "-m", f"promoctl: {message.splitlines()[0]}", "HEAD",
+                       sha, parent)
+        except GitError:
+            if self.head() != parent:
+                raise GitError("another commit arrived on this branch while recording; "
+                               "nothing was committed, run the command again") from None
+            raise
+        step("ref")
+        self.stage(rel)
+        return sha
+
+    def stage(self, rel: str) -> None:
+        try:
+            self.plumb("update-index", "--add", "--", rel)
+        except GitError as exc:
+            raise GitError(f"committed, but git's index could not be updated ({exc}); "
+                           f"run `git reset -q -- {rel}` so git status shows it "
+                           "committed") from None
+
+    def sweep_private_indexes(self) -> None:
+        """Private indexes of runs that were killed (the caller holds promoctl's lock)."""
+        for leftover in self.git_dir.glob("promoctl-index-*"):
+            leftover.unlink(missing_ok=True)

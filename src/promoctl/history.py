@@ -111,6 +111,10 @@ class BlobReader:
             self._proc.stdin.close()
         self._proc.wait()
 
+    def forget(self) -> None:
+        """Drop what was read, so a long run's memory does not grow with it."""
+        self._cache.clear()
+
     def read(self, rev: str, path: str) -> bytes | None:
         """The content of ``path`` at ``rev``, or None when it did not exist there."""
         return self.read_many([(rev, path)])[f"{rev}:{path}"]

@@ -302,7 +302,9 @@ def references(record: Any) -> list[list[str]]:
         refs = [("person", record.candidate), ("person", record.supervisor),
                 ("ladder", record.target.ladder)]
     elif kind == "decision":
-        refs = [("person", record.candidate), ("ladder", record.target.ladder)]
+        refs = [("person", record.candidate), ("ladder", record.target.ladder),
+                ("packet", record.inputs.packet.id),
+                *[("person", m.person) for m in record.panel]]
     elif kind == "review":
         refs = [("person", record.person), ("ladder", record.ladder),
                 ("decision", record.decision), ("review", record.supersedes)]

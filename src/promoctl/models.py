@@ -333,6 +333,30 @@ class Packet(Strict):
     evidence: list[EvidenceItem] = Field(default_factory=list)
 
 
+class SeparationOfDuties(Strict):
+    """Who may not sit on a candidate's panel (each on unless turned off), and whether
+    a candidate may assess their own evidence. People are matched by id, or by name."""
+
+    candidate: bool = True  # the candidate is not on their own panel
+    manager: bool = True  # nor is the candidate's manager
+    supervisor: bool = True  # nor the packet's supervisor
+    assessors: bool = True  # nor anyone who assessed or rated evidence in the packet
+    self_assessment: bool = True  # no evidence in a packet is assessed by its candidate
+
+
+class Signing(Strict):
+    """Decision and review commits signed with git's own SSH or GPG signing, verified by
+    ``audit`` against ``allowed_signers`` (an ssh allowed-signers file in the repository)."""
+
+    required: bool = False
+    allowed_signers: Text = ".promoctl/allowed_signers"
+
+
+class Policy(Strict):
+    separation_of_duties: SeparationOfDuties = SeparationOfDuties()
+    signing: Signing = Signing()
+
+
 class RepositoryConfig(Strict):
     """``promoctl.yaml`` at the root: marks the repository and holds its settings."""
 
@@ -340,6 +364,7 @@ class RepositoryConfig(Strict):
     format: FormatVersion
     name: Text
     description: str | None = None
+    policy: Policy = Policy()
 
 
 # ------------------------------------------------------------------------------- decision
@@ -368,6 +393,7 @@ class Inputs(Strict):
 class PanelMember(Strict):
     name: Text
     role: Id
+    person: Id | None = None  # the person record, when --panel named one by id
 
 
 class Override(Strict):
@@ -401,6 +427,11 @@ class ProbationPlan(Strict):
     caseload_rules: list[Text] = Field(default_factory=list)
 
 
+def goes_against(outcome: str, verdict: object) -> bool:
+    """An override: approving what is not READY, or holding back what is."""
+    return (outcome == "approved") != (verdict == "READY")
+
+
 class Decision(Strict):
     kind: Literal["decision"]
     format: FormatVersion
@@ -422,6 +453,12 @@ class Decision(Strict):
     evaluation: dict[str, Any]
     development_plan: DevelopmentPlan | None = None
     probation_plan: ProbationPlan | None = None
+
+    @property
+    def against_evaluation(self) -> bool:
+        """Whether this is an override, derived from the outcome and the recorded verdict
+        (which audit replays), never read from the ``override`` block."""
+        return goes_against(self.outcome, self.evaluation.get("verdict"))
 
     @field_validator("evaluation", mode="after")
     @classmethod

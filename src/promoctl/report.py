@@ -355,7 +355,7 @@ def _overrides(rec: _Records, dimension: str) -> Figure:
     everything = [(ALL, rec.decided, True)] if rec.decided else []
     ordered = [(g, groups[g], False) for g in sorted(groups, key=natural)]
     for name, ds, total in [*ordered, *everything]:
-        over = [d for d in ds if d.override is not None]
+        over = [d for d in ds if d.against_evaluation]
         up = sum(d.outcome == "approved" for d in over)
         rows.append(Row(name, len(ds), {"overrides": len(over),
                                         "rate": stats.rate(len(over), len(ds)),
@@ -368,7 +368,8 @@ def _overrides(rec: _Records, dimension: str) -> Figure:
                    Column("approved_not_ready", "approved NOT READY", COUNT),
                    Column("held_back_ready", "deferred/declined READY", COUNT)],
                   rows, Chart("bar", ("rate",), "override rate", percent=True),
-                  [f"Standing decisions decided {_period(rec)} that record an override."])
+                  [f"Standing decisions decided {_period(rec)} that go against their "
+                   "evaluation (derived from the outcome and the verdict)."])
 
 
 def _observed_row(name: str, obs: list[_Observation], series: str | None = None) -> Row:

@@ -7,17 +7,17 @@ that supersedes it.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from promoctl import locking, workspace, yamlio
+from promoctl import locking, recording, workspace, yamlio
 from promoctl.errors import InvalidRecords, UserError, display_path
 from promoctl.evaluate import gate_result
 from promoctl.gitio import Git
 from promoctl.models import REVIEW_OUTCOMES, EvidenceItem, Review
-from promoctl.recording import write_and_commit
 
 REVIEWS_DIR = "reviews"
 HEADER = ("# Review record written by promoctl. Records are immutable: to correct this one,\n"
@@ -141,10 +141,15 @@ def commit_message(review: Review, path: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def record(root: Path, req: Request, *, commit: bool = True) -> Recorded:
+def record(root: Path, req: Request, *, commit: bool = True,
+           notify: Callable[[str], None] = lambda _note: None) -> Recorded:
     with Git(root) as git, locking.exclusive(git.git_dir / "promoctl.lock"):
+        for note in recording.recover(git, root):
+            notify(note)
+        head = git.check_can_commit() if commit else None
         review = prepare(root, req, git.identity())
         path = root / REVIEWS_DIR / str(req.on.year) / f"{review.id}.yaml"
-        sha = write_and_commit(git, root, path, to_yaml(review),
-                               commit_message(review, display_path(path, root)), commit)
+        sha = recording.write_and_commit(git, root, path, to_yaml(review),
+                                         commit_message(review, display_path(path, root)),
+                                         head)
         return Recorded(review, path, sha)

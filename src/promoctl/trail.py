@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from promoctl import fielddiff, history
+from promoctl.decisions import DECISIONS_DIR
 from promoctl.errors import UserError
 from promoctl.loader import Repository, discover, load
 from promoctl.models import Decision, Review
+from promoctl.records import parse_record
 
 
 @dataclass(frozen=True)
@@ -81,18 +83,52 @@ def decision_trail(root: Path, ref: str) -> Trail:
     from promoctl.documents import find_decision
 
     repo = _repo(root)
-    src = find_decision(repo, ref)
-    d: Decision = src.record
-    roles = {src.display: "decision", d.inputs.packet.path: "packet",
+    try:
+        src = find_decision(repo, ref)
+        d: Decision = src.record
+        display = src.display
+    except UserError:
+        found = _deleted_decision(root, ref)
+        if found is None:
+            raise
+        display, d = found
+    roles = {display: "decision", d.inputs.packet.path: "packet",
              d.inputs.person.path: "person", d.inputs.ladder.path: "ladder",
              d.inputs.framework.path: "framework"}
     marks = {d.inputs.commit: ["the decision's inputs were read at this commit"]}
     trail = Trail(subject=f"decision {d.id}")
     trail.entries = _entries(root, roles, marks)
+    trail.events.extend({"date": e.date[:10], "event": "record deleted", "commit": e.sha,
+                         "author": e.author, "path": e.path}
+                        for e in trail.entries if e.role == "decision" and e.status == "D")
     successors = [s.record.id for s in repo.decisions.values() if s.record.supersedes == d.id]
     if successors:
         trail.events.append({"event": "superseded", "by": successors})
     return trail
+
+
+def _deleted_decision(root: Path, ref: str) -> tuple[str, Decision] | None:
+    """A decision no longer in the work tree, found in the history by its id (or the
+    path it had): its path and its last version."""
+    top = history.toplevel(root)
+    prefix = _prefix(root, top)
+    last: dict[str, tuple[str, str]] = {}  # path -> (commit, status) of its last change
+    previous: dict[str, str] = {}  # path -> the last commit where it existed
+    for commit in history.log(top, [prefix + DECISIONS_DIR]):
+        for change in commit.changes:
+            if change.status != "D":
+                previous[change.path] = commit.sha
+            last[change.path] = (commit.sha, change.status)
+    wanted = ref.removeprefix("./")
+    deleted = [p for p, (_sha, status) in last.items() if status == "D" and p in previous]
+    named = [p for p in deleted if Path(p).stem == ref or p == prefix + wanted]
+    with history.BlobReader(top) as blobs:
+        for path in named + [p for p in deleted if p not in named]:
+            source = parse_record(blobs.read(previous[path], path) or b"", path)[0]
+            if source is not None and isinstance(source.record, Decision) and (
+                    source.record.id == ref or path in named):
+                return path[len(prefix):], source.record
+    return None
 
 
 def person_trail(root: Path, person_id: str) -> Trail:

@@ -207,12 +207,13 @@ def decide(
         effective=_parse_date(effective), override_reason=override_reason,
         supersedes=supersedes)
     recorded = decisions.record(root, request, commit=commit,
-                                edit=_edit_in_editor if edit else None)
+                                edit=_edit_in_editor if edit else None,
+                                notify=lambda note: output.err.print(note, markup=False))
     d = recorded.decision
     where = recorded.path.relative_to(root).as_posix()
     output.out.print(f"{d.outcome}: {d.evaluation['candidate']['name']} -> "
                      f"{d.target.level} (evaluated {d.evaluation['verdict']})", markup=False)
-    if d.override is not None:
+    if d.against_evaluation:
         output.out.print("override: the decision goes against the evaluation", markup=False)
     output.out.print(f"decision {d.id} written to {where}", markup=False)
     if recorded.commit:

@@ -75,20 +75,34 @@ def audit(
                                               help="Only decisions made on or after this "
                                               "date.")] = None,
     format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+    seal: Annotated[bool, typer.Option("--seal", help="When the audit passes, record this "
+                                       "state as a seal: an annotated tag (signed if git "
+                                       "signing is set up) that later audits check.")]
+    = False,
     repo: RepoOption = None,
 ) -> int:
     """Check every decision against git: unchanged, inputs intact, evaluation replays."""
     from promoctl import audit as audit_core
+    from promoctl import seals
     from promoctl.cli import output
+    from promoctl.decisions import DECISIONS_DIR
 
     if format not in ("table", "json"):
         raise typer.BadParameter("--format is table or json")
+    if seal and since:
+        raise typer.BadParameter("--seal vouches for every decision; it cannot be combined "
+                                 "with --since")
     root = _root(repo)
     with output.progress("auditing") as bar:
         result = audit_core.audit(root, _parse_date(since), bar)
+    sealed: tuple[str, bool] | None = None
+    if seal and not result.failed:
+        sealed = seals.create(root, DECISIONS_DIR)
     if format == "json":
         output.print_json({"format": 1, "decisions": result.decisions,
-                           "replayed": result.replayed, "failed": result.failed,
+                           "replayed": result.replayed, "seals": result.seals,
+                           "failed": result.failed,
+                           "sealed": sealed[0] if sealed else None,
                            "findings": [f.as_json() for f in result.findings]})
     else:
         for f in result.findings:
@@ -97,7 +111,15 @@ def audit(
                              markup=False)
         fails = sum(1 for f in result.findings if f.severity == audit_core.FAIL)
         output.err.print(f"{result.decisions} decision(s) audited, {result.replayed} "
-                         f"replayed, {fails} integrity failure(s)", markup=False)
+                         f"replayed, {result.seals} seal(s) checked, {fails} integrity "
+                         "failure(s)", markup=False)
+    if seal and result.failed:
+        output.err.print("not sealed: the audit failed", markup=False)
+    elif sealed is not None:
+        name, created = sealed
+        output.err.print(f"sealed as tag {name}; share it with git push origin "
+                         f"refs/tags/{name}" if created else
+                         f"already sealed at this commit: tag {name}", markup=False)
     return ExitCode.NOT_READY if result.failed else ExitCode.OK
 
 
@@ -265,7 +287,8 @@ def review(
         supports=support or [], recheck_by=_parse_date(recheck_by),
         extended_until=_parse_date(extended_until), decision=decision,
         supersedes=supersedes)
-    recorded = reviews.record(root, request, commit=commit)
+    recorded = reviews.record(root, request, commit=commit,
+                              notify=lambda note: output.err.print(note, markup=False))
     r = recorded.review
     output.out.print(f"{r.type} review {r.outcome} for {r.person}: {r.id} written to "
                      f"{recorded.path.relative_to(root).as_posix()}", markup=False)

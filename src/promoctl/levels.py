@@ -19,16 +19,52 @@ been made yet, so a past ``--as-of`` sees what the records said then.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from promoctl.loader import Repository
-from promoctl.models import Decision, Ladder, Person
+from promoctl.models import Decision, Ladder
 
 START = "start"  # the person file's level
 PROMOTION = "promotion"  # an approved decision
+
+
+class Starting(Protocol):
+    """What level history reads of a person: a ``Person`` record, or ``Start``."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def ladder(self) -> str: ...
+    @property
+    def level(self) -> str: ...
+    @property
+    def start_date(self) -> date: ...
+    @property
+    def level_since(self) -> date | None: ...
+
+
+@dataclass(frozen=True)
+class Start:
+    """A person's starting point from the few fields validation keeps of the file."""
+
+    id: str
+    ladder: str
+    level: str
+    start_date: date
+    level_since: date | None = None
+
+    @classmethod
+    def from_meta(cls, person_id: str, meta: Mapping[str, Any]) -> Start | None:
+        try:
+            since = meta.get("level_since")
+            return cls(person_id, str(meta["ladder"]), str(meta["level"]),
+                       date.fromisoformat(meta["start_date"]),
+                       date.fromisoformat(since) if since else None)
+        except (KeyError, TypeError, ValueError):
+            return None  # kept by an older version: the caller parses the record
 
 
 @dataclass(frozen=True)
@@ -51,6 +87,18 @@ class Move:
         return cls(d.id, d.candidate, d.target.ladder, d.target.level,
                    d.effective or d.decided_on, d.decided_on,
                    before if isinstance(before, str) else None)
+
+    @classmethod
+    def from_meta(cls, ref: str, meta: Mapping[str, Any]) -> Move | None:
+        """From ``records.meta_of`` of a decision; None when it is not an approval."""
+        if meta.get("outcome") != "approved":
+            return None
+        try:
+            return cls(ref, str(meta["candidate"]), str(meta["ladder"]), str(meta["level"]),
+                       date.fromisoformat(meta["effective"]),
+                       date.fromisoformat(meta["decided_on"]), meta.get("from_level"))
+        except (KeyError, TypeError, ValueError):
+            return None
 
 
 @dataclass(frozen=True)
@@ -105,7 +153,7 @@ class History:
                 and (start is None or s.since >= start) and (end is None or s.since <= end)]
 
 
-def build(person: Person, moves: Iterable[Move], ladders: dict[str, Ladder] | None = None,
+def build(person: Starting, moves: Iterable[Move], ladders: dict[str, Ladder] | None = None,
           known_on: date | None = None) -> History:
     """The history from the person file and their standing approvals (``moves``).
 
@@ -147,7 +195,7 @@ def _ended(spell: Spell, until: date) -> Spell:
                  spell.from_level, spell.decided_on)
 
 
-def _conflict(held: Spell, m: Move, person: Person, ladders: dict[str, Ladder]) -> str:
+def _conflict(held: Spell, m: Move, person: Starting, ladders: dict[str, Ladder]) -> str:
     if (held.ladder, held.level) == (m.ladder, m.level):
         if held.change == START:
             return (f"{person.id} already holds {m.level!r} from the person file (since "
@@ -166,14 +214,30 @@ def _conflict(held: Spell, m: Move, person: Person, ladders: dict[str, Ladder]) 
 
 
 def standing_moves(repo: Repository) -> dict[str, list[Move]]:
-    """Standing (not superseded) approvals, by candidate."""
-    gone = {s.record.supersedes for s in repo.decisions.values() if s.record.supersedes}
+    """Standing (not superseded) approvals, by candidate; from what loading kept of each
+    decision when it can, so thousands of decisions are not parsed again."""
+    metas = [(src, src.meta) for src in repo.decisions.values()]
+    gone = {str(meta.get("supersedes")) for _src, meta in metas if meta.get("supersedes")}
     out: dict[str, list[Move]] = {}
-    for src in repo.decisions.values():
-        d: Decision = src.record
-        if d.outcome == "approved" and d.id not in gone:
-            out.setdefault(d.candidate, []).append(Move.of(d))
+    for src, meta in metas:
+        if src.record_id in gone:
+            continue
+        if "outcome" in meta:
+            move = Move.from_meta(str(src.record_id), meta)
+        else:
+            d: Decision = src.record
+            move = Move.of(d) if d.outcome == "approved" else None
+        if move is not None:
+            out.setdefault(move.person, []).append(move)
     return out
+
+
+def starting_point(repo: Repository, person_id: str) -> Starting:
+    """The person file's level (KeyError for an unknown person), without parsing it when
+    loading kept what is needed."""
+    src = repo.people[person_id]
+    found: Starting = Start.from_meta(person_id, src.meta) or src.record
+    return found
 
 
 def _ladders(repo: Repository) -> dict[str, Ladder]:
@@ -182,14 +246,14 @@ def _ladders(repo: Repository) -> dict[str, Ladder]:
 
 def history(repo: Repository, person_id: str, known_on: date | None = None) -> History:
     """One person's level history (KeyError for an unknown person)."""
-    person: Person = repo.people[person_id].record
-    return build(person, standing_moves(repo).get(person_id, []), _ladders(repo), known_on)
+    return build(starting_point(repo, person_id), standing_moves(repo).get(person_id, []),
+                 _ladders(repo), known_on)
 
 
 def histories(repo: Repository, known_on: date | None = None) -> dict[str, History]:
     """Everyone's level history, with the decisions read once."""
     moves, ladders = standing_moves(repo), _ladders(repo)
-    return {pid: build(repo.people[pid].record, moves.get(pid, []), ladders, known_on)
+    return {pid: build(starting_point(repo, pid), moves.get(pid, []), ladders, known_on)
             for pid in sorted(repo.people)}
 
 
@@ -198,3 +262,25 @@ def level_on(repo: Repository, person_id: str, day: date,
     """What level ``person_id`` holds on ``day``, and since when (``Spell.since``), with
     the decision behind it (``Spell.ref``)."""
     return history(repo, person_id, known_on).at(day)
+
+
+class Index:
+    """Level questions about many people in one repository, the decisions read once."""
+
+    def __init__(self, repo: Repository) -> None:
+        self.repo = repo
+        self.moves = standing_moves(repo)
+        self.ladders = _ladders(repo)
+
+    def key(self, person_id: str) -> str:
+        """What the person's history depends on besides the person file, for cache keys."""
+        return ";".join(f"{m.ref}@{m.effective}/{m.decided_on}:{m.ladder}/{m.level}"
+                        for m in sorted(self.moves.get(person_id, []), key=lambda m: m.ref))
+
+    def history(self, person_id: str, known_on: date | None = None) -> History:
+        return build(starting_point(self.repo, person_id), self.moves.get(person_id, []),
+                     self.ladders, known_on)
+
+    def at(self, person_id: str, day: date) -> Spell:
+        """The level held on ``day`` as the records said on that day."""
+        return self.history(person_id, day).at(day)

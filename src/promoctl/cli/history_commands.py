@@ -222,8 +222,10 @@ def status(
     if format is ProblemFormat.json:
         output.print_json({"format": 1, **st.as_json()})
         return ExitCode.OK
-    p = st.person
-    output.out.print(f"{p.name} ({p.id}), {p.program}: {p.ladder} / {p.level}", markup=False)
+    p, spell = st.person, st.spell
+    since = f" since {spell.since}" + (f" (decision {spell.ref})" if spell.ref else "")
+    output.out.print(f"{p.name} ({p.id}), {p.program}: {spell.ladder} / {spell.level}{since}",
+                     markup=False)
     output.out.print(f"authorisation: {st.authorization}"
                      + (f" until {st.valid_until}" if st.valid_until else "")
                      + (f" ({st.reason})" if st.reason else ""), markup=False)
@@ -289,6 +291,8 @@ def review(
         supersedes=supersedes)
     recorded = reviews.record(root, request, commit=commit,
                               notify=lambda note: output.err.print(note, markup=False))
+    for warning in recorded.warnings:
+        output.err.print(f"warning: {warning}", markup=False)
     r = recorded.review
     output.out.print(f"{r.type} review {r.outcome} for {r.person}: {r.id} written to "
                      f"{recorded.path.relative_to(root).as_posix()}", markup=False)

@@ -89,7 +89,7 @@ def _selected(root: Path, paths: Sequence[Path], everything: Sequence[Path]) -> 
     displays: list[str] | None = None
     selected: set[str] = set()
     for path in paths:
-        folder = path.resolve() if path.is_dir() else None
+        folder = Path(os.path.realpath(path)) if path.is_dir() else None
         inside = folder.relative_to(base).parts \
             if folder is not None and folder.is_relative_to(base) else None
         if inside is not None and not any(part.startswith(".") or part in SKIP_DIRS
@@ -109,7 +109,7 @@ def _selected(root: Path, paths: Sequence[Path], everything: Sequence[Path]) -> 
             # symbolic link (os.walk descends into no linked folder).
             if display and not file.is_symlink():
                 selected.add(display)
-            elif file.resolve().is_relative_to(base):
+            elif Path(os.path.realpath(file)).is_relative_to(base):  # a loop: its name
                 selected.add(display_path(file, root))
             else:
                 raise UserError(f"{file}: packet is outside the repository {root}")

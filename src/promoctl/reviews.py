@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from promoctl import locking, workspace, yamlio
-from promoctl.errors import InvalidRecords, UserError, display_path
+from promoctl.errors import InvalidRecords, UserError, display_path, shown
 from promoctl.evaluate import gate_result
+from promoctl.fsutil import Unreadable, read_regular
 from promoctl.gitio import Git
 from promoctl.models import REVIEW_OUTCOMES, EvidenceItem, Review
 from promoctl.recording import write_and_commit
@@ -107,9 +108,9 @@ def _followed_decision(repo: Any, req: Request) -> str | None:
 def load_evidence(path: Path) -> list[dict[str, Any]]:
     """Evidence items from a YAML file holding a list of them (as in a packet)."""
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read: {exc.strerror}") from None
+        raw = read_regular(path, limit=yamlio.MAX_FILE_BYTES)
+    except Unreadable as exc:
+        raise UserError(f"{shown(str(path))}: {exc}") from None
     try:
         data = yamlio.parse(raw, path.as_posix()).data
     except yamlio.YamlProblems as exc:

@@ -167,6 +167,19 @@ def _repository_loader(root: Path) -> Any:
 
 def render(root: Path | None, name: str, fmt: str, context: Mapping[str, Any]) -> str:
     """Render ``name`` (letter, plan, panel) as ``fmt`` (markdown, html)."""
+    try:
+        return _render(root, name, fmt, context)
+    except TemplateError as exc:
+        if root is None:
+            raise
+        # The repository's templates by their name in it, as problems name records.
+        message = str(exc)
+        for prefix in {os.path.realpath(root), str(root)}:
+            message = message.replace(os.path.join(prefix, ""), "")
+        raise TemplateError(message) from None
+
+
+def _render(root: Path | None, name: str, fmt: str, context: Mapping[str, Any]) -> str:
     import jinja2
     from jinja2.exceptions import SecurityError
 
@@ -217,7 +230,7 @@ def _suspended_at(generator: Any, fallback: str) -> str:
     while generator is not None:
         frame = getattr(generator, "gi_frame", None)
         template = frame.f_globals.get("__jinja_template__") if frame is not None else None
-        if template is not None:
+        if frame is not None and template is not None:
             where = _where(template.filename or template.name or fallback,
                            template.get_corresponding_lineno(frame.f_lineno))
         generator = getattr(generator, "gi_yieldfrom", None)

@@ -217,3 +217,74 @@ def test_templates_inside_the_repository_still_include_each_other(cli: Cli,
     assert result.code == 0, result.err
     assert result.out == ("Dear Amara Okafor\n"
                           "-- Example Care & Consulting Group\n")
+
+
+# ---------------------------------------------------------------------- clean output
+
+
+@pytest.mark.parametrize(("cell", "written"), [
+    ('=HYPERLINK("http://evil.example","x")', "'=HYPERLINK(\"http://evil.example\",\"x\")"),
+    ("+1+1", "'+1+1"), ("-1+1", "'-1+1"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"),
+    ("Operations", "Operations"), (-0.5, "-0.5"), (3, "3"),
+])
+def test_csv_cells_a_spreadsheet_would_run_are_neutralised(cell: object, written: str) -> None:
+    import csv
+    import io
+
+    from promoctl.escape import CsvWriter
+
+    buffer = io.StringIO()
+    CsvWriter(buffer).writerow([cell])
+    assert next(csv.reader(io.StringIO(buffer.getvalue()))) == [written]
+
+
+NAMES = {
+    "ESC [2J": '"Amara\\e[2J Okafor"',
+    "an OSC title": '"Amara\\e]0;pwned\\a Okafor"',
+    "a bidirectional override": '"Amara\\u202e Okafor"',
+}
+
+
+@pytest.mark.parametrize("name", NAMES.values(), ids=list(NAMES))
+def test_control_characters_in_names_are_validation_errors(cli: Cli, examples: Path,
+                                                           name: str) -> None:
+    person = examples / "people" / "amara-okafor.yaml"
+    person.write_text(person.read_text().replace("name: Amara Okafor", f"name: {name}"))
+    result = cli("validate", cwd=examples)
+    assert result.code == 3
+    (line,) = result.out.splitlines()
+    assert line.startswith("people/amara-okafor.yaml:5:7: name: contains the control "
+                           "character \\")
+    assert "\x1b" not in result.out + result.err
+    evaluated = cli("evaluate", "--all", cwd=examples)
+    assert evaluated.code == 3 and "\x1b" not in evaluated.out + evaluated.err
+
+
+def test_control_characters_that_reach_a_terminal_are_escaped(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from promoctl.escape import TerminalStream
+
+    TerminalStream("stdout").write("\x1b[1mbold\x1b[0m \x1b[2J \x1b]0;title\x07 \u202e\n")
+    assert capsys.readouterr().out == "\x1b[1mbold\x1b[0m \\x1b[2J \\x1b]0;title\\x07 \\u202e\n"
+
+
+def test_rich_markup_in_a_name_is_printed_as_text(cli: Cli, examples: Path) -> None:
+    person = examples / "people" / "amara-okafor.yaml"
+    person.write_text(person.read_text().replace("name: Amara Okafor",
+                                                 'name: "[link=http://evil.example]Amara[/link]"'))
+    result = cli("evaluate", PACKET, cwd=examples)
+    assert "[link=http://evil.example]Amara[/link]" in result.out
+
+
+def test_markdown_letters_escape_html(cli: Cli, git_examples: Path) -> None:
+    person = git_examples / "people" / "amara-okafor.yaml"
+    person.write_text(person.read_text().replace(
+        "name: Amara Okafor", "name: \"<script>alert('x')</script> Okafor\""))
+    git_commit_all(git_examples, "rename")
+    assert decide(cli, git_examples, "amara-okafor-2026-10").code == 0
+    letter = cli("render", "letter", only_decision(git_examples), cwd=git_examples)
+    assert letter.code == 0
+    assert "<script>" not in letter.out
+    assert "&lt;script&gt;alert('x')&lt;/script&gt; Okafor" in letter.out
+    markdown = cli("evaluate", PACKET, "--format", "markdown", cwd=git_examples)
+    assert "<script>" not in markdown.out and "&lt;script&gt;" in markdown.out

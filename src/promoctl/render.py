@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from promoctl.errors import UserError, shown
+from promoctl.escape import html_value, markdown_text
 from promoctl.fsutil import Unreadable, read_regular
 
 FORMATS = {"markdown": "md", "html": "html"}
@@ -37,7 +38,7 @@ class _Limit(Exception):
     """A template went past a bound; caught in ``render`` and given its location."""
 
 
-def _environment(root: Path | None) -> Any:
+def _environment(root: Path | None, fmt: str) -> Any:
     import jinja2
 
     loaders: list[jinja2.BaseLoader] = []
@@ -52,6 +53,9 @@ def _environment(root: Path | None) -> Any:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # Markdown is not autoescaped: values are escaped here instead (HTML's < and >);
+        # control characters are shown escaped in both formats.
+        finalize=markdown_text if fmt == "markdown" else html_value,
     )
     env.filters = {name: _bounded_filter(f) for name, f in env.filters.items()}
     return env
@@ -184,7 +188,7 @@ def _render(root: Path | None, name: str, fmt: str, context: Mapping[str, Any]) 
     from jinja2.exceptions import SecurityError
 
     template_name = f"{name}.{FORMATS[fmt]}"
-    env = _environment(root)
+    env = _environment(root, fmt)
     try:
         with _time_limit(TIME_LIMIT_SECONDS):
             template = env.get_template(template_name)

@@ -103,9 +103,11 @@ _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 def _plain_text(value: str) -> str:
     bad = _CONTROL.search(value)
     if bad is not None:
-        raise ValueError(f"contains the control character {shown(bad.group())} at "
-                         f"character {bad.start() + 1}; names, titles and reasons must be "
-                         "plain text (remove it, or write it out in words)")
+        what = "a NUL character (\\x00)" if bad.group() == "\0" \
+            else f"the control character {shown(bad.group())}"
+        raise ValueError(f"contains {what} at character {bad.start() + 1}; names, titles "
+                         "and other text in records may not hold control characters "
+                         "(remove it)")
     return value
 
 

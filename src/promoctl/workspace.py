@@ -11,9 +11,10 @@ from pathlib import Path
 from promoctl import checks
 from promoctl.cache import Cache
 from promoctl.cache import location as cache_location
-from promoctl.errors import InvalidRecords, Problem, UserError, display_path
+from promoctl.errors import InvalidRecords, Problem, UserError, display_path, shown
 from promoctl.evaluate import Evaluation, evaluate
-from promoctl.loader import Repository, discover, load
+from promoctl.fsutil import Unreadable
+from promoctl.loader import Repository, discover, load, peek_kind, read_file
 from promoctl.records import Source
 from promoctl.repofiles import SKIP_DIRS, relative
 from promoctl.repofiles import root_for as root_for
@@ -57,6 +58,7 @@ def evaluate_packets(root: Path, paths: Sequence[Path], as_of: date | None,
     on. A packet is evaluated only when it and everything it depends on is valid.
     """
     repo, selected, problems = load_packets(root, paths, progress)
+    refuse_non_packets(repo, paths)
     return evaluate_loaded(repo, selected, problems, as_of), problems
 
 
@@ -77,6 +79,24 @@ def load_packets(root: Path, paths: Sequence[Path], progress: Progress | None = 
     wanted = [d for d in sorted(selected) if d in repo.packets or d in named
               or (d in repo.broken and repo.broken[d] in ("packet", None))]
     return repo, wanted, problems
+
+
+def refuse_non_packets(repo: Repository, paths: Sequence[Path]) -> None:
+    """A file named directly that is a valid record of another kind is refused, saying
+    what it is (a broken file is not refused: its problems say what is wrong)."""
+    for path in paths:
+        if not path.is_file():
+            continue
+        display = display_path(path, repo.root)
+        if display in repo.packets or display in repo.broken:
+            continue
+        try:
+            kind = peek_kind(read_file(path, repo.root))
+        except Unreadable:
+            continue  # the loader reported it
+        what = f"a {kind} record" if kind else "not a record"
+        raise UserError(f"{shown(display)}: is {what}, not a packet; give packet files "
+                        "(kind: packet), folders of them, or --all")
 
 
 def _selected(root: Path, paths: Sequence[Path], everything: Sequence[Path]) -> set[str]:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from promoctl import cache, cachedb, workspace
+from promoctl import cache, cachedb, fsutil, loader, records, workspace
 from promoctl.errors import Problem
 from tests.conftest import Cli
 
@@ -274,13 +274,15 @@ def trusting(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     reads: list[str] = []
-    real = Path.read_bytes
+    real = fsutil.read_regular
 
-    def counting(self: Path) -> bytes:
-        reads.append(self.name)
-        return real(self)
+    def counting(path: Path | str, *args: Any, **kwargs: Any) -> bytes:
+        reads.append(Path(path).name)
+        return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", counting)
+    # Record files are read through fsutil's reader only (see loader.read_file).
+    monkeypatch.setattr(loader, "read_regular", counting)
+    monkeypatch.setattr(records, "read_regular", counting)
     return reads
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from promoctl.errors import quote
 from tests.conftest import Cli
 
 FRAMEWORK = """\
@@ -342,12 +343,13 @@ def test_artifact_path_must_be_relative_with_slashes(cli: Cli, examples: Path,
         path = (examples / "artifacts" / "t" / "evidence.md").as_posix()
     repo = build(examples, packet=_artifact(path))
     assert problems(cli, repo) == [
-        f"{ART_AT}: artifact path {path!r} must be relative to the repository, with '/'"]
+        f"{ART_AT}: artifact path {quote(path)} must be relative to the repository, with '/'"]
 
 
 def test_artifact_that_is_a_folder(cli: Cli, examples: Path) -> None:
     repo = build(examples, packet=_artifact("artifacts/t"))
-    assert problems(cli, repo) == [f"{ART_AT}: artifact 'artifacts/t' does not exist"]
+    assert problems(cli, repo) == [
+        f"{ART_AT}: artifact 'artifacts/t' is a folder, not a regular file"]
 
 
 def test_artifact_with_the_wrong_sha256(cli: Cli, examples: Path) -> None:

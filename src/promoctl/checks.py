@@ -7,6 +7,7 @@ problems; ``check_repository`` runs them all, so one run reports everything.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Container, Iterable, Mapping, MutableMapping
 from decimal import Decimal
 from functools import partial
@@ -14,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from promoctl import duties, levels
-from promoctl.errors import Problem
+from promoctl.errors import Problem, quote
+from promoctl.fsutil import Unreadable, chunks
 from promoctl.interop.mapping import check_lms_mappings
 from promoctl.loader import Repository
 from promoctl.models import (
@@ -316,25 +318,24 @@ def _check_evidence(src: Source, repo: Repository, fw: Framework | None) -> list
 
 def _check_artifact(root: Path, relative: str, sha256: str) -> str | None:
     if "\0" in relative:
-        return f"artifact path {relative!r} contains a NUL character"
+        return f"artifact path {quote(relative)} contains a NUL character"
     if Path(relative).is_absolute() or "\\" in relative:
-        return f"artifact path {relative!r} must be relative to the repository, with '/'"
+        return f"artifact path {quote(relative)} must be relative to the repository, with '/'"
     digest = hashlib.sha256()
+    base = os.path.realpath(root)
+    target = os.path.join(base, relative)
+    # realpath: a linked folder on the way must not lead out of the repository either
+    if os.path.commonpath([base, os.path.realpath(target)]) != base:
+        return f"artifact {quote(relative)} is outside the repository"
     try:
-        root = root.resolve()
-        target = (root / relative).resolve()
-        if not target.is_relative_to(root):
-            return f"artifact {relative!r} is outside the repository"
-        if not target.is_file():
-            return f"artifact {relative!r} does not exist"
-        with target.open("rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(chunk)
-    except (OSError, RuntimeError) as exc:  # name too long, symlink loop, unreadable
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        return f"artifact {relative!r} cannot be read: {reason}"
+        for chunk in chunks(target, base):
+            digest.update(chunk)
+    except Unreadable as exc:
+        if str(exc) == "does not exist":
+            return f"artifact {quote(relative)} does not exist"
+        return f"artifact {quote(relative)} {exc}"
     if digest.hexdigest() != sha256:
-        return (f"artifact {relative!r} has sha256 {digest.hexdigest()}, not the "
+        return (f"artifact {quote(relative)} has sha256 {digest.hexdigest()}, not the "
                 f"{sha256} recorded; was it changed after the packet was written?")
     return None
 
@@ -522,8 +523,11 @@ def _dependency(repo: Repository, kind: str, record_id: str, depth: int) -> tupl
 
 def _file_hash(root: Path, relative: str) -> str:
     try:
-        return hashlib.sha256((root / relative).read_bytes()).hexdigest()
-    except (OSError, ValueError):
+        digest = hashlib.sha256()
+        for chunk in chunks(os.path.join(root, relative), root):
+            digest.update(chunk)
+        return digest.hexdigest()
+    except (Unreadable, ValueError):
         return "unreadable"
 
 

@@ -107,6 +107,7 @@ def prepare(root: Path, req: Request, git: Git) -> Prepared:
     if not reasons:
         raise UserError("a decision needs its specific reasons: give --reason at least once")
     repo, selected, problems = workspace.load_packets(root, [req.packet])
+    workspace.refuse_non_packets(repo, [req.packet])
     if len(selected) != 1:
         raise UserError(f"{req.packet}: decide takes exactly one packet file")
     (outcome,) = workspace.evaluate_loaded(repo, selected, problems, req.as_of)

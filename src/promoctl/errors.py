@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Sequence
 from enum import IntEnum
 from pathlib import Path
@@ -38,15 +39,17 @@ class Problem(NamedTuple):
 
     def __str__(self) -> str:
         kind = "warning: " if self.severity == WARNING else ""
-        return f"{self.path}:{self.line}:{self.column}: {kind}{self.message}"
+        # One problem, one line, whatever bytes the file's name or a value holds.
+        return (f"{shown(self.path)}:{self.line}:{self.column}: "
+                f"{kind}{shown(bounded(self.message))}")
 
     def as_json(self) -> dict[str, object]:
         return {
-            "path": self.path,
+            "path": shown(self.path),
             "line": self.line,
             "column": self.column,
             "severity": self.severity,
-            "message": self.message,
+            "message": shown(bounded(self.message)),
         }
 
 
@@ -67,6 +70,45 @@ def summary(problems: Sequence[Problem]) -> str:
     if not errors:
         return f"valid, with {warnings} warning(s) in {files} file(s)"
     return f"{errors} problem(s) and {warnings} warning(s) in {files} file(s)"
+
+
+QUOTE_CHARS = 80
+MESSAGE_CHARS = 600
+# C0 and C1 controls (tab aside), DEL, and the bidirectional overrides that can make a
+# line read differently from what it holds.
+_UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+                     "\ud800-\udfff]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8, as the file system gave it
+        return f"\\x{code - 0xDC00:02x}"
+    if code <= 0xFF:
+        return {"\n": "\\n", "\r": "\\r"}.get(char, f"\\x{code:02x}")
+    return f"\\u{code:04x}"
+
+
+def shown(text: str) -> str:
+    """``text`` safe to print on one line of a terminal and in UTF-8: control characters,
+    bidirectional overrides and bytes that are not UTF-8 become visible escapes."""
+    return _UNSAFE.sub(_escape, text) if _UNSAFE.search(text) else text
+
+
+def quote(value: object, limit: int = QUOTE_CHARS) -> str:
+    """``repr(value)`` of at most about ``limit`` characters: a 1 MiB value is not echoed."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit - 1]}\u2026 ({len(str(value)):,} characters)"
+
+
+def bounded(message: str) -> str:
+    """A message of at most ``MESSAGE_CHARS``: the last guard against a long value."""
+    if len(message) <= MESSAGE_CHARS:
+        return message
+    return f"{message[:MESSAGE_CHARS - 1]}\u2026 (message cut at {MESSAGE_CHARS} characters)"
 
 
 class PromoctlError(Exception):

@@ -15,6 +15,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from promoctl.escape import markdown_text
 from promoctl.evaluate import Evaluation, fmt
 
 JSON_FORMAT = 1
@@ -219,7 +220,7 @@ def to_markdown(s: Shown) -> str:
         lines += ["## Reasons", ""] + [f"- {r['message']}" for r in d["reasons"]] + [""]
     if d["warnings"]:
         lines += ["## Warnings", ""] + [f"- {w}" for w in d["warnings"]] + [""]
-    return "\n".join(lines)
+    return "\n".join(map(markdown_text, lines))
 
 
 def summary_markdown(rows: Sequence[Shown]) -> str:
@@ -231,4 +232,4 @@ def summary_markdown(rows: Sequence[Shown]) -> str:
         lines.append(f"| {m['name']} ({m['id']}) | {m['program']} | "
                      f"{m['ladder']}/{m['level']} | {m['verdict']} | "
                      f"{m['composite']} | {m['threshold']} | {reasons} |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(map(markdown_text, lines)) + "\n"

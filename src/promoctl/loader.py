@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from promoctl.cache import Cache
 from promoctl.errors import Problem
+from promoctl.fsutil import TooLarge, Unreadable, read_regular, reason
 from promoctl.models import Framework, Ladder, Person
 from promoctl.recent import Recent
 from promoctl.records import Source, parse_record
@@ -26,7 +27,7 @@ from promoctl.repofiles import discover as discover
 from promoctl.repofiles import find_root as find_root
 from promoctl.repofiles import relative
 from promoctl.spill import Spill, SpillList
-from promoctl.yamlio import YamlProblems
+from promoctl.yamlio import MAX_FILE_BYTES, YamlProblems, too_large
 
 Table = MutableMapping[str, Source]
 
@@ -204,10 +205,9 @@ def read_one(repo: Repository, path: Path, key: str | None = None) -> Read:
         known = cache.by_stat(display, stat) if cache is not None and stat else None
         if known is not None and not unread(repo, display, *known):
             known = None
-        raw = None if known else path.read_bytes()
-    except OSError as exc:
-        return Read(display, problems=[Problem(display, 0, 0,
-                                               f"cannot read file: {exc.strerror}")])
+        raw = None if known else read_file(path, repo.root)
+    except (OSError, Unreadable) as exc:
+        return Read(display, problems=[unreadable(display, exc)])
     row = None
     if known is not None:
         key, kind, peeked_id = known
@@ -233,14 +233,25 @@ def read_one(repo: Repository, path: Path, key: str | None = None) -> Read:
                                                        peeked_id, {}), stat=row)
     if raw is None:  # its entry was there a moment ago (see unread); it is gone now
         try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            return Read(display, problems=[Problem(display, 0, 0,
-                                                   f"cannot read file: {exc.strerror}")])
+            raw = read_file(path, repo.root)
+        except Unreadable as exc:
+            return Read(display, problems=[unreadable(display, exc)])
     source, problems = parse_record(raw, display, path)
     return Read(display, kind, key, source=source, problems=problems, stat=row,
                 broken_id=None if source else peeked_id,
                 entry=_entry(source, problems, kind, raw) if key is not None else None)
+
+
+def read_file(path: Path, root: Path | None) -> bytes:
+    """A record file's bytes: only a regular file, inside ``root``, of a record's size."""
+    return read_regular(path, root, MAX_FILE_BYTES)
+
+
+def unreadable(display: str, exc: OSError | Unreadable) -> Problem:
+    if isinstance(exc, TooLarge):
+        return Problem(display, 0, 0, too_large(exc.size))
+    return Problem(display, 0, 0, "file " + (reason(exc) if isinstance(exc, OSError)
+                                             else str(exc)))
 
 
 def unread(repo: Repository, display: str, key: str, kind: str | None,

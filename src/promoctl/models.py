@@ -6,11 +6,13 @@ competency exist? is this score on the framework's scale?) lives in ``checks``.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -19,6 +21,8 @@ from pydantic import (
     WithJsonSchema,
     field_validator,
 )
+
+from promoctl.errors import shown
 
 FORMAT = 1
 MAX_EXPONENT = 15
@@ -91,7 +95,23 @@ Number = Annotated[Decimal, BeforeValidator(_to_decimal), WithJsonSchema({"type"
 PositiveNumber = Annotated[Decimal, BeforeValidator(_to_decimal), Field(gt=0),
                            WithJsonSchema({"type": "number", "exclusiveMinimum": 0})]
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=100)]
-Text = Annotated[str, StringConstraints(min_length=1)]
+# Tab and newline aside, control characters (ESC [2J, an OSC title), DEL, C1 and the
+# bidirectional overrides would act on a terminal or hide text: no name or title needs one.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _plain_text(value: str) -> str:
+    bad = _CONTROL.search(value)
+    if bad is not None:
+        what = "a NUL character (\\x00)" if bad.group() == "\0" \
+            else f"the control character {shown(bad.group())}"
+        raise ValueError(f"contains {what} at character {bad.start() + 1}; names, titles "
+                         "and other text in records may not hold control characters "
+                         "(remove it)")
+    return value
+
+
+Text = Annotated[str, StringConstraints(min_length=1), AfterValidator(_plain_text)]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 
 

@@ -12,6 +12,7 @@ from pydantic_core import ErrorDetails
 
 from promoctl import yamlio
 from promoctl.errors import Problem
+from promoctl.fsutil import Unreadable, read_regular
 from promoctl.models import KINDS, Strict
 
 
@@ -54,7 +55,11 @@ class Source:
     def _parse(self) -> yamlio.Document:
         if self.path is None:
             raise RuntimeError(f"{self.display}: no file to load the record from")
-        self._doc = yamlio.parse(self.path.read_bytes(), self.display)
+        try:
+            raw = read_regular(self.path, limit=yamlio.MAX_FILE_BYTES)
+        except Unreadable as exc:  # it was read before: changed since
+            raise yamlio.YamlProblems([Problem(self.display, 0, 0, f"file {exc}")]) from None
+        self._doc = yamlio.parse(raw, self.display)
         return self._doc
 
     @staticmethod

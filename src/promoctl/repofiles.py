@@ -20,7 +20,7 @@ SKIP_DIRS = frozenset({"templates", "schemas", "artifacts", "node_modules"})
 
 def find_root(start: Path) -> Path:
     """The nearest folder at or above ``start`` holding ``promoctl.yaml``."""
-    here = start.resolve()
+    here = Path(os.path.realpath(start))  # never raises, even on a link loop
     if here.is_file():
         here = here.parent
     for folder in (here, *here.parents):
@@ -45,7 +45,7 @@ def discover(paths: Iterable[Path]) -> list[Path]:
     for path in paths:
         if path.is_dir():
             found.update((name, Path(name)) for name in record_files(path))
-        elif path.exists():
+        elif os.path.lexists(path):  # a file, or a link the loader will say is broken
             found[str(path)] = path
         else:
             raise UserError(f"{path}: no such file or folder")

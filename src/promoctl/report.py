@@ -14,7 +14,6 @@ codes' key stays in ``Report.key``, which no report format includes.
 from __future__ import annotations
 
 import calendar
-import csv
 import gc
 import hashlib
 import io
@@ -26,6 +25,7 @@ from datetime import date
 from typing import Any, NamedTuple
 
 from promoctl import lifecycle, stats
+from promoctl.escape import CsvWriter
 from promoctl.loader import Repository
 from promoctl.models import Decision, EvidenceItem, Person, Review
 
@@ -776,7 +776,7 @@ CSV_HEADER = ("figure", "group_by", "group", "series", "total", "n", "measure", 
 def to_csv(report: Report) -> str:
     """One line per figure, row and measure ("long" form, for pivot tables)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = CsvWriter(buffer)
     writer.writerow(CSV_HEADER)
     for f in report.figures:
         for r in f.rows:
@@ -832,7 +832,7 @@ def alignment(figure: Figure) -> list[str]:
 
 def key_csv(report: Report) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = CsvWriter(buffer)
     writer.writerow(("code", "identity"))
     for code in sorted(report.key, key=lambda c: (c.rstrip("0123456789"),
                                                   int(c[len(c.rstrip("0123456789")):] or 0))):

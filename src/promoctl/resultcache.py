@@ -240,6 +240,7 @@ def evaluate_packets(root: Path, paths: Sequence[Path], as_of: date | None,
     validation.preload()
     repo, selected, problems = workspace.load_packets(root, paths, progress, cache=validation)
     validation.save(prune=False)
+    workspace.refuse_non_packets(repo, paths)
     store = EvaluationCache(location(root, EVALUATE_CACHE))
     outcomes = evaluate_loaded(repo, selected, problems, as_of, store)
     store.save()

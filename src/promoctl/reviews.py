@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from promoctl import lifecycle, locking, recording, review_rules, workspace, yamlio
-from promoctl.errors import InvalidRecords, UserError, display_path
+from promoctl.errors import InvalidRecords, UserError, display_path, shown
 from promoctl.evaluate import gate_result
+from promoctl.fsutil import Unreadable, read_regular
 from promoctl.gitio import Git
 from promoctl.models import REVIEW_OUTCOMES, EvidenceItem, Review
 
@@ -111,9 +112,9 @@ def prepare(root: Path, req: Request, recorded_by: str) -> tuple[Review, tuple[s
 def load_evidence(path: Path) -> list[dict[str, Any]]:
     """Evidence items from a YAML file holding a list of them (as in a packet)."""
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read: {exc.strerror}") from None
+        raw = read_regular(path, limit=yamlio.MAX_FILE_BYTES)
+    except Unreadable as exc:
+        raise UserError(f"{shown(str(path))}: {exc}") from None
     try:
         data = yamlio.parse(raw, path.as_posix()).data
     except yamlio.YamlProblems as exc:

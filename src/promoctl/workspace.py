@@ -11,9 +11,10 @@ from pathlib import Path
 from promoctl import checks, levels
 from promoctl.cache import Cache
 from promoctl.cache import location as cache_location
-from promoctl.errors import InvalidRecords, Problem, UserError, display_path, errors_only
+from promoctl.errors import InvalidRecords, Problem, UserError, display_path, errors_only, shown
 from promoctl.evaluate import Evaluation, evaluate
-from promoctl.loader import Repository, discover, load
+from promoctl.fsutil import Unreadable
+from promoctl.loader import Repository, discover, load, peek_kind, read_file
 from promoctl.records import Source
 from promoctl.repofiles import SKIP_DIRS, relative
 from promoctl.repofiles import root_for as root_for
@@ -58,6 +59,7 @@ def evaluate_packets(root: Path, paths: Sequence[Path], as_of: date | None,
     on. A packet is evaluated only when it and everything it depends on is valid.
     """
     repo, selected, problems = load_packets(root, paths, progress)
+    refuse_non_packets(repo, paths)
     return evaluate_loaded(repo, selected, problems, as_of), problems
 
 
@@ -80,6 +82,24 @@ def load_packets(root: Path, paths: Sequence[Path], progress: Progress | None = 
     return repo, wanted, problems
 
 
+def refuse_non_packets(repo: Repository, paths: Sequence[Path]) -> None:
+    """A file named directly that is a valid record of another kind is refused, saying
+    what it is (a broken file is not refused: its problems say what is wrong)."""
+    for path in paths:
+        if not path.is_file():
+            continue
+        display = display_path(path, repo.root)
+        if display in repo.packets or display in repo.broken:
+            continue
+        try:
+            kind = peek_kind(read_file(path, repo.root))
+        except Unreadable:
+            continue  # the loader reported it
+        what = f"a {kind} record" if kind else "not a record"
+        raise UserError(f"{shown(display)}: is {what}, not a packet; give packet files "
+                        "(kind: packet), folders of them, or --all")
+
+
 def _selected(root: Path, paths: Sequence[Path], everything: Sequence[Path]) -> set[str]:
     """Display paths of the record files under ``paths``; refused if one is outside the
     repository. A folder given is resolved once, not each of its thousands of files, and
@@ -90,7 +110,7 @@ def _selected(root: Path, paths: Sequence[Path], everything: Sequence[Path]) -> 
     displays: list[str] | None = None
     selected: set[str] = set()
     for path in paths:
-        folder = path.resolve() if path.is_dir() else None
+        folder = Path(os.path.realpath(path)) if path.is_dir() else None
         inside = folder.relative_to(base).parts \
             if folder is not None and folder.is_relative_to(base) else None
         if inside is not None and not any(part.startswith(".") or part in SKIP_DIRS
@@ -110,7 +130,7 @@ def _selected(root: Path, paths: Sequence[Path], everything: Sequence[Path]) -> 
             # symbolic link (os.walk descends into no linked folder).
             if display and not file.is_symlink():
                 selected.add(display)
-            elif file.resolve().is_relative_to(base):
+            elif Path(os.path.realpath(file)).is_relative_to(base):  # a loop: its name
                 selected.add(display_path(file, root))
             else:
                 raise UserError(f"{file}: packet is outside the repository {root}")

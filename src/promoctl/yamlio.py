@@ -149,10 +149,13 @@ def _line_col_of_offset(text: str | bytes, offset: int) -> tuple[int, int]:
     return line, offset - start + 1
 
 
+def too_large(size: int) -> str:
+    return f"file is {size:,} bytes; records are limited to {MAX_FILE_BYTES:,} bytes (1 MiB)"
+
+
 def decode(raw: bytes, path: str) -> str:
     if len(raw) > MAX_FILE_BYTES:
-        raise YamlProblems([Problem(path, 0, 0, f"file is {len(raw):,} bytes; records are "
-                                    f"limited to {MAX_FILE_BYTES:,} bytes (1 MiB)")])
+        raise YamlProblems([Problem(path, 0, 0, too_large(len(raw)))])
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

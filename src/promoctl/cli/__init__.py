@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from promoctl import __version__
-from promoctl.errors import ExitCode, PromoctlError
+from promoctl.errors import ExitCode, PromoctlError, shown
 
 app = typer.Typer(
     name="promoctl",
@@ -126,6 +126,10 @@ def evaluate(
     packets = packets or [root]
     with output.progress("evaluating") as bar:
         outcomes, problems = resultcache.evaluate_packets(root, packets, when, bar)
+    if not outcomes:  # nothing to evaluate: refused, whatever else the records hold
+        where = ", ".join(str(p) for p in packets) if not every else "the repository"
+        raise PromoctlError(f"no packet records in {shown(where)}; give packet files "
+                            "(kind: packet), folders of them, or --all")
     done = [o.shown for o in outcomes if o.shown is not None]
     blocked = [o for o in outcomes if o.shown is None]
     if format is ReportFormat.json:
@@ -144,14 +148,13 @@ def evaluate(
             output.evaluation_report(done[0])
         elif done:
             output.evaluation_summary(done)
-        output.print_problems(problems, to_stderr=True)
+        listed = set(problems)
+        output.print_problems([*problems, *(p for o in blocked for p in o.problems
+                                            if p not in listed)], to_stderr=True)
         for o in blocked:
-            output.err.print(f"{o.display}: not evaluated: its records have problems "
-                             "(listed above)", markup=False)
+            sys.stderr.write(f"{shown(o.display)}: not evaluated: its records have problems "
+                             "(listed above)\n")
     if problems or blocked:
-        return ExitCode.INVALID
-    if not done:
-        output.err.print("no packets found", markup=False)
         return ExitCode.INVALID
     return ExitCode.OK if all(s.ready for s in done) else ExitCode.NOT_READY
 

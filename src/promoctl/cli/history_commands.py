@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import sys
 from datetime import date
@@ -20,6 +19,7 @@ from promoctl.cli import (
     workspace_root,
 )
 from promoctl.errors import ExitCode
+from promoctl.escape import CsvWriter
 
 if TYPE_CHECKING:
     pass
@@ -183,7 +183,7 @@ def due(
                            "items": [i.as_json() for i in items]})
     elif format == "csv":
         buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
+        writer = CsvWriter(buffer)
         writer.writerow(["person", "name", "program", "kind", "due", "overdue", "detail",
                          "ref"])
         for i in items:

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from promoctl.errors import Problem
 
@@ -24,10 +24,13 @@ if TYPE_CHECKING:
 def _console(stderr: bool) -> Console:
     from rich.console import Console  # ~50 ms: only for commands that print with it
 
+    from promoctl.escape import TerminalStream
+
     if stderr:
-        return Console(stderr=True, highlight=False)
+        return Console(file=cast("IO[str]", TerminalStream("stderr")), highlight=False)
     # Wide enough that piped reports do not wrap mid-cell; a terminal uses its own width.
-    return Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+    return Console(file=cast("IO[str]", TerminalStream("stdout")), highlight=False,
+                   width=None if sys.stdout.isatty() else 120)
 
 
 def __getattr__(name: str) -> object:
@@ -64,6 +67,13 @@ def progress(label: str, minimum: int = 50) -> Iterator[Callable[[int, int], Non
         yield update
 
 
+def _e(value: Any) -> str:
+    """A record's value in rich markup: its brackets are text, not styles."""
+    from rich.markup import escape
+
+    return escape(str(value))
+
+
 def _mark(ok: bool) -> str:
     return "[green]met[/]" if ok else "[red bold]not met[/]"
 
@@ -75,18 +85,18 @@ def evaluation_report(s: Shown) -> None:
     p = d["candidate"]
     colour = "green" if s.ready else "red"
     console = _console(False)
-    console.print(f"[bold]{p['name']}[/] ({p['id']}, {p['program']}) -> {x['ladder_title']} / "
-                  f"{x['level_title']}")
-    console.print(f"packet {s.path} ({d['packet']}), submitted {d['submitted']}, "
-                  f"as of {d['as_of']}; framework {d['framework']['id']} "
-                  f"{d['framework']['version']}")
+    console.print(f"[bold]{_e(p['name'])}[/] ({_e(p['id'])}, {_e(p['program'])}) -> "
+                  f"{_e(x['ladder_title'])} / {_e(x['level_title'])}")
+    console.print(_e(f"packet {s.path} ({d['packet']}), submitted {d['submitted']}, "
+                     f"as of {d['as_of']}; framework {d['framework']['id']} "
+                     f"{d['framework']['version']}"))
     console.print(f"Verdict: [bold {colour}]{d['verdict']}[/]\n")
     if d["training"]:
         table = Table(title="Mandatory training", title_justify="left")
         for col in ("Training", "Result", "Detail"):
             table.add_column(col)
         for t in d["training"]:
-            table.add_row(t["title"], _mark(t["met"]), t["detail"])
+            table.add_row(_e(t["title"]), _mark(t["met"]), _e(t["detail"]))
         console.print(table)
     if d["gates"]:
         table = Table(title="Readiness gates", title_justify="left")
@@ -94,8 +104,8 @@ def evaluation_report(s: Shown) -> None:
             table.add_column(col)
         for g in d["gates"]:
             excluded = "\n".join(f"{e['item']}: {e['why']}" for e in g["excluded"]) or "-"
-            table.add_row(g["title"] or g["id"], _mark(g["met"]), g["required"],
-                          ", ".join(g["qualifying"]) or "-", excluded)
+            table.add_row(_e(g["title"] or g["id"]), _mark(g["met"]), _e(g["required"]),
+                          _e(", ".join(g["qualifying"]) or "-"), _e(excluded))
         console.print(table)
     table = Table(title="Competencies", title_justify="left")
     for col in ("Competency", "Weight", "Min", "Score", "Sources", "Result"):
@@ -105,8 +115,8 @@ def evaluation_report(s: Shown) -> None:
                             for src, sx in zip(c["sources"], cx["sources"], strict=True)
                             ) or "none"
         result = "[red bold]insufficient evidence[/]" if c["score"] is None else _mark(c["met"])
-        table.add_row(c["name"], cx["weight"], "-" if cx["minimum"] is None else cx["minimum"],
-                      cx["score"], sources, result)
+        table.add_row(_e(c["name"]), cx["weight"], "-" if cx["minimum"] is None else cx["minimum"],
+                      cx["score"], _e(sources), result)
     console.print(table)
     console.print(f"Composite {s.summary['composite']} against threshold "
                   f"{s.summary['threshold']}: {_mark(x['composite_met'])}")
@@ -131,8 +141,9 @@ def evaluation_summary(rows: Sequence[Shown]) -> None:
         m = s.summary
         colour = "green" if s.ready else "red"
         reasons = "\n".join(m["reasons"]) or "-"
-        table.add_row(m["name"], m["program"], m["level"], f"[{colour}]{m['verdict']}[/]",
-                      m["composite"], m["threshold"], reasons)
+        table.add_row(_e(m["name"]), _e(m["program"]), _e(m["level"]),
+                      f"[{colour}]{m['verdict']}[/]", m["composite"], m["threshold"],
+                      _e(reasons))
     _console(False).print(table)
     ready = sum(1 for s in rows if s.ready)
     _console(False).print(f"{ready} of {len(rows)} ready")

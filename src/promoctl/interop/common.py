@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from promoctl import yamlio
-from promoctl.errors import InvalidRecords, Problem, UserError
-from promoctl.fsutil import write_atomic
+from promoctl.errors import InvalidRecords, Problem, UserError, shown
+from promoctl.fsutil import TooLarge, Unreadable, read_regular, write_atomic
 from promoctl.loader import find_root
 from promoctl.records import Source, parse_record
 
@@ -24,16 +24,17 @@ ID_MAX = 100
 
 
 def read_input(path: Path, limit: int = MAX_INPUT_BYTES) -> bytes:
-    if not path.is_file():
-        raise UserError(f"{path}: no such file")
-    size = path.stat().st_size
-    if size > limit:
-        raise InvalidRecords([Problem(path.as_posix(), 0, 0, f"file is {size:,} bytes; "
-                                      f"imports are limited to {limit:,} bytes")])
+    """An import's file: a regular file (never a FIFO or device to wait on), within
+    ``limit``."""
     try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read: {exc.strerror}") from None
+        return read_regular(path, limit=limit)
+    except TooLarge as exc:
+        raise InvalidRecords([Problem(path.as_posix(), 0, 0, f"file is {exc.size:,} bytes; "
+                                      f"imports are limited to {limit:,} bytes")]) from None
+    except Unreadable as exc:
+        if str(exc) == "does not exist":
+            raise UserError(f"{shown(path.as_posix())}: no such file") from None
+        raise UserError(f"{shown(path.as_posix())}: {exc}") from None
 
 
 def decode(raw: bytes, display: str) -> str:

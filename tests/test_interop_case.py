@@ -14,7 +14,7 @@ from promoctl.models import Framework
 from promoctl.records import parse_record
 from tests.conftest import Cli
 
-INTEROP = Path(__file__).resolve().parents[2] / "shared" / "interop"
+INTEROP = Path(__file__).resolve().parent / "fixtures" / "interop"
 PACKAGE = INTEROP / "case" / "what-standards-could-be.cfpackage.json"
 WHEN = "2026-11-01T09:00:00+00:00"
 

@@ -16,7 +16,7 @@ from promoctl.models import Framework
 from promoctl.records import parse_record
 from tests.conftest import Cli
 
-INTEROP = Path(__file__).resolve().parents[2] / "shared" / "interop"
+INTEROP = Path(__file__).resolve().parent / "fixtures" / "interop"
 OECD = INTEROP / "moodle" / "oecd-core-competencies.csv"
 
 

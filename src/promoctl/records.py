@@ -82,7 +82,10 @@ def meta_of(record: Any) -> dict[str, Any]:
     if kind == "review":
         return {"supersedes": record.supersedes}
     if kind == "person":
-        return {"ladder": record.ladder, "level": record.level}
+        meta: dict[str, Any] = {"ladder": record.ladder, "level": record.level}
+        if record.accounts:  # their uniqueness is checked across people
+            meta["accounts"] = [[a.home_page, a.name] for a in record.accounts]
+        return meta
     return {}
 
 

@@ -189,6 +189,7 @@ def _streamed(root: Path, cache: Cache, displays: _Listing, progress: Progress |
     """
     from promoctl import checks
     from promoctl.interop.mapping import check_lms_mappings
+    from promoctl.interop.people import check_accounts
     from promoctl.loader import file_one, gc_paused, load
     from promoctl.parallel import check_each, read_all
 
@@ -245,7 +246,8 @@ def _streamed(root: Path, cache: Cache, displays: _Listing, progress: Progress |
                if source.meta.get("supersedes") is None else [])
         check_all(src for src in repo.reviews.values()
                   if src.meta.get("supersedes") is not None)
-        problems.extend(checks.check_supersession(repo) + check_lms_mappings(repo))
+        problems.extend(checks.check_supersession(repo) + check_lms_mappings(repo)
+                        + check_accounts(repo.people.values()))
         decided = checks.decided_packets(repo)
         stream("packet", lambda source: checks.check_packets(repo, [source], release=True,
                                                              decided=decided))

@@ -92,17 +92,25 @@ def _one(found: list[Person], what: str) -> tuple[Person | None, str]:
 
 def check_accounts(people: Iterable[Source]) -> list[Problem]:
     """Each account belongs to one person: otherwise an import could not tell whose
-    evidence a record is. Reads only each person's ``meta``, not the whole record."""
-    out: list[Problem] = []
-    owners: dict[tuple[str, str], str] = {}
-    for src in sorted(people, key=lambda s: s.display):
+    evidence a record is. Each person that shares an account is told whose else it is.
+    Reads only each person's ``meta``, not the whole record."""
+    listed: dict[tuple[str, str], list[tuple[Source, int]]] = {}
+    for src in people:
         for i, (home_page, name) in enumerate(src.meta.get("accounts") or ()):
-            key = (home_key(home_page), name.strip())
-            if key in owners:
-                whose = "listed twice" if owners[key] == src.record_id else \
-                    f"also person {owners[key]!r}'s"
-                out.append(src.problem(("accounts", i), f"account {name!r} on {home_page} "
-                                       f"is {whose}; each account belongs to one person"))
+            listed.setdefault((home_key(home_page), name.strip()), []).append((src, i))
+    out: list[Problem] = []
+    for entries in listed.values():
+        if len(entries) < 2:
+            continue
+        for src, i in entries:
+            home_page, name = src.meta["accounts"][i]
+            others = sorted({str(o.record_id) for o, _ in entries if o is not src})
+            if others:
+                whose = f"also {' and '.join(others)}'s"
             else:
-                owners[key] = str(src.record_id)
-    return out
+                whose = "listed twice"
+                if i == entries[0][1] and entries[0][0] is src:
+                    continue  # the first of a person's duplicates is not the problem
+            out.append(src.problem(("accounts", i), f"account {name!r} on {home_page} is "
+                                   f"{whose}; each account belongs to one person"))
+    return sorted(out)

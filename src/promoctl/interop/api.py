@@ -35,8 +35,8 @@ def export_case(ref: str, repo: Path | None, *, creator: str | None, when: str |
                 base_uri: str | None) -> tuple[str, list[str]]:
     framework, _display = load_framework(ref, repo)
     stamp = when or datetime.now(UTC).replace(microsecond=0).isoformat()
-    package, warnings = case.write_package(framework, creator=creator or _creator(repo),
-                                           when=stamp, base_uri=base_uri)
+    package, warnings = case.write_package(framework, creator=creator, when=stamp,
+                                           base_uri=base_uri, default_creator=_creator(repo))
     return json.dumps(package, indent=2, ensure_ascii=False) + "\n", warnings
 
 

@@ -27,7 +27,8 @@ CASE_ID = "CASE identifier"
 CODE = "Code"
 RELATED = "Cross-references"
 MOODLE_ID = "Moodle ID number"  # when it could not be the promoctl id as it is
-_KEYS = (MOODLE_ID, CASE_ID, CODE, RELATED)
+CASE_FIELDS = "CASE fields"  # one line of JSON: see ``case_fields``
+_KEYS = (MOODLE_ID, CASE_ID, CODE, CASE_FIELDS, RELATED)
 SCALE_FLAGS = "Moodle:"
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import html
 import io
 import json
 import re
@@ -416,7 +415,7 @@ def write_csv(framework: Framework, display: str) -> tuple[str, list[str]]:
     writer.writerow(HEADERS)
     fw_prose, _ = split_meta(framework.description)
     writer.writerow(["", _original_id(framework.id, framework.description), framework.title,
-                     _html(fw_prose),
+                     html_text.to_html(fw_prose),
                      FORMAT_HTML, ",".join(labels), _scale_config(framework), "", "", "",
                      "", "", "1", ",".join(taxonomy)])
     for n, comp in enumerate(framework.competencies, 1):
@@ -426,8 +425,8 @@ def write_csv(framework: Framework, display: str) -> tuple[str, list[str]]:
         refs = ",".join(idnumber.get(r, r).replace(",", "%2C")
                         for r in related(comp.description))
         parent = idnumber.get(comp.parent, comp.parent) if comp.parent else ""
-        writer.writerow([parent, idnumber[comp.id], comp.name, _html(prose), FORMAT_HTML,
-                         "", "", "", "0", "null", refs, str(n), "", ""])
+        writer.writerow([parent, idnumber[comp.id], comp.name, html_text.to_html(prose),
+                         FORMAT_HTML, "", "", "", "0", "null", refs, str(n), "", ""])
     if any(c.anchors for c in framework.competencies):
         warnings.append("behavioural anchors are not part of Moodle's CSV; not exported")
     return out.getvalue(), warnings
@@ -435,14 +434,6 @@ def write_csv(framework: Framework, display: str) -> tuple[str, list[str]]:
 
 def _original_id(promoctl_id: str, description: str | None) -> str:
     return split_meta(description)[1].get(MOODLE_ID) or promoctl_id
-
-
-def _html(text: str | None) -> str:
-    if not text:
-        return ""
-    paragraphs = [p for p in text.strip().split("\n\n") if p.strip()]
-    return "".join("<p>" + "<br>".join(html.escape(line) for line in p.split("\n")) + "</p>"
-                   for p in paragraphs)
 
 
 def _scale_config(framework: Framework) -> str:

@@ -258,3 +258,16 @@ courses:
     result = cli("import", "lms-csv", custom, "--map", "totara", cwd=repo)
     # the same row (person, course, date, grade) in another layout: already there
     assert result.code == 0 and "1 already there" in result.err, result.err
+
+
+def test_a_pre_commit_run_sees_what_a_change_breaks_in_other_files(cli: Cli, repo: Path
+                                                                   ) -> None:
+    # a cold run: no cache from an earlier validate, other records only indexed
+    grace = repo / "people" / "grace-liu.yaml"
+    grace.write_text(grace.read_text(encoding="utf-8")
+                     + "accounts:\n  - {home_page: 'http://example.org/', name: Learner}\n")
+    result = cli("validate", "people/grace-liu.yaml", cwd=repo)
+    assert "people/grace-liu.yaml:14:5: account 'Learner' on http://example.org/ is also " \
+           "hiro-tanaka's" in result.out
+    # hiro's record refers to nothing of grace's: listed because the account is shared
+    assert "people/hiro-tanaka.yaml" not in result.out

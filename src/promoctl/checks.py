@@ -548,7 +548,7 @@ def check_only(repo: Repository, displays: set[str]) -> list[Problem]:
             else:
                 out.extend(check_one(repo, src))
     out.extend(p for p in check_supersession(repo) + check_lms_mappings(repo)
-               + check_accounts(repo.people.values()) if p.path in displays)
+               + check_accounts(repo.people.values(), displays) if p.path in displays)
     return out
 
 

@@ -266,7 +266,8 @@ def _whole(root: Path, cache: Cache, files: list[Path], jobs: int | None
 
 def _validate_files(root: Path, cache: Cache, files: list[Path], wanted: set[str]
                     ) -> list[Problem]:
-    """Only the given files, and only the records their checks read.
+    """Only the given files and the records that refer to them (``dependents``), and
+    only the records their checks read.
 
     Everything else is indexed by the kind and id its top-level lines name (or its cache
     entry) and parsed only if a check of a given file reads it; frameworks, ladders and
@@ -276,11 +277,16 @@ def _validate_files(root: Path, cache: Cache, files: list[Path], wanted: set[str
     from promoctl.loader import load
 
     always = ("framework", "ladder", "decision", "review")
+    from promoctl.dependents import dependents
+
     repo = load(root, files, cache=cache,
                 index_only=lambda display, kind: display not in wanted
                 and kind not in always)
-    problems = [p for p in repo.problems if p.path in wanted]
-    problems += checks.check_only(repo, wanted)
+    # The records that refer to the given ones are checked too: a change to a framework
+    # can break a ladder and packets that are not in the commit.
+    checked = wanted | dependents(repo, wanted)
+    problems = [p for p in repo.problems if p.path in checked]
+    problems += checks.check_only(repo, checked)
     cache.save(prune=False)
     return sorted(set(problems))
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from promoctl.errors import Problem
 from promoctl.models import Person
 from promoctl.records import Source
+from promoctl.yamlio import YamlProblems
 
 
 def home_key(home_page: str) -> str:
@@ -90,20 +91,46 @@ def _one(found: list[Person], what: str) -> tuple[Person | None, str]:
     return None, f"{what} belongs to more than one person ({', '.join(p.id for p in found)})"
 
 
-def check_accounts(people: Iterable[Source]) -> list[Problem]:
+def _accounts(src: Source, names: set[str] | None = None) -> list[list[str]]:
+    """A person's accounts from its meta; a person only indexed (``validate FILE``: not
+    parsed, no meta) is read when its text could list one of ``names`` (any account when
+    None)."""
+    if "ladder" in src.meta or src.path is None:  # parsed or cached: the meta is whole
+        return list(src.meta.get("accounts") or ())
+    try:
+        raw = src.path.read_bytes()
+        wanted = [n.encode() for n in names] if names is not None else [b"accounts"]
+        if not any(w in raw for w in wanted):
+            return []
+        person = src.record
+    except (OSError, ValueError, YamlProblems):  # broken: its own problems say so
+        return []
+    return [[a.home_page, a.name] for a in getattr(person, "accounts", [])]
+
+
+def check_accounts(people: Iterable[Source], given: set[str] | None = None) -> list[Problem]:
     """Each account belongs to one person: otherwise an import could not tell whose
     evidence a record is. Each person that shares an account is told whose else it is.
-    Reads only each person's ``meta``, not the whole record."""
+    Reads only each person's ``meta``, not the whole record. With ``given`` (the files of
+    ``validate FILE...``), only the accounts of those people are checked."""
+    sources = list(people)
+    names: set[str] | None = None
+    if given is not None:
+        names = {name.strip() for src in sources if src.display in given
+                 for _home, name in _accounts(src)}
+        if not names:
+            return []
     listed: dict[tuple[str, str], list[tuple[Source, int]]] = {}
-    for src in people:
-        for i, (home_page, name) in enumerate(src.meta.get("accounts") or ()):
+    accounts = {src.display: _accounts(src, names) for src in sources}
+    for src in sources:
+        for i, (home_page, name) in enumerate(accounts[src.display]):
             listed.setdefault((home_key(home_page), name.strip()), []).append((src, i))
     out: list[Problem] = []
     for entries in listed.values():
         if len(entries) < 2:
             continue
         for src, i in entries:
-            home_page, name = src.meta["accounts"][i]
+            home_page, name = accounts[src.display][i]
             others = sorted({str(o.record_id) for o, _ in entries if o is not src})
             if others:
                 whose = f"also {' and '.join(others)}'s"

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
+from jsonschema import Draft7Validator, Draft201909Validator
 
 from promoctl.interop.framework_file import CASE_ID, split_meta
-from promoctl.interop.html_text import clean
 from promoctl.models import Framework
 from promoctl.records import parse_record
 from tests.conftest import INTEROP, Cli
@@ -44,7 +45,11 @@ def imported(cli: Cli, examples: Path) -> Path:
 def test_import_the_real_package(cli: Cli, examples: Path, imported: Path) -> None:
     fw = _framework(imported)
     assert (fw.id, fw.title) == ("what-standards-could-be", "What Standards Could Be")
-    assert split_meta(fw.description)[1] == {CASE_ID: "20c5134f-423d-4097-a971-3dd5152bf507"}
+    meta = split_meta(fw.description)[1]
+    assert meta[CASE_ID] == "20c5134f-423d-4097-a971-3dd5152bf507"
+    assert json.loads(meta["CASE fields"]) == {
+        "adoptionStatus": "Draft", "creator": "Brandon Dorman",
+        "uri": "http://opensalt-staging.opened.com/uri/20c5134f-423d-4097-a971-3dd5152bf507"}
     assert len(fw.competencies) == 16
     assert fw.categories == ["Cluster", "Standard", "Component"]
     by_id = {c.id: c for c in fw.competencies}
@@ -59,7 +64,8 @@ def test_import_the_real_package(cli: Cli, examples: Path, imported: Path) -> No
     assert first.name.startswith("Understand the concept of a ratio")
     prose, meta = split_meta(first.description)
     assert prose.startswith('For example, "The ratio of wings to beaks')
-    assert meta == {CASE_ID: "b6f61076-aa12-450b-8f9d-b86bc071f85e"}
+    assert meta[CASE_ID] == "b6f61076-aa12-450b-8f9d-b86bc071f85e"
+    assert json.loads(meta["CASE fields"])["listEnumeration"] == "1."
     # depth first: a parent always comes before its children
     seen: set[str] = set()
     for comp in fw.competencies:
@@ -75,24 +81,108 @@ def test_reexport_keeps_the_identifiers(cli: Cli, examples: Path, imported: Path
     package = json.loads(result.out)
     doc = package["CFDocument"]
     assert doc["identifier"] == original["CFDocument"]["identifier"]
+    # the creator the package named, not the repository's name
     assert (doc["title"], doc["creator"], doc["lastChangeDateTime"]) == (
-        "What Standards Could Be", "Example Care & Consulting Group", WHEN)
+        "What Standards Could Be", "Brandon Dorman", WHEN)
+    assert {k: v for k, v in original["CFDocument"].items() if doc.get(k) != v} == {
+        "lastChangeDateTime": "2017-05-25T18:05:33",
+        "CFPackageURI": original["CFDocument"]["CFPackageURI"]}
     assert {i["identifier"] for i in package["CFItems"]} == \
         {i["identifier"] for i in original["CFItems"]}
     assert _children(package) == _children(original)
     theirs = {i["identifier"]: i for i in original["CFItems"]}
     for item in package["CFItems"]:
         source = theirs[item["identifier"]]
-        for key in ("fullStatement", "humanCodingScheme", "CFItemType"):
-            assert item[key] == source[key]
-        # notes come back as text: the one with <sup>/<sub> markup reads (1/2)/(1/4)
-        assert item.get("notes") == (clean(source["notes"]) if "notes" in source else None)
-        assert item["CFDocumentURI"]["identifier"] == doc["identifier"]
+        # every CASE field comes back as the package wrote it (the notes with their
+        # <sup>/<sub> markup too), but CFDocumentURI, which CASE 1.1 has no place for in
+        # a package, and the fields that are not CASE's
+        assert {k for k, v in source.items() if item.get(k) != v} == {
+            "CFDocumentURI", "lastChangeDateTime", "educationalLevel", "CFItemAssociationURI"}
     for assoc in package["CFAssociations"]:
         assert {"identifier", "uri", "associationType", "originNodeURI",
-                "destinationNodeURI", "lastChangeDateTime", "CFDocumentURI"} <= set(assoc)
+                "destinationNodeURI", "lastChangeDateTime"} <= set(assoc)
+        assert "CFDocumentURI" not in assoc
     again = cli("export", "case", "what-standards-could-be", "--date", WHEN, cwd=examples)
     assert again.out == result.out  # deterministic, association identifiers included
+    _valid(package)
+    by_creator = cli("export", "case", "what-standards-could-be", "--date", WHEN,
+                     "--creator", "Someone Else", cwd=examples)
+    assert json.loads(by_creator.out)["CFDocument"]["creator"] == "Someone Else"
+
+
+SCHEMAS = INTEROP / "case" / "schemas"
+
+
+def _valid(package: dict[str, Any]) -> None:
+    """The package passes 1EdTech's CASE 1.1 JSON schema and OpenSALT's CASE 1.0 one."""
+    for name, validator in (("case-v1p1-cfpackage.json", Draft201909Validator),
+                            ("case-v1p0-cfpackage-schema.json", Draft7Validator)):
+        schema = json.loads((SCHEMAS / name).read_text(encoding="utf-8"))
+        errors = [f"{list(e.absolute_path)}: {e.message}" for e in
+                  validator(schema, format_checker=validator.FORMAT_CHECKER).iter_errors(
+                      package)]
+        assert errors == [], (name, errors[:5])
+
+
+def test_the_schemas_catch_what_the_old_export_wrote() -> None:
+    """The check can fail: CFDocumentURI on an association is refused by CASE 1.1."""
+    original = json.loads(PACKAGE.read_text(encoding="utf-8"))
+    with pytest.raises(AssertionError, match="CFDocumentURI"):
+        _valid({"CFDocument": {k: v for k, v in original["CFDocument"].items()
+                               if k != "CFPackageURI"},
+                "CFAssociations": [original["CFAssociations"][0]]})
+
+
+def test_items_without_a_type_and_text_as_written(cli: Cli, examples: Path,
+                                                  tmp_path: Path) -> None:
+    doc_id, item_id, other_id = (f"c739fefe-4f94-4a75-9203-e8621a7c2a1{n}" for n in "abc")
+    doc = {"identifier": doc_id, "uri": f"urn:uuid:{doc_id}", "creator": "Test",
+           "title": "Algebra", "lastChangeDateTime": "2024-01-01T00:00:00Z",
+           "language": "en", "frameworkType": "Standards", "caseVersion": "1.1"}
+    statement = ("Solve each:\n\n- linear equations\n- quadratics\n\n"
+                 "| Degree | Method |\n| --- | --- |\n| 1 | isolate x |")
+    items = [
+        {"identifier": item_id, "uri": f"urn:uuid:{item_id}", "fullStatement": statement,
+         "lastChangeDateTime": "2024-01-01T00:00:00Z", "abbreviatedStatement": "Solve",
+         "educationLevel": ["09", "10"], "language": "en", "listEnumeration": "a"},
+        {"identifier": other_id, "uri": f"urn:uuid:{other_id}",
+         "fullStatement": "Know that 3<sup>2</sup> \u00d7 3<sup>\u20135</sup> = "
+                          "3<sup>\u20133</sup> and 5<sup>1/3</sup> is the cube root of 5",
+         "humanCodingScheme": "N-RN.1", "CFItemType": "Standard",
+         "lastChangeDateTime": "2024-01-01T00:00:00Z"}]
+    assoc = [{"identifier": str(uuid.uuid4()), "uri": "urn:x", "associationType": "isChildOf",
+              "originNodeURI": {"title": "x", "identifier": i, "uri": f"urn:uuid:{i}"},
+              "destinationNodeURI": {"title": "d", "identifier": doc_id, "uri": "urn:d"},
+              "lastChangeDateTime": "2024-01-01T00:00:00Z"} for i in (item_id, other_id)]
+    path = tmp_path / "algebra.json"
+    path.write_text(json.dumps({"CFDocument": doc, "CFItems": items,
+                                "CFAssociations": assoc}), encoding="utf-8")
+    assert cli("import", "case", path, cwd=examples).code == 0
+    fw = _framework(examples / "frameworks" / "algebra.yaml")
+    untyped, typed = fw.competencies
+    assert untyped.name == statement  # line breaks, the list and the table as written
+    assert typed.name == ("Know that 3\u00b2 \u00d7 3\u207b\u2075 = 3\u207b\u00b3 and "
+                          "5^(1/3) is the cube root of 5")
+    assert untyped.category == "core"  # promoctl needs a category ...
+    out = json.loads(cli("export", "case", "algebra", "--date", WHEN, cwd=examples).out)
+    first, second = out["CFItems"]
+    assert "CFItemType" not in first  # ... but no type is known, so none is written
+    assert second["CFItemType"] == "Standard"
+    assert first["fullStatement"] == statement
+    assert second["fullStatement"] == items[1]["fullStatement"]  # the HTML, given back
+    for key in ("abbreviatedStatement", "educationLevel", "language", "listEnumeration"):
+        assert first[key] == items[0][key]
+    assert {k: out["CFDocument"][k] for k in ("language", "frameworkType", "caseVersion",
+                                              "creator")} == \
+        {"language": "en", "frameworkType": "Standards", "caseVersion": "1.1",
+         "creator": "Test"}
+
+    # an edited statement is exported as edited, not as the package had it
+    record = examples / "frameworks" / "algebra.yaml"
+    record.write_text(record.read_text(encoding="utf-8").replace("5^(1/3)", "5^(1/2)"),
+                      encoding="utf-8")
+    out = json.loads(cli("export", "case", "algebra", "--date", WHEN, cwd=examples).out)
+    assert out["CFItems"][1]["fullStatement"].endswith("5^(1/2) is the cube root of 5")
 
 
 def test_a_promoctl_framework_round_trips_through_case(cli: Cli, examples: Path,

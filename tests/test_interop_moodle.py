@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from promoctl.interop import moodle
 from promoctl.interop.framework_file import related, split_meta
@@ -179,7 +180,8 @@ def _comp(parent: str, ident: str, name: str = "Name", description: str = "") ->
     ([_comp("a", "a")], "the hierarchy has a cycle: a -> a"),
     ([_comp("", "a"), _comp("", "a")],
      "in.csv:4:0: row 4, column 2 (Id number): id number 'a' is used twice (first in row 3)"),
-    ([_comp("", "has space")], "id number 'has space' cannot be a promoctl id"),
+    ([_comp("", "x" * 101)], "row 3, column 2 (Id number): id number is 101 characters; "
+     "Moodle takes at most 100"),
     ([_comp("", "a", name="")], "row 3, column 3 (Shortname): empty shortname"),
     ([_comp("", "a", description="x" * 70_000)],
      "row 3, column 4 (Description): cell is 70,000 characters; at most 65,536"),
@@ -249,3 +251,76 @@ def test_imported_framework_can_be_used_by_a_repository(cli: Cli, examples: Path
                                                         oecd: Path) -> None:
     repo = load(examples, discover([examples]))
     assert "OECD-CORE" in repo.frameworks and not repo.problems
+
+
+def test_any_id_number_moodle_takes_imports_and_is_written_back(cli: Cli, examples: Path,
+                                                               tmp_path: Path) -> None:
+    arabic = "\u0627\u0644\u0643\u0641\u0627\u0621\u0629 1"  # Arabic script, a space
+    path = _csv(tmp_path, _comp("", "Compétence 1"), _comp("Compétence 1", arabic),
+                f',a b,"Name","",1,,,,0,null,{arabic},,,')
+    result = cli("import", "moodle-framework", path, cwd=examples)
+    assert result.code == 0, result.err
+    fw = yaml.safe_load((examples / "frameworks" / "FW.yaml").read_text(encoding="utf-8"))
+    comps = {c["description"].rsplit("Moodle ID number: ", 1)[1].split("\n")[0]: c
+             for c in fw["competencies"]}
+    assert set(comps) == {"Compétence 1", arabic, "a b"}
+    first, second, third = comps["Compétence 1"], comps[arabic], comps["a b"]
+    assert first["id"].startswith("Competence-1-") and len(first["id"]) == 21
+    # Arabic letters have no ASCII form: the digit and the hash remain
+    assert second["id"].startswith("1-") and second["parent"] == first["id"]
+    assert third["id"].startswith("a-b-")
+    assert f"Cross-references: {second['id']}" in third["description"]
+    assert cli("validate", cwd=examples).code == 0
+
+    again = tmp_path / "again"
+    again.mkdir()
+    assert cli("import", "moodle-framework", path, "--out", again / "FW.yaml",
+               cwd=examples).code == 0  # stable: the same ids from the same file
+    assert (again / "FW.yaml").read_text().split("kind:", 1)[1] == \
+        (examples / "frameworks" / "FW.yaml").read_text().split("kind:", 1)[1]
+
+    out = cli("export", "moodle-framework", "FW", cwd=examples)
+    rows = list(csv.reader(io.StringIO(out.out)))
+    assert [r[:2] for r in rows[2:]] == [["", "Compétence 1"], ["Compétence 1", arabic],
+                                         ["", "a b"]]
+    assert rows[4][10] == arabic  # the cross-reference, by Moodle's id number
+    assert "Moodle ID number" not in out.out
+
+
+def test_the_2016_plugins_twelve_columns_import(cli: Cli, examples: Path) -> None:
+    path = INTEROP / "moodle" / "lpimportcsv-pharmacy-12-columns.csv"
+    result = cli("import", "moodle-framework", path, cwd=examples)
+    assert result.code == 0, result.err
+    fw = yaml.safe_load((examples / "frameworks" / "Pharmacy.yaml").read_text(encoding="utf-8"))
+    assert len(fw["competencies"]) == 209
+    # the taxonomy is a JSON object by level: domain, competency, behaviour, ...
+    assert fw["categories"] == ["competency", "behaviour", "domain"]  # in file order
+    top = [c for c in fw["competencies"] if "parent" not in c]
+    assert {c["category"] for c in top} == {"domain"}
+    assert cli("validate", cwd=examples).code == 0
+
+
+@pytest.mark.parametrize(("taxonomy", "expected"), [
+    ('"competency,colour"', "taxonomy term(s) 'colour' are not Moodle's"),
+    ('"{""1"": ""domain"", ""2"": ""junk""}"', "taxonomy term(s) 'junk' are not Moodle's"),
+    ('"{""1"": 5}"', "taxonomy is neither a list of terms nor a JSON object by level"),
+])
+def test_a_taxonomy_moodle_would_refuse_is_refused(cli: Cli, examples: Path, tmp_path: Path,
+                                                   taxonomy: str, expected: str) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text("\n".join([HEADER, FRAMEWORK + taxonomy, _comp("", "a"), ""]))
+    result = cli("import", "moodle-framework", path, cwd=examples)
+    assert result.code == 3 and expected in result.err, result.err
+    assert "row 2, column 14 (Taxonomy)" in result.err
+
+
+def test_columns_are_found_by_their_headers(cli: Cli, examples: Path, tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text("Is framework,ID number,Short name,Parent ID number,Taxonomy\n"
+                    "1,FW,My framework,,\"domain,skill\"\n"
+                    ",a,Top,,\n,b,Below,a,\n")
+    result = cli("import", "moodle-framework", path, cwd=examples)
+    assert result.code == 0, result.err
+    fw = yaml.safe_load((examples / "frameworks" / "FW.yaml").read_text(encoding="utf-8"))
+    assert [(c["id"], c.get("parent"), c["category"]) for c in fw["competencies"]] == [
+        ("a", None, "domain"), ("b", "a", "skill")]

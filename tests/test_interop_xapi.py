@@ -78,15 +78,16 @@ def test_real_moodle_statements_as_they_are(cli: Cli, repo: Path) -> None:
         assert "skipped 1: no timestamp (or stored) date: statement $[0]" in result.err
     quiz = cli("import", "xapi", XAPI / "moodle-quiz-attempt-completed-scored.statements.json",
                "--map", "moodle-site", cwd=repo)
-    assert "ignored 1: verb 'answered' is not imported (only completed, passed and failed): " \
+    assert "ignored 1: verb 'answered' is not imported (a mapping's verbs can add it): " \
            "statement $[1]" in quiz.err
     graded = cli("import", "xapi", XAPI / "moodle-assignment-graded.statements.json",
                  "--map", "moodle-site", cwd=repo)
-    assert graded.code == 0 and "ignored 1: verb 'scored' is not imported" in graded.err
+    # Moodle's grade (tla "scored") is imported now; this fixture has no date either
+    assert graded.code == 1 and "skipped 1: no timestamp" in graded.err
     adl = cli("import", "xapi", XAPI / "adl-xapi-spec-appendix-a-attempted-scored.json",
               "--map", "moodle-site", cwd=repo)
     assert adl.code == 0
-    assert ("ignored 1: verb 'attempted' is not imported (only completed, passed and failed): "
+    assert ("ignored 1: verb 'attempted' is not imported (a mapping's verbs can add it): "
             "statement $ (id 7ccd3322-e1a5-411a-a67d-6a735c76f119)") in adl.err
     assert (repo / HIRO).read_bytes() == before
 
@@ -109,12 +110,14 @@ def test_real_statements_from_a_known_learner_become_evidence(cli: Cli, repo: Pa
     assert "imported 3 item(s) into 1 packet(s)" in result.err
     items = {i["title"]: i for i in _items(repo / HIRO)}
     lesson = items["Process Design Workshop"]
-    assert lesson["result"] == {"completed": True, "assessment": 50, "passed": True}
+    assert lesson["result"] == {"completed": True, "assessment": 50, "passed": True,
+                                "raw_score": {"raw": 75, "min": 0, "max": 100}}
     assert lesson["competencies"] == ["continuous-improvement"]
     assert lesson["notes"].startswith("imported from statements.json (sha256 ")
     assert lesson["notes"].endswith(" statement $[0]")
     quiz = items["Leading Teams Micro-course"]  # found through the attempt's assessment
-    assert quiz["result"] == {"completed": True, "assessment": 0, "passed": True}
+    assert quiz["result"] == {"completed": True, "assessment": 0, "passed": True,
+                              "raw_score": {"raw": 50, "min": 0, "max": 100}}
     assert quiz["date"].isoformat() == "2026-09-11"  # the date as the statement wrote it
     course = items["Client Communication Essentials + Case Simulation"]
     assert course["result"] == {"completed": True}
@@ -132,21 +135,28 @@ def test_real_statements_from_a_known_learner_become_evidence(cli: Cli, repo: Pa
     assert "imported 0 item(s)" in again.err and "3 already there" in again.err
 
 
-def test_the_same_completion_from_csv_and_xapi_is_one_item(cli: Cli, repo: Path,
-                                                           tmp_path: Path) -> None:
+def test_a_completion_from_csv_and_from_xapi_is_kept_twice_and_the_best_counts(
+        cli: Cli, repo: Path, tmp_path: Path) -> None:
     assert cli("import", "lms-csv", "lms/academy-completions.csv", "--map", "academy",
                cwd=repo).code == 1
+    before = json.loads(cli("evaluate", HIRO, "--format", "json", cwd=repo).out)
     statement = {"actor": {"mbox": "mailto:HIRO.TANAKA@example.org"},
                  "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
                  "object": {"id": "http://lms.example.org/course/view.php?id=42"},
                  "result": {"score": {"scaled": 0.88}, "completion": True},
                  "timestamp": "2026-09-10T16:00:00Z"}
-    result = cli("import", "xapi", _write(tmp_path, [statement]), "--map", "academy",
-                 cwd=repo)
-    assert result.code == 0 and "1 already there" in result.err
-    # its result differs (no project verdict in xAPI): the packet keeps what it has
-    assert "whose result differs from this file's; the packet is left as it is" in result.err
-    assert len(_items(repo / HIRO)) == 1
+    path = _write(tmp_path, [statement])
+    result = cli("import", "xapi", path, "--map", "academy", cwd=repo)
+    assert result.code == 0 and "imported 1 item(s)" in result.err
+    # the CSV's row (with the accepted project) and the statement are both evidence
+    assert [i["result"] for i in _items(repo / HIRO)] == [
+        {"completed": True, "assessment": 88, "project_accepted": True},
+        {"completed": True, "assessment": 88}]
+    after = json.loads(cli("evaluate", HIRO, "--format", "json", cwd=repo).out)
+    assert after["evaluations"][0]["composite_exact"] == \
+        before["evaluations"][0]["composite_exact"]  # the best item still counts
+    again = cli("import", "xapi", path, "--map", "academy", cwd=repo)
+    assert "imported 0 item(s)" in again.err and "1 already there" in again.err
 
 
 def test_actors_verbs_and_pages(cli: Cli, repo: Path, tmp_path: Path) -> None:
@@ -170,15 +180,20 @@ def test_actors_verbs_and_pages(cli: Cli, repo: Path, tmp_path: Path) -> None:
     assert result.code == 1
     assert "skipped 1: the actor is a group; only individual learners are imported: " \
            "statement $.statements[2]" in result.err
-    assert "skipped 1: score.scaled 1.5 is outside 0 to 1: statement $.statements[3]" \
-        in result.err
-    assert "skipped 1: unknown person 'nobody' (no person with that id or email): " \
-           "statement $.statements[4]" in result.err
-    (hiro,) = [i for i in _items(repo / HIRO) if i["date"].isoformat() == "2026-09-20"]
-    assert hiro["result"] == {"completed": True, "assessment": 90, "passed": True}
+    # a score that gives no percentage is left out; the completion is kept
+    assert "warning: statement $.statements[3]: the score gives 150%, outside 0 to 100; " \
+        "no percentage is kept" in result.err
+    assert "skipped 1: unknown person 'nobody on https://lms' (no person with that id, " \
+           "email or account): statement $.statements[4]" in result.err
+    hiro = [i["result"] for i in _items(repo / HIRO) if i["date"].isoformat() == "2026-09-20"]
+    assert hiro == [{"completed": True, "assessment": 90, "passed": True,
+                     "raw_score": {"raw": 45, "min": 0, "max": 50}},
+                    {"completed": True}]
     grace = repo / "packets" / "professional" / "grace-liu-2026-h2.yaml"
     (item,) = _items(grace)
-    assert item["result"] == {"completed": True, "assessment": 20, "passed": False}
+    # a failure is not a completion
+    assert item["result"] == {"assessment": 20, "raw_score": {"raw": 10, "max": 50},
+                              "passed": False}
 
 
 @pytest.mark.parametrize(("text", "expected"), [

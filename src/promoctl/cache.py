@@ -51,9 +51,9 @@ CACHE_FORMAT = 5
 RACY_NS = 2_000_000_000
 # The modules whose behaviour decides what an entry says.
 _CODE = ("models.py", "yamlio.py", "records.py", "checks.py", "loader.py", "repofiles.py",
-         "interop/mapping.py", "validation.py", "parallel.py", "errors.py", "cache.py",
-         "worktree.py", "memo.py", "cachedb.py", "spill.py", "recent.py", "duties.py",
-         "levels.py")
+         "interop/mapping.py", "interop/people.py", "validation.py", "parallel.py",
+         "errors.py", "cache.py", "dependents.py", "worktree.py", "memo.py", "cachedb.py",
+         "spill.py", "recent.py", "duties.py", "levels.py")
 
 
 @memoize

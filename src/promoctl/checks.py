@@ -18,6 +18,7 @@ from promoctl import duties, levels
 from promoctl.errors import Problem, quote
 from promoctl.fsutil import Unreadable, chunks
 from promoctl.interop.mapping import check_lms_mappings
+from promoctl.interop.people import check_accounts
 from promoctl.loader import Repository
 from promoctl.models import (
     BUILTIN_EVIDENCE_TYPES,
@@ -535,6 +536,7 @@ def check_repository(repo: Repository) -> list[Problem]:
     """Every cross-record problem, for every loaded record."""
     out = check_records(repo) + check_packets(repo, list(repo.packets.values()))
     out.extend(check_lms_mappings(repo))  # not cached: its references are not indexed
+    out.extend(check_accounts(repo.people.values()))
     return out
 
 
@@ -596,7 +598,7 @@ def check_only(repo: Repository, displays: set[str]) -> list[Problem]:
             else:
                 out.extend(check_one(repo, src))
     out.extend(p for p in check_supersession(repo) + check_lms_mappings(repo)
-               if p.path in displays)
+               + check_accounts(repo.people.values(), displays) if p.path in displays)
     return out
 
 

@@ -27,7 +27,7 @@ from promoctl.repofiles import discover as discover
 from promoctl.repofiles import find_root as find_root
 from promoctl.repofiles import relative
 from promoctl.spill import Spill, SpillList
-from promoctl.yamlio import MAX_FILE_BYTES, YamlProblems, too_large
+from promoctl.yamlio import MAX_FRAMEWORK_BYTES, YamlProblems, too_large
 
 Table = MutableMapping[str, Source]
 
@@ -243,13 +243,14 @@ def read_one(repo: Repository, path: Path, key: str | None = None) -> Read:
 
 
 def read_file(path: Path, root: Path | None) -> bytes:
-    """A record file's bytes: only a regular file, inside ``root``, of a record's size."""
-    return read_regular(path, root, MAX_FILE_BYTES)
+    """A record file's bytes: only a regular file, inside ``root``, of a record's size
+    (the framework's larger limit here; ``yamlio.decode`` holds each kind to its own)."""
+    return read_regular(path, root, MAX_FRAMEWORK_BYTES)
 
 
 def unreadable(display: str, exc: OSError | Unreadable) -> Problem:
     if isinstance(exc, TooLarge):
-        return Problem(display, 0, 0, too_large(exc.size))
+        return Problem(display, 0, 0, too_large(exc.size, MAX_FRAMEWORK_BYTES))
     return Problem(display, 0, 0, "file " + (reason(exc) if isinstance(exc, OSError)
                                              else str(exc)))
 

@@ -284,12 +284,21 @@ class Ladder(Strict):
 # --------------------------------------------------------------------------------- person
 
 
+class Account(Strict):
+    """A login on another system (an LMS, an LRS): xAPI's ``account`` of an actor."""
+
+    home_page: Text  # the system's address, as xAPI's ``account.homePage``
+    name: Text  # the login or the system's user number, as ``account.name``
+
+
 class Person(Strict):
     kind: Literal["person"]
     format: FormatVersion
     id: Id
     name: Text
     email: str | None = None
+    # Matches LMS and xAPI records to the person; each account belongs to one person.
+    accounts: list[Account] = Field(default_factory=list)
     program: Text
     team: str | None = None
     ladder: Id
@@ -308,10 +317,19 @@ class Period(Strict):
     end: IsoDate
 
 
+class RawScore(Strict):
+    """A score as the LMS gave it, before any percentage (xAPI ``score.raw``)."""
+
+    raw: Number
+    min: Number | None = None
+    max: Number | None = None
+
+
 class Result(Strict):
     score: Number | None = None
     completed: bool | None = None
     assessment: Number | None = Field(default=None, ge=0, le=100)
+    raw_score: RawScore | None = None
     project_accepted: bool | None = None
     passed: bool | None = None
     period: Period | None = None
@@ -560,6 +578,14 @@ class LmsCourse(Strict):
     competencies: list[Id] = Field(default_factory=list)
 
 
+class XapiVerb(Strict):
+    """What an xAPI verb says about a course, for a verb promoctl does not know."""
+
+    id: Text  # the verb's IRI
+    completed: bool | None = None
+    passed: bool | None = None
+
+
 class LmsMapping(Strict):
     """Which LMS course is which milestone, for ``promoctl import lms-csv`` and ``xapi``."""
 
@@ -571,6 +597,8 @@ class LmsMapping(Strict):
     columns: LmsColumns = LmsColumns()
     # strptime format of the CSV's dates when they are not YYYY-MM-DD (e.g. "%d/%m/%Y")
     date_format: str | None = None
+    # More xAPI verbs to import, besides those promoctl knows (see ``interop.xapi``).
+    verbs: list[XapiVerb] = Field(default_factory=list)
     courses: list[LmsCourse] = Field(min_length=1)
 
 

@@ -56,7 +56,7 @@ class Source:
         if self.path is None:
             raise RuntimeError(f"{self.display}: no file to load the record from")
         try:
-            raw = read_regular(self.path, limit=yamlio.MAX_FILE_BYTES)
+            raw = read_regular(self.path, limit=yamlio.MAX_FRAMEWORK_BYTES)
         except Unreadable as exc:  # it was read before: changed since
             raise yamlio.YamlProblems([Problem(self.display, 0, 0, f"file {exc}")]) from None
         self._doc = yamlio.parse(raw, self.display)
@@ -94,9 +94,13 @@ def meta_of(record: Any) -> dict[str, Any]:
     if kind == "review":
         return {"supersedes": record.supersedes}
     if kind == "person":
-        return {"ladder": record.ladder, "level": record.level,
-                "start_date": record.start_date.isoformat(),
-                "level_since": record.level_since.isoformat() if record.level_since else None}
+        meta: dict[str, Any] = {
+            "ladder": record.ladder, "level": record.level,
+            "start_date": record.start_date.isoformat(),
+            "level_since": record.level_since.isoformat() if record.level_since else None}
+        if record.accounts:  # their uniqueness is checked across people
+            meta["accounts"] = [[a.home_page, a.name] for a in record.accounts]
+        return meta
     return {}
 
 

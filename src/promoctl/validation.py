@@ -189,6 +189,7 @@ def _streamed(root: Path, cache: Cache, displays: _Listing, progress: Progress |
     """
     from promoctl import checks, levels
     from promoctl.interop.mapping import check_lms_mappings
+    from promoctl.interop.people import check_accounts
     from promoctl.loader import file_one, gc_paused, load
     from promoctl.parallel import check_each, read_all
 
@@ -245,7 +246,8 @@ def _streamed(root: Path, cache: Cache, displays: _Listing, progress: Progress |
                if source.meta.get("supersedes") is None else [])
         check_all(src for src in repo.reviews.values()
                   if src.meta.get("supersedes") is not None)
-        problems.extend(checks.check_supersession(repo) + check_lms_mappings(repo))
+        problems.extend(checks.check_supersession(repo) + check_lms_mappings(repo)
+                        + check_accounts(repo.people.values()))
         decided = checks.decided_packets(repo)
         held = levels.Index(repo)
         stream("packet", lambda source: checks.check_packets(repo, [source], release=True,
@@ -265,7 +267,8 @@ def _whole(root: Path, cache: Cache, files: list[Path], jobs: int | None
 
 def _validate_files(root: Path, cache: Cache, files: list[Path], wanted: set[str]
                     ) -> list[Problem]:
-    """Only the given files, and only the records their checks read.
+    """Only the given files and the records that refer to them (``dependents``), and
+    only the records their checks read.
 
     Everything else is indexed by the kind and id its top-level lines name (or its cache
     entry) and parsed only if a check of a given file reads it; frameworks, ladders and
@@ -275,11 +278,16 @@ def _validate_files(root: Path, cache: Cache, files: list[Path], wanted: set[str
     from promoctl.loader import load
 
     always = ("framework", "ladder", "decision", "review")
+    from promoctl.dependents import dependents
+
     repo = load(root, files, cache=cache,
                 index_only=lambda display, kind: display not in wanted
                 and kind not in always)
-    problems = [p for p in repo.problems if p.path in wanted]
-    problems += checks.check_only(repo, wanted)
+    # The records that refer to the given ones are checked too: a change to a framework
+    # can break a ladder and packets that are not in the commit.
+    checked = wanted | dependents(repo, wanted)
+    problems = [p for p in repo.problems if p.path in checked]
+    problems += checks.check_only(repo, checked)
     cache.save(prune=False)
     return sorted(set(problems))
 

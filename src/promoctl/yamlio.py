@@ -31,6 +31,11 @@ except ImportError:  # pragma: no cover - depends on the wheel
     HAVE_LIBYAML = False
 
 MAX_FILE_BYTES = 1024 * 1024
+# A framework holds a whole standards set: 10,000 competencies imported from CASE take
+# about 5 MiB. Framework records may be as large as an import may read (16 MiB).
+MAX_FRAMEWORK_BYTES = 16 * 1024 * 1024
+_FRAMEWORK_KIND = re.compile(rb"^kind:[ \t]*(['\"]?)framework\1[ \t]*(?:#[^\n]*)?\r?$",
+                             re.MULTILINE)
 MAX_DEPTH = 64
 # libyaml's composer recurses in C and crashes the interpreter at ~50,000 levels; a run of
 # this many nesting indicators on one line, or this many flow brackets, triggers an exact
@@ -149,13 +154,23 @@ def _line_col_of_offset(text: str | bytes, offset: int) -> tuple[int, int]:
     return line, offset - start + 1
 
 
-def too_large(size: int) -> str:
-    return f"file is {size:,} bytes; records are limited to {MAX_FILE_BYTES:,} bytes (1 MiB)"
+def too_large(size: int, limit: int = MAX_FILE_BYTES) -> str:
+    which = "framework records are" if limit == MAX_FRAMEWORK_BYTES else "records are"
+    return (f"file is {size:,} bytes; {which} limited to {limit:,} bytes "
+            f"({limit // 1024 // 1024} MiB)")
+
+
+def size_limit(raw: bytes) -> int:
+    """The most bytes this record may have: more for a framework (its ``kind:`` line)."""
+    if len(raw) > MAX_FILE_BYTES and _FRAMEWORK_KIND.search(raw):
+        return MAX_FRAMEWORK_BYTES
+    return MAX_FILE_BYTES
 
 
 def decode(raw: bytes, path: str) -> str:
-    if len(raw) > MAX_FILE_BYTES:
-        raise YamlProblems([Problem(path, 0, 0, too_large(len(raw)))])
+    limit = size_limit(raw)
+    if len(raw) > limit:
+        raise YamlProblems([Problem(path, 0, 0, too_large(len(raw), limit))])
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

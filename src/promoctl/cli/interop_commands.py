@@ -180,17 +180,21 @@ def import_lms_csv(
 
 @import_app.command("xapi")
 def import_xapi(
-    file: InFile, mapping: MapOption = None, create_draft: DraftOption = False,
+    files: Annotated[list[Path], typer.Argument(
+        help="Files of statements, or folders of them (their *.json files).",
+        show_default=False)],
+    mapping: MapOption = None, create_draft: DraftOption = False,
     submitted: SubmittedOption = None, cycle: CycleOption = None,
     dry_run: DryRunOption = False, repo: RepoOption = None,
 ) -> int:
-    """xAPI statements (completed, passed, failed) as lms_milestone evidence in the people's
-    packets. Exit 1 when statements were skipped (each is listed)."""
+    """xAPI statements (completed, passed, failed, satisfied, scored, achieved, mastered;
+    voided followed) as lms_milestone evidence in the people's packets, one item per
+    statement. Exit 1 when statements were skipped (each is listed)."""
     from promoctl.interop import api
 
     options = _options(create_draft, submitted, cycle, dry_run)
     root = workspace_root(repo, _hint(mapping))
-    return _report(api.import_xapi(root, file, mapping, options), dry_run)
+    return _report(api.import_xapi(root, files, mapping, options), dry_run)
 
 
 def _hint(mapping: str | None) -> Path:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,8 +35,8 @@ def export_case(ref: str, repo: Path | None, *, creator: str | None, when: str |
                 base_uri: str | None) -> tuple[str, list[str]]:
     framework, _display = load_framework(ref, repo)
     stamp = when or datetime.now(UTC).replace(microsecond=0).isoformat()
-    package, warnings = case.write_package(framework, creator=creator or _creator(repo),
-                                           when=stamp, base_uri=base_uri)
+    package, warnings = case.write_package(framework, creator=creator, when=stamp,
+                                           base_uri=base_uri, default_creator=_creator(repo))
     return json.dumps(package, indent=2, ensure_ascii=False) + "\n", warnings
 
 
@@ -51,10 +50,6 @@ def _creator(repo: Path | None) -> str:
     return "promoctl"
 
 
-def _source_name(file: Path, raw: bytes) -> str:
-    return f"{file.name} (sha256 {hashlib.sha256(raw).hexdigest()[:12]})"
-
-
 def import_lms_csv(root: Path, file: Path, mapping: str | None,
                    options: evidence.Options) -> evidence.Report:
     raw = read_input(file)
@@ -62,11 +57,11 @@ def import_lms_csv(root: Path, file: Path, mapping: str | None,
     def read(m: LmsMapping) -> evidence.Batch:
         return lms.read_csv(raw, file.as_posix(), m)
 
-    return evidence.place(root, read, mapping, _source_name(file, raw), options)
+    return evidence.place(root, read, mapping, xapi.source_name(file, raw), options)
 
 
-def import_xapi(root: Path, file: Path, mapping: str | None,
+def import_xapi(root: Path, files: list[Path], mapping: str | None,
                 options: evidence.Options) -> evidence.Report:
-    raw = read_input(file)
-    batch = xapi.read_statements(raw, file.as_posix())  # malformed files fail before locking
-    return evidence.place(root, lambda _m: batch, mapping, _source_name(file, raw), options)
+    pages = xapi.read_pages(files)  # malformed files fail before locking
+    return evidence.place(root, lambda m: xapi.completions(pages, m), mapping,
+                          pages[0].source, options)

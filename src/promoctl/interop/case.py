@@ -18,9 +18,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from promoctl.errors import InvalidRecords, Problem
-from promoctl.interop import html_text
+from promoctl.interop import case_fields, html_text
 from promoctl.interop.common import MAX_CELL_CHARS, jpath, load_json, valid_id
-from promoctl.interop.framework_file import CASE_ID, CODE, RELATED, join_meta, related, split_meta
+from promoctl.interop.framework_file import (
+    CASE_FIELDS,
+    CASE_ID,
+    CODE,
+    RELATED,
+    join_meta,
+    related,
+    split_meta,
+)
 from promoctl.models import Framework
 
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://promoctl.invalid/case")
@@ -34,6 +42,7 @@ class _Reader:
     display: str
     problems: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    unknown: dict[str, int] = field(default_factory=dict)  # fields CASE does not define
 
     def problem(self, path: str, message: str) -> None:
         self.problems.append(Problem(self.display, 0, 0, f"{path}: {message}"))
@@ -110,6 +119,10 @@ def read_package(raw: bytes, display: str, *, framework_id: str | None = None,
                   comps=comps, by_identifier=by_identifier)
     if reader.problems:
         raise InvalidRecords(reader.problems)
+    if reader.unknown:
+        listed = ", ".join(f"{k} x{n}" for k, n in sorted(reader.unknown.items()))
+        reader.warnings.append(f"{display}: item fields that are not CASE's not imported: "
+                               f"{listed}")
     for key in ("CFRubrics",):
         if package.get(key):
             reader.warnings.append(f"{display}: {key} not imported (promoctl frameworks have "
@@ -129,11 +142,18 @@ def _document(doc: dict[str, Any], reader: _Reader, framework_id: str | None, ve
         reader.problem(jpath_join(path, "identifier"), f"{fw_id!r} cannot be a promoctl id; "
                        "pass --id")
     doc_version = reader.text(doc, "version", path)
-    description = html_text.clean(reader.text(doc, "description", path) or "")
+    written = reader.text(doc, "description", path) or ""
+    description = html_text.clean(written)
     data: dict[str, Any] = {"kind": "framework", "format": 1, "id": fw_id,
                             "title": title or fw_id,
                             "version": html_text.one_line(doc_version or "") or version}
-    data["description"] = join_meta(description, {CASE_ID: identifier})
+    meta = {CASE_ID: identifier}
+    kept = case_fields.kept(doc, case_fields.DOCUMENT)
+    case_fields.original(kept, "description", written, description)
+    fields = case_fields.encode(kept)
+    if fields:
+        meta[CASE_FIELDS] = fields
+    data["description"] = join_meta(description, meta)
     data["_identifier"] = identifier
     return data
 
@@ -164,11 +184,21 @@ def _items(items: list[Any], reader: _Reader
             continue
         codes[code] = codes.get(code, 0) + 1
         paths[identifier] = path
+        fields = case_fields.kept(item, case_fields.ITEM)
+        name = _statement_text(statement)
+        case_fields.original(fields, "fullStatement", statement, name)
+        case_fields.original(fields, "notes", reader.text(item, "notes", path) or "", notes)
+        for key in item:
+            if key not in case_fields.KNOWN_ITEM:
+                reader.unknown[key] = reader.unknown.get(key, 0) + 1
+        category = html_text.one_line(item_type or "")
+        if not category:
+            fields[case_fields.UNTYPED] = None  # so the export writes no type either
+        # the statement as written: its line breaks, lists and tables are its meaning
         comps[identifier] = {"_path": path, "_code": code, "_notes": notes,
-                             "_identifier": identifier,
-                             "name": html_text.one_line(statement),
-                             "category": html_text.one_line(item_type or "")
-                             or DEFAULT_CATEGORY}
+                             "_identifier": identifier, "_fields": fields,
+                             "name": name,
+                             "category": category or DEFAULT_CATEGORY}
     for comp in comps.values():
         code = comp["_code"]
         usable = valid_id(code) and codes[code] == 1 and code not in comps
@@ -195,6 +225,8 @@ def _associations(associations: list[Any], reader: _Reader, *, doc_identifier: s
         if kind is None or origin is None or target is None:
             continue
         sequence = assoc.get("sequenceNumber")
+        if isinstance(sequence, str) and sequence.strip().isdigit():
+            sequence = int(sequence)  # OpenSALT 2017 wrote "1"
         order = float(sequence) if isinstance(sequence, int) and not isinstance(
             sequence, bool) else float("inf")
         if kind == "isChildOf":
@@ -266,6 +298,9 @@ def _finish(comp: dict[str, Any]) -> dict[str, Any]:
     meta = {CASE_ID: comp["_identifier"]}
     if comp["_code"] and comp["_code"] != comp["id"]:
         meta[CODE] = comp["_code"]
+    fields = case_fields.encode(comp["_fields"])
+    if fields:
+        meta[CASE_FIELDS] = fields
     if comp.get("_related"):
         meta[RELATED] = ", ".join(comp["_related"])
     out["description"] = join_meta(comp["_notes"], meta)
@@ -281,40 +316,65 @@ def _identifier(meta_value: str | None, *parts: str) -> str:
     return str(uuid.uuid5(NAMESPACE, ":".join(("promoctl", *parts))))
 
 
-def write_package(framework: Framework, *, creator: str, when: str,
-                  base_uri: str | None = None) -> tuple[dict[str, Any], list[str]]:
-    """A CFPackage for ``framework`` (JSON-ready), and warnings about what CASE lacks."""
+def write_package(framework: Framework, *, creator: str | None, when: str,
+                  base_uri: str | None = None, default_creator: str = "promoctl"
+                  ) -> tuple[dict[str, Any], list[str]]:
+    """A CFPackage for ``framework`` (JSON-ready), and warnings about what CASE lacks.
+    It is valid for the CASE 1.1 JSON schema and for OpenSALT's CASE 1.0 one: no
+    ``CFPackageURI`` or ``CFDocumentURI`` inside a package. The creator is ``creator``,
+    else the one the framework was imported with, else ``default_creator``."""
     warnings = []
+    kept_uris: dict[str, str] = {}  # identifier -> the uri the package gave it
 
     def uri(identifier: str) -> str:
-        return f"{base_uri.rstrip('/')}/{identifier}" if base_uri else f"urn:uuid:{identifier}"
+        if base_uri:
+            return f"{base_uri.rstrip('/')}/{identifier}"
+        return kept_uris.get(identifier) or f"urn:uuid:{identifier}"
 
     def link(identifier: str, title: str) -> dict[str, str]:
         return {"title": title, "identifier": identifier, "uri": uri(identifier)}
 
     prose, meta = split_meta(framework.description)
     doc_id = _identifier(meta.get(CASE_ID), "framework", framework.id)
+    doc_fields = case_fields.decode(meta.get(CASE_FIELDS))
+    if isinstance(doc_fields.get("uri"), str):
+        kept_uris[doc_id] = doc_fields["uri"]
+    for comp in framework.competencies:
+        cmeta = split_meta(comp.description)[1]
+        kept_uri = case_fields.decode(cmeta.get(CASE_FIELDS)).get("uri")
+        if cmeta.get(CASE_ID) and isinstance(kept_uri, str):
+            kept_uris[_identifier(cmeta[CASE_ID], "competency", doc_id, comp.id)] = kept_uri
     doc_link = link(doc_id, framework.title)
-    document: dict[str, Any] = {"identifier": doc_id, "uri": uri(doc_id), "creator": creator,
+    document: dict[str, Any] = {"identifier": doc_id, "uri": uri(doc_id),
+                                "creator": creator or doc_fields.get("creator")
+                                or default_creator,
                                 "title": framework.title, "lastChangeDateTime": when,
                                 "version": framework.version}
     if prose:
-        document["description"] = prose
-    document["CFPackageURI"] = doc_link
+        document["description"] = case_fields.given_back(doc_fields, "description", prose,
+                                                         html_text.clean)
+    document.update({k: v for k, v in doc_fields.items()
+                     if k in case_fields.DOCUMENT and k not in document})
     ids: dict[str, str] = {}
     items = []
     for comp in framework.competencies:
         text, cmeta = split_meta(comp.description)
         ids[comp.id] = _identifier(cmeta.get(CASE_ID), "competency", doc_id, comp.id)
-        item: dict[str, Any] = {"identifier": ids[comp.id], "uri": uri(ids[comp.id]),
-                                "fullStatement": comp.name,
-                                "humanCodingScheme": cmeta.get(CODE) or comp.id}
+        fields = case_fields.decode(cmeta.get(CASE_FIELDS))
+        item: dict[str, Any] = {
+            "identifier": ids[comp.id], "uri": uri(ids[comp.id]),
+            "fullStatement": case_fields.given_back(fields, "fullStatement", comp.name,
+                                                    _statement_text),
+            "humanCodingScheme": cmeta.get(CODE) or comp.id}
         if item["humanCodingScheme"] == ids[comp.id]:
             del item["humanCodingScheme"]
         if text:
-            item["notes"] = text
-        item.update({"CFItemType": comp.category, "lastChangeDateTime": when,
-                     "CFDocumentURI": doc_link})
+            item["notes"] = case_fields.given_back(fields, "notes", text, html_text.clean)
+        if case_fields.UNTYPED not in fields:  # imported without a type: none is known
+            item["CFItemType"] = comp.category
+        item.update({k: v for k, v in fields.items() if k in case_fields.ITEM
+                     and k not in item})
+        item["lastChangeDateTime"] = when
         items.append(item)
     associations = []
     position: dict[str | None, int] = {}
@@ -336,6 +396,10 @@ def write_package(framework: Framework, *, creator: str, when: str,
     return {"CFDocument": document, "CFItems": items, "CFAssociations": associations}, warnings
 
 
+def _statement_text(written: str) -> str:
+    return html_text.clean(written) or written.strip()
+
+
 def _association(kind: str, origin: dict[str, str], target: dict[str, str],
                  doc: dict[str, str], uri: Any, when: str, sequence: int | None
                  ) -> dict[str, Any]:
@@ -347,5 +411,5 @@ def _association(kind: str, origin: dict[str, str], target: dict[str, str],
                            "destinationNodeURI": target}
     if sequence is not None:
         out["sequenceNumber"] = sequence
-    out.update({"lastChangeDateTime": when, "CFDocumentURI": doc})
+    out["lastChangeDateTime"] = when
     return out

@@ -27,6 +27,7 @@ from promoctl.errors import InvalidRecords
 from promoctl.fsutil import write_atomic
 from promoctl.interop.common import render_record, schema_comment, valid_id
 from promoctl.interop.mapping import CourseIndex, course_key, resolve
+from promoctl.interop.people import People
 from promoctl.loader import Repository, discover, load
 from promoctl.models import LmsCourse, LmsMapping, Packet, Person
 from promoctl.records import parse_record
@@ -34,27 +35,41 @@ from promoctl.records import parse_record
 
 @dataclass(frozen=True)
 class Completion:
-    """One completed course (passed, failed or just completed) as a source reports it."""
+    """One thing a learner did with a course (a completion, a pass, a failure, a score,
+    an achievement) as a source reports it: each becomes its own evidence item."""
 
-    where: str  # "row 4", "statement $[2]"
+    where: str  # "row 4", "statement $[2] (id ...)"
     courses: tuple[str, ...]  # the names or ids to look up in the mapping, in order
     date: date
-    person: str | None = None  # a promoctl id
+    key: str = ""  # what makes it this attempt: an xAPI statement id, else its content
+    person: str | None = None  # a promoctl id, or an LMS username
     email: str | None = None
-    account: str | None = None  # an xAPI account name: a person id or an email
+    account: str | None = None  # an xAPI account name
+    home_page: str | None = None  # the account's system
     mbox_sha1: str | None = None
+    completed: bool | None = None
     passed: bool | None = None
     assessment: Decimal | None = None
+    raw_score: tuple[Decimal, Decimal | None, Decimal | None] | None = None  # raw, min, max
     project_accepted: bool | None = None
+    statement_id: str | None = None
+    source: str = ""  # the file, when a batch reads several
 
     @property
     def who(self) -> str:
         return self.person or self.email or self.account or self.mbox_sha1 or "(nobody)"
 
     def result(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"completed": True}
+        out: dict[str, Any] = {}
+        if self.completed is not None:
+            out["completed"] = self.completed
         if self.assessment is not None:
             out["assessment"] = _plain(self.assessment)
+        if self.raw_score is not None:
+            raw, low, high = self.raw_score
+            out["raw_score"] = {"raw": _exact(raw)} | (
+                {"min": _exact(low)} if low is not None else {}) | (
+                {"max": _exact(high)} if high is not None else {})
         for key in ("passed", "project_accepted"):
             if getattr(self, key) is not None:
                 out[key] = getattr(self, key)
@@ -67,6 +82,7 @@ class Batch:
     that are completions but unusable (skipped), and notes."""
 
     completions: list[Completion] = field(default_factory=list)
+    voided: dict[str, str] = field(default_factory=dict)  # statement id -> where voided
     ignored: dict[str, list[str]] = field(default_factory=dict)
     skipped: dict[str, list[str]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -101,9 +117,27 @@ def _plain(number: Decimal) -> int | Decimal:
     return int(number) if number == number.to_integral_value() else number.normalize()
 
 
-def item_id(person: str, course: LmsCourse, when: date) -> str:
+def _exact(number: Decimal) -> int | Decimal:
+    return int(number) if number == number.to_integral_value() else number.normalize()
+
+
+def item_id(person: str, course: LmsCourse, key: str) -> str:
+    """The item of one attempt: the person, the mapped course and what the source says
+    makes it this attempt (``Completion.key``)."""
+    text = f"{person}\n{course_key(course.course)}\n{key}"
+    return "lms-" + hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def legacy_item_id(person: str, course: LmsCourse, when: date) -> str:
+    """The id promoctl gave an item before each attempt was kept: one per person, course
+    and day. A re-import does not add again what such an item already holds."""
     key = f"{person}\n{course_key(course.course)}\n{when.isoformat()}"
     return "lms-" + hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
+def content_key(c: Completion) -> str:
+    """The key of a source with no ids of its own (a CSV row): what the row says."""
+    return "content " + repr((c.date.isoformat(), sorted(_normal(c.result()).items())))
 
 
 @contextlib.contextmanager
@@ -130,7 +164,11 @@ def place(root: Path, read: Callable[[LmsMapping], Batch], mapping_ref: str | No
         batch = read(index.mapping)
         placer = _Placer(repo, index, batch, source, options)
         for completion in batch.completions:
-            placer.add(completion)
+            if completion.statement_id in batch.voided:
+                batch.ignore("voided by a later statement", completion.where)
+            else:
+                placer.add(completion)
+        placer.voided_earlier()
         return placer.finish()
 
 
@@ -140,15 +178,7 @@ class _Placer:
         self.repo, self.index, self.batch = repo, index, batch
         self.source, self.options = source, options
         self.report = Report(batch, mapping=index.display)
-        self.by_email: dict[str, list[Person]] = {}
-        self.by_sha1: dict[str, Person] = {}
-        for src in repo.people.values():
-            person: Person = src.record
-            if person.email:
-                email = person.email.strip().casefold()
-                self.by_email.setdefault(email, []).append(person)
-                digest = hashlib.sha1(f"mailto:{person.email.strip()}".encode()).hexdigest()
-                self.by_sha1[digest] = person
+        self.people = People.of(src.record for src in repo.people.values())
         decided = {d.record.inputs.packet.id for d in repo.decisions.values()}
         self.open: dict[str, list[str]] = {}  # person -> displays of undecided packets
         for display, src in sorted(repo.packets.items()):
@@ -159,25 +189,7 @@ class _Placer:
                 continue
             self.open.setdefault(packet.candidate, []).append(display)
         self.pending: dict[str, _Pending] = {}  # packet display -> what it gets
-        self.seen: dict[str, tuple[str, dict[str, Any]]] = {}  # item id -> where, result
-
-    def _person(self, c: Completion) -> tuple[Person | None, str]:
-        keys = [k for k in (c.person, c.account) if k]
-        for key in keys:
-            person = self.repo.person(key)
-            if person is not None:
-                return person, ""
-        for email in (c.email, c.account):
-            if email and "@" in email:
-                found = self.by_email.get(email.strip().casefold(), [])
-                if len(found) == 1:
-                    return found[0], ""
-                if len(found) > 1:
-                    who = ", ".join(p.id for p in found)
-                    return None, f"email {email!r} belongs to more than one person ({who})"
-        if c.mbox_sha1 and c.mbox_sha1.lower() in self.by_sha1:
-            return self.by_sha1[c.mbox_sha1.lower()], ""
-        return None, f"unknown person {c.who!r} (no person with that id or email)"
+        self.seen: set[str] = set()  # item ids of this batch
 
     def add(self, c: Completion) -> None:
         course = self.index.find(*c.courses)
@@ -185,7 +197,8 @@ class _Placer:
             self.batch.skip(f"course {c.courses[0]!r} is not in the mapping "
                             f"{self.index.mapping.id!r}", c.where)
             return
-        person, why = self._person(c)
+        person, why = self.people.find(person=c.person, email=c.email, sha1=c.mbox_sha1,
+                                       home_page=c.home_page, account=c.account)
         if person is None:
             self.batch.skip(why, c.where)
             return
@@ -193,34 +206,38 @@ class _Placer:
         if pending is None:
             self.batch.skip(why, c.where)
             return
-        new_id = item_id(person.id, course, c.date)
-        result = c.result()
-        if new_id in self.seen:
-            where, earlier = self.seen[new_id]
-            if earlier != result:
-                self.batch.skip(f"conflicts with {where} (same person, course and date, "
-                                "another result)", c.where)
-            else:
-                self.report.already.append(c.where)
-            return
-        self.seen[new_id] = (c.where, result)
-        existing = pending.existing.get(new_id)
-        if existing is not None:
-            if existing != result:
-                self.batch.warnings.append(
-                    f"{c.where}: already imported as {new_id} in {pending.display}, whose "
-                    "result differs from this file's; the packet is left as it is")
+        new_id = item_id(person.id, course, c.key or content_key(c))
+        result = _normal(c.result())
+        if new_id in self.seen or new_id in pending.existing \
+                or pending.existing.get(legacy_item_id(person.id, course, c.date)) == result:
             self.report.already.append(c.where)
             return
+        self.seen.add(new_id)
         item: dict[str, Any] = {"id": new_id, "type": "lms_milestone",
                                 "title": course.milestone, "course": course.course,
                                 "date": c.date}
         if course.competencies:
             item["competencies"] = list(course.competencies)
-        item["result"] = result
-        item["notes"] = f"imported from {self.source} {c.where}"
+        item["result"] = c.result()
+        item["notes"] = f"imported from {c.source or self.source} {c.where}"
         pending.items.append(item)
         self.report.imported.append((pending.display, new_id, c.where))
+
+    def voided_earlier(self) -> None:
+        """A statement voided in this batch but imported by an earlier run: promoctl never
+        deletes evidence, so the user is told which item to remove."""
+        imported = {c.statement_id for c in self.batch.completions if c.statement_id}
+        wanted = {sid: where for sid, where in self.batch.voided.items()
+                  if sid not in imported}
+        if not wanted:
+            return
+        for display, src in sorted(self.repo.packets.items()):
+            for item in src.record.evidence:
+                for sid, where in wanted.items():
+                    if item.type == "lms_milestone" and f"(id {sid})" in (item.notes or ""):
+                        self.batch.skip(f"voids statement {sid}, imported earlier as item "
+                                        f"{item.id} in {display}; remove that item by hand "
+                                        "(promoctl never deletes evidence)", where)
 
     def _packet(self, person: Person) -> tuple[_Pending | None, str]:
         displays = self.open.get(person.id, [])

@@ -3,7 +3,8 @@
 A promoctl framework has no fields for another system's identifiers or for
 cross-references between competencies, so the importers keep them as the last paragraph
 of the description, one ``Key: value`` line each (``CASE identifier: 0f3c...``,
-``Code: 6 RP A``, ``Cross-references: level-1, level-2``); the exporters read them back
+``Code: 6 RP A``, ``Cross-references: level-1, level-2``, ``Moodle ID number: Compétence
+1``); the exporters read them back
 from there, which is what keeps identifiers stable through a round trip. Only these keys
 are recognised, so ordinary prose is never taken for them. Moodle's scale flags are kept
 the same way in a scale value's description (``Moodle: default, proficient``).
@@ -25,7 +26,9 @@ from promoctl.records import parse_record
 CASE_ID = "CASE identifier"
 CODE = "Code"
 RELATED = "Cross-references"
-_KEYS = (CASE_ID, CODE, RELATED)
+MOODLE_ID = "Moodle ID number"  # when it could not be the promoctl id as it is
+CASE_FIELDS = "CASE fields"  # one line of JSON: see ``case_fields``
+_KEYS = (MOODLE_ID, CASE_ID, CODE, CASE_FIELDS, RELATED)
 SCALE_FLAGS = "Moodle:"
 
 

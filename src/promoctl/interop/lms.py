@@ -3,13 +3,17 @@
 Columns are found by their header (case and spacing ignored), among the names LMS
 reports commonly use, or as the mapping's ``columns`` names them:
 
-- the person: ``person`` (a promoctl id) and/or ``email``;
-- ``course``; the completion ``date``; optionally ``grade`` (a percentage, or points as
-  ``17/20``), ``status`` and ``project`` (project accepted: yes/no).
+- the person: ``person`` (a promoctl id, or an LMS username matched to a person's
+  ``accounts``) and/or ``email``;
+- ``course`` (every column that names the course is tried: Totara's "Upload course
+  records" CSV gives the short name and the ID number); the completion ``date``;
+  optionally ``grade`` (a percentage, or points as ``17/20``), ``status`` and
+  ``project`` (project accepted: yes/no).
 
 A row counts as a completion when its status says so (completed, passed, failed, ...) or,
-without a status column, when it has a completion date. Other rows (in progress, not
-started) are ignored and counted.
+without a status column, when it has a completion date; each such row is its own
+evidence item (see ``evidence``). A failed row is not a completion. Other rows (in
+progress, not started) are ignored and counted.
 """
 
 from __future__ import annotations
@@ -28,12 +32,14 @@ from promoctl.models import LmsMapping
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "person": ("person", "person id", "person_id", "promoctl id", "employee id", "username",
-               "user id", "id number", "idnumber"),
+               "user name", "user id", "id number", "idnumber", "useridnumber"),
     "email": ("email", "email address", "e-mail", "user's email", "user email", "mail"),
     "course": ("course", "course name", "course full name", "course fullname",
-               "course shortname", "course short name", "course id", "course_id",
+               "coursefullname", "course shortname", "course short name", "courseshortname",
+               "course id", "course_id", "course id number", "courseidnumber",
                "course code", "activity"),
     "date": ("completion date", "date completed", "completed on", "completion_date",
+             "completiondate",
              "time completed", "timecompleted", "completed", "date"),
     "grade": ("grade", "percentage", "grade (%)", "final grade", "score", "result",
               "course grade", "assessment"),
@@ -46,6 +52,7 @@ _DONE = {"complete": None, "completed": None, "finished": None,
          "complete (did not achieve pass grade)": False,
          "completed (did not achieve pass grade)": False,
          "failed": False, "fail": False, "not achieved": False}
+_FAILED = {"failed", "fail", "not achieved"}  # a failure is not a completion
 _NOT_DONE = {"in progress", "not completed", "incomplete", "not complete", "not started",
              "not yet started", "enrolled", "started", "not attempted", "in-progress"}
 _YES = {"yes", "y", "true", "1", "accepted"}
@@ -127,14 +134,19 @@ def read_csv(raw: bytes, display: str, mapping: LmsMapping) -> Batch:
                                         f"{MAX_CELL_CHARS:,}"))
     if problems:
         raise InvalidRecords(problems)
+    # Totara names a course by short name and by ID number, in two columns: each is tried
+    more_courses = [i for i, h in enumerate(header)
+                    if _norm(h) in ALIASES["course"] and i != columns["course"]]
     batch = Batch()
     for number, _line, cells in rows[1:]:
-        _row(batch, f"row {number}", {k: clean_chars(cells[i]).strip()
-                                      for k, i in columns.items()}, mapping)
+        values = {k: clean_chars(cells[i]).strip() for k, i in columns.items()}
+        others = tuple(v for v in (clean_chars(cells[i]).strip() for i in more_courses) if v)
+        _row(batch, f"row {number}", values, others, mapping)
     return batch
 
 
-def _row(batch: Batch, where: str, cell: dict[str, str], mapping: LmsMapping) -> None:
+def _row(batch: Batch, where: str, cell: dict[str, str], other_courses: tuple[str, ...],
+         mapping: LmsMapping) -> None:
     status = _norm(cell.get("status", ""))
     if status in _NOT_DONE or (not status and "status" in cell and not cell.get("date")):
         batch.ignore(f"not completed (status {cell.get('status') or 'empty'!r})", where)
@@ -167,7 +179,8 @@ def _row(batch: Batch, where: str, cell: dict[str, str], mapping: LmsMapping) ->
     if project and project not in _YES | _NO:
         batch.skip(f"project {cell['project']!r} is not yes or no", where)
         return
-    if not cell.get("course"):
+    courses = tuple(c for c in (cell.get("course"), *other_courses) if c)
+    if not courses:
         batch.skip("no course", where)
         return
     person, email = cell.get("person") or None, cell.get("email") or None
@@ -175,8 +188,8 @@ def _row(batch: Batch, where: str, cell: dict[str, str], mapping: LmsMapping) ->
         batch.skip("no person id or email", where)
         return
     batch.completions.append(Completion(
-        where=where, courses=(cell["course"],), date=when, person=person, email=email,
-        passed=passed, assessment=assessment,
+        where=where, courses=courses, date=when, person=person, email=email,
+        completed=None if status in _FAILED else True, passed=passed, assessment=assessment,
         project_accepted=(project in _YES) if project else None))
 
 

@@ -1,24 +1,40 @@
 """Moodle's competency framework CSV (admin tool "Import competency framework").
 
-Fourteen columns, by position as Moodle reads them: parent id number, id number,
-shortname, description, description format, scale values, scale configuration, rule
-type, rule outcome, rule config, cross-referenced id numbers, exported id, is framework,
-taxonomy. One row (is framework = 1) is the framework; the others are competencies.
+Fourteen columns as Moodle writes them: parent id number, id number, shortname,
+description, description format, scale values, scale configuration, rule type, rule
+outcome, rule config, cross-referenced id numbers, exported id, is framework, taxonomy.
+The 2016 plugin wrote twelve (no cross-references, no exported id, and the taxonomy as a
+JSON object by level). Columns are found by their header; a file whose headers are not
+Moodle's English ones is read by position when it has fourteen columns. One row (is
+framework = 1) is the framework; the others are competencies.
+
+Moodle takes any ID number of up to 100 characters; one that cannot be a promoctl id
+(spaces, accents, other scripts) becomes a stable slug of itself, and the ID number is
+kept in the description (``Moodle ID number: ...``) so that an export writes it back.
 """
 
 from __future__ import annotations
 
 import csv
-import html
+import hashlib
 import io
 import json
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
 from promoctl.errors import InvalidRecords, Problem
 from promoctl.interop import html_text
 from promoctl.interop.common import MAX_CELL_CHARS, decode, valid_id
-from promoctl.interop.framework_file import RELATED, join_meta, related, scale_flags, split_meta
+from promoctl.interop.framework_file import (
+    MOODLE_ID,
+    RELATED,
+    join_meta,
+    related,
+    scale_flags,
+    split_meta,
+)
 from promoctl.models import DEFAULT_SCALE, Framework
 
 HEADERS = ("Parent id number", "Id number", "Shortname", "Description", "Description format",
@@ -33,7 +49,34 @@ TAXONOMIES = ("behaviour", "competency", "concept", "domain", "indicator", "leve
               "practice", "proficiency", "skill", "value")
 DEFAULT_TAXONOMY = "competency"
 SHORTNAME_MAX = 100  # Moodle cuts longer names on import
+IDNUMBER_MAX = 100  # Moodle's idnumber column
 FORMAT_HTML = "1"
+# Header names, compared without case, spacing and "(optional)": Moodle's, and the 2016
+# plugin's ("Parent ID number", "Rule type", ...).
+_NAMES = {"parent id number": PARENT, "id number": IDNUMBER, "shortname": SHORTNAME,
+          "short name": SHORTNAME, "description": DESCRIPTION,
+          "description format": FORMAT, "scale values": SCALE,
+          "scale configuration": SCALE_CONFIG, "rule type": RULE_TYPE,
+          "rule outcome": RULE_OUTCOME, "rule config": RULE_CONFIG,
+          "cross referenced competency id numbers": RELATED_IDS,
+          "exported id": EXPORT_ID, "is framework": IS_FRAMEWORK, "taxonomy": TAXONOMY}
+_REQUIRED = (IDNUMBER, SHORTNAME, IS_FRAMEWORK)
+
+
+def _header_name(cell: str) -> str:
+    return re.sub(r"\s+", " ", cell.replace("(optional)", "")).strip().casefold()
+
+
+def slug(idnumber: str) -> str:
+    """A promoctl id for a Moodle ID number: itself when it can be one, else its letters
+    and digits (accents dropped) and a short hash of it, so that it is stable and two ID
+    numbers never share one."""
+    if valid_id(idnumber):
+        return idnumber
+    ascii_text = unicodedata.normalize("NFKD", idnumber).encode("ascii", "ignore").decode()
+    base = re.sub(r"[^A-Za-z0-9._-]+", "-", ascii_text).strip("-._")[:80].strip("-._")
+    digest = hashlib.sha256(idnumber.encode()).hexdigest()[:8]
+    return f"{base}-{digest}" if base else f"id-{digest}"
 
 
 @dataclass
@@ -41,9 +84,12 @@ class _Row:
     number: int  # the CSV record, the header being row 1 (as a spreadsheet counts)
     line: int
     cells: list[str]
+    positions: dict[int, int] = field(default_factory=dict)  # column -> its place here
 
     def __getitem__(self, column: int) -> str:
-        return self.cells[column] if column < len(self.cells) else ""
+        at = self.positions.get(column, column) if self.positions else column
+        return self.cells[at] if 0 <= at < len(self.cells) and (
+            not self.positions or column in self.positions) else ""
 
 
 @dataclass
@@ -55,7 +101,8 @@ class _Reader:
     def problem(self, row: _Row | None, message: str, column: int | None = None) -> None:
         where = f"row {row.number}" if row else "file"
         if column is not None:
-            where += f", column {column + 1} ({HEADERS[column]})"
+            at = row.positions.get(column, column) if row and row.positions else column
+            where += f", column {at + 1} ({HEADERS[column]})"
         self.problems.append(Problem(self.display, row.line if row else 0, 0,
                                      f"{where}: {message}"))
 
@@ -97,17 +144,15 @@ def read_framework(raw: bytes, display: str, version: str = "1") -> tuple[dict[s
         raise InvalidRecords([Problem(display, 0, 0, "file is empty; expected Moodle's "
                                       "competency framework CSV")])
     header, body = rows[0], rows[1:]
-    if len(header.cells) < len(HEADERS):
-        raise InvalidRecords([Problem(display, 1, 0, f"row 1: expected Moodle's "
-                                      f"{len(HEADERS)} columns ({', '.join(HEADERS)}), "
-                                      f"found {len(header.cells)}")])
+    positions = _positions(header, display)
     for row in body:
+        row.positions = positions
         if len(row.cells) != len(header.cells):
             reader.problem(row, f"has {len(row.cells)} cells; the header has "
                            f"{len(header.cells)}")
-        for column, cell in enumerate(row.cells[:len(HEADERS)]):
-            if len(cell) > MAX_CELL_CHARS:
-                reader.problem(row, f"cell is {len(cell):,} characters; at most "
+        for column, at in positions.items():
+            if at < len(row.cells) and len(row.cells[at]) > MAX_CELL_CHARS:
+                reader.problem(row, f"cell is {len(row.cells[at]):,} characters; at most "
                                f"{MAX_CELL_CHARS:,}", column)
     if reader.problems:
         raise InvalidRecords(reader.problems)
@@ -127,27 +172,81 @@ def read_framework(raw: bytes, display: str, version: str = "1") -> tuple[dict[s
     return data, reader.warnings
 
 
+def _positions(header: _Row, display: str) -> dict[int, int]:
+    """Where each of Moodle's columns is in this file."""
+    found: dict[int, int] = {}
+    for at, cell in enumerate(header.cells):
+        column = _NAMES.get(_header_name(cell))
+        if column is not None and column not in found:
+            found[column] = at
+    if all(c in found for c in _REQUIRED):
+        return found
+    if len(header.cells) == len(HEADERS):  # Moodle in another language: by position
+        return {c: c for c in range(len(HEADERS))}
+    missing = ", ".join(HEADERS[c] for c in _REQUIRED if c not in found)
+    raise InvalidRecords([Problem(display, 1, 0, f"row 1: expected Moodle's {len(HEADERS)} "
+                                  f"columns ({', '.join(HEADERS)}), or the 2016 plugin's 12, "
+                                  f"by their headers; found {len(header.cells)} columns, "
+                                  f"without {missing}")])
+
+
 def _truthy(cell: str) -> bool:
     return cell.strip().lower() not in ("", "0", "false", "no")
 
 
+def _idnumber(row: _Row, reader: _Reader) -> str | None:
+    """The row's ID number, if Moodle would take it."""
+    idnumber = row[IDNUMBER].strip()
+    if not idnumber:
+        reader.problem(row, "empty id number", IDNUMBER)
+        return None
+    if len(idnumber) > IDNUMBER_MAX:
+        reader.problem(row, f"id number is {len(idnumber)} characters; Moodle takes at most "
+                       f"{IDNUMBER_MAX}", IDNUMBER)
+        return None
+    return idnumber
+
+
 def _framework(row: _Row, reader: _Reader, version: str) -> dict[str, Any]:
-    fw_id = row[IDNUMBER].strip()
-    if not valid_id(fw_id):
-        reader.problem(row, f"id number {fw_id!r} cannot be a promoctl id (letters, digits, "
-                       "'.', '_' and '-', starting with a letter or digit, at most 100)",
-                       IDNUMBER)
+    idnumber = _idnumber(row, reader) or ""
+    fw_id = slug(idnumber)
     data: dict[str, Any] = {"kind": "framework", "format": 1, "id": fw_id,
                             "title": html_text.one_line(row[SHORTNAME]) or fw_id,
                             "version": version}
-    description = html_text.clean(row[DESCRIPTION])
+    description = join_meta(html_text.clean(row[DESCRIPTION]),
+                            {MOODLE_ID: idnumber} if fw_id != idnumber else {})
     if description:
         data["description"] = description
     data["scale"] = _scale(row, reader)
-    taxonomy = [t.strip() for t in row[TAXONOMY].split(",")]
-    data["_taxonomy"] = [t if t else DEFAULT_TAXONOMY for t in taxonomy] if any(taxonomy) \
-        else []
+    data["_taxonomy"] = _taxonomy_terms(row, reader)
+    data["_idnumber"] = idnumber
     return data
+
+
+def _taxonomy_terms(row: _Row, reader: _Reader) -> list[str]:
+    """The term of each level: a comma list, or the 2016 plugin's JSON object by level.
+    A term Moodle does not know is refused, as Moodle refuses it."""
+    text = row[TAXONOMY].strip()
+    if text.startswith("{"):
+        try:
+            levels = json.loads(text)
+            if not isinstance(levels, dict) or not all(
+                    str(k).isdigit() and isinstance(v, str) for k, v in levels.items()):
+                raise ValueError("expected {\"1\": \"term\", ...}")
+        except (ValueError, RecursionError) as exc:
+            reader.problem(row, f"taxonomy is neither a list of terms nor a JSON object "
+                           f"by level: {exc}", TAXONOMY)
+            return []
+        count = max((int(k) for k in levels), default=0)
+        terms = [levels.get(str(n), "").strip() for n in range(1, count + 1)]
+    else:
+        terms = [t.strip() for t in text.split(",")] if text else []
+    unknown = [t for t in terms if t and t not in TAXONOMIES]
+    if unknown:
+        reader.problem(row, f"taxonomy term(s) {', '.join(map(repr, unknown))} are not "
+                       f"Moodle's ({', '.join(TAXONOMIES)})", TAXONOMY)
+        return []
+    return [t or DEFAULT_TAXONOMY for t in terms]
 
 
 def _scale(row: _Row, reader: _Reader) -> list[dict[str, Any]]:
@@ -189,16 +288,12 @@ def _scale(row: _Row, reader: _Reader) -> list[dict[str, Any]]:
 
 
 def _competencies(rows: list[_Row], reader: _Reader, fw: dict[str, Any]) -> list[dict[str, Any]]:
-    by_id: dict[str, _Row] = {}
+    by_id: dict[str, _Row] = {}  # by Moodle ID number
     for row in rows:
-        comp_id = row[IDNUMBER].strip()
-        if not comp_id:
-            reader.problem(row, "empty id number", IDNUMBER)
-        elif not valid_id(comp_id):
-            reader.problem(row, f"id number {comp_id!r} cannot be a promoctl id (letters, "
-                           "digits, '.', '_' and '-', starting with a letter or digit, at "
-                           "most 100)", IDNUMBER)
-        elif comp_id in by_id or comp_id == fw["id"]:
+        comp_id = _idnumber(row, reader)
+        if comp_id is None:
+            pass
+        elif comp_id in by_id or comp_id == fw["_idnumber"]:
             first = by_id[comp_id].number if comp_id in by_id else "of the framework"
             reader.problem(row, f"id number {comp_id!r} is used twice (first in row {first})",
                            IDNUMBER)
@@ -210,22 +305,25 @@ def _competencies(rows: list[_Row], reader: _Reader, fw: dict[str, Any]) -> list
     for cid, parent in parents.items():
         if parent is not None and parent not in parents:
             where = " (that is the framework; leave it empty for a top-level competency)" \
-                if parent == fw["id"] else ""
+                if parent == fw["_idnumber"] else ""
             reader.problem(by_id[cid], f"parent id number {parent!r} is not a competency in "
                            f"this file{where}", PARENT)
     depths = _depths(parents, by_id, reader)
     taxonomy: list[str] = fw.pop("_taxonomy")
+    fw.pop("_idnumber")
     fw_scale = ",".join(s["label"] for s in fw["scale"])
+    ids = {idnumber: slug(idnumber) for idnumber in by_id}
+    _distinct(ids, by_id, reader)
     out = []
     for cid, row in by_id.items():
-        meta = {}
+        meta = {MOODLE_ID: cid} if ids[cid] != cid else {}
         refs = [r.replace("%2C", ",").strip() for r in row[RELATED_IDS].split(",")]
         refs = [r for r in refs if r]
         unknown = [r for r in refs if r not in by_id]
         if unknown:
             reader.warn(row, f"cross-references to unknown id numbers dropped: "
                         f"{', '.join(unknown)}")
-        if refs := [r for r in refs if r in by_id]:
+        if refs := [ids[r] for r in refs if r in by_id]:
             meta[RELATED] = ", ".join(refs)
         if row[RULE_TYPE].strip():
             reader.warn(row, f"completion rule '{row[RULE_TYPE].strip()}' not imported "
@@ -236,17 +334,30 @@ def _competencies(rows: list[_Row], reader: _Reader, fw: dict[str, Any]) -> list
                         "the framework's scale for every competency")
         depth = depths.get(cid, 1)
         comp: dict[str, Any] = {
-            "id": cid, "name": html_text.one_line(row[SHORTNAME]),
+            "id": ids[cid], "name": html_text.one_line(row[SHORTNAME]),
             "category": taxonomy[depth - 1] if depth <= len(taxonomy) else DEFAULT_TAXONOMY,
         }
-        if parents[cid] is not None:
-            comp["parent"] = parents[cid]
+        parent = parents[cid]
+        if parent is not None and parent in ids:
+            comp["parent"] = ids[parent]
         description = join_meta(html_text.clean(row[DESCRIPTION]), meta)
         if description:
             comp["description"] = description
         out.append(comp)
     fw["categories"] = list(dict.fromkeys(c["category"] for c in out)) or [DEFAULT_TAXONOMY]
     return out
+
+
+def _distinct(ids: dict[str, str], rows: dict[str, _Row], reader: _Reader) -> None:
+    """Two ID numbers that make the same promoctl id (``A-1`` and a slug of ``A 1`` that
+    happens to match) cannot both be kept."""
+    seen: dict[str, str] = {}
+    for idnumber, promoctl_id in ids.items():
+        if promoctl_id in seen:
+            reader.problem(rows[idnumber], f"id number {idnumber!r} gives the promoctl id "
+                           f"{promoctl_id!r}, as id number {seen[promoctl_id]!r} does",
+                           IDNUMBER)
+        seen[promoctl_id] = idnumber
 
 
 def _depths(parents: dict[str, str | None], rows: dict[str, _Row], reader: _Reader
@@ -298,30 +409,31 @@ def write_csv(framework: Framework, display: str) -> tuple[str, list[str]]:
             n, node = n + 1, parents.get(node)
         depth[comp.id] = n
     taxonomy = _taxonomy(framework, depth, warnings)
+    idnumber = {c.id: _original_id(c.id, c.description) for c in framework.competencies}
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(HEADERS)
-    writer.writerow(["", framework.id, framework.title, _html(framework.description),
+    fw_prose, _ = split_meta(framework.description)
+    writer.writerow(["", _original_id(framework.id, framework.description), framework.title,
+                     html_text.to_html(fw_prose),
                      FORMAT_HTML, ",".join(labels), _scale_config(framework), "", "", "",
                      "", "", "1", ",".join(taxonomy)])
     for n, comp in enumerate(framework.competencies, 1):
         if len(comp.name) > SHORTNAME_MAX:
             warnings.append(f"{comp.id}: Moodle cuts names to {SHORTNAME_MAX} characters")
         prose, _meta = split_meta(comp.description)
-        refs = ",".join(r.replace(",", "%2C") for r in related(comp.description))
-        writer.writerow([comp.parent or "", comp.id, comp.name, _html(prose), FORMAT_HTML,
-                         "", "", "", "0", "null", refs, str(n), "", ""])
+        refs = ",".join(idnumber.get(r, r).replace(",", "%2C")
+                        for r in related(comp.description))
+        parent = idnumber.get(comp.parent, comp.parent) if comp.parent else ""
+        writer.writerow([parent, idnumber[comp.id], comp.name, html_text.to_html(prose),
+                         FORMAT_HTML, "", "", "", "0", "null", refs, str(n), "", ""])
     if any(c.anchors for c in framework.competencies):
         warnings.append("behavioural anchors are not part of Moodle's CSV; not exported")
     return out.getvalue(), warnings
 
 
-def _html(text: str | None) -> str:
-    if not text:
-        return ""
-    paragraphs = [p for p in text.strip().split("\n\n") if p.strip()]
-    return "".join("<p>" + "<br>".join(html.escape(line) for line in p.split("\n")) + "</p>"
-                   for p in paragraphs)
+def _original_id(promoctl_id: str, description: str | None) -> str:
+    return split_meta(description)[1].get(MOODLE_ID) or promoctl_id
 
 
 def _scale_config(framework: Framework) -> str:

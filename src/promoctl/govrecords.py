@@ -1,0 +1,145 @@
+"""What every governance figure needs from the repository, worked out once."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from promoctl.figures import UNKNOWN, Options, pseudonyms
+from promoctl.loader import Repository
+from promoctl.models import Decision, EvidenceItem, Person, Review
+
+OBSERVED_TYPES = ("documentation_audit", "escalation_summary", "incident_review")
+
+
+@dataclass(frozen=True)
+class Observation:
+    person: str
+    type: str
+    day: date
+    level: str
+    score: float | None
+    passed: bool | None
+
+
+class Records:
+    """What every figure needs from the repository, worked out once."""
+
+    def __init__(self, repo: Repository, options: Options) -> None:
+        self.repo, self.options = repo, options
+        gone = {s.record.supersedes for s in repo.decisions.values() if s.record.supersedes}
+        self.standing: list[Decision] = sorted(
+            (s.record for s in repo.decisions.values() if s.record.id not in gone),
+            key=lambda d: (d.decided_on, d.id))
+        self.decided = [d for d in self.standing if self.within(d.decided_on)]
+        old_reviews = {s.record.supersedes for s in repo.reviews.values()
+                       if s.record.supersedes}
+        self.reviews: list[Review] = sorted(
+            (s.record for s in repo.reviews.values() if s.record.id not in old_reviews),
+            key=lambda r: (r.date, r.id))
+        level_ids = [lv.id for src in repo.ladders.values() for lv in src.record.levels]
+        self.clashing = {lv for lv in level_ids if level_ids.count(lv) > 1}
+        self.steps: dict[str, list[tuple[date, str, str, str]]] = defaultdict(list)
+        for d in self.standing:
+            if d.outcome == "approved":
+                self.steps[d.candidate].append(
+                    (self.effective(d), d.target.ladder, self._from_level(d), d.target.level))
+        for steps in self.steps.values():
+            steps.sort()
+        # Panels that decided on enough people get a code; the rest are pooled, so no
+        # row (and no code in the key) stands for a handful of candidates.
+        self.panel_of = {d.id: "; ".join(sorted({m.name for m in d.panel}))
+                         for d in self.decided}
+        decided_by: dict[str, set[str]] = defaultdict(set)
+        for d in self.decided:
+            decided_by[self.panel_of[d.id]].add(d.candidate)
+        big = {p: len(c) for p, c in decided_by.items() if len(c) >= options.min_group}
+        self.panel_codes = pseudonyms("panel-", big)
+        self.other_panels = f"other panels ({len(decided_by) - len(big)})"
+
+    def within(self, day: date) -> bool:
+        return self.options.start <= day <= self.options.end
+
+    def person(self, person_id: str) -> Person | None:
+        return self.repo.person(person_id)
+
+    @staticmethod
+    def effective(d: Decision) -> date:
+        return d.effective or d.decided_on
+
+    def _from_level(self, d: Decision) -> str:
+        snapshot = d.evaluation.get("candidate")
+        if isinstance(snapshot, dict) and isinstance(snapshot.get("current_level"), str):
+            return str(snapshot["current_level"])
+        ladder = self.repo.ladder(d.target.ladder)
+        index = ladder.level_index(d.target.level) if ladder else -1
+        return ladder.levels[index - 1].id if ladder and index > 0 else UNKNOWN
+
+    def level_label(self, ladder: str, level: str) -> str:
+        return f"{ladder}/{level}" if level in self.clashing else level
+
+    def level_at(self, person_id: str, day: date) -> str:
+        """The person's level on ``day``, from their approvals, else their record."""
+        steps = self.steps.get(person_id, [])
+        for when, ladder, _before, after in reversed(steps):
+            if when <= day:
+                return self.level_label(ladder, after)
+        if steps:
+            return self.level_label(steps[0][1], steps[0][2])
+        person = self.person(person_id)
+        return self.level_label(person.ladder, person.level) if person else UNKNOWN
+
+    def employed(self, person: Person, day: date) -> bool:
+        return person.start_date <= day and (person.leaving_date is None
+                                             or person.leaving_date > day)
+
+    def program(self, d: Decision) -> str:
+        person = self.person(d.candidate)
+        if person is not None:
+            return person.program
+        snapshot = d.evaluation.get("candidate")
+        program = snapshot.get("program") if isinstance(snapshot, dict) else None
+        return program if isinstance(program, str) else UNKNOWN
+
+    def group_key(self, dimension: str) -> Callable[[Decision], str]:
+        if dimension == "program":
+            return self.program
+        if dimension == "ladder":
+            return lambda d: d.target.ladder
+        if dimension == "level":
+            return lambda d: self.level_label(d.target.ladder, d.target.level)
+        return lambda d: self.panel_codes.get(self.panel_of[d.id], self.other_panels)
+
+    def observations(self) -> list[Observation]:
+        """Audit, escalation and incident evidence dated in the period, from packets and
+        reviews; an item copied into a later packet counts once."""
+        seen: set[tuple[str, str, str, date]] = set()
+        out: list[Observation] = []
+
+        def add(person: str, item: EvidenceItem, level: str | None) -> None:
+            if item.type not in OBSERVED_TYPES or not self.within(item.date):
+                return
+            key = (person, item.type, item.id, item.date)
+            if key in seen:
+                return
+            seen.add(key)
+            score = float(item.result.score) if item.result.score is not None else None
+            out.append(Observation(person, item.type, item.date,
+                                    level or self.level_at(person, item.date), score,
+                                    item.result.passed))
+
+        for review in self.reviews:
+            for item in review.evidence:
+                add(review.person, item, self.level_label(review.ladder, review.level))
+        for src in sorted(self.repo.packets.values(), key=lambda s: s.display):
+            for item in src.record.evidence:
+                add(src.record.candidate, item, None)
+        return out
+
+
+
+def period(rec: Records) -> str:
+    return f"{rec.options.start} to {rec.options.end}"
+

@@ -6,7 +6,15 @@ from collections import defaultdict
 
 from promoctl import stats
 from promoctl.figures import ALL, COUNT, RATE, Chart, Column, Figure, P, Row, bucket, natural
-from promoctl.govrecords import Records, period
+from promoctl.govrecords import Records, decided_note
+
+GROUP_NOTES = {
+    "program": " Program: the candidate's program recorded in the decision when it was made "
+               "(its evaluation snapshot), else the one their person record holds.",
+    "panel": " Panels are the sets of members who sat together, shown as codes; panels of "
+             "fewer than --min-group candidates are pooled as 'other panels'.",
+    "level": " Level: the level decided on (the decision's target).",
+}
 from promoctl.models import Decision
 
 
@@ -34,13 +42,11 @@ def approval(rec: Records, dimension: str) -> Figure:
                                        "rate": stats.rate(total_a, total_n),
                                        "rest_rate": None, "p": None},
                         {d.candidate for d in rec.decided}, total=True))
-    notes = [f"Standing decisions (not superseded) decided {period(rec)}; approval rate = "
-             "approved / all outcomes (approved, deferred, declined).",
+    notes = [decided_note(rec), "n: decisions; approval rate = approved / n (all outcomes: "
+             "approved, deferred, declined)." + GROUP_NOTES.get(dimension, ""),
              f"Inconsistency: each {dimension} against all the others with {stats.FISHER}; "
              f"flagged when p < {stats.ALPHA}. p-values are not adjusted for multiple "
              "comparisons: with many groups, about 1 in 20 is flagged by chance alone."]
-    if dimension == "panel":
-        notes.append("Panels are the sets of members who sat together, shown as codes.")
     return Figure(f"approval-by-{dimension}", f"Approval rate by {dimension}",
                   "Are candidates approved at similar rates across groups?", dimension,
                   [Column("approved", "approved", COUNT), Column("rate", "approval rate", RATE),
@@ -51,7 +57,7 @@ def approval(rec: Records, dimension: str) -> Figure:
 def approval_trend(rec: Records) -> Figure:
     groups: dict[str, list[Decision]] = defaultdict(list)
     for d in rec.decided:
-        groups[bucket(d.decided_on, rec.options.interval)].append(d)
+        groups[bucket(rec.first_day[d.id], rec.options.interval)].append(d)
     rows = []
     for name in sorted(groups):
         ds = groups[name]
@@ -62,7 +68,8 @@ def approval_trend(rec: Records) -> Figure:
                   "Is the approval rate drifting over time?", rec.options.interval,
                   [Column("approved", "approved", COUNT), Column("rate", "approval rate", RATE)],
                   rows, Chart("line", ("rate",), "approval rate", percent=True),
-                  [f"Standing decisions by the {rec.options.interval} they were decided in."])
+                  [decided_note(rec), f"By the {rec.options.interval} of the case's first "
+                   "decision; approval rate = approved / n (all outcomes)."])
 
 
 def overrides(rec: Records, dimension: str) -> Figure:
@@ -87,4 +94,7 @@ def overrides(rec: Records, dimension: str) -> Figure:
                    Column("approved_not_ready", "approved NOT READY", COUNT),
                    Column("held_back_ready", "deferred/declined READY", COUNT)],
                   rows, Chart("bar", ("rate",), "override rate", percent=True),
-                  [f"Standing decisions decided {period(rec)} that record an override."])
+                  [decided_note(rec), "override rate = decisions that record an override / "
+                   "n (all decisions). approved NOT READY: overrides approving a candidate the "
+                   "evaluation found NOT READY; deferred/declined READY: overrides holding "
+                   "back a candidate found READY." + GROUP_NOTES.get(dimension, "")])

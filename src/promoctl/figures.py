@@ -27,6 +27,8 @@ class Options:
     by: tuple[str, ...] = ("program",)
     min_group: int = 5
     interval: str = "quarter"
+    unaligned: bool = False  # the period is not whole months or quarters (allowed)
+    recorded_on: date | None = None  # the records as committed on this day, not as now
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,9 @@ class Row:
     flag: str | None = None
     total: bool = False
     suppressed: bool = False
+    # Person -> how many of n they account for, where that can be more than one (items,
+    # ratings): for the dominance rule; emptied with ``people``.
+    contributions: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,20 @@ class Records:
         self.standing: list[Decision] = sorted(
             (s.record for s in repo.decisions.values() if s.record.id not in gone),
             key=lambda d: (d.decided_on, d.id))
-        self.decided = [d for d in self.standing if self.within(d.decided_on)]
+        # A correction stands in for the decision it supersedes, in that decision's
+        # period: a closed period's figures change when a correction is recorded (the
+        # records as they stand now), but no case leaves the period it was decided in.
+        by_id = {s.record.id: s.record for s in repo.decisions.values()}
+        self.first_day: dict[str, date] = {}
+        for d in self.standing:
+            day, seen, at = d.decided_on, {d.id}, d
+            while at.supersedes is not None and at.supersedes in by_id \
+                    and at.supersedes not in seen:
+                at = by_id[at.supersedes]
+                seen.add(at.id)
+                day = min(day, at.decided_on)
+            self.first_day[d.id] = day
+        self.decided = [d for d in self.standing if self.within(self.first_day[d.id])]
         old_reviews = {s.record.supersedes for s in repo.reviews.values()
                        if s.record.supersedes}
         self.reviews: list[Review] = sorted(
@@ -96,12 +109,14 @@ class Records:
                                              or person.leaving_date > day)
 
     def program(self, d: Decision) -> str:
-        person = self.person(d.candidate)
-        if person is not None:
-            return person.program
+        """The candidate's program when the decision was made (its evaluation snapshot),
+        else the one their person record holds now."""
         snapshot = d.evaluation.get("candidate")
         program = snapshot.get("program") if isinstance(snapshot, dict) else None
-        return program if isinstance(program, str) else UNKNOWN
+        if isinstance(program, str) and program:
+            return program
+        person = self.person(d.candidate)
+        return person.program if person is not None else UNKNOWN
 
     def group_key(self, dimension: str) -> Callable[[Decision], str]:
         if dimension == "program":
@@ -143,3 +158,9 @@ class Records:
 def period(rec: Records) -> str:
     return f"{rec.options.start} to {rec.options.end}"
 
+
+
+def decided_note(rec: Records) -> str:
+    return (f"Standing decisions (not superseded) in cases first decided {period(rec)}: a "
+            "correction counts in place of the decision it supersedes, in that decision's "
+            "period, with the outcome that stands now.")

@@ -20,8 +20,8 @@ from datetime import date
 from typing import Any
 
 from promoctl import approvals, calibration, observations, progression, retention
+from promoctl.disclosure import MIN_GROUP_FLOOR, suppress
 from promoctl.disclosure import privacy_note as privacy_note
-from promoctl.disclosure import suppress
 from promoctl.figures import COUNT, RATE, Chart, Column, Figure, Options, P, Report, Row
 from promoctl.figures import DIMENSIONS as DIMENSIONS
 from promoctl.figures import add_months as add_months
@@ -36,6 +36,8 @@ JSON_FORMAT = 1
 
 def build(repo: Repository, options: Options) -> Report:
     """Every figure for the period, suppressed for privacy."""
+    if options.min_group < MIN_GROUP_FLOOR:
+        raise ValueError(f"min_group must be at least {MIN_GROUP_FLOOR}")
     # The figures allocate many small objects next to a large loaded repository: the
     # cyclic collector would rescan that heap again and again (most of the run time at
     # 10,000 decisions), and nothing built here is cyclic garbage.
@@ -74,7 +76,9 @@ def to_cache(report: Report) -> dict[str, Any]:
     o = report.options
     return {
         "options": {"start": o.start.isoformat(), "end": o.end.isoformat(), "by": list(o.by),
-                    "min_group": o.min_group, "interval": o.interval},
+                    "min_group": o.min_group, "interval": o.interval,
+                    "unaligned": o.unaligned,
+                    "recorded_on": o.recorded_on.isoformat() if o.recorded_on else None},
         "figures": [{
             "id": f.id, "title": f.title, "description": f.description,
             "group_by": f.group_by,
@@ -93,7 +97,9 @@ def to_cache(report: Report) -> dict[str, Any]:
 def from_cache(data: Any) -> Report:
     o = data["options"]
     options = Options(date.fromisoformat(o["start"]), date.fromisoformat(o["end"]),
-                      tuple(o["by"]), int(o["min_group"]), str(o["interval"]))
+                      tuple(o["by"]), int(o["min_group"]), str(o["interval"]),
+                      bool(o["unaligned"]),
+                      date.fromisoformat(o["recorded_on"]) if o["recorded_on"] else None)
     figures = []
     for f in data["figures"]:
         chart = f["chart"]
@@ -125,6 +131,7 @@ def as_json(report: Report) -> dict[str, Any]:
         "period": {"from": o.start.isoformat(), "to": o.end.isoformat()},
         "min_group": o.min_group,
         "interval": o.interval,
+        "as_recorded_on": o.recorded_on.isoformat() if o.recorded_on else None,
         "privacy": privacy_note(o),
         "figures": [{
             "id": f.id, "title": f.title, "description": f.description,

@@ -79,7 +79,7 @@ def _readiness(repo: Repository, person: Person, ladder: Ladder, level_id: str,
     packet = packets[-1] if packets else Packet(
         kind="packet", format=1, id=f"{person.id}-agenda", candidate=person.id, target=target,
         submitted=as_of)
-    ev = evaluate(packet, person, ladder, framework, as_of)
+    ev = evaluate(packet, person, ladder, framework, as_of, level_id)
     return ev, {"id": nxt.id, "title": nxt.title, "packet": packet.id if packets else None}
 
 
@@ -129,10 +129,6 @@ def build(repo: Repository, person_id: str, as_of: date, since: date | None = No
     since = since or as_of - timedelta(days=DEFAULT_SINCE_DAYS)
     if since > as_of:
         raise UserError(f"--since {since} is after the agenda's date {as_of}")
-    ladder = repo.ladder(person.ladder)
-    if ladder is None:
-        raise UserError(f"{person_id}: ladder {person.ladder!r} is missing")
-    level = ladder.level(person.level)
     items = _items(repo, person, as_of)
     recent = [i for i in items if i.date > since]
     completions: dict[str, date] = {}
@@ -140,9 +136,14 @@ def build(repo: Repository, person_id: str, as_of: date, since: date | None = No
         if i.type == "training" and i.course and i.result.completed is not False \
                 and i.result.passed is not False:
             completions[i.course] = max(i.date, completions.get(i.course, i.date))
-    # Reviews, plan steps and training due: the same rules as `promoctl status` and `due`.
+    # Reviews, plan steps and training due: the same rules as `promoctl status` and `due`;
+    # the level is the one held on the agenda's date, as the records then said.
     st = lifecycle.status(repo, person.id, as_of, {person.id: completions})
-    ev, nxt = _readiness(repo, person, ladder, person.level, as_of)
+    ladder = repo.ladder(st.spell.ladder)
+    if ladder is None:
+        raise UserError(f"{person_id}: ladder {st.spell.ladder!r} is missing")
+    level = ladder.level(st.spell.level)
+    ev, nxt = _readiness(repo, person, ladder, st.spell.level, as_of)
     gaps = _gaps(ev, ladder, as_of) if ev else []
     ahead = [{"date": i.due.isoformat(), "what": i.detail, "overdue": i.overdue,
               "review": i.kind in REVIEWS} for i in st.due]
@@ -150,7 +151,7 @@ def build(repo: Repository, person_id: str, as_of: date, since: date | None = No
         "person": {"id": person.id, "name": person.name, "program": person.program,
                    "team": person.team, "manager": person.manager},
         "as_of": as_of.isoformat(), "since": since.isoformat(),
-        "ladder_title": ladder.title, "level_title": level.title if level else person.level,
+        "ladder_title": ladder.title, "level_title": level.title if level else st.spell.level,
         "authorization": st.reason,
         "milestones": [_item(i) for i in recent if i.type in MILESTONE_TYPES
                        and i.result.completed is not False and i.result.passed is not False],

@@ -13,6 +13,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from promoctl import levels
 from promoctl.errors import Problem
 from promoctl.interop.mapping import check_lms_mappings
 from promoctl.loader import Repository
@@ -208,13 +209,14 @@ def check_person(src: Source, repo: Repository) -> list[Problem]:
     return out
 
 
-def check_packet(src: Source, repo: Repository, decided: Container[str] = frozenset()
-                 ) -> list[Problem]:
+def check_packet(src: Source, repo: Repository, decided: Container[str] = frozenset(),
+                 held: levels.Index | None = None) -> list[Problem]:
     """``decided``: ids of packets a decision was made on; they are history, so the
-    candidate may since have reached the target level."""
+    candidate may since have reached the target level. ``held``: level history, read
+    once for many packets."""
     packet: Packet = src.record
     out: list[Problem] = []
-    place = _ladder_level_of(repo, packet.candidate)
+    place = _ladder_level_of(repo, packet.candidate, held)
     if _dangling(repo, "person", packet.candidate, repo.people):
         out.append(src.problem(("candidate",), _unknown("person", packet.candidate,
                                                        repo.people)))
@@ -241,19 +243,34 @@ def check_packet(src: Source, repo: Repository, decided: Container[str] = frozen
         elif place is not None and packet.id not in decided and place[0] == ladder.id and \
                 ladder.level_index(place[1]) >= ladder.level_index(level.id):
             out.append(src.problem(("target", "level"), f"{packet.candidate} is already at "
-                                   f"level {place[1]!r}; the target must be above it"))
+                                   f"level {place[1]!r}{place[2]}; the target must be above "
+                                   "it"))
     out.extend(_check_evidence(src, repo, fw))
     return out
 
 
-def _ladder_level_of(repo: Repository, person_id: str) -> tuple[str, str] | None:
-    """A person's ladder and level, from what loading kept of them when it can (so
-    validate need not keep, or parse again, thousands of person records)."""
-    src = repo.people.get(person_id)
-    if src is not None and "ladder" in src.meta and "level" in src.meta:
-        return src.meta["ladder"], src.meta["level"]
-    person = repo.person(person_id)
-    return (person.ladder, person.level) if person is not None else None
+def _ladder_level_of(repo: Repository, person_id: str, held: levels.Index | None = None
+                     ) -> tuple[str, str, str] | None:
+    """A person's latest ladder and level from their level history, and where it comes
+    from (from what loading kept of the person and the decisions when it can, so validate
+    need not keep, or parse again, thousands of records)."""
+    if person_id not in repo.people:
+        return None
+    spell = (held or levels.Index(repo)).history(person_id).current
+    where = f" (from {spell.since}, decision {spell.ref})" if spell.ref else ""
+    return spell.ladder, spell.level, where
+
+
+def _people_named(repo: Repository, src: Source) -> list[str]:
+    """The people a packet names, from its cache entry (the key only matters there)."""
+    cache, key = repo.cache, repo.keys.get(src.display)
+    entry = cache.entries.get(key) if cache is not None and key is not None else None
+    return [str(rid) for kind, rid in (entry or {}).get("refs", []) if kind == "person"]
+
+
+def _level_key(repo: Repository, person_id: str, held: levels.Index) -> str:
+    """What a packet's checks read of its candidate's decisions, for their cache key."""
+    return f"approvals:{held.key(person_id)}" if person_id in repo.people else ""
 
 
 def _check_evidence(src: Source, repo: Repository, fw: Framework | None) -> list[Problem]:
@@ -506,15 +523,19 @@ def decided_packets(repo: Repository) -> Container[str]:
 
 
 def check_packets(repo: Repository, sources: list[Source], *, release: bool = False,
-                  decided: Container[str] | None = None) -> list[Problem]:
+                  decided: Container[str] | None = None, held: levels.Index | None = None
+                  ) -> list[Problem]:
     """Cross-checks of packets; ``release`` drops each parsed packet once checked, so
     memory does not grow with their number (validate needs nothing more from them)."""
     if decided is None:
         decided = decided_packets(repo)
+    held = held or levels.Index(repo)
     out: list[Problem] = []
     for src in sources:
         flag = f"decided:{src.record_id in decided}"
-        out.extend(_cached(repo, src, partial(check_packet, src, repo, decided), flag))
+        for person_id in _people_named(repo, src):
+            flag += ";" + _level_key(repo, person_id, held)
+        out.extend(_cached(repo, src, partial(check_packet, src, repo, decided, held), flag))
         if release:
             src.release()
     return out
@@ -537,12 +558,13 @@ def check_only(repo: Repository, displays: set[str]) -> list[Problem]:
     """The checks of just these files (``validate FILES``, as a pre-commit hook runs it)."""
     out: list[Problem] = []
     decided = decided_packets(repo)
+    held = levels.Index(repo)
     for kind in ("framework", "ladder", "person", "decision", "review", "packet"):
         for src in list(repo.table(kind).values()):
             if src.display not in displays:
                 continue
             if kind == "packet":
-                out.extend(check_packets(repo, [src], decided=decided))
+                out.extend(check_packets(repo, [src], decided=decided, held=held))
             else:
                 out.extend(check_one(repo, src))
     out.extend(p for p in check_supersession(repo) + check_lms_mappings(repo)

@@ -102,6 +102,13 @@ class Evaluation:
     reasons: tuple[Reason, ...]
     warnings: tuple[str, ...]
     ignored: tuple[str, ...] = field(default=())  # items dated after the as-of date
+    # The level the candidate held on the as-of date (levels.py); the person file's
+    # level when not given.
+    held_level: str | None = None
+
+    @property
+    def current_level(self) -> str:
+        return self.held_level or self.person.level
 
     @property
     def ready(self) -> bool:
@@ -113,7 +120,7 @@ class Evaluation:
 
 
 def evaluate(packet: Packet, person: Person, ladder: Ladder, framework: Framework,
-             as_of: date | None = None) -> Evaluation:
+             as_of: date | None = None, current_level: str | None = None) -> Evaluation:
     as_of = as_of or packet.submitted
     level = ladder.level(packet.target.level)
     if level is None or level.promotion is None:  # checks.py reports this as a problem
@@ -164,7 +171,7 @@ def evaluate(packet: Packet, person: Person, ladder: Ladder, framework: Framewor
                       as_of=as_of, training=training, gates=gates, competencies=competencies,
                       composite=composite, threshold=threshold, reasons=tuple(reasons),
                       warnings=_warnings(person, competencies, training, ignored, as_of),
-                      ignored=ignored)
+                      ignored=ignored, held_level=current_level)
 
 
 def fmt(value: Fraction | Decimal | None) -> str:

@@ -42,7 +42,7 @@ def as_json(ev: Evaluation, path: str) -> dict[str, Any]:
         "path": path,
         "candidate": {"id": ev.person.id, "name": ev.person.name,
                       "program": ev.person.program,
-                      "current_level": ev.person.level},
+                      "current_level": ev.current_level},
         "target": {"ladder": ev.ladder.id, "level": packet.target.level},
         "framework": {"id": ev.framework.id, "version": ev.framework.version},
         "submitted": packet.submitted.isoformat(),

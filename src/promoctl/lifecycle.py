@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from promoctl import levels
 from promoctl.decisions import superseded_ids
+from promoctl.levels import Spell
 from promoctl.loader import Repository
-from promoctl.models import Decision, Person, PlanStep, Review
+from promoctl.models import Decision, Ladder, Person, PlanStep, Review
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,8 @@ class DueItem:
 class Status:
     person: Person
     as_of: date
-    authorization: str  # not-required, valid, in-probation, drift, lapsed, left
+    spell: Spell  # the level held on as_of, as the records then said
+    authorization: str  # not-required, valid, in-probation, drift, lapsed, left, not-started
     valid_until: date | None = None
     reason: str = ""
     probation: dict[str, Any] | None = None
@@ -49,8 +52,10 @@ class Status:
     def as_json(self) -> dict[str, Any]:
         p = self.person
         return {
-            "person": {"id": p.id, "name": p.name, "program": p.program, "ladder": p.ladder,
-                       "level": p.level},
+            "person": {"id": p.id, "name": p.name, "program": p.program,
+                       "ladder": self.spell.ladder, "level": self.spell.level,
+                       "level_since": self.spell.since.isoformat(),
+                       "level_ref": self.spell.ref},
             "as_of": self.as_of.isoformat(),
             "authorization": self.authorization,
             "valid_until": self.valid_until.isoformat() if self.valid_until else None,
@@ -89,19 +94,27 @@ def status(repo: Repository, person_id: str, as_of: date,
            trainings: dict[str, dict[str, date]] | None = None) -> Status:
     decisions, reviews = _standing(repo)
     return _status(repo, repo.people[person_id].record, decisions.get(person_id, []),
-                   reviews.get(person_id, []), as_of, (trainings or {}).get(person_id, {}))
+                   reviews.get(person_id, []), as_of, (trainings or {}).get(person_id, {}),
+                   _ladders(repo))
+
+
+def _ladders(repo: Repository) -> dict[str, Ladder]:
+    return {ladder_id: src.record for ladder_id, src in repo.ladders.items()}
 
 
 def _status(repo: Repository, p: Person, decisions: list[Decision], reviews: list[Review],
-            as_of: date, completions: dict[str, date]) -> Status:
+            as_of: date, completions: dict[str, date], ladders: dict[str, Ladder]) -> Status:
     # As things stood on the as-of date: later decisions and reviews had not happened yet.
     decisions = [d for d in decisions if d.decided_on <= as_of]
     reviews = [r for r in reviews if r.date <= as_of]
     completions = {course: when for course, when in completions.items() if when <= as_of}
-    st = Status(person=p, as_of=as_of, authorization="not-required", decisions=decisions,
-                reviews=reviews)
-    ladder = repo.ladder(p.ladder)
-    level = ladder.level(p.level) if ladder else None
+    spell = levels.build(p, [levels.Move.of(d) for d in decisions if d.outcome == "approved"],
+                         ladders).at(as_of)
+    st = Status(person=p, as_of=as_of, spell=spell, authorization="not-required",
+                decisions=decisions, reviews=reviews)
+    ladder = ladders.get(spell.ladder)
+    level = ladder.level(spell.level) if ladder else None
+    level_id = spell.level
 
     def due(kind: str, when: date, detail: str, ref: str | None = None) -> None:
         st.due.append(DueItem(p.id, p.name, p.program, kind, when, when < as_of, detail, ref))
@@ -109,12 +122,14 @@ def _status(repo: Repository, p: Person, decisions: list[Decision], reviews: lis
     if p.leaving_date is not None and p.leaving_date <= as_of:
         st.authorization, st.reason = "left", f"left on {p.leaving_date}"
         return st
+    if as_of < p.start_date:
+        st.authorization, st.reason = "not-started", f"starts on {p.start_date}"
+        return st
 
-    promotion = next((d for d in reversed(decisions) if d.outcome == "approved"
-                      and d.target.ladder == p.ladder and d.target.level == p.level), None)
-    start = (promotion.effective if promotion and promotion.effective else None) \
-        or p.level_since or p.start_date
-    later = [r for r in reviews if r.level == p.level and r.date >= start]
+    promotion = next((d for d in decisions if d.id == spell.ref), None)
+    start = spell.since
+    later = [r for r in reviews if (r.ladder, r.level) == (spell.ladder, spell.level)
+             and r.date >= start]
 
     # Probation: the controlled period until a probation review confirms the level.
     if promotion is not None and promotion.probation_plan is not None:
@@ -132,7 +147,7 @@ def _status(repo: Repository, p: Person, decisions: list[Decision], reviews: lis
                         "confirmed": confirmed.date.isoformat() if confirmed else None,
                         "escalation_boundaries": list(plan.escalation_boundaries)}
         if confirmed is None:
-            due("probation-review", review_date, f"probation review for {p.level} (escalation "
+            due("probation-review", review_date, f"probation review for {level_id} (escalation "
                 "boundaries hold until then)", promotion.id)
 
     # Time-limited authorisation for levels that require re-validation.
@@ -154,7 +169,7 @@ def _status(repo: Repository, p: Person, decisions: list[Decision], reviews: lis
                 st.authorization, st.reason = "lapsed", f"re-validation overdue since {until}"
             else:
                 st.authorization, st.reason = "valid", f"re-validation due by {until}"
-            due("maintenance-review", until, f"competency maintenance review for {p.level}")
+            due("maintenance-review", until, f"competency maintenance review for {level_id}")
         elif state == "drift":
             assert recheck is not None
             st.valid_until = recheck
@@ -164,7 +179,7 @@ def _status(repo: Repository, p: Person, decisions: list[Decision], reviews: lis
             else:
                 st.authorization, st.reason = "drift", f"drift found; targeted supports " \
                     f"until the re-check by {recheck}"
-            due("recheck", recheck, f"re-check after drift at {p.level}")
+            due("recheck", recheck, f"re-check after drift at {level_id}")
         else:
             st.authorization, st.reason = "lapsed", f"authorisation lapsed on {lapsed_on}"
     if st.probation is not None and st.probation["confirmed"] is None \
@@ -226,8 +241,10 @@ def statuses(repo: Repository, as_of: date,
     """Everyone's status at once (decisions and reviews indexed once, not per person)."""
     decisions, reviews = _standing(repo)
     completions = completions or {}
+    ladders = _ladders(repo)
     return [_status(repo, repo.people[person_id].record, decisions.get(person_id, []),
-                    reviews.get(person_id, []), as_of, completions.get(person_id, {}))
+                    reviews.get(person_id, []), as_of, completions.get(person_id, {}),
+                    ladders)
             for person_id in sorted(repo.people)]
 
 

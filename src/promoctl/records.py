@@ -77,12 +77,21 @@ def meta_of(record: Any) -> dict[str, Any]:
     """The few fields repository-wide checks need, so they never parse a whole record."""
     kind = getattr(record, "kind", None)
     if kind == "decision":
+        # What level history needs of it (``levels.Move``), dates as text for JSON.
+        before = record.evaluation.get("candidate")
+        before = before.get("current_level") if isinstance(before, dict) else None
         return {"packet": record.inputs.packet.id, "supersedes": record.supersedes,
-                "candidate": record.candidate}
+                "candidate": record.candidate, "outcome": record.outcome,
+                "ladder": record.target.ladder, "level": record.target.level,
+                "effective": (record.effective or record.decided_on).isoformat(),
+                "decided_on": record.decided_on.isoformat(),
+                "from_level": before if isinstance(before, str) else None}
     if kind == "review":
         return {"supersedes": record.supersedes}
     if kind == "person":
-        return {"ladder": record.ladder, "level": record.level}
+        return {"ladder": record.ladder, "level": record.level,
+                "start_date": record.start_date.isoformat(),
+                "level_since": record.level_since.isoformat() if record.level_since else None}
     return {}
 
 

@@ -32,7 +32,7 @@ from functools import cache as memoize
 from pathlib import Path
 from typing import Any
 
-from promoctl import __version__, workspace
+from promoctl import __version__, levels, workspace
 from promoctl import report as report_
 from promoctl.cache import Cache, read_stamped, stamped, write_stamped
 from promoctl.cache import location as cache_location
@@ -254,7 +254,7 @@ def evaluate_loaded(repo: Repository, selected: Sequence[str], problems: Sequenc
     records' indexes, so a cached packet and its candidate are never parsed."""
     by_path = workspace.problems_by_path(problems)
     when = as_of.isoformat() if as_of else "submitted"
-
+    held = levels.Index(repo)
     outcomes = []
     for display in sorted(selected):
         src = repo.packets.get(display)
@@ -272,13 +272,17 @@ def evaluate_loaded(repo: Repository, selected: Sequence[str], problems: Sequenc
         inputs = [repo.keys.get(s.display) for s in (src, person, ladder, framework)]
         key = None
         if store is not None and all(inputs):
+            # The candidate's level comes from the person file and their approvals.
             key = hashlib.sha256("\n".join(
                 [display, when, *(f"{kind}:{k}" for kind, k in zip(
-                    ("packet", "person", "ladder", "framework"), inputs, strict=True))]
+                    ("packet", "person", "ladder", "framework"), inputs, strict=True)),
+                 f"approvals:{held.key(str(person.record_id))}"]
             ).encode()).hexdigest()
         result = store.get(key) if store is not None and key is not None else None
         if result is None:
-            ev = evaluate(src.record, person.record, ladder.record, framework.record, as_of)
+            packet = src.record
+            level = held.at(packet.candidate, as_of or packet.submitted).level
+            ev = evaluate(packet, person.record, ladder.record, framework.record, as_of, level)
             result = shown(ev, display)
             if store is not None and key is not None and packet_key:
                 store.put(key, result, packet_key, when)

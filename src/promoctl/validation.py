@@ -187,7 +187,7 @@ def _streamed(root: Path, cache: Cache, displays: _Listing, progress: Progress |
     before any is checked. Streams are chosen by each file's 'kind:' line; a record of
     another kind raises ``_Misrouted``.
     """
-    from promoctl import checks
+    from promoctl import checks, levels
     from promoctl.interop.mapping import check_lms_mappings
     from promoctl.loader import file_one, gc_paused, load
     from promoctl.parallel import check_each, read_all
@@ -247,8 +247,9 @@ def _streamed(root: Path, cache: Cache, displays: _Listing, progress: Progress |
                   if src.meta.get("supersedes") is not None)
         problems.extend(checks.check_supersession(repo) + check_lms_mappings(repo))
         decided = checks.decided_packets(repo)
+        held = levels.Index(repo)
         stream("packet", lambda source: checks.check_packets(repo, [source], release=True,
-                                                             decided=decided))
+                                                             decided=decided, held=held))
     return repo, problems + repo.problems
 
 

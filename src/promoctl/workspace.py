@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from promoctl import checks
+from promoctl import checks, levels
 from promoctl.cache import Cache
 from promoctl.cache import location as cache_location
 from promoctl.errors import InvalidRecords, Problem, UserError, display_path
@@ -119,6 +119,7 @@ def _selected(root: Path, paths: Sequence[Path], everything: Sequence[Path]) -> 
 def evaluate_loaded(repo: Repository, selected: Sequence[str], problems: Sequence[Problem],
                     as_of: date | None) -> list[Outcome]:
     by_path = problems_by_path(problems)
+    held = levels.Index(repo)
     outcomes = []
     for display in sorted(selected):
         inputs, blocking = evaluation_inputs(repo, display, by_path)
@@ -126,7 +127,9 @@ def evaluate_loaded(repo: Repository, selected: Sequence[str], problems: Sequenc
             outcomes.append(Outcome(display, None, blocking))
             continue
         packet, person, ladder, framework = (s.record for s in inputs)
-        outcomes.append(Outcome(display, evaluate(packet, person, ladder, framework, as_of), ()))
+        level = held.at(person.id, as_of or packet.submitted).level
+        outcomes.append(Outcome(display, evaluate(packet, person, ladder, framework, as_of,
+                                                  level), ()))
     return outcomes
 
 

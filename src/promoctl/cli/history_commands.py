@@ -200,8 +200,10 @@ def status(
     if format is ProblemFormat.json:
         output.print_json({"format": 1, **st.as_json()})
         return ExitCode.OK
-    p = st.person
-    output.out.print(f"{p.name} ({p.id}), {p.program}: {p.ladder} / {p.level}", markup=False)
+    p, spell = st.person, st.spell
+    since = f" since {spell.since}" + (f" (decision {spell.ref})" if spell.ref else "")
+    output.out.print(f"{p.name} ({p.id}), {p.program}: {spell.ladder} / {spell.level}{since}",
+                     markup=False)
     output.out.print(f"authorisation: {st.authorization}"
                      + (f" until {st.valid_until}" if st.valid_until else "")
                      + (f" ({st.reason})" if st.reason else ""), markup=False)

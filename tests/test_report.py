@@ -375,10 +375,12 @@ def test_revalidation_outcomes(governance: Path) -> None:
     assert {k: senior.values[k] for k in ("sustained", "drift", "lapsed")} == {
         "sustained": 4, "drift": 1, "lapsed": 1}
     assert senior.values["drift_rate"] == pytest.approx(1 / 6)
-    # By `promoctl status`'s rules on 31 December: v05's re-check after drift (1 November)
-    # is overdue and v06's review lapsed. (The 2026 promotions' person records still say
-    # junior, and v07, v08 have left.)
-    assert senior.values["lapsed_now"] == 2
+    # By `promoctl status`'s rules on 31 December, at the level the history holds (the one
+    # every figure uses; the person files still say junior): v05's re-check after drift
+    # (1 November) is overdue and v06's review lapsed; and the 2026 promotions effective
+    # before 2 July (182 days) have had no re-validation: Alpha's first six less a03, who
+    # left, Beta's four and Delta's three. v07 and v08 have left.
+    assert senior.values["lapsed_now"] == 2 + 5 + 4 + 3
 
 
 def test_rater_calibration(governance: Path) -> None:

@@ -7,6 +7,7 @@ from collections import defaultdict
 from promoctl import stats
 from promoctl.figures import ALL, COUNT, RATE, Chart, Column, Figure, P, Row, bucket, natural
 from promoctl.govrecords import Records, decided_note
+from promoctl.models import Decision
 
 GROUP_NOTES = {
     "program": " Program: the candidate's program recorded in the decision when it was made "
@@ -15,7 +16,6 @@ GROUP_NOTES = {
              "fewer than --min-group candidates are pooled as 'other panels'.",
     "level": " Level: the level decided on (the decision's target).",
 }
-from promoctl.models import Decision
 
 
 def approval(rec: Records, dimension: str) -> Figure:

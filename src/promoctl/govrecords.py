@@ -7,7 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+from promoctl import levels
 from promoctl.figures import UNKNOWN, Options, pseudonyms
+from promoctl.levels import Spell
 from promoctl.loader import Repository
 from promoctl.models import Decision, EvidenceItem, Person, Review
 
@@ -54,13 +56,9 @@ class Records:
             key=lambda r: (r.date, r.id))
         level_ids = [lv.id for src in repo.ladders.values() for lv in src.record.levels]
         self.clashing = {lv for lv in level_ids if level_ids.count(lv) > 1}
-        self.steps: dict[str, list[tuple[date, str, str, str]]] = defaultdict(list)
-        for d in self.standing:
-            if d.outcome == "approved":
-                self.steps[d.candidate].append(
-                    (self.effective(d), d.target.ladder, self._from_level(d), d.target.level))
-        for steps in self.steps.values():
-            steps.sort()
+        # One level history for every figure, the one status and due use (levels.py).
+        self.levels = levels.Index(repo)
+        self._spells: dict[tuple[str, date], Spell] = {}
         # Panels that decided on enough people get a code; the rest are pooled, so no
         # row (and no code in the key) stands for a handful of candidates.
         self.panel_of = {d.id: "; ".join(sorted({m.name for m in d.panel}))
@@ -82,27 +80,22 @@ class Records:
     def effective(d: Decision) -> date:
         return d.effective or d.decided_on
 
-    def _from_level(self, d: Decision) -> str:
-        snapshot = d.evaluation.get("candidate")
-        if isinstance(snapshot, dict) and isinstance(snapshot.get("current_level"), str):
-            return str(snapshot["current_level"])
-        ladder = self.repo.ladder(d.target.ladder)
-        index = ladder.level_index(d.target.level) if ladder else -1
-        return ladder.levels[index - 1].id if ladder and index > 0 else UNKNOWN
-
     def level_label(self, ladder: str, level: str) -> str:
         return f"{ladder}/{level}" if level in self.clashing else level
 
+    def spell_at(self, person_id: str, day: date) -> Spell | None:
+        """The level the person held on ``day`` as the records said on that day (the
+        person file's starting level moved by the standing approvals recorded by then)."""
+        if person_id not in self.repo.people:
+            return None
+        key = (person_id, day)
+        if key not in self._spells:
+            self._spells[key] = self.levels.at(person_id, day)
+        return self._spells[key]
+
     def level_at(self, person_id: str, day: date) -> str:
-        """The person's level on ``day``, from their approvals, else their record."""
-        steps = self.steps.get(person_id, [])
-        for when, ladder, _before, after in reversed(steps):
-            if when <= day:
-                return self.level_label(ladder, after)
-        if steps:
-            return self.level_label(steps[0][1], steps[0][2])
-        person = self.person(person_id)
-        return self.level_label(person.ladder, person.level) if person else UNKNOWN
+        spell = self.spell_at(person_id, day)
+        return UNKNOWN if spell is None else self.level_label(spell.ladder, spell.level)
 
     def employed(self, person: Person, day: date) -> bool:
         return person.start_date <= day and (person.leaving_date is None

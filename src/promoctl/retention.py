@@ -64,12 +64,12 @@ def revalidation(rec: Records) -> Figure:
         if r.type == "maintenance" and rec.within(r.date):
             reviews[rec.level_label(r.ladder, r.level)].append(r)
     # Lapsed authorisations by the rules `promoctl status` and `due` apply (one definition
-    # of "lapsed" for the whole tool); their level is the one the person record holds.
+    # of "lapsed" for the whole tool), at the level status finds held: the level history
+    # every figure uses.
     lapsed: dict[str, set[str]] = defaultdict(set)
     for st in lifecycle.statuses(rec.repo, rec.options.end):
         if st.authorization == "lapsed":
-            person = st.person
-            lapsed[rec.level_label(person.ladder, person.level)].add(person.id)
+            lapsed[rec.level_label(st.spell.ladder, st.spell.level)].add(st.person.id)
     rows = []
     for name in sorted(set(reviews) | set(lapsed), key=natural):
         rs = reviews.get(name, [])
@@ -88,4 +88,5 @@ def revalidation(rec: Records) -> Figure:
                    f"Lapsed on {rec.options.end}: people whose time-limited authorisation has "
                    "lapsed on that date by the rules `promoctl status` applies (re-validation "
                    "overdue, a re-check after drift overdue, or a lapsed or unresolved "
-                   "review), by the level their person record holds."], partition=False)
+                   "review), by the level they held on that date (the level history every figure "
+                   "uses)."], partition=False)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import NamedTuple
 
 from promoctl import stats
@@ -92,7 +92,7 @@ def calibration(rec: Records) -> tuple[Figure, dict[str, str]]:
             "mean": stats.mean([r.score for r in rs]), "compared": len(diffs),
             "difference": stats.mean(diffs), "p": p, "judged": len(judged),
             "agreement": stats.rate(sum(judged), len(judged))}, {r.candidate for r in rs},
-            flag=flag))
+            flag=flag, contributions=dict(Counter(r.candidate for r in rs))))
     figure = Figure(
         "rater-calibration", "Rater calibration",
         "Each rater's ratings against other raters of the same competencies and against the "

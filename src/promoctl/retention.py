@@ -14,18 +14,20 @@ HORIZONS = (6, 12)
 
 
 def retention(rec: Records) -> Figure:
-    marks: dict[tuple[int, str, str], date] = {}  # (months, cohort, person) -> start
+    # (months, person) -> (start, cohort): each person once per horizon, in the cohort of
+    # their latest decision whose mark falls in the period.
+    marks: dict[tuple[int, str], tuple[date, str]] = {}
     for d in rec.standing:
         promoted = d.outcome == "approved"
         begin = rec.effective(d) if promoted else d.decided_on
         cohort = "promoted" if promoted else "not promoted"
         for months in HORIZONS:
             if rec.within(add_months(begin, months)):
-                k = (months, cohort, d.candidate)
-                marks[k] = max(begin, marks.get(k, begin))
+                k = (months, d.candidate)
+                marks[k] = max((begin, cohort), marks.get(k, (begin, cohort)))
     cells: dict[tuple[int, str], list[bool]] = defaultdict(list)
     people: dict[tuple[int, str], set[str]] = defaultdict(set)
-    for (months, cohort, pid), begin in sorted(marks.items()):
+    for (months, pid), (begin, cohort) in sorted(marks.items()):
         person = rec.person(pid)
         if person is None:
             continue
@@ -50,9 +52,11 @@ def retention(rec: Records) -> Figure:
                   "after", [Column("retained", "still employed", COUNT),
                             Column("rate", "retention", RATE), Column("p", "p (Fisher)", P)],
                   rows, Chart("bar", ("rate",), "retention", percent=True),
-                  [f"People whose 6- or 12-month mark falls {period(rec)}: promoted from "
-                   "the approval's effective date, not promoted (deferred, declined) from "
-                   "the decision date; each person once per cohort (their latest decision).",
+                  [f"People with a standing decision whose 6- or 12-month mark falls "
+                   f"{period(rec)}: promoted from the approval's effective date, not promoted "
+                   "(deferred, declined) from the decision date. Each person counts once per "
+                   "horizon, in the cohort of their latest such decision (deferred, then "
+                   "promoted: promoted).",
                    "Still employed: no leaving_date, or leaving after the mark. Promoted "
                    f"against not promoted with {stats.FISHER}, flagged when p < "
                    f"{stats.ALPHA}."], partition=False, series_by="cohort")

@@ -257,8 +257,8 @@ def test_report_recomputed_when_a_record_or_option_changes(cli: Cli, git_example
     forget(git_examples)
     fresh = cli("report", "--format", "json", *PERIOD, cwd=git_examples)
     assert after.out == fresh.out
-    other = cli("report", "--format", "json", "--min-group", "1", *PERIOD, cwd=git_examples)
-    assert json.loads(other.out)["min_group"] == 1
+    other = cli("report", "--format", "json", "--min-group", "3", *PERIOD, cwd=git_examples)
+    assert json.loads(other.out)["min_group"] == 3
     assert before.out != other.out
 
 

@@ -335,7 +335,7 @@ class Cache:
                 return
             digest.update(f"{display}\0{key}\n".encode(errors="surrogateescape"))
         last = {"digest": digest.hexdigest(), "artifacts": rows,
-                "problems": [[p.path, p.line, p.column, p.message] for p in problems]}
+                "problems": [list(p) for p in problems]}
         if last != self.last:
             self.last = last
             self.index_changed = True
@@ -359,8 +359,9 @@ class Cache:
 
 def well_formed_problems(value: Any) -> bool:
     return isinstance(value, list) and all(
-        isinstance(p, list) and len(p) == 4 and isinstance(p[0], str) and isinstance(p[3], str)
-        and isinstance(p[1], int) and isinstance(p[2], int) for p in value)
+        isinstance(p, list) and len(p) in (4, 5) and isinstance(p[0], str)
+        and isinstance(p[3], str) and isinstance(p[1], int) and isinstance(p[2], int)
+        and (len(p) == 4 or p[4] in ("error", "warning")) for p in value)
 
 
 def artifact_row(path: Path, started: int) -> list[int] | str | None:

@@ -254,9 +254,10 @@ def _ladder_level_of(repo: Repository, person_id: str, held: levels.Index | None
     """A person's latest ladder and level from their level history, and where it comes
     from (from what loading kept of the person and the decisions when it can, so validate
     need not keep, or parse again, thousands of records)."""
-    if person_id not in repo.people:
+    try:
+        spell = (held or levels.Index(repo)).history(person_id).current
+    except KeyError:  # unknown, or broken (its own problems say so)
         return None
-    spell = (held or levels.Index(repo)).history(person_id).current
     where = f" (from {spell.since}, decision {spell.ref})" if spell.ref else ""
     return spell.ladder, spell.level, where
 

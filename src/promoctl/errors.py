@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Sequence
 from enum import IntEnum
 from pathlib import Path
 from typing import NamedTuple
@@ -20,26 +21,52 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130
 
 
+ERROR, WARNING = "error", "warning"
+
+
 class Problem(NamedTuple):
     """One thing wrong with the user's data, located as precisely as we can. (A named
     tuple, not a dataclass: importing dataclasses costs a tenth of what a pre-commit
-    validate may take.)"""
+    validate may take.) An error makes the records invalid; a warning is shown and
+    stops nothing (``validate --strict`` fails on it)."""
 
     path: str
     line: int  # 1-based; 0 when the problem concerns the whole file
     column: int  # 1-based; 0 when unknown
     message: str
+    severity: str = ERROR
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.column}: {self.message}"
+        kind = "warning: " if self.severity == WARNING else ""
+        return f"{self.path}:{self.line}:{self.column}: {kind}{self.message}"
 
     def as_json(self) -> dict[str, object]:
         return {
             "path": self.path,
             "line": self.line,
             "column": self.column,
+            "severity": self.severity,
             "message": self.message,
         }
+
+
+def errors_only(problems: Iterable[Problem]) -> list[Problem]:
+    """The problems that make records invalid (warnings stop no command)."""
+    return [p for p in problems if p.severity != WARNING]
+
+
+def summary(problems: Sequence[Problem]) -> str:
+    """What validate says last, on stderr."""
+    warnings = sum(p.severity == WARNING for p in problems)
+    errors = len(problems) - warnings
+    files = len({p.path for p in problems})
+    if not problems:
+        return "all valid"
+    if not warnings:
+        return f"{errors} problem(s) in {files} file(s)"
+    if not errors:
+        return f"valid, with {warnings} warning(s) in {files} file(s)"
+    return f"{errors} problem(s) and {warnings} warning(s) in {files} file(s)"
 
 
 class PromoctlError(Exception):

@@ -46,15 +46,15 @@ def _remembered(args: list[str]) -> int | None:
         return None
     if problems is None:
         return None
-    files = len({p.path for p in problems})
+    from promoctl.errors import errors_only, summary
+
     try:
         sys.stdout.write("".join(f"{p}\n" for p in problems))
         sys.stdout.flush()
-        sys.stderr.write(f"{len(problems)} problem(s) in {files} file(s)\n" if problems
-                         else "all valid\n")
+        sys.stderr.write(summary(problems) + "\n")
     except BrokenPipeError:
         return ExitCode.OK
-    return ExitCode.INVALID if problems else ExitCode.OK
+    return ExitCode.INVALID if errors_only(problems) else ExitCode.OK
 
 
 def _marked(start: str) -> str | None:

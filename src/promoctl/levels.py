@@ -233,10 +233,12 @@ def standing_moves(repo: Repository) -> dict[str, list[Move]]:
 
 
 def starting_point(repo: Repository, person_id: str) -> Starting:
-    """The person file's level (KeyError for an unknown person), without parsing it when
-    loading kept what is needed."""
-    src = repo.people[person_id]
-    found: Starting = Start.from_meta(person_id, src.meta) or src.record
+    """The person file's level (KeyError for an unknown or broken person), without
+    parsing it when loading kept what is needed."""
+    found: Starting | None = Start.from_meta(person_id, repo.people[person_id].meta) \
+        or repo.person(person_id)
+    if found is None:
+        raise KeyError(person_id)
     return found
 
 

@@ -45,6 +45,8 @@ class Status:
     reason: str = ""
     probation: dict[str, Any] | None = None
     open_steps: list[tuple[str, PlanStep]] = field(default_factory=list)
+    open_plans: list[str] = field(default_factory=list)  # decisions with an open plan
+    drift_recheck: date | None = None  # an open drift's re-check date
     decisions: list[Decision] = field(default_factory=list)
     reviews: list[Review] = field(default_factory=list)
     due: list[DueItem] = field(default_factory=list)
@@ -91,11 +93,13 @@ def _standing(repo: Repository) -> tuple[dict[str, list[Decision]], dict[str, li
 
 
 def status(repo: Repository, person_id: str, as_of: date,
-           trainings: dict[str, dict[str, date]] | None = None) -> Status:
+           trainings: dict[str, dict[str, date]] | None = None,
+           without: str | None = None) -> Status:
+    """``without``: a review left out (the one a correction supersedes)."""
     decisions, reviews = _standing(repo)
+    mine = [r for r in reviews.get(person_id, []) if r.id != without]
     return _status(repo, repo.people[person_id].record, decisions.get(person_id, []),
-                   reviews.get(person_id, []), as_of, (trainings or {}).get(person_id, {}),
-                   _ladders(repo))
+                   mine, as_of, (trainings or {}).get(person_id, {}), _ladders(repo))
 
 
 def _ladders(repo: Repository) -> dict[str, Ladder]:
@@ -172,7 +176,7 @@ def _status(repo: Repository, p: Person, decisions: list[Decision], reviews: lis
             due("maintenance-review", until, f"competency maintenance review for {level_id}")
         elif state == "drift":
             assert recheck is not None
-            st.valid_until = recheck
+            st.valid_until = st.drift_recheck = recheck
             if as_of > recheck:
                 st.authorization, st.reason = "lapsed", f"re-check after drift overdue since " \
                     f"{recheck}"
@@ -197,6 +201,7 @@ def _status(repo: Repository, p: Person, decisions: list[Decision], reviews: lis
                        for r in reviews)
         if resolved:
             continue
+        st.open_plans.append(d.id)
         for step in d.development_plan.steps:
             st.open_steps.append((d.id, step))
             if step.due < as_of:

@@ -70,7 +70,7 @@ class Memo:
         stat (``cache.artifact_row``) of every other path it depended on."""
         run = {"state": state, "scope": None if wanted is None else sorted(wanted),
                "stats": stats,
-               "problems": [[p.path, p.line, p.column, p.message] for p in problems]}
+               "problems": [list(p) for p in problems]}
         others = [r for r in self.runs if (r["state"], r["scope"]) != (state, run["scope"])]
         self.runs = [run, *others][:KEEP]
         write_stamped(self.path, MEMO_FORMAT, code_fingerprint(), {"runs": self.runs})

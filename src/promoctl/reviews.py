@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from promoctl import locking, workspace, yamlio
+from promoctl import lifecycle, locking, review_rules, workspace, yamlio
 from promoctl.errors import InvalidRecords, UserError, display_path
 from promoctl.evaluate import gate_result
 from promoctl.gitio import Git
@@ -45,22 +45,35 @@ class Recorded:
     review: Review
     path: Path
     commit: str | None
+    warnings: tuple[str, ...] = ()  # unusual but allowed: shown to whoever records it
 
 
-def prepare(root: Path, req: Request, recorded_by: str) -> Review:
+def prepare(root: Path, req: Request, recorded_by: str) -> tuple[Review, tuple[str, ...]]:
+    """The review to record and warnings about it; refused when it has nothing to
+    review on its date (see ``review_rules``)."""
     repo = workspace.load_valid(root, packets=False)
     person = repo.person(req.person)
     if person is None:
         raise UserError(f"{req.person}: no such person")
-    ladder = repo.ladder(person.ladder)
-    level = ladder.level(person.level) if ladder else None
-    assert ladder is not None and level is not None  # validated above
     if req.outcome not in REVIEW_OUTCOMES[req.type]:
         raise UserError(f"a {req.type} review's outcome is one of "
                         f"{', '.join(REVIEW_OUTCOMES[req.type])}, not {req.outcome!r}")
     if not req.findings.strip():
         raise UserError("a review needs its findings: give --findings")
-    decision = req.decision or _followed_decision(repo, req)
+    if req.supersedes is not None and req.supersedes not in repo.reviews:
+        raise UserError(f"--supersedes {req.supersedes!r}: no such review")
+    if req.decision is not None and req.decision not in repo.decisions:
+        raise UserError(f"--decision {req.decision!r}: no such decision")
+    # The level and lifecycle on the review's date, as the records then said.
+    st = lifecycle.status(repo, req.person, req.on, lifecycle.training_completions(repo),
+                          without=req.supersedes)
+    ladder = repo.ladder(st.spell.ladder)
+    level = ladder.level(st.spell.level) if ladder else None
+    assert ladder is not None and level is not None  # validated above
+    verdict = review_rules.check(st, level, req.type, req.on, req.decision)
+    if verdict.errors:
+        raise UserError("; ".join(verdict.errors))
+    decision = verdict.decision
     recheck_by = req.recheck_by
     if req.outcome == "drift":
         if not req.supports:
@@ -68,15 +81,17 @@ def prepare(root: Path, req: Request, recorded_by: str) -> Review:
                             "(refresher coaching, observation, reduced high-risk authority)")
         days = level.revalidation.recheck_days if level.revalidation else 60
         recheck_by = recheck_by or req.on + timedelta(days=days)
-    if req.type == "probation" and req.outcome == "extended" and req.extended_until is None:
-        raise UserError("an extended probation needs --extended-until")
-    if req.supersedes is not None and req.supersedes not in repo.reviews:
-        raise UserError(f"--supersedes {req.supersedes!r}: no such review")
+    if req.type == "probation" and req.outcome == "extended":
+        if req.extended_until is None:
+            raise UserError("an extended probation needs --extended-until")
+        if req.extended_until <= req.on:
+            raise UserError(f"--extended-until {req.extended_until} is not after the review "
+                            f"date {req.on}")
     data: dict[str, Any] = {
         "kind": "review", "format": 1,
         "id": f"{req.on.isoformat()}-{req.person}-{req.type}-{secrets.token_hex(3)}",
-        "person": req.person, "type": req.type, "ladder": person.ladder,
-        "level": person.level, "date": req.on, "reviewer": req.reviewer,
+        "person": req.person, "type": req.type, "ladder": st.spell.ladder,
+        "level": st.spell.level, "date": req.on, "reviewer": req.reviewer,
         "recorded_by": recorded_by, "outcome": req.outcome, "decision": decision,
         "findings": req.findings.strip(), "evidence": req.evidence,
         "supports": req.supports, "recheck_by": recheck_by,
@@ -90,18 +105,7 @@ def prepare(root: Path, req: Request, recorded_by: str) -> Review:
             raise UserError("a sustained maintenance review needs its evidence: missing "
                             + "; ".join(f"{g.title or g.id} ({g.evidence})" for g in missing)
                             + ". Add it with --evidence-file, or record the outcome found")
-    return review
-
-
-def _followed_decision(repo: Any, req: Request) -> str | None:
-    """The decision a review follows up: the approval for probation, else the latest."""
-    mine = sorted((s.record for s in repo.decisions.values()
-                   if s.record.candidate == req.person), key=lambda d: d.decided_on)
-    if req.type == "probation":
-        mine = [d for d in mine if d.outcome == "approved"]
-    elif req.type == "recheck":
-        mine = [d for d in mine if d.development_plan is not None] or mine
-    return mine[-1].id if mine else None
+    return review, verdict.warnings
 
 
 def load_evidence(path: Path) -> list[dict[str, Any]]:
@@ -143,8 +147,8 @@ def commit_message(review: Review, path: str) -> str:
 
 def record(root: Path, req: Request, *, commit: bool = True) -> Recorded:
     with Git(root) as git, locking.exclusive(git.git_dir / "promoctl.lock"):
-        review = prepare(root, req, git.identity())
+        review, warnings = prepare(root, req, git.identity())
         path = root / REVIEWS_DIR / str(req.on.year) / f"{review.id}.yaml"
         sha = write_and_commit(git, root, path, to_yaml(review),
                                commit_message(review, display_path(path, root)), commit)
-        return Recorded(review, path, sha)
+        return Recorded(review, path, sha, warnings)

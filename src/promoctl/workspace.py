@@ -11,7 +11,7 @@ from pathlib import Path
 from promoctl import checks, levels
 from promoctl.cache import Cache
 from promoctl.cache import location as cache_location
-from promoctl.errors import InvalidRecords, Problem, UserError, display_path
+from promoctl.errors import InvalidRecords, Problem, UserError, display_path, errors_only
 from promoctl.evaluate import Evaluation, evaluate
 from promoctl.loader import Repository, discover, load
 from promoctl.records import Source
@@ -31,9 +31,10 @@ def load_valid(root: Path, *, packets: bool = True, progress: Progress | None = 
     files = discover([root])
     repo = load(root, files, progress, cache=cache,
                 skip=None if packets else lambda _d, kind: kind == "packet")
-    problems = sorted(set(repo.problems + checks.check_repository(repo)))
+    found = sorted(set(repo.problems + checks.check_repository(repo)))
+    problems = errors_only(found)
     if packets:  # it checked what validate checks: remember it as validate does
-        cache.remember_run([relative(p, root) for p in files], repo.keys, root, problems)
+        cache.remember_run([relative(p, root) for p in files], repo.keys, root, found)
     cache.save(prune=False)
     if problems:
         raise InvalidRecords(problems)
@@ -72,7 +73,7 @@ def load_packets(root: Path, paths: Sequence[Path], progress: Progress | None = 
     # Other packets are never needed to evaluate these: skip them before parsing.
     repo = load(root, everything, progress, cache=cache,
                 skip=lambda d, kind: kind == "packet" and d not in selected)
-    problems = sorted(set(repo.problems + checks.check_repository(repo)))
+    problems = errors_only(sorted(set(repo.problems + checks.check_repository(repo))))
     named = {display_path(p, root) for p in paths if p.is_file()}
     wanted = [d for d in sorted(selected) if d in repo.packets or d in named
               or (d in repo.broken and repo.broken[d] in ("packet", None))]

@@ -81,11 +81,15 @@ def validate(
     jobs: Annotated[int | None, typer.Option(
         "--jobs", "-j", min=1, help="Processes that parse files (default: one per CPU when "
         "there are many files to parse; the result is the same).")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail (exit 3) on warnings too, "
+                                         "for CI.")] = False,
     repo: RepoOption = None,
 ) -> int:
-    """Check records: schema, cross-references, scores, artifacts. Lists every problem."""
+    """Check records: schema, cross-references, scores, artifacts. Lists every problem:
+    errors (exit 3) and warnings (exit 0 unless --strict)."""
     from promoctl import validation
     from promoctl.cli import output
+    from promoctl.errors import errors_only, summary
 
     paths = paths or []
     root = validation.root_for(repo, paths[0] if paths else Path.cwd())
@@ -95,10 +99,9 @@ def validate(
         output.print_json({"format": 1, "problems": [p.as_json() for p in problems]})
     else:
         output.print_problems(problems)
-        files = len({p.path for p in problems})
-        message = f"{len(problems)} problem(s) in {files} file(s)" if problems else "all valid"
-        sys.stderr.write(f"{message}\n")  # as launch's answer from the memo writes it
-    return ExitCode.INVALID if problems else ExitCode.OK
+        sys.stderr.write(f"{summary(problems)}\n")  # as launch's answer from the memo does
+    failing = problems if strict else errors_only(problems)
+    return ExitCode.INVALID if failing else ExitCode.OK
 
 
 @app.command()

@@ -268,6 +268,8 @@ def review(
         extended_until=_parse_date(extended_until), decision=decision,
         supersedes=supersedes)
     recorded = reviews.record(root, request, commit=commit)
+    for warning in recorded.warnings:
+        output.err.print(f"warning: {warning}", markup=False)
     r = recorded.review
     output.out.print(f"{r.type} review {r.outcome} for {r.person}: {r.id} written to "
                      f"{recorded.path.relative_to(root).as_posix()}", markup=False)

@@ -143,7 +143,7 @@ def report_command(
     interval: Annotated[Interval, typer.Option("--interval", help="Trend periods: quarter "
                                                "or month.")] = Interval.quarter,
     min_group: Annotated[int, typer.Option(
-        "--min-group", min=MIN_GROUP_FLOOR, help="Suppress groups covering fewer people than "
+        "--min-group", help="Suppress groups covering fewer people than "
         f"this (at least {MIN_GROUP_FLOOR}).")] = 5,
     allow_unaligned: Annotated[bool, typer.Option(
         "--allow-unaligned", help="Accept --from/--to that are not whole quarters (or "
@@ -168,6 +168,10 @@ def report_command(
     from promoctl.fsutil import write_atomic
     from promoctl.workspace import load_valid
 
+    if min_group < MIN_GROUP_FLOOR:
+        raise typer.BadParameter(
+            f"{min_group} is below the floor of {MIN_GROUP_FLOOR}: a row of fewer people "
+            "shows one or two people's own figures", param_hint="--min-group")
     first, last = _period(start, end, interval.value, allow_unaligned)
     recorded_on = _parse_date(as_recorded_on)
     dims = tuple(dict.fromkeys(d.value for d in by)) if by else ("program",)

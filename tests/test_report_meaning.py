@@ -98,10 +98,16 @@ def test_as_recorded_on_reports_the_records_as_committed_then(cli: Cli, tmp_path
     assert approved("--as-recorded-on", "2026-05-03")[0] == 1
     before = cli(*args, "--as-recorded-on", "2026-03-01", cwd=root)
     assert before.code == 4 and "no commit on or before 2026-03-01" in before.err
-    # The work tree is untouched.
+    # The work tree is untouched, and the copy leaves no cache behind.
     status = subprocess.run(["git", "-C", str(root), "status", "--porcelain"], check=True,
                             capture_output=True, text=True)
     assert status.stdout == ""
+    assert not (Path.home() / ".cache" / "promoctl").exists()
+    # Records that were invalid as committed are refused, with their problems.
+    (root / "people" / "p1.yaml").write_text("kind: person\nformat: 1\nid: p1\n")
+    _commit(root, "2026-06-01", "a broken person file")
+    broken = cli(*args, "--as-recorded-on", "2026-06-01", cwd=root)
+    assert broken.code == 3 and "people/p1.yaml" in broken.err
 
 
 def test_one_level_history_for_item_levels_headcounts_and_lapses(tmp_path: Path) -> None:

@@ -17,8 +17,10 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
-from promoctl.errors import UserError
+from promoctl import checks
+from promoctl.errors import InvalidRecords, UserError
 from promoctl.history import toplevel
+from promoctl.loader import Repository, discover, load
 
 
 def commit_on(top: Path, day: date) -> str:
@@ -50,3 +52,13 @@ def records_on(root: Path, day: date) -> Iterator[tuple[Path, str]]:
             # The data filter refuses links and paths that leave the folder.
             archive.extractall(tmp, filter="data")
         yield Path(tmp) / prefix, sha
+
+
+def load_checked(root: Path) -> Repository:
+    """The repository at ``root``, refused if anything in it is invalid. Without the
+    validation cache: a copy read once would only leave a cache folder behind."""
+    repo = load(root, discover([root]))
+    problems = sorted(set(repo.problems + checks.check_repository(repo)))
+    if problems:
+        raise InvalidRecords(problems)
+    return repo

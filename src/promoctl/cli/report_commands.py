@@ -166,7 +166,6 @@ def report_command(
     from promoctl import disclosure, report
     from promoctl.cli import output
     from promoctl.fsutil import write_atomic
-    from promoctl.workspace import load_valid
 
     if min_group < MIN_GROUP_FLOOR:
         raise typer.BadParameter(
@@ -180,11 +179,10 @@ def report_command(
                              unaligned=disclosure.period_problem(first, last, interval.value)
                              is not None, recorded_on=recorded_on)
     if recorded_on is not None:
-        from promoctl.recorded import records_on
+        from promoctl.recorded import load_checked, records_on
 
-        with records_on(root, recorded_on) as (then, _commit), \
-                output.progress("loading") as bar:
-            result = report.build(load_valid(then, progress=bar), options)
+        with records_on(root, recorded_on) as (then, _commit):
+            result = report.build(load_checked(then), options)
     else:
         result = _current(root, options)
     if format is ReportFormat.json:

@@ -9,6 +9,8 @@ import subprocess
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from promoctl import report
 from promoctl.loader import discover, load
 from tests.conftest import Cli
@@ -67,8 +69,9 @@ def _commit(root: Path, day: str, message: str) -> None:
         subprocess.run(["git", "-C", str(root), *args], check=True, env=env)
 
 
-def test_as_recorded_on_reports_the_records_as_committed_then(cli: Cli, tmp_path: Path
-                                                              ) -> None:
+def test_as_recorded_on_reports_the_records_as_committed_then(
+        cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     root = tmp_path / "r"
     rec = Records()
     for i in range(4):
@@ -102,7 +105,7 @@ def test_as_recorded_on_reports_the_records_as_committed_then(cli: Cli, tmp_path
     status = subprocess.run(["git", "-C", str(root), "status", "--porcelain"], check=True,
                             capture_output=True, text=True)
     assert status.stdout == ""
-    assert not (Path.home() / ".cache" / "promoctl").exists()
+    assert not (tmp_path / "xdg").exists()
     # Records that were invalid as committed are refused, with their problems.
     (root / "people" / "p1.yaml").write_text("kind: person\nformat: 1\nid: p1\n")
     _commit(root, "2026-06-01", "a broken person file")

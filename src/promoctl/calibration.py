@@ -102,9 +102,9 @@ def calibration(rec: Records) -> tuple[Figure, dict[str, str]]:
          Column("p", "p (sign test)", P), Column("judged", "with a minimum", COUNT),
          Column("agreement", "agrees with panel", RATE)],
         rows, Chart("bar", ("difference",), "mean difference from other raters"),
-        [f"manager_rating and peer_feedback items in the packets of standing decisions decided "
-         f"{period(rec)}, dated on or before the decision's as-of date; each competency an "
-         "item names is one rating (n).",
+        [f"manager_rating and peer_feedback items in the packets of standing decisions in "
+         f"cases first decided {period(rec)}, dated on or before the decision's as-of "
+         "date; each competency an item names is one rating (n).",
          "vs other raters: the rating minus the mean of the other raters' ratings of the same "
          "packet and competency, averaged over the ratings that have one (compared); above 0 "
          f"lenient, below 0 severe, flagged with the {stats.SIGN} when p < {stats.ALPHA}.",

@@ -88,7 +88,8 @@ def revalidation(rec: Records) -> Figure:
                    Column("lapsed", "lapsed", COUNT), Column("drift_rate", "drift rate", RATE),
                    Column("lapsed_now", f"lapsed on {rec.options.end}", COUNT)],
                   rows, Chart("stacked", ("sustained", "drift", "lapsed"), "maintenance reviews"),
-                  [f"Maintenance reviews dated {period(rec)} (not superseded), by outcome.",
+                  [f"Maintenance reviews dated {period(rec)} (not superseded), by the level "
+                   "reviewed and outcome; n: reviews; drift rate = drift / n.",
                    f"Lapsed on {rec.options.end}: people whose time-limited authorisation has "
                    "lapsed on that date by the rules `promoctl status` applies (re-validation "
                    "overdue, a re-check after drift overdue, or a lapsed or unresolved "

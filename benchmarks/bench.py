@@ -1971,6 +1971,8 @@ def report_command(root: Path) -> tuple[list[str] | None, str]:
             else []
         if "--from" in helped.out and "--to" in helped.out:  # the whole history
             extra += ["--from", HISTORY_START.isoformat(), "--to", HISTORY_END.isoformat()]
+            if "--allow-unaligned" in helped.out:  # the same period as earlier runs measured
+                extra.append("--allow-unaligned")
         return [*promoctl_cmd(), "report", *extra], f"promoctl report {' '.join(extra)}".strip()
     import importlib.util
 

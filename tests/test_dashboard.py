@@ -141,3 +141,73 @@ def test_page_in_a_real_browser(page: Path, tmp_path: Path) -> None:
     assert data.startswith(b"\x89PNG") and len(data) > 50_000
     keep = Path(tempfile.gettempdir()) / "promoctl-dashboard.png"
     shutil.copyfile(screenshot, keep)  # for a person to look at after the run
+
+
+def _overlaps(a: object, b: object, slack: float = 1.0) -> bool:
+    from matplotlib.transforms import Bbox
+
+    assert isinstance(a, Bbox) and isinstance(b, Bbox)
+    return (a.x0 + slack < b.x1 and b.x0 + slack < a.x1
+            and a.y0 + slack < b.y1 and b.y0 + slack < a.y1)
+
+
+def _everyone_stays() -> Records:
+    """Retention at 100% in every row, and long re-validation bars: the value labels end
+    at the far right of the plot, where a legend used to sit."""
+    rec = Records()
+    for i in range(6):
+        rec.person(f"v{i}", "Alpha", level="senior", level_since=date(2025, 3, 15))
+        rec.decision(f"v{i}", "approved", date(2025, 3, 15))
+        rec.review(f"v{i}", "maintenance", "sustained" if i else "drift", date(2026, 9, 1),
+                   **({} if i else {"supports": ["Coaching"],
+                                    "recheck_by": date(2026, 11, 1)}))
+        rec.person(f"n{i}", "Beta")
+        rec.decision(f"n{i}", "deferred", date(2025, 4, 15))
+    for i in range(6):
+        rec.person(f"j{i}", "Beta")
+        rec.decision(f"j{i}", "approved" if i % 2 else "deferred", date(2026, 1, 10))
+    return rec
+
+
+@pytest.mark.parametrize(("source", "figure_id"), [
+    ("crafted", "retention"), ("crafted", "revalidation"), ("crafted", "rater-calibration"),
+    ("crafted", "approval-by-program"), ("crafted", "override-by-panel"),
+    ("full", "retention"), ("full", "revalidation")])
+def test_labels_clear_of_legends_and_bars(source: str, figure_id: str, tmp_path: Path
+                                          ) -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    records = governance_records() if source == "crafted" else _everyone_stays()
+    root = records.write(tmp_path / "gov")
+    r = report.build(load(root, discover([root])), report.Options(START, END))
+    figure = next(f for f in r.figures if f.id == figure_id)
+    fig = dashboard.draw(figure)
+    FigureCanvasAgg(fig)
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    labels = [t.get_window_extent(renderer) for t in ax.texts]
+    assert labels, "value labels are drawn"
+    bars = [p.get_window_extent(renderer) for p in ax.patches]
+    legend = ax.get_legend()
+    legend_box = legend.get_window_extent(renderer) if legend is not None else None
+    canvas = fig.bbox
+    for label in labels:
+        assert all(not _overlaps(label, bar) for bar in bars), (figure_id, label)
+        assert legend_box is None or not _overlaps(label, legend_box), (figure_id, label)
+        assert canvas.x0 <= label.x0 and label.x1 <= canvas.x1  # not cut off
+    if legend_box is not None:
+        assert all(not _overlaps(legend_box, bar) for bar in bars)
+
+
+def test_lone_median_is_a_dot(tmp_path: Path) -> None:
+    rec = Records()
+    for i in range(6):  # six approvals: the median only (quartiles need 20)
+        rec.person(f"p{i}", "Alpha", start=date(2020, 1, 1 + i))
+        rec.decision(f"p{i}", "approved", date(2026, 3, 1))
+    root = rec.write(tmp_path / "r")
+    r = report.build(load(root, discover([root])), report.Options(START, END))
+    figure = next(f for f in r.figures if f.id == "time-to-progression")
+    ax = dashboard.draw(figure).axes[0]
+    assert not ax.patches  # no box
+    (line,) = [x for x in ax.lines if x.get_label().startswith("median only")]
+    assert list(line.get_ydata()) == [figure.rows[0].values["median"]]

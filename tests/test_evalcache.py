@@ -257,15 +257,16 @@ def test_report_recomputed_when_a_record_or_option_changes(cli: Cli, git_example
     forget(git_examples)
     fresh = cli("report", "--format", "json", *PERIOD, cwd=git_examples)
     assert after.out == fresh.out
-    other = cli("report", "--format", "json", "--min-group", "1", *PERIOD, cwd=git_examples)
-    assert json.loads(other.out)["min_group"] == 1
+    other = cli("report", "--format", "json", "--min-group", "3", *PERIOD, cwd=git_examples)
+    assert json.loads(other.out)["min_group"] == 3
     assert before.out != other.out
 
 
 def test_report_round_trips_through_its_cached_form(git_examples: Path) -> None:
     repo = resultcache_free_load(git_examples)
-    built = report.build(repo, report.Options(date(2020, 1, 1),
-                                              date(2027, 12, 31), min_group=1))
+    built = report.build(repo, report.Options(date(2020, 1, 1), date(2027, 12, 31),
+                                              min_group=3, unaligned=True,
+                                              recorded_on=date(2027, 1, 2)))
     again = report.from_cache(json.loads(json.dumps(report.to_cache(built))))
     assert again == built
     assert report.to_csv(again) == report.to_csv(built)

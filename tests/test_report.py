@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from promoctl import checks, report, stats, yamlio
+from promoctl import checks, disclosure, report, stats, yamlio
 from promoctl.loader import discover, load
 from tests.conftest import Cli
 
@@ -295,18 +295,23 @@ def test_approval_trend_by_quarter(governance: Path) -> None:
 def test_time_to_progression_median_and_spread(governance: Path) -> None:
     senior = rows(build(governance), "time-to-progression")["senior"]
     # 20 approvals taking 100, 200, ..., 2000 days (linear interpolation quantiles).
+    # 20 people: the quartiles (at least 4 x 5), not P10 and P90 (which need 10 x 5).
     assert senior.n == 20
-    assert senior.values == {"p10": 290, "q1": 575, "median": 1050, "q3": 1525, "p90": 1810}
+    assert senior.values == {"p10": None, "q1": 575, "median": 1050, "q3": 1525, "p90": None}
+    assert disclosure.shown_quantiles(20, 5) == {25, 50, 75}
+    assert disclosure.shown_quantiles(50, 5) == {10, 25, 50, 75, 90}
+    assert disclosure.shown_quantiles(19, 5) == {50}
 
 
 def test_time_to_progression_counts_from_the_previous_promotion(tmp_path: Path) -> None:
     rec = Records()
-    rec.person("x", "Alpha", start=date(2020, 1, 1), level_since=date(2024, 1, 1))
-    rec.decision("x", "approved", date(2025, 1, 1))
-    rec.decision("x", "approved", date(2026, 3, 1), level="lead", did="second")
-    rec.person("y", "Alpha", start=date(2020, 1, 1))  # no level_since: from start_date
-    rec.decision("y", "approved", date(2026, 3, 1))
-    lead = rows(build(rec.write(tmp_path), min_group=1), "time-to-progression")
+    for i in range(3):
+        rec.person(f"x{i}", "Alpha", start=date(2020, 1, 1), level_since=date(2024, 1, 1))
+        rec.decision(f"x{i}", "approved", date(2025, 1, 1))
+        rec.decision(f"x{i}", "approved", date(2026, 3, 1), level="lead", did=f"second{i}")
+        rec.person(f"y{i}", "Alpha", start=date(2020, 1, 1))  # no level_since: start_date
+        rec.decision(f"y{i}", "approved", date(2026, 3, 1))
+    lead = rows(build(rec.write(tmp_path), min_group=3), "time-to-progression")
     assert lead["lead"].values["median"] == (date(2026, 3, 1) - date(2025, 1, 1)).days
     assert lead["senior"].values["median"] == (date(2026, 3, 1) - date(2020, 1, 1)).days
 
@@ -370,10 +375,12 @@ def test_revalidation_outcomes(governance: Path) -> None:
     assert {k: senior.values[k] for k in ("sustained", "drift", "lapsed")} == {
         "sustained": 4, "drift": 1, "lapsed": 1}
     assert senior.values["drift_rate"] == pytest.approx(1 / 6)
-    # By `promoctl status`'s rules on 31 December: v05's re-check after drift (1 November)
-    # is overdue and v06's review lapsed. (The 2026 promotions' person records still say
-    # junior, and v07, v08 have left.)
-    assert senior.values["lapsed_now"] == 2
+    # By `promoctl status`'s rules on 31 December, at the level the history holds (the one
+    # every figure uses; the person files still say junior): v05's re-check after drift
+    # (1 November) is overdue and v06's review lapsed; and the 2026 promotions effective
+    # before 2 July (182 days) have had no re-validation: Alpha's first six less a03, who
+    # left, Beta's four and Delta's three. v07 and v08 have left.
+    assert senior.values["lapsed_now"] == 2 + 5 + 4 + 3
 
 
 def test_rater_calibration(governance: Path) -> None:
@@ -431,7 +438,9 @@ def test_suppressed_in_every_format(cli: Cli, governance: Path) -> None:
 def test_json_shape(cli: Cli, governance: Path) -> None:
     result = cli("report", "--from", START, "--to", END, "--format", "json", cwd=governance)
     data = json.loads(result.out)
-    assert list(data) == ["format", "period", "min_group", "interval", "privacy", "figures"]
+    assert list(data) == ["format", "period", "min_group", "interval", "as_recorded_on",
+                          "privacy", "figures"]
+    assert data["as_recorded_on"] is None
     assert data["period"] == {"from": "2026-01-01", "to": "2026-12-31"}
     assert data["min_group"] == 5 and data["format"] == 1
     ids = [f["id"] for f in data["figures"]]

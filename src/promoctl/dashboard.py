@@ -41,6 +41,8 @@ RC: Any = {  # matplotlib types its keys as literals; these are checked at run t
     "legend.frameon": False,
 }
 MAX_BARS, MAX_TICKS = 25, 12
+# Value labels on a white ground: readable where they cross a reference line.
+LABEL_BOX = {"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none"}
 NO_METADATA = {"Date": None, "Creator": None, "Format": None, "Type": None}
 _IDS = re.compile(r'(\bid="|url\(#|xlink:href="#)([^")]+)')
 
@@ -70,6 +72,13 @@ def _number(row: Row, key: str) -> float:
     return float(value) if isinstance(value, (int, float)) else math.nan
 
 
+def _legend(ax: Any) -> None:
+    """The legend in a row above the plot, where it cannot cover a bar, point or label."""
+    handles, _labels = ax.get_legend_handles_labels()
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.02), ncol=min(len(handles), 4),
+              fontsize=8, borderaxespad=0)
+
+
 def _bars(ax: Any, figure: Figure) -> bool:
     rows = charted(figure)
     if not rows:
@@ -92,9 +101,10 @@ def _bars(ax: Any, figure: Figure) -> bool:
         text = display(r.values.get(key), figure.columns[[c.key for c in figure.columns]
                                                           .index(key)].kind)
         flag = f", {r.flag}" if r.flag else ""
-        ax.annotate(_label(f"{text} (n={r.n}{flag})"), (value, y), xytext=(3, 0),
-                    textcoords="offset points", va="center",
-                    ha="left" if value >= 0 else "right")
+        # Beyond the bar's end, on its own side of zero, so a label never sits on a bar.
+        ax.annotate(_label(f"{text} (n={r.n}{flag})"), (value, y),
+                    xytext=(3 if value >= 0 else -3, 0), textcoords="offset points",
+                    va="center", ha="left" if value >= 0 else "right", bbox=LABEL_BOX)
     offset = (len(series) - 1) * height / 2 if series else 0
     ax.set_yticks([i + offset for i in range(len(groups))], [_label(g) for g in groups])
     ax.invert_yaxis()
@@ -104,7 +114,7 @@ def _bars(ax: Any, figure: Figure) -> bool:
         ax.axvline(_number(total, key) * scale, color=GREY, linestyle="--", linewidth=1,
                    label="all")
     if series or total is not None:
-        ax.legend(loc="lower right", fontsize=8)
+        _legend(ax)
     ax.set_xlabel(figure.chart.label + (" (%)" if figure.chart.percent else ""))
     values = [_number(r, key) * scale for r in rows]
     low, high = min(0.0, *values), max(0.0, *values)
@@ -141,21 +151,39 @@ def _lines(ax: Any, figure: Figure) -> bool:
     # From zero, so a small change does not look like a large one.
     ax.set_ylim(0, 108 if figure.chart.percent else None)
     if any(series):
-        ax.legend(fontsize=8)
+        _legend(ax)
     return True
 
 
 def _boxes(ax: Any, figure: Figure) -> bool:
+    """A box (Q1 to Q3) with whiskers (P10 to P90) where the row may show them, else its
+    median alone as a dot: a box or whisker is drawn only from quantiles disclosure
+    allows."""
     p10, q1, median, q3, p90 = figure.chart.value
-    rows = _shown(figure)
+    rows = [r for r in _shown(figure) if not math.isnan(_number(r, median))]
     if not rows:
         return False
-    ax.bxp([{"label": _label(f"{r.group}\n(n={r.n})"), "whislo": _number(r, p10),
-             "q1": _number(r, q1), "med": _number(r, median), "q3": _number(r, q3),
-             "whishi": _number(r, p90)} for r in rows],
-           showfliers=False, patch_artist=True,
-           boxprops={"facecolor": "#dbe6f1", "edgecolor": BLUE},
-           medianprops={"color": RED, "linewidth": 2})
+    boxes, dots = [], []
+    for x, r in enumerate(rows, 1):
+        low, high = _number(r, q1), _number(r, q3)
+        if math.isnan(low) or math.isnan(high):
+            dots.append((x, _number(r, median)))
+            continue
+        whislo, whishi = _number(r, p10), _number(r, p90)
+        boxes.append((x, {"med": _number(r, median), "q1": low, "q3": high,
+                          "whislo": low if math.isnan(whislo) else whislo,
+                          "whishi": high if math.isnan(whishi) else whishi}))
+    for x, stat in boxes:  # caps only where there are whiskers
+        ax.bxp([stat], positions=[x], showfliers=False, patch_artist=True,
+               showcaps=stat["whislo"] < stat["q1"] or stat["whishi"] > stat["q3"],
+               boxprops={"facecolor": "#dbe6f1", "edgecolor": BLUE},
+               medianprops={"color": RED, "linewidth": 2})
+    if dots:
+        ax.plot([x for x, _y in dots], [y for _x, y in dots], "o", color=RED,
+                label="median only (too few people for quartiles)")
+        _legend(ax)
+    ax.set_xticks(range(1, len(rows) + 1), [_label(f"{r.group}\n(n={r.n})") for r in rows])
+    ax.set_xlim(0.4, len(rows) + 0.6)
     ax.set_ylabel(figure.chart.label)
     return True
 
@@ -171,31 +199,44 @@ def _stacked(ax: Any, figure: Figure) -> bool:
         left = [a + b for a, b in zip(left, widths, strict=True)]
     for y, r in enumerate(rows):
         ax.annotate(f"n={r.n}", (left[y], y), xytext=(3, 0), textcoords="offset points",
-                    va="center")
+                    va="center", bbox=LABEL_BOX)
     ax.set_yticks(range(len(rows)), [_label(r.group) for r in rows])
     ax.invert_yaxis()
     ax.set_xlim(0, max(left) * 1.25)
     ax.set_xlabel(figure.chart.label)
-    ax.legend(loc="lower right", fontsize=8)
+    _legend(ax)
     return True
 
 
 DRAW = {"bar": _bars, "line": _lines, "box": _boxes, "stacked": _stacked}
 
 
-def chart_svg(figure: Figure) -> str | None:
-    """The figure's chart as an inline SVG element, or None when nothing can be drawn."""
+def draw(figure: Figure) -> Any:
+    """The figure's chart as a laid-out matplotlib figure, or None when nothing can be
+    drawn."""
     import matplotlib
     from matplotlib.figure import Figure as Canvas
 
     with matplotlib.rc_context(RC):
         bars = len(charted(figure)) or 1
         tall = figure.chart.kind in ("bar", "stacked")
-        fig = Canvas(figsize=(7.5, max(1.8, 0.9 + 0.3 * bars) if tall else 3.0))
+        # A legend above the plot takes a line of its own.
+        fig = Canvas(figsize=(7.5, max(2.1, 1.2 + 0.3 * bars) if tall else 3.2))
         ax = fig.add_subplot()
         if not DRAW[figure.chart.kind](ax, figure):
             return None
         fig.tight_layout()
+    return fig
+
+
+def chart_svg(figure: Figure) -> str | None:
+    """The figure's chart as an inline SVG element, or None when nothing can be drawn."""
+    import matplotlib
+
+    fig = draw(figure)
+    if fig is None:
+        return None
+    with matplotlib.rc_context(RC):
         buffer = io.StringIO()
         fig.savefig(buffer, format="svg", metadata=NO_METADATA)
     svg = buffer.getvalue()

@@ -333,7 +333,8 @@ def report_key(repo: Repository, options: report_.Options) -> str | None:
 
 def _report_key(keys: Mapping[str, str], options: report_.Options) -> str:
     shown_options = json.dumps([options.start.isoformat(), options.end.isoformat(),
-                                list(options.by), options.min_group, options.interval])
+                                list(options.by), options.min_group, options.interval,
+                                options.unaligned, str(options.recorded_on)])
     digest = hashlib.sha256(shown_options.encode())
     for display in sorted(keys):
         digest.update(f"\n{display}\0{keys[display]}".encode())

@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from promoctl.cli import RepoOption, _parse_date, app, workspace_root
+from promoctl.disclosure import MIN_GROUP_FLOOR
 from promoctl.errors import ExitCode
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from promoctl.report import Report
+    from promoctl.report import Options, Report
 
 
 class ReportFormat(StrEnum):
@@ -59,13 +60,27 @@ def _write(text: str, out: Path | None, force: bool) -> None:
     sys.stderr.write(f"wrote {out}\n")
 
 
-def _period(start: str | None, end: str | None) -> tuple[date, date]:
-    from promoctl.report import add_months
+def _period(start: str | None, end: str | None, interval: str, unaligned: bool
+            ) -> tuple[date, date]:
+    from promoctl import disclosure, figures
 
-    last = _parse_date(end) or date.today()
-    first = _parse_date(start) or add_months(last, -12) + timedelta(days=1)
+    first, last = _parse_date(start), _parse_date(end)
+    if first is None and last is None:
+        return disclosure.default_period(date.today(), interval)
+    if last is None:  # a year from --from
+        assert first is not None
+        last = figures.add_months(first, 12) - timedelta(days=1)
+    if first is None:  # the year to --to
+        first = figures.add_months(last + timedelta(days=1), -12)
     if first > last:
         raise typer.BadParameter(f"--from {first} is after --to {last}")
+    problem = disclosure.period_problem(first, last, interval)
+    if problem is not None:
+        if not unaligned:
+            raise typer.BadParameter(problem)
+        sys.stderr.write(f"warning: {problem.split('. ')[0]}: a report for an overlapping "
+                         "period can be subtracted from this one to reveal individual "
+                         "decisions\n")
     return first, last
 
 
@@ -93,13 +108,32 @@ def _tables(console: Console, r: Report) -> None:
             console.print(f"  {note}", markup=False, soft_wrap=False)
 
 
+def _current(root: Path, options: Options) -> Report:
+    """The report on the records as they stand, from the report cache when it can."""
+    from promoctl import resultcache
+    from promoctl.cli import output
+    from promoctl.workspace import load_valid
+
+    # Nothing changed since the repository was last found valid: the cached figures.
+    result = resultcache.unchanged_report(root, options)
+    if result is None:
+        # With validate's cache warm, records are parsed only when a figure reads them.
+        with output.progress("loading") as bar:
+            loaded = load_valid(root, progress=bar)
+        # Unchanged records and options: the figures come from the report cache.
+        result = resultcache.build_report(loaded, options)
+    return result
+
+
 @app.command("report")
 def report_command(
     start: Annotated[str | None, typer.Option(
-        "--from", metavar="YYYY-MM-DD", help="First day of the period (default: a year "
-        "before --to).")] = None,
+        "--from", metavar="YYYY-MM-DD", help="First day of the period, the first of a "
+        "quarter or month (default: the year before --to, or 1 January of last "
+        "year).")] = None,
     end: Annotated[str | None, typer.Option(
-        "--to", metavar="YYYY-MM-DD", help="Last day of the period (default: today).")] = None,
+        "--to", metavar="YYYY-MM-DD", help="Last day of the period, the last of a quarter "
+        "or month (default: a year after --from, or 31 December of last year).")] = None,
     by: Annotated[list[Dimension] | None, typer.Option(
         "--by", help="Group approval rates by program, ladder, level or panel (repeat for "
         "several; default: program).")] = None,
@@ -109,7 +143,16 @@ def report_command(
     interval: Annotated[Interval, typer.Option("--interval", help="Trend periods: quarter "
                                                "or month.")] = Interval.quarter,
     min_group: Annotated[int, typer.Option(
-        "--min-group", min=1, help="Suppress groups covering fewer people than this.")] = 5,
+        "--min-group", help="Suppress groups covering fewer people than "
+        f"this (at least {MIN_GROUP_FLOOR}).")] = 5,
+    allow_unaligned: Annotated[bool, typer.Option(
+        "--allow-unaligned", help="Accept --from/--to that are not whole quarters (or "
+        "months, with --interval month), though overlapping reports can then be "
+        "subtracted from each other.")] = False,
+    as_recorded_on: Annotated[str | None, typer.Option(
+        "--as-recorded-on", metavar="YYYY-MM-DD", help="Report on the records as they were "
+        "committed in git on this day (default: as they stand now, corrections "
+        "included).")] = None,
     out: Out = None,
     force: Force = False,
     key: Annotated[Path | None, typer.Option(
@@ -120,23 +163,28 @@ def report_command(
 ) -> int:
     """Governance figures: approval rates with inconsistency flags, time to progression,
     overrides, audits, escalations, incidents, retention, re-validation, rater calibration."""
-    from promoctl import report, resultcache
+    from promoctl import disclosure, report
     from promoctl.cli import output
     from promoctl.fsutil import write_atomic
-    from promoctl.workspace import load_valid
 
-    first, last = _period(start, end)
+    if min_group < MIN_GROUP_FLOOR:
+        raise typer.BadParameter(
+            f"{min_group} is below the floor of {MIN_GROUP_FLOOR}: a row of fewer people "
+            "shows one or two people's own figures", param_hint="--min-group")
+    first, last = _period(start, end, interval.value, allow_unaligned)
+    recorded_on = _parse_date(as_recorded_on)
     dims = tuple(dict.fromkeys(d.value for d in by)) if by else ("program",)
     root = workspace_root(repo, Path.cwd())
-    options = report.Options(first, last, dims, min_group, interval.value)
-    # Nothing changed since the repository was last found valid: the cached figures.
-    result = resultcache.unchanged_report(root, options)
-    if result is None:
-        # With validate's cache warm, records are parsed only when a figure reads them.
-        with output.progress("loading") as bar:
-            loaded = load_valid(root, progress=bar)
-        # Unchanged records and options: the figures come from the report cache.
-        result = resultcache.build_report(loaded, options)
+    options = report.Options(first, last, dims, min_group, interval.value,
+                             unaligned=disclosure.period_problem(first, last, interval.value)
+                             is not None, recorded_on=recorded_on)
+    if recorded_on is not None:
+        from promoctl.recorded import load_checked, records_on
+
+        with records_on(root, recorded_on) as (then, _commit):
+            result = report.build(load_checked(then), options)
+    else:
+        result = _current(root, options)
     if format is ReportFormat.json:
         import json
 

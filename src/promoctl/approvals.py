@@ -94,8 +94,9 @@ def overrides(rec: Records, dimension: str) -> Figure:
                    Column("approved_not_ready", "approved NOT READY", COUNT),
                    Column("held_back_ready", "deferred/declined READY", COUNT)],
                   rows, Chart("bar", ("rate",), "override rate", percent=True),
-                  [decided_note(rec), "override rate = decisions whose outcome goes against their evaluation "
-                   "(derived from the outcome and the verdict, never read from the record) / "
+                  [decided_note(rec), "override rate = decisions whose outcome goes against "
+                   "their evaluation (derived from the outcome and the verdict, never read "
+                   "from the record) / "
                    "n (all decisions). approved NOT READY: overrides approving a candidate the "
                    "evaluation found NOT READY; deferred/declined READY: overrides holding "
                    "back a candidate found READY." + GROUP_NOTES.get(dimension, "")])

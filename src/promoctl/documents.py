@@ -114,9 +114,10 @@ class PanelPack:
     problems: list[Any]
 
 
-def panel_context(root: Path, paths: list[Path], as_of: date | None) -> PanelPack:
+def panel_context(root: Path, paths: list[Path], as_of: date | None,
+                  progress: workspace.Progress | None = None) -> PanelPack:
     """Pending packets (no standing decision) with their evaluations, for the meeting."""
-    repo, selected, problems = workspace.load_packets(root, paths or [root])
+    repo, selected, problems = workspace.load_packets(root, paths or [root], progress)
     superseded = decisions.superseded_ids(repo)
     standing = {src.record.inputs.packet.id for src in repo.decisions.values()
                 if src.record.id not in superseded}

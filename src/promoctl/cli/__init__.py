@@ -417,6 +417,7 @@ def main(argv: list[str] | None = None) -> int:
 
 # Commands defined in their own modules register themselves on ``app`` when imported.
 from promoctl.cli import (  # noqa: E402
+    changes_commands,  # noqa: F401  (after interop: export)
     history_commands,  # noqa: F401
     interop_commands,  # noqa: F401
     report_commands,  # noqa: F401

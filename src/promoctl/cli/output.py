@@ -95,14 +95,14 @@ def evaluation_report(s: Shown) -> None:
     if d["training"]:
         table = Table(title="Mandatory training", title_justify="left")
         for col in ("Training", "Result", "Detail"):
-            table.add_column(col)
+            table.add_column(col, overflow="fold")  # never cut an id
         for t in d["training"]:
             table.add_row(t["title"], _mark(t["met"]), t["detail"])
         console.print(table)
     if d["gates"]:
         table = Table(title="Readiness gates", title_justify="left")
         for col in ("Gate", "Result", "Required", "Qualifying", "Not counted"):
-            table.add_column(col)
+            table.add_column(col, overflow="fold")  # never cut an id
         for g in d["gates"]:
             excluded = "\n".join(f"{e['item']}: {e['why']}" for e in g["excluded"]) or "-"
             table.add_row(g["title"] or g["id"], _mark(g["met"]), g["required"],
@@ -110,7 +110,7 @@ def evaluation_report(s: Shown) -> None:
         console.print(table)
     table = Table(title="Competencies", title_justify="left")
     for col in ("Competency", "Weight", "Min", "Score", "Sources", "Result"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     for c, cx in zip(d["competencies"], x["competencies"], strict=True):
         sources = "\n".join(f"{src['type']} {sx['score']} x{sx['weight']} ({src['method']})"
                             for src, sx in zip(c["sources"], cx["sources"], strict=True)

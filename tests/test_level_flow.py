@@ -94,3 +94,20 @@ def test_a_new_packet_for_the_level_now_held_is_refused(cli: Cli, approved: Path
     assert result.code == 3
     assert f"amara-okafor is already at level '{SENIOR}' (from 2026-12-01, decision " \
         in result.out + result.err
+
+
+def test_a_draft_packet_from_the_lms_starts_from_the_level_held(cli: Cli, git_examples: Path,
+                                                               tmp_path: Path) -> None:
+    packet = git_examples / "packets" / "professional" / "elena-rossi-2026-h2.yaml"
+    result = cli("decide", packet, "--outcome", "approved", "--reason", "Ready",
+                 "--panel", "practice-lead=Maria Gomez", "--panel", "peer-reviewer=Sam Okoye",
+                 "--panel", "hr=Priya Shah", "--date", "2026-11-02", cwd=git_examples)
+    assert result.code == 0, result.err
+    export = tmp_path / "export.csv"
+    export.write_text("email,course,status,completed,grade,project\n"
+                      "elena.rossi@example.org,CCE-101,Completed,2026-11-20,81,\n")
+    result = cli("import", "lms-csv", export, "--create-draft", "--cycle", "2027-h1",
+                 "--submitted", "2026-12-01", cwd=git_examples)
+    # Her person file still says consultant; the decision made her a senior consultant.
+    assert "elena-rossi: no level above 'senior-consultant' with promotion rules in ladder " \
+        "'consulting'" in result.err

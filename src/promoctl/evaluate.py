@@ -221,22 +221,39 @@ def _training(req: TrainingRequirement, evidence: Sequence[EvidenceItem],
 # --------------------------------------------------------------------------------- gates
 
 
-def describe_gate(gate: Gate) -> str:
-    parts = [f"{gate.min_count} {gate.evidence} item(s)"]
+@dataclass(frozen=True)
+class GateWords:
+    """How a gate's conditions read: for the panel (ids, as in the reasons) or for the
+    candidate (``labels``). ``{n}``, ``{v}`` and ``{type}`` are filled in."""
+
+    count: str = "{n} {type} item(s)"
+    window: str = "dated within {n} days"
+    score: str = "score >= {v}"
+    assessment: str = "assessment >= {v}%"
+    passed: str = "passed"
+    covers: str = "covering at least {n} days"
+    supported: str = "supported by a {type} item"
+    assessors: str = "from {n} distinct assessor(s)"
+    type_name: Callable[[str, int], str] = lambda type_id, _count: type_id
+
+
+def describe_gate(gate: Gate, words: GateWords = GateWords()) -> str:
+    parts = [words.count.format(n=gate.min_count,
+                                type=words.type_name(gate.evidence, gate.min_count))]
     if gate.window_days:
-        parts.append(f"dated within {gate.window_days} days")
+        parts.append(words.window.format(n=gate.window_days))
     if gate.min_score is not None:
-        parts.append(f"score >= {gate.min_score}")
+        parts.append(words.score.format(v=gate.min_score))
     if gate.min_assessment is not None:
-        parts.append(f"assessment >= {gate.min_assessment}%")
+        parts.append(words.assessment.format(v=gate.min_assessment))
     if gate.require_pass:
-        parts.append("passed")
+        parts.append(words.passed)
     if gate.covers_days:
-        parts.append(f"covering at least {gate.covers_days} days")
+        parts.append(words.covers.format(n=gate.covers_days))
     if gate.supported_by:
-        parts.append(f"supported by a {gate.supported_by} item")
+        parts.append(words.supported.format(type=words.type_name(gate.supported_by, 1)))
     if gate.distinct_assessors:
-        parts.append(f"from {gate.distinct_assessors} distinct assessor(s)")
+        parts.append(words.assessors.format(n=gate.distinct_assessors))
     return ", ".join(parts)
 
 

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
+from promoctl.evaluate import GateWords, describe_gate
 from promoctl.models import Framework, Gate, Ladder
 
 COMPOSITE = "Overall score"
@@ -74,25 +75,18 @@ def gate(g: Gate) -> str:
     return g.title or g.id.replace("-", " ").capitalize()
 
 
+# A gate's conditions in the candidate's words.
+_GATE_WORDS = GateWords(
+    count="{n} {type}", window="dated within {n} days", score="each scored {v} or more",
+    assessment="with an assessment result of {v}% or more", passed="passed",
+    covers="covering at least {n} days", supported="backed by {type} evidence",
+    assessors="from {n} different assessors", type_name=lambda type_id, n: evidence(type_id, n))
+
+
 def gate_requirement(g: Gate) -> str:
     """What a gate asks for, in words: '2 observations of practice, dated within 180
     days, each scored 2 or more, from 2 different assessors'."""
-    parts = [f"{g.min_count} {evidence(g.evidence, g.min_count)}"]
-    if g.window_days:
-        parts.append(f"dated within {g.window_days} days")
-    if g.min_score is not None:
-        parts.append(f"each scored {g.min_score} or more")
-    if g.min_assessment is not None:
-        parts.append(f"with an assessment result of {g.min_assessment}% or more")
-    if g.require_pass:
-        parts.append("passed")
-    if g.covers_days:
-        parts.append(f"covering at least {g.covers_days} days")
-    if g.supported_by:
-        parts.append(f"backed by {_article(evidence(g.supported_by))}")
-    if g.distinct_assessors:
-        parts.append(f"from {g.distinct_assessors} different assessors")
-    return ", ".join(parts)
+    return describe_gate(g, _GATE_WORDS)
 
 
 def step_area(kind: str, subject: str, ladder: Ladder | None, level_id: str,

@@ -111,3 +111,13 @@ def test_a_draft_packet_from_the_lms_starts_from_the_level_held(cli: Cli, git_ex
     # Her person file still says consultant; the decision made her a senior consultant.
     assert "elena-rossi: no level above 'senior-consultant' with promotion rules in ladder " \
         "'consulting'" in result.err
+
+
+def test_history_of_a_person_shows_when_the_promotion_took_effect(cli: Cli, approved: Path
+                                                                  ) -> None:
+    result = cli("history", "amara-okafor", "--format", "json", cwd=approved)
+    assert result.code == 0, result.err
+    events = [e for e in json.loads(result.out)["events"]
+              if e["event"] == "promotion effective"]
+    assert [(e["date"], e["from"], e["to"]) for e in events] == [
+        ("2026-12-01", "support-worker", SENIOR)]

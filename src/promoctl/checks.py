@@ -553,8 +553,9 @@ def _file_hash(root: Path, relative: str) -> str:
 
 def check_repository(repo: Repository) -> list[Problem]:
     """Every cross-record problem, for every loaded record."""
-    out = check_records(repo) + check_packets(repo, list(repo.packets.values()))
-    out.extend(check_level_history(repo))
+    held = levels.Index(repo)
+    out = check_records(repo) + check_packets(repo, list(repo.packets.values()), held=held)
+    out.extend(check_level_history(repo, held))
     out.extend(check_lms_mappings(repo))  # not cached: its references are not indexed
     return out
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import git_commit_all
+from tests.conftest import Cli, git_commit_all
+from tests.test_decide import decide
 
 PROMOCTL = Path(sys.executable).with_name("promoctl")
 
@@ -85,3 +86,13 @@ def many(git_examples: Path) -> Path:
 def test_long_runs_show_progress_on_a_terminal(many: Path, args: tuple[str, ...],
                                                label: str) -> None:
     assert label in on_a_terminal(many, *args)
+
+
+def test_due_is_a_table_that_fits(cli: Cli, git_examples: Path) -> None:
+    assert decide(cli, git_examples, "amara-okafor-2026-10").code == 0  # type: ignore[attr-defined]
+    result = run(git_examples, "due", "--as-of", "2027-02-15", columns=80)
+    lines = result.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines), max(lines, key=len)
+    header = next(line for line in lines if "Due" in line)
+    assert header.split() == ["Due", "Person", "Kind", "What"]
+    assert any(line.split()[:2] == ["2027-01-20", "OVERDUE"] for line in lines)

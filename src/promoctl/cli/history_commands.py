@@ -172,10 +172,7 @@ def due(
                              "yes" if i.overdue else "no", i.detail, i.ref or ""])
         sys.stdout.write(buffer.getvalue())
     else:
-        for i in items:
-            flag = "OVERDUE" if i.overdue else "due"
-            output.out.print(f"{i.due} {flag:7} {i.name} ({i.person}) {i.kind}: {i.detail}",
-                             markup=False)
+        output.due_table(items)
         output.err.print(f"{len(items)} item(s) due by {when} + {within} days", markup=False)
     return ExitCode.OK
 

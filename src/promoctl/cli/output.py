@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from promoctl.evaluation_view import Shown
+    from promoctl.lifecycle import DueItem
 
     out: Console
     err: Console
@@ -183,3 +184,24 @@ def _summary_table(cells: Sequence[dict[str, str]], columns: Sequence[str]) -> T
     for row in cells:
         table.add_row(*(row[col] for col in columns))
     return table
+
+
+def due_table(items: Sequence[DueItem]) -> None:
+    """What is due, one row each; only the detail wraps, so the dates and names line up
+    at any width."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    if not items:
+        return
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("Due", no_wrap=True)
+    table.add_column("", no_wrap=True)
+    table.add_column("Person", overflow="fold")
+    table.add_column("Kind", no_wrap=True)
+    table.add_column("What", overflow="fold", min_width=20)
+    for i in items:
+        flag = Text("OVERDUE", style="red bold") if i.overdue else Text("due")
+        table.add_row(i.due.isoformat(), flag, Text(i.name), i.kind, Text(i.detail))
+    _console(False).print(table)

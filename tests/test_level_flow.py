@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Cli
+from tests.conftest import Cli, git_commit_all
 from tests.test_decide import decide
 
 SENIOR = "senior-support-worker"
@@ -121,3 +121,19 @@ def test_history_of_a_person_shows_when_the_promotion_took_effect(cli: Cli, appr
               if e["event"] == "promotion effective"]
     assert [(e["date"], e["from"], e["to"]) for e in events] == [
         ("2026-12-01", "support-worker", SENIOR)]
+
+
+def test_a_past_date_does_not_use_todays_hand_edited_person_file(cli: Cli, approved: Path
+                                                                 ) -> None:
+    person = approved / "people" / "amara-okafor.yaml"
+    person.write_text(person.read_text().replace(
+        "level: support-worker", f"level: {SENIOR}\nlevel_since: 2026-12-01"))
+    git_commit_all(approved, "HR applies the promotion by hand, as before")
+    past = status(cli, approved, "2026-10-20")
+    assert past["person"]["level"] == "support-worker"  # type: ignore[index]
+    assert past["authorization"] == "not-required"
+    assert "overdue" not in str(past["reason"])
+    now = status(cli, approved, "2027-01-15")
+    assert now["person"]["level"] == SENIOR  # type: ignore[index]
+    assert now["authorization"] == "in-probation"
+    assert cli("validate", cwd=approved).out == ""  # consistent: no warning

@@ -110,12 +110,13 @@ def _ladders(repo: Repository) -> dict[str, Ladder]:
 
 def _status(repo: Repository, p: Person, decisions: list[Decision], reviews: list[Review],
             as_of: date, completions: dict[str, date], ladders: dict[str, Ladder]) -> Status:
-    # As things stood on the as-of date: later decisions and reviews had not happened yet.
+    # As things stood on the as-of date: later decisions and reviews had not happened yet
+    # (levels.build leaves them out itself: it may read one the person file reflects).
+    spell = levels.build(p, [levels.Move.of(d) for d in decisions if d.outcome == "approved"],
+                         ladders, known_on=as_of).at(as_of)
     decisions = [d for d in decisions if d.decided_on <= as_of]
     reviews = [r for r in reviews if r.date <= as_of]
     completions = {course: when for course, when in completions.items() if when <= as_of}
-    spell = levels.build(p, [levels.Move.of(d) for d in decisions if d.outcome == "approved"],
-                         ladders).at(as_of)
     st = Status(person=p, as_of=as_of, spell=spell, authorization="not-required",
                 decisions=decisions, reviews=reviews)
     ladder = ladders.get(spell.ladder)

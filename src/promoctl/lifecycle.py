@@ -121,7 +121,7 @@ def _status(repo: Repository, p: Person, decisions: list[Decision], reviews: lis
                 decisions=decisions, reviews=reviews)
     ladder = ladders.get(spell.ladder)
     level = ladder.level(spell.level) if ladder else None
-    level_id = spell.level
+    level_name = level.title if level else spell.level  # what people read in due lists
 
     def due(kind: str, when: date, detail: str, ref: str | None = None) -> None:
         st.due.append(DueItem(p.id, p.name, p.program, kind, when, when < as_of, detail, ref))
@@ -154,7 +154,7 @@ def _status(repo: Repository, p: Person, decisions: list[Decision], reviews: lis
                         "confirmed": confirmed.date.isoformat() if confirmed else None,
                         "escalation_boundaries": list(plan.escalation_boundaries)}
         if confirmed is None:
-            due("probation-review", review_date, f"probation review for {level_id} (escalation "
+            due("probation-review", review_date, f"probation review for {level_name} (escalation "
                 "boundaries hold until then)", promotion.id)
 
     # Time-limited authorisation for levels that require re-validation.
@@ -176,7 +176,7 @@ def _status(repo: Repository, p: Person, decisions: list[Decision], reviews: lis
                 st.authorization, st.reason = "lapsed", f"re-validation overdue since {until}"
             else:
                 st.authorization, st.reason = "valid", f"re-validation due by {until}"
-            due("maintenance-review", until, f"competency maintenance review for {level_id}")
+            due("maintenance-review", until, f"competency maintenance review for {level_name}")
         elif state == "drift":
             assert recheck is not None
             st.valid_until = st.drift_recheck = recheck
@@ -186,7 +186,7 @@ def _status(repo: Repository, p: Person, decisions: list[Decision], reviews: lis
             else:
                 st.authorization, st.reason = "drift", f"drift found; targeted supports " \
                     f"until the re-check by {recheck}"
-            due("recheck", recheck, f"re-check after drift at {level_id}")
+            due("recheck", recheck, f"re-check after drift at {level_name}")
         else:
             st.authorization, st.reason = "lapsed", f"authorisation lapsed on {lapsed_on}"
     if st.probation is not None and st.probation["confirmed"] is None \

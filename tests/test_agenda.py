@@ -102,8 +102,8 @@ def test_without_a_packet_an_empty_one_shows_every_requirement(repo_dir: Path) -
     assert a["plan"] is None
     # Probation review from the approval; maintenance 182 days after the promotion.
     assert [(x["date"], x["what"]) for x in a["ahead"]] == [
-        ("2026-05-02", "probation review for senior (escalation boundaries hold until then)"),
-        ("2026-08-02", "competency maintenance review for senior")]
+        ("2026-05-02", "probation review for Senior (escalation boundaries hold until then)"),
+        ("2026-08-02", "competency maintenance review for Senior")]
     later = build(repo_dir, "kai", as_of=date(2026, 5, 10))
     assert later["next_review"]["date"] == "2026-05-02" and later["next_review"]["overdue"]
 

@@ -175,7 +175,9 @@ def test_history_of_a_person(cli: Cli, decided: Path, monkeypatch: pytest.Monkey
     commit_as(decided, "promote Amara", "HR Officer", "2026-11-05", monkeypatch)
     data = json.loads(cli("history", "amara-okafor", "--format", "json", cwd=decided).out)
     events = [(e["event"], e.get("to")) for e in data["events"]]
+    # the decision, the move it makes (level history), and the hand edit of the file
     assert events == [("decision approved", None),
+                      ("promotion effective", "senior-support-worker"),
                       ("level changed", "senior-support-worker")]
 
 

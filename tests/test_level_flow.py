@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Cli
+from tests.conftest import Cli, git_commit_all
 from tests.test_decide import decide
 
 SENIOR = "senior-support-worker"
@@ -94,3 +94,46 @@ def test_a_new_packet_for_the_level_now_held_is_refused(cli: Cli, approved: Path
     assert result.code == 3
     assert f"amara-okafor is already at level '{SENIOR}' (from 2026-12-01, decision " \
         in result.out + result.err
+
+
+def test_a_draft_packet_from_the_lms_starts_from_the_level_held(cli: Cli, git_examples: Path,
+                                                               tmp_path: Path) -> None:
+    packet = git_examples / "packets" / "professional" / "elena-rossi-2026-h2.yaml"
+    result = cli("decide", packet, "--outcome", "approved", "--reason", "Ready",
+                 "--panel", "practice-lead=Maria Gomez", "--panel", "peer-reviewer=Sam Okoye",
+                 "--panel", "hr=Priya Shah", "--date", "2026-11-02", cwd=git_examples)
+    assert result.code == 0, result.err
+    export = tmp_path / "export.csv"
+    export.write_text("email,course,status,completed,grade,project\n"
+                      "elena.rossi@example.org,CCE-101,Completed,2026-11-20,81,\n")
+    result = cli("import", "lms-csv", export, "--create-draft", "--cycle", "2027-h1",
+                 "--submitted", "2026-12-01", cwd=git_examples)
+    # Her person file still says consultant; the decision made her a senior consultant.
+    assert "elena-rossi: no level above 'senior-consultant' with promotion rules in ladder " \
+        "'consulting'" in result.err
+
+
+def test_history_of_a_person_shows_when_the_promotion_took_effect(cli: Cli, approved: Path
+                                                                  ) -> None:
+    result = cli("history", "amara-okafor", "--format", "json", cwd=approved)
+    assert result.code == 0, result.err
+    events = [e for e in json.loads(result.out)["events"]
+              if e["event"] == "promotion effective"]
+    assert [(e["date"], e["from"], e["to"]) for e in events] == [
+        ("2026-12-01", "support-worker", SENIOR)]
+
+
+def test_a_past_date_does_not_use_todays_hand_edited_person_file(cli: Cli, approved: Path
+                                                                 ) -> None:
+    person = approved / "people" / "amara-okafor.yaml"
+    person.write_text(person.read_text().replace(
+        "level: support-worker", f"level: {SENIOR}\nlevel_since: 2026-12-01"))
+    git_commit_all(approved, "HR applies the promotion by hand, as before")
+    past = status(cli, approved, "2026-10-20")
+    assert past["person"]["level"] == "support-worker"  # type: ignore[index]
+    assert past["authorization"] == "not-required"
+    assert "overdue" not in str(past["reason"])
+    now = status(cli, approved, "2027-01-15")
+    assert now["person"]["level"] == SENIOR  # type: ignore[index]
+    assert now["authorization"] == "in-probation"
+    assert cli("validate", cwd=approved).out == ""  # consistent: no warning

@@ -109,3 +109,13 @@ def test_a_superseded_approval_does_not_move_anyone(cli: Cli, git_examples: Path
     assert result.code == 0, result.err  # type: ignore[attr-defined]
     repo = workspace.load_valid(git_examples, packets=False)
     assert levels.level_on(repo, "amara-okafor", date(2027, 6, 1)).level == "support-worker"
+
+
+def test_a_hand_edited_file_on_a_date_before_the_decision_was_recorded() -> None:
+    # The file says senior since 2026-12-01; the approval was recorded on 2026-11-02.
+    p = person(level="senior", level_since=date(2026, 12, 1))
+    moves = [move("d1", "senior", date(2026, 12, 1), decided_on=date(2026, 11, 2))]
+    early = levels.build(p, moves, known_on=date(2026, 10, 20)).at(date(2026, 10, 20))
+    assert (early.level, early.since) == ("support-worker", date(2022, 9, 12))
+    later = levels.build(p, moves, known_on=date(2027, 1, 15)).at(date(2027, 1, 15))
+    assert (later.level, later.ref) == ("senior", "d1")

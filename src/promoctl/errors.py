@@ -48,8 +48,8 @@ class Problem(NamedTuple):
             "path": shown(self.path),
             "line": self.line,
             "column": self.column,
-            "severity": self.severity,
             "message": shown(bounded(self.message)),
+            "severity": self.severity,
         }
 
 

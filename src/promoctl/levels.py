@@ -158,15 +158,17 @@ def build(person: Starting, moves: Iterable[Move], ladders: dict[str, Ladder] | 
     """The history from the person file and their standing approvals (``moves``).
 
     ``ladders`` (by id) lets a move down the ladder be reported; ``known_on`` leaves out
-    decisions recorded after that date.
+    decisions recorded after that date. (An approval the person file already reflects
+    is read whenever it was recorded: the file is today's, and the approval is what says
+    which level came before it.)
     """
-    mine = sorted((m for m in moves if m.person == person.id
-                   and (known_on is None or m.decided_on <= known_on)),
+    mine = sorted((m for m in moves if m.person == person.id),
                   key=lambda m: (m.effective, m.decided_on, m.ref))
     since = person.level_since or person.start_date
     # Approvals already reflected in the person file (hand-edited after the decision).
     before = [m for m in mine if m.effective <= since]
-    after = [m for m in mine if m.effective > since]
+    after = [m for m in mine if m.effective > since
+             and (known_on is None or m.decided_on <= known_on)]
     spells: list[Spell] = []
     entry = next((m for m in reversed(before)
                   if (m.ladder, m.level) == (person.ladder, person.level)), None)
@@ -174,8 +176,11 @@ def build(person: Starting, moves: Iterable[Move], ladders: dict[str, Ladder] | 
             and entry.from_level != person.level and person.start_date < entry.effective:
         spells.append(Spell(person.ladder, entry.from_level, person.start_date,
                             entry.effective, START, None))
-        spells.append(Spell(person.ladder, person.level, entry.effective, None, PROMOTION,
-                            entry.ref, entry.from_level, entry.decided_on))
+        if known_on is None or entry.decided_on <= known_on:
+            spells.append(Spell(person.ladder, person.level, entry.effective, None,
+                                PROMOTION, entry.ref, entry.from_level, entry.decided_on))
+        else:  # not recorded yet on known_on: the level before it still held then
+            spells[-1] = _ended(spells[-1], None)
     else:
         spells.append(Spell(person.ladder, person.level, since, None, START, None))
     conflicts: list[tuple[str, str]] = []
@@ -190,7 +195,7 @@ def build(person: Starting, moves: Iterable[Move], ladders: dict[str, Ladder] | 
     return History(person.id, tuple(spells), tuple(conflicts))
 
 
-def _ended(spell: Spell, until: date) -> Spell:
+def _ended(spell: Spell, until: date | None) -> Spell:
     return Spell(spell.ladder, spell.level, spell.since, until, spell.change, spell.ref,
                  spell.from_level, spell.decided_on)
 

@@ -74,7 +74,9 @@ class Status:
         }
 
 
-def _standing(repo: Repository) -> tuple[dict[str, list[Decision]], dict[str, list[Review]]]:
+def standing_records(repo: Repository
+                     ) -> tuple[dict[str, list[Decision]], dict[str, list[Review]]]:
+    """Decisions and reviews no other record supersedes, by person, oldest first."""
     gone = superseded_ids(repo)
     gone_reviews = {s.record.supersedes for s in repo.reviews.values() if s.record.supersedes}
     decisions: dict[str, list[Decision]] = {}
@@ -96,7 +98,7 @@ def status(repo: Repository, person_id: str, as_of: date,
            trainings: dict[str, dict[str, date]] | None = None,
            without: str | None = None) -> Status:
     """``without``: a review left out (the one a correction supersedes)."""
-    decisions, reviews = _standing(repo)
+    decisions, reviews = standing_records(repo)
     mine = [r for r in reviews.get(person_id, []) if r.id != without]
     return _status(repo, repo.people[person_id].record, decisions.get(person_id, []),
                    mine, as_of, (trainings or {}).get(person_id, {}), _ladders(repo))
@@ -108,17 +110,18 @@ def _ladders(repo: Repository) -> dict[str, Ladder]:
 
 def _status(repo: Repository, p: Person, decisions: list[Decision], reviews: list[Review],
             as_of: date, completions: dict[str, date], ladders: dict[str, Ladder]) -> Status:
-    # As things stood on the as-of date: later decisions and reviews had not happened yet.
+    # As things stood on the as-of date: later decisions and reviews had not happened yet
+    # (levels.build leaves them out itself: it may read one the person file reflects).
+    spell = levels.build(p, [levels.Move.of(d) for d in decisions if d.outcome == "approved"],
+                         ladders, known_on=as_of).at(as_of)
     decisions = [d for d in decisions if d.decided_on <= as_of]
     reviews = [r for r in reviews if r.date <= as_of]
     completions = {course: when for course, when in completions.items() if when <= as_of}
-    spell = levels.build(p, [levels.Move.of(d) for d in decisions if d.outcome == "approved"],
-                         ladders).at(as_of)
     st = Status(person=p, as_of=as_of, spell=spell, authorization="not-required",
                 decisions=decisions, reviews=reviews)
     ladder = ladders.get(spell.ladder)
     level = ladder.level(spell.level) if ladder else None
-    level_id = spell.level
+    level_name = level.title if level else spell.level  # what people read in due lists
 
     def due(kind: str, when: date, detail: str, ref: str | None = None) -> None:
         st.due.append(DueItem(p.id, p.name, p.program, kind, when, when < as_of, detail, ref))
@@ -151,7 +154,7 @@ def _status(repo: Repository, p: Person, decisions: list[Decision], reviews: lis
                         "confirmed": confirmed.date.isoformat() if confirmed else None,
                         "escalation_boundaries": list(plan.escalation_boundaries)}
         if confirmed is None:
-            due("probation-review", review_date, f"probation review for {level_id} (escalation "
+            due("probation-review", review_date, f"probation review for {level_name} (escalation "
                 "boundaries hold until then)", promotion.id)
 
     # Time-limited authorisation for levels that require re-validation.
@@ -173,7 +176,7 @@ def _status(repo: Repository, p: Person, decisions: list[Decision], reviews: lis
                 st.authorization, st.reason = "lapsed", f"re-validation overdue since {until}"
             else:
                 st.authorization, st.reason = "valid", f"re-validation due by {until}"
-            due("maintenance-review", until, f"competency maintenance review for {level_id}")
+            due("maintenance-review", until, f"competency maintenance review for {level_name}")
         elif state == "drift":
             assert recheck is not None
             st.valid_until = st.drift_recheck = recheck
@@ -183,7 +186,7 @@ def _status(repo: Repository, p: Person, decisions: list[Decision], reviews: lis
             else:
                 st.authorization, st.reason = "drift", f"drift found; targeted supports " \
                     f"until the re-check by {recheck}"
-            due("recheck", recheck, f"re-check after drift at {level_id}")
+            due("recheck", recheck, f"re-check after drift at {level_name}")
         else:
             st.authorization, st.reason = "lapsed", f"authorisation lapsed on {lapsed_on}"
     if st.probation is not None and st.probation["confirmed"] is None \
@@ -244,7 +247,7 @@ def training_completions(repo: Repository) -> dict[str, dict[str, date]]:
 def statuses(repo: Repository, as_of: date,
              completions: dict[str, dict[str, date]] | None = None) -> list[Status]:
     """Everyone's status at once (decisions and reviews indexed once, not per person)."""
-    decisions, reviews = _standing(repo)
+    decisions, reviews = standing_records(repo)
     completions = completions or {}
     ladders = _ladders(repo)
     return [_status(repo, repo.people[person_id].record, decisions.get(person_id, []),

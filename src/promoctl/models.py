@@ -393,6 +393,21 @@ class Signing(Strict):
 class Policy(Strict):
     separation_of_duties: SeparationOfDuties = SeparationOfDuties()
     signing: Signing = Signing()
+class LetterSettings(Strict):
+    """How decision letters greet and close. ``{name}``, ``{first_name}`` (salutation)
+    and ``{contact}`` (questions, appeal) are replaced; nothing else is."""
+
+    salutation: Text = "Dear {first_name},"
+    signatory: Text = "Human Resources"
+    signatory_title: str | None = None
+    contact: Text = "Human Resources"
+    contact_details: str | None = None  # an email address or a telephone number
+    questions: Text = ("If you have any questions about this decision, please speak to your "
+                       "line manager or contact {contact}.")
+    appeal: Text = ("If you believe the decision is wrong, you may ask for it to be "
+                    "reviewed: write to {contact}, saying which part of the decision you "
+                    "disagree with and why, and they will explain the procedure and its "
+                    "timescales.")
 
 
 class RepositoryConfig(Strict):
@@ -403,6 +418,7 @@ class RepositoryConfig(Strict):
     name: Text
     description: str | None = None
     policy: Policy = Policy()
+    letters: LetterSettings = LetterSettings()
 
 
 # ------------------------------------------------------------------------------- decision

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from promoctl import fielddiff, history
+from promoctl import fielddiff, history, levels
 from promoctl.decisions import DECISIONS_DIR
 from promoctl.errors import UserError
 from promoctl.loader import Repository, discover, load
@@ -150,6 +150,10 @@ def person_trail(root: Path, person_id: str) -> Trail:
                        "id": dec.id, "level": dec.target.level,
                        "effective": dec.effective.isoformat() if dec.effective else None,
                        "supersedes": dec.supersedes})
+    # Where the decisions moved the person (levels.py), dated by when it took effect.
+    for spell in levels.history(repo, person_id).changes():
+        events.append({"date": spell.since.isoformat(), "event": "promotion effective",
+                       "from": spell.from_level, "to": spell.level, "id": spell.ref})
     for s in reviews:
         rev: Review = s.record
         events.append({"date": rev.date.isoformat(), "event": f"{rev.type} review "

@@ -250,6 +250,7 @@ def _streamed(root: Path, cache: Cache, displays: _Listing, progress: Progress |
                         + check_accounts(repo.people.values()))
         decided = checks.decided_packets(repo)
         held = levels.Index(repo)
+        problems.extend(checks.check_level_history(repo, held))
         stream("packet", lambda source: checks.check_packets(repo, [source], release=True,
                                                              decided=decided, held=held))
     return repo, problems + repo.problems

@@ -143,7 +143,9 @@ def impact(
     if format not in ("table", "json"):
         raise typer.BadParameter("--format is table or json")
     root = _root(repo)
-    result = impact_core.impact(root, base, head, _parse_date(since), _parse_date(until))
+    with output.progress("re-evaluating") as bar:
+        result = impact_core.impact(root, base, head, _parse_date(since), _parse_date(until),
+                                    bar)
     if format == "json":
         output.print_json(result.as_json())
         return ExitCode.OK
@@ -176,7 +178,8 @@ def due(
         raise typer.BadParameter("--format is table, json or csv")
     root = _root(repo)
     when = _parse_date(as_of) or date.today()
-    loaded = load_valid(root)
+    with output.progress("loading") as bar:
+        loaded = load_valid(root, progress=bar)
     items = lifecycle.due(loaded, when, within)
     if format == "json":
         output.print_json({"format": 1, "as_of": when.isoformat(), "within_days": within,
@@ -191,10 +194,7 @@ def due(
                              "yes" if i.overdue else "no", i.detail, i.ref or ""])
         sys.stdout.write(buffer.getvalue())
     else:
-        for i in items:
-            flag = "OVERDUE" if i.overdue else "due"
-            output.out.print(f"{i.due} {flag:7} {i.name} ({i.person}) {i.kind}: {i.detail}",
-                             markup=False)
+        output.due_table(items)
         output.err.print(f"{len(items)} item(s) due by {when} + {within} days", markup=False)
     return ExitCode.OK
 

@@ -22,7 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from promoctl import locking, yamlio
+from promoctl import levels, locking, yamlio
 from promoctl.errors import InvalidRecords
 from promoctl.fsutil import write_atomic
 from promoctl.interop.common import render_record, schema_comment, valid_id
@@ -263,17 +263,19 @@ class _Placer:
         return self._draft(person)
 
     def _draft(self, person: Person) -> tuple[_Pending | None, str]:
-        ladder = self.repo.ladder(person.ladder)
-        index = ladder.level_index(person.level) if ladder else -1
+        when = self.options.submitted or date.today()
+        # The level held then, from the person file and the approvals since (levels.py)
+        held = levels.level_on(self.repo, person.id, when, known_on=when)
+        ladder = self.repo.ladder(held.ladder)
+        index = ladder.level_index(held.level) if ladder else -1
         if ladder is None or index < 0 or index + 1 >= len(ladder.levels) \
                 or ladder.levels[index + 1].promotion is None:
-            return None, (f"{person.id}: no level above {person.level!r} with promotion "
-                          f"rules in ladder {person.ladder!r} to start a draft packet for")
+            return None, (f"{person.id}: no level above {held.level!r} with promotion "
+                          f"rules in ladder {held.ladder!r} to start a draft packet for")
         if ladder.framework != self.index.mapping.framework:
             return None, (f"{person.id}: ladder {ladder.id!r} uses framework "
                           f"{ladder.framework!r}, the mapping is for "
                           f"{self.index.mapping.framework!r}")
-        when = self.options.submitted or date.today()
         packet_id = f"{person.id}-{self.options.cycle or when.isoformat()}"
         target = self.repo.root / "packets" / f"{packet_id}.yaml"
         display = f"packets/{packet_id}.yaml"

@@ -418,12 +418,13 @@ def test_validate_json_format(cli: Cli, examples: Path) -> None:
     assert data == {"format": 1, "problems": [
         {"path": "people/dup.yaml", "line": 10, "column": 1,
          "message": "duplicate key 'team' (first given on line 6); YAML would silently keep "
-                    "only the last"},
+                    "only the last", "severity": "error"},
         {"path": "people/tess.yaml", "line": 9, "column": 13,
          "message": "start_date: '2024-02-30' is not a real date (day is out of range for "
-                    "month)"},
+                    "month)", "severity": "error"},
     ]}
-    assert all(list(p) == ["path", "line", "column", "message"] for p in data["problems"])
+    assert all(list(p) == ["path", "line", "column", "message", "severity"]
+               for p in data["problems"])
 
 
 def test_validate_json_format_when_all_valid(cli: Cli, examples: Path) -> None:

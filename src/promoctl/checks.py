@@ -13,8 +13,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from promoctl import levels
-from promoctl.errors import Problem
+from promoctl import coverage, levels
+from promoctl.errors import WARNING, Problem
 from promoctl.interop.mapping import check_lms_mappings
 from promoctl.loader import Repository
 from promoctl.models import (
@@ -25,6 +25,7 @@ from promoctl.models import (
     Ladder,
     Packet,
     Person,
+    Promotion,
     Review,
 )
 from promoctl.recent import MISSING
@@ -150,6 +151,8 @@ def check_ladder(src: Source, repo: Repository) -> list[Problem]:
                                        + f" in framework {fw.id!r}"))
             if line.minimum is not None:
                 on_scale(line.minimum, (*loc, "rubric", j, "minimum"), "minimum")
+            out.extend(_unweighted_sources(src, fw, promo, line.competency,
+                                           (*loc, "rubric", j, "competency")))
         on_scale(promo.composite_threshold, (*loc, "composite_threshold"), "composite threshold")
         # Without the framework its own evidence types are unknown: check types only with it.
         for name in promo.source_weights:
@@ -179,6 +182,21 @@ def check_ladder(src: Source, repo: Repository) -> list[Problem]:
         for j in _duplicates(t.course for t in promo.training):
             out.append(src.problem((*loc, "training", j, "course"), "training listed twice"))
     return out
+
+
+def _unweighted_sources(src: Source, fw: Framework | None, promo: Promotion,
+                        competency_id: str, loc: tuple[str | int, ...]) -> list[Problem]:
+    """A rubric competency no evidence can score: the level's source_weights leave out
+    every type its evidence_sources allow. (Leaving out some is usual: a framework serves
+    several ladders, and some types are there for gates.)"""
+    comp = fw.competency(competency_id) if fw is not None else None
+    if comp is None or not comp.evidence_sources or not promo.source_weights \
+            or any(t in promo.source_weights for t in comp.evidence_sources):
+        return []
+    return [src.problem(loc, f"none of competency {competency_id!r}'s evidence_sources "
+                        f"({', '.join(comp.evidence_sources)}) is in this level's "
+                        "source_weights, so no evidence can score it"
+                        )._replace(severity=WARNING)]
 
 
 def _ladder_and_level(src: Source, repo: Repository, ladder_id: str, level_id: str
@@ -245,7 +263,16 @@ def check_packet(src: Source, repo: Repository, decided: Container[str] = frozen
             out.append(src.problem(("target", "level"), f"{packet.candidate} is already at "
                                    f"level {place[1]!r}{place[2]}; the target must be above "
                                    "it"))
+        if place is not None and packet.id not in decided and place[0] != ladder.id \
+                and place[0] in repo.ladders:
+            out.append(src.problem(("target", "ladder"), f"{packet.candidate} is on ladder "
+                                   f"{place[0]!r} (level {place[1]!r}{place[2]}), not the "
+                                   f"packet's target ladder {ladder.id!r}"
+                                   )._replace(severity=WARNING))
     out.extend(_check_evidence(src, repo, fw))
+    if ladder is not None and fw is not None:
+        out.extend(src.problem(note.loc, note.message)._replace(severity=WARNING)
+                   for note in coverage.notes(packet, ladder, fw))
     return out
 
 
@@ -439,6 +466,25 @@ def check_supersession(repo: Repository) -> list[Problem]:
     return out
 
 
+def check_level_history(repo: Repository, held: levels.Index | None = None
+                        ) -> list[Problem]:
+    """Approvals that do not read as a move up from the level the person then held
+    (warnings, located at the decision): usually a person file edited by hand."""
+    held = held or levels.Index(repo)
+    out: list[Problem] = []
+    for person_id in sorted(held.moves):
+        try:
+            history = held.history(person_id)
+        except KeyError:  # an unknown or broken person: reported of its own
+            continue
+        for ref, message in history.conflicts:
+            src = repo.decisions.get(ref)
+            if src is not None:
+                out.append(src.problem(("target", "level"), message)._replace(
+                    severity=WARNING))
+    return out
+
+
 def _by_display(table: Mapping[str, Source], repo: Repository) -> Iterable[Source]:
     """A table's records in the order of their files' paths. Tables on disk are filled
     in that order, and are read back one record at a time."""
@@ -508,6 +554,7 @@ def _file_hash(root: Path, relative: str) -> str:
 def check_repository(repo: Repository) -> list[Problem]:
     """Every cross-record problem, for every loaded record."""
     out = check_records(repo) + check_packets(repo, list(repo.packets.values()))
+    out.extend(check_level_history(repo))
     out.extend(check_lms_mappings(repo))  # not cached: its references are not indexed
     return out
 
@@ -569,7 +616,7 @@ def check_only(repo: Repository, displays: set[str]) -> list[Problem]:
             else:
                 out.extend(check_one(repo, src))
     out.extend(p for p in check_supersession(repo) + check_lms_mappings(repo)
-               if p.path in displays)
+               + check_level_history(repo, held) if p.path in displays)
     return out
 
 

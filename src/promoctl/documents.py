@@ -7,18 +7,64 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from promoctl import decisions, evaluation_view, workspace
+from promoctl import decisions, evaluation_view, labels, workspace
 from promoctl.errors import UserError, display_path
 from promoctl.loader import MARKER, Repository
-from promoctl.models import Decision, RepositoryConfig
+from promoctl.models import (
+    Decision,
+    Framework,
+    Ladder,
+    LetterSettings,
+    Person,
+    RepositoryConfig,
+)
 from promoctl.records import Source, parse_record
 
 
-def organisation(root: Path) -> str:
+def settings(root: Path) -> RepositoryConfig | None:
     source, _ = parse_record((root / MARKER).read_bytes(), MARKER)
     if source is not None and isinstance(source.record, RepositoryConfig):
-        return source.record.name
-    return root.name
+        return source.record
+    return None
+
+
+def organisation(root: Path) -> str:
+    found = settings(root)
+    return found.name if found is not None else root.name
+
+
+def _fill(text: str, values: dict[str, str]) -> str:
+    # Plain replacement, not str.format: the text is the user's, and format would let
+    # "{name.__class__}" reach into Python objects.
+    for key, value in values.items():
+        text = text.replace("{" + key + "}", value)
+    return text
+
+
+def letter_closing(config: LetterSettings, person: Person) -> dict[str, Any]:
+    """The salutation and the closing block of a letter, from ``promoctl.yaml``."""
+    first = person.name.split()[0] if person.name.split() else person.name
+    contact = config.contact + (f" ({config.contact_details})" if config.contact_details
+                                else "")
+    return {
+        "salutation": _fill(config.salutation, {"name": person.name, "first_name": first}),
+        "questions": _fill(config.questions, {"contact": contact}),
+        "appeal": _fill(config.appeal, {"contact": contact}),
+        "signatory": config.signatory,
+        "signatory_title": config.signatory_title,
+    }
+
+
+def _steps(d: Decision, ladder: Ladder, framework: Framework | None) -> list[dict[str, Any]]:
+    """The development plan's steps as a candidate reads them: names, not ids."""
+    if d.development_plan is None:
+        return []
+    return [{"area": labels.step_area(s.kind, s.subject, ladder, d.target.level, framework),
+             "action": s.action,
+             "evidence": "; ".join(labels.evidence_kind(t.strip())
+                                   for t in (s.evidence or "").split(",") if t.strip()),
+             "count": s.count, "due": s.due.isoformat()}
+            for s in d.development_plan.steps]
 
 
 def find_decision(repo: Repository, ref: str) -> Source:
@@ -42,14 +88,23 @@ def decision_context(root: Path, ref: str) -> dict[str, Any]:
     level = ladder.level(d.target.level)
     successor = next((s.record.id for s in repo.decisions.values()
                       if s.record.supersedes == d.id), None)
+    config = settings(root)
+    decision = d.model_dump(mode="json")
+    # The override justification is the panel's internal note: it stays in the record
+    # and the panel pack, never in what the candidate reads.
+    decision["override"] = {"evaluation_verdict": d.override.evaluation_verdict} \
+        if d.override else None
     return {
-        "organisation": organisation(root),
-        "decision": d.model_dump(mode="json"),
+        "organisation": config.name if config else root.name,
+        "decision": decision,
         "person": person.model_dump(mode="json"),
         "ladder_title": ladder.title,
         "level_title": level.title if level else d.target.level,
         "role_titles": {r.role: r.title for r in ladder.panel.roles} if ladder.panel else {},
         "superseded_by": successor,
+        "steps": _steps(d, ladder, repo.framework(ladder.framework)),
+        "closing": letter_closing(config.letters if config else LetterSettings(), person),
+        "long_date": labels.long_date,
     }
 
 
@@ -59,9 +114,10 @@ class PanelPack:
     problems: list[Any]
 
 
-def panel_context(root: Path, paths: list[Path], as_of: date | None) -> PanelPack:
+def panel_context(root: Path, paths: list[Path], as_of: date | None,
+                  progress: workspace.Progress | None = None) -> PanelPack:
     """Pending packets (no standing decision) with their evaluations, for the meeting."""
-    repo, selected, problems = workspace.load_packets(root, paths or [root])
+    repo, selected, problems = workspace.load_packets(root, paths or [root], progress)
     superseded = decisions.superseded_ids(repo)
     standing = {src.record.inputs.packet.id for src in repo.decisions.values()
                 if src.record.id not in superseded}

@@ -45,8 +45,8 @@ class Problem(NamedTuple):
             "path": self.path,
             "line": self.line,
             "column": self.column,
-            "severity": self.severity,
             "message": self.message,
+            "severity": self.severity,
         }
 
 

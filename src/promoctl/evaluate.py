@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
+from promoctl import coverage
 from promoctl.models import (
     EvidenceItem,
     Framework,
@@ -120,7 +121,10 @@ class Evaluation:
 
 
 def evaluate(packet: Packet, person: Person, ladder: Ladder, framework: Framework,
-             as_of: date | None = None, current_level: str | None = None) -> Evaluation:
+             as_of: date | None = None, current_level: str | None = None,
+             current_ladder: str | None = None) -> Evaluation:
+    """``current_level``/``current_ladder``: what the candidate held on the as-of date
+    (``levels``); the person file's when not given."""
     as_of = as_of or packet.submitted
     level = ladder.level(packet.target.level)
     if level is None or level.promotion is None:  # checks.py reports this as a problem
@@ -131,8 +135,9 @@ def evaluate(packet: Packet, person: Person, ladder: Ladder, framework: Framewor
 
     training = tuple(_training(req, evidence, as_of) for req in promo.training)
     gates = tuple(gate_result(gate, evidence, as_of) for gate in promo.gates)
+    late = [item for item in packet.evidence if item.date > as_of]
     competencies = tuple(_competency(line.competency, line.weight, line.minimum, promo,
-                                     framework, evidence) for line in promo.rubric)
+                                     framework, evidence, late) for line in promo.rubric)
     composite = _composite(competencies)
 
     reasons: list[Reason] = []
@@ -148,7 +153,12 @@ def evaluate(packet: Packet, person: Person, ladder: Ladder, framework: Framewor
             reasons.append(Reason("gate", g.gate.id, f"gate {g.gate.id!r}: requires "
                                   f"{g.required}; {found}", f"gate {g.gate.id}"))
     for c in competencies:
-        if c.score is None:
+        if c.score is None and c.unscored:
+            reasons.append(Reason("competency", c.id, f"competency {c.id!r}: insufficient "
+                                  f"evidence ({len(c.unscored)} item(s) name it, none with a "
+                                  "score that counts: see unscored)",
+                                  f"{c.id}: no scored evidence"))
+        elif c.score is None:
             reasons.append(Reason("competency", c.id, f"competency {c.id!r}: insufficient "
                                   "evidence (no scored evidence for it in the packet)",
                                   f"{c.id}: no evidence"))
@@ -170,7 +180,9 @@ def evaluate(packet: Packet, person: Person, ladder: Ladder, framework: Framewor
     return Evaluation(packet=packet, person=person, ladder=ladder, framework=framework,
                       as_of=as_of, training=training, gates=gates, competencies=competencies,
                       composite=composite, threshold=threshold, reasons=tuple(reasons),
-                      warnings=_warnings(person, competencies, training, ignored, as_of),
+                      warnings=_warnings(person, competencies, training, ignored, as_of)
+                      + tuple(n.message for n in coverage.notes(packet, ladder, framework))
+                      + _other_ladder(person, packet, current_ladder),
                       ignored=ignored, held_level=current_level)
 
 
@@ -293,14 +305,19 @@ def lms_score(rules: Sequence[LmsRule], item: EvidenceItem) -> Decimal | None:
 
 
 def _competency(competency_id: str, weight: Decimal, minimum: Decimal | None, promo: Promotion,
-                framework: Framework, evidence: Sequence[EvidenceItem]) -> CompetencyResult:
+                framework: Framework, evidence: Sequence[EvidenceItem],
+                late: Sequence[EvidenceItem] = ()) -> CompetencyResult:
     comp = framework.competency(competency_id)
     relevant = [item for item in evidence if competency_id in item.competencies]
     scored: dict[str, list[tuple[EvidenceItem, Decimal]]] = {}
+    # Every item that names the competency and does not score it, with why: nothing
+    # is left out without a word.
     unscored: list[tuple[str, str]] = []
     for item in relevant:
-        if promo.source_weights and item.type not in promo.source_weights:
-            continue  # speaks to the competency but is not a scoring source at this level
+        why = coverage.not_counted(item, competency_id, promo, framework)
+        if why is not None:
+            unscored.append((item.id, why))
+            continue
         if item.type == "lms_milestone":
             value = lms_score(promo.lms_rules, item)
             if value is None:
@@ -308,11 +325,12 @@ def _competency(competency_id: str, weight: Decimal, minimum: Decimal | None, pr
                 continue
         else:
             if item.result.score is None:
-                if promo.source_weights:
-                    unscored.append((item.id, "has no score"))
+                unscored.append((item.id, "has no score"))
                 continue
             value = item.result.score
         scored.setdefault(item.type, []).append((item, value))
+    unscored += [(item.id, f"dated {item.date}, after the as-of date")
+                 for item in late if competency_id in item.competencies]
 
     sources = []
     for source_type in sorted(scored, key=_source_order(promo)):
@@ -379,3 +397,12 @@ def _warnings(person: Person, competencies: Sequence[CompetencyResult],
     if person.leaving_date is not None and person.leaving_date <= as_of:
         out.append(f"{person.id} left the organisation on {person.leaving_date}")
     return tuple(out)
+
+
+def _other_ladder(person: Person, packet: Packet, current_ladder: str | None
+                  ) -> tuple[str, ...]:
+    ladder = current_ladder or person.ladder
+    if ladder == packet.target.ladder:
+        return ()
+    return (f"{person.id} is on ladder {ladder!r}, not the packet's target ladder "
+            f"{packet.target.ladder!r}",)

@@ -9,6 +9,7 @@ read from git objects with the same reader the audit uses.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -128,33 +129,43 @@ def _compare(subject: str, kind: str, packet: Packet, person: Person, as_of: dat
 
 
 def impact(root: Path, base: str, head: str | None, since: date | None,
-           until: date | None) -> ImpactResult:
+           until: date | None,
+           progress: Callable[[int, int], None] | None = None) -> ImpactResult:
+    """``progress(done, total)``: called as records load, then as packets and decisions
+    are re-evaluated."""
     top = history.toplevel(root)
     rel = root.resolve().relative_to(top.resolve()).as_posix()
     prefix = "" if rel == "." else rel + "/"
     base_sha = history.resolve(top, base)
     head_sha = history.resolve(top, head) if head else None
     # Records that fail to load are left out here; `promoctl validate` reports them.
-    repo = load(root, discover([root]))
+    repo = load(root, discover([root]), progress)
     result = ImpactResult(base=base_sha, head=head_sha or "working tree")
     with history.BlobReader(top) as blobs:
         before = rules_at(top, prefix, base_sha, blobs)
         after = rules_at(top, prefix, head_sha, blobs) if head_sha else rules_of(repo)
         standing = {s.record.inputs.packet.id for s in repo.decisions.values()
                     if s.record.id not in decisions.superseded_ids(repo)}
+        period = since is not None or until is not None
+        chosen = sorted((s.record for s in repo.decisions.values() if period
+                         and (since is None or s.record.decided_on >= since)
+                         and (until is None or s.record.decided_on <= until)),
+                        key=lambda d: (d.decided_on, d.id))
+        total, done = len(repo.packets) + len(chosen), 0
         for display, src in sorted(repo.packets.items()):
+            done += 1
+            if progress is not None:
+                progress(done, total)
             packet = src.record
             person = repo.person(packet.candidate)
             if packet.id in standing or person is None:
                 continue
             _compare(display, "pending", packet, person, None, before, after, result)
         # Decisions only for a chosen period: without --from/--to, pending packets only.
-        period = since is not None or until is not None
-        chosen = sorted((s.record for s in repo.decisions.values() if period
-                         and (since is None or s.record.decided_on >= since)
-                         and (until is None or s.record.decided_on <= until)),
-                        key=lambda d: (d.decided_on, d.id))
         for d in chosen:
+            done += 1
+            if progress is not None:
+                progress(done, total)
             raw_packet = blobs.read(d.inputs.commit, prefix + d.inputs.packet.path)
             raw_person = blobs.read(d.inputs.commit, prefix + d.inputs.person.path)
             packet_src = parse_record(raw_packet, d.inputs.packet.path)[0] if raw_packet \

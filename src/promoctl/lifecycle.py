@@ -74,7 +74,9 @@ class Status:
         }
 
 
-def _standing(repo: Repository) -> tuple[dict[str, list[Decision]], dict[str, list[Review]]]:
+def standing_records(repo: Repository
+                     ) -> tuple[dict[str, list[Decision]], dict[str, list[Review]]]:
+    """Decisions and reviews no other record supersedes, by person, oldest first."""
     gone = superseded_ids(repo)
     gone_reviews = {s.record.supersedes for s in repo.reviews.values() if s.record.supersedes}
     decisions: dict[str, list[Decision]] = {}
@@ -96,7 +98,7 @@ def status(repo: Repository, person_id: str, as_of: date,
            trainings: dict[str, dict[str, date]] | None = None,
            without: str | None = None) -> Status:
     """``without``: a review left out (the one a correction supersedes)."""
-    decisions, reviews = _standing(repo)
+    decisions, reviews = standing_records(repo)
     mine = [r for r in reviews.get(person_id, []) if r.id != without]
     return _status(repo, repo.people[person_id].record, decisions.get(person_id, []),
                    mine, as_of, (trainings or {}).get(person_id, {}), _ladders(repo))
@@ -244,7 +246,7 @@ def training_completions(repo: Repository) -> dict[str, dict[str, date]]:
 def statuses(repo: Repository, as_of: date,
              completions: dict[str, dict[str, date]] | None = None) -> list[Status]:
     """Everyone's status at once (decisions and reviews indexed once, not per person)."""
-    decisions, reviews = _standing(repo)
+    decisions, reviews = standing_records(repo)
     completions = completions or {}
     ladders = _ladders(repo)
     return [_status(repo, repo.people[person_id].record, decisions.get(person_id, []),

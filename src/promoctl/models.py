@@ -333,6 +333,23 @@ class Packet(Strict):
     evidence: list[EvidenceItem] = Field(default_factory=list)
 
 
+class LetterSettings(Strict):
+    """How decision letters greet and close. ``{name}``, ``{first_name}`` (salutation)
+    and ``{contact}`` (questions, appeal) are replaced; nothing else is."""
+
+    salutation: Text = "Dear {first_name},"
+    signatory: Text = "Human Resources"
+    signatory_title: str | None = None
+    contact: Text = "Human Resources"
+    contact_details: str | None = None  # an email address or a telephone number
+    questions: Text = ("If you have any questions about this decision, please speak to your "
+                       "line manager or contact {contact}.")
+    appeal: Text = ("If you believe the decision is wrong, you may ask for it to be "
+                    "reviewed: write to {contact}, saying which part of the decision you "
+                    "disagree with and why, and they will explain the procedure and its "
+                    "timescales.")
+
+
 class RepositoryConfig(Strict):
     """``promoctl.yaml`` at the root: marks the repository and holds its settings."""
 
@@ -340,6 +357,7 @@ class RepositoryConfig(Strict):
     format: FormatVersion
     name: Text
     description: str | None = None
+    letters: LetterSettings = LetterSettings()
 
 
 # ------------------------------------------------------------------------------- decision

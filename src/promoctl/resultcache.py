@@ -281,8 +281,9 @@ def evaluate_loaded(repo: Repository, selected: Sequence[str], problems: Sequenc
         result = store.get(key) if store is not None and key is not None else None
         if result is None:
             packet = src.record
-            level = held.at(packet.candidate, as_of or packet.submitted).level
-            ev = evaluate(packet, person.record, ladder.record, framework.record, as_of, level)
+            spell = held.at(packet.candidate, as_of or packet.submitted)
+            ev = evaluate(packet, person.record, ladder.record, framework.record, as_of,
+                          spell.level, spell.ladder)
             result = shown(ev, display)
             if store is not None and key is not None and packet_key:
                 store.put(key, result, packet_key, when)

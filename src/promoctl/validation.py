@@ -248,6 +248,7 @@ def _streamed(root: Path, cache: Cache, displays: _Listing, progress: Progress |
         problems.extend(checks.check_supersession(repo) + check_lms_mappings(repo))
         decided = checks.decided_packets(repo)
         held = levels.Index(repo)
+        problems.extend(checks.check_level_history(repo, held))
         stream("packet", lambda source: checks.check_packets(repo, [source], release=True,
                                                              decided=decided, held=held))
     return repo, problems + repo.problems

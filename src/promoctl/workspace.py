@@ -128,9 +128,9 @@ def evaluate_loaded(repo: Repository, selected: Sequence[str], problems: Sequenc
             outcomes.append(Outcome(display, None, blocking))
             continue
         packet, person, ladder, framework = (s.record for s in inputs)
-        level = held.at(person.id, as_of or packet.submitted).level
+        spell = held.at(person.id, as_of or packet.submitted)
         outcomes.append(Outcome(display, evaluate(packet, person, ladder, framework, as_of,
-                                                  level), ()))
+                                                  spell.level, spell.ladder), ()))
     return outcomes
 
 

@@ -328,7 +328,8 @@ def panel(
 
     paths = packets or []
     root = workspace_root(repo, paths[0] if paths else Path.cwd())
-    pack = documents.panel_context(root, paths, _parse_date(as_of))
+    with output.progress("loading") as bar:
+        pack = documents.panel_context(root, paths, _parse_date(as_of), bar)
     _emit(root, "panel", format, pack.context, out, force)
     if pack.problems:
         output.print_problems(pack.problems, to_stderr=True)
@@ -416,6 +417,7 @@ def main(argv: list[str] | None = None) -> int:
 
 # Commands defined in their own modules register themselves on ``app`` when imported.
 from promoctl.cli import (  # noqa: E402
+    changes_commands,  # noqa: F401  (after interop: export)
     history_commands,  # noqa: F401
     interop_commands,  # noqa: F401
     report_commands,  # noqa: F401

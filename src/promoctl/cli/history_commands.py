@@ -121,7 +121,9 @@ def impact(
     if format not in ("table", "json"):
         raise typer.BadParameter("--format is table or json")
     root = _root(repo)
-    result = impact_core.impact(root, base, head, _parse_date(since), _parse_date(until))
+    with output.progress("re-evaluating") as bar:
+        result = impact_core.impact(root, base, head, _parse_date(since), _parse_date(until),
+                                    bar)
     if format == "json":
         output.print_json(result.as_json())
         return ExitCode.OK
@@ -154,7 +156,8 @@ def due(
         raise typer.BadParameter("--format is table, json or csv")
     root = _root(repo)
     when = _parse_date(as_of) or date.today()
-    loaded = load_valid(root)
+    with output.progress("loading") as bar:
+        loaded = load_valid(root, progress=bar)
     items = lifecycle.due(loaded, when, within)
     if format == "json":
         output.print_json({"format": 1, "as_of": when.isoformat(), "within_days": within,

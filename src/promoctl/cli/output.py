@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -11,8 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from promoctl.errors import Problem
 
+PIPED_WIDTH = 120
+REASONS_MIN = 22  # the Reasons column never gets narrower than this
+
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.table import Table
 
     from promoctl.evaluation_view import Shown
 
@@ -26,8 +31,14 @@ def _console(stderr: bool) -> Console:
 
     if stderr:
         return Console(stderr=True, highlight=False)
-    # Wide enough that piped reports do not wrap mid-cell; a terminal uses its own width.
-    return Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+    # A terminal uses its own width; piped output the width COLUMNS asks for, else one
+    # wide enough that reports do not wrap mid-cell.
+    return Console(highlight=False, width=None if sys.stdout.isatty() else piped_width())
+
+
+def piped_width() -> int:
+    value = os.environ.get("COLUMNS", "")
+    return int(value) if value.isdigit() and 20 <= int(value) <= 10000 else PIPED_WIDTH
 
 
 def __getattr__(name: str) -> object:
@@ -84,14 +95,14 @@ def evaluation_report(s: Shown) -> None:
     if d["training"]:
         table = Table(title="Mandatory training", title_justify="left")
         for col in ("Training", "Result", "Detail"):
-            table.add_column(col)
+            table.add_column(col, overflow="fold")  # never cut an id
         for t in d["training"]:
             table.add_row(t["title"], _mark(t["met"]), t["detail"])
         console.print(table)
     if d["gates"]:
         table = Table(title="Readiness gates", title_justify="left")
         for col in ("Gate", "Result", "Required", "Qualifying", "Not counted"):
-            table.add_column(col)
+            table.add_column(col, overflow="fold")  # never cut an id
         for g in d["gates"]:
             excluded = "\n".join(f"{e['item']}: {e['why']}" for e in g["excluded"]) or "-"
             table.add_row(g["title"] or g["id"], _mark(g["met"]), g["required"],
@@ -99,7 +110,7 @@ def evaluation_report(s: Shown) -> None:
         console.print(table)
     table = Table(title="Competencies", title_justify="left")
     for col in ("Competency", "Weight", "Min", "Score", "Sources", "Result"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     for c, cx in zip(d["competencies"], x["competencies"], strict=True):
         sources = "\n".join(f"{src['type']} {sx['score']} x{sx['weight']} ({src['method']})"
                             for src, sx in zip(c["sources"], cx["sources"], strict=True)
@@ -121,18 +132,54 @@ def evaluation_report(s: Shown) -> None:
 
 
 def evaluation_summary(rows: Sequence[Shown]) -> None:
+    console = _console(False)
+    cells = [_summary_cells(s) for s in rows]
+    # Lower-priority columns go until the table fits with Reasons at least REASONS_MIN
+    # wide; never the verdict or the reasons. Only Reasons wraps, so the width of the
+    # others is exact: each takes its widest cell, plus padding and a border (3).
+    columns = list(SUMMARY_COLUMNS)
+    for col in _DROP_ORDER:
+        fixed = sum(max(len(c), *(len(_plain(row[c])) for row in cells)) + 3
+                    for c in columns if c != "Reasons")
+        if fixed + REASONS_MIN + 4 <= console.width:
+            break
+        columns.remove(col)
+    console.print(_summary_table(cells, columns))
+    left_out = [col for col in SUMMARY_COLUMNS if col not in columns]
+    if left_out:
+        console.print(f"({', '.join(left_out)} left out to fit {console.width} columns; "
+                      "--format json or markdown has everything)", markup=False)
+    ready = sum(1 for s in rows if s.ready)
+    console.print(f"{ready} of {len(rows)} ready")
+
+
+SUMMARY_COLUMNS = ("Candidate", "Program", "Target level", "Verdict", "Composite",
+                   "Threshold", "Reasons")
+# Left out in this order when the terminal is too narrow.
+_DROP_ORDER = ("Program", "Threshold", "Target level", "Composite")
+
+
+def _summary_cells(s: Shown) -> dict[str, str]:
+    m = s.summary
+    colour = "green" if s.ready else "red"
+    return {"Candidate": m["name"], "Program": m["program"], "Target level": m["level"],
+            "Verdict": f"[{colour}]{m['verdict']}[/]", "Composite": m["composite"],
+            "Threshold": m["threshold"], "Reasons": "\n".join(m["reasons"]) or "-"}
+
+
+def _plain(cell: str) -> str:
+    return cell.split("]", 1)[1].rsplit("[", 1)[0] if cell.startswith("[") else cell
+
+
+def _summary_table(cells: Sequence[dict[str, str]], columns: Sequence[str]) -> Table:
     from rich.table import Table
 
     table = Table(title="Evaluation summary", title_justify="left")
-    for col in ("Candidate", "Program", "Target level", "Verdict", "Composite", "Threshold"):
-        table.add_column(col, no_wrap=True)
-    table.add_column("Reasons")
-    for s in rows:
-        m = s.summary
-        colour = "green" if s.ready else "red"
-        reasons = "\n".join(m["reasons"]) or "-"
-        table.add_row(m["name"], m["program"], m["level"], f"[{colour}]{m['verdict']}[/]",
-                      m["composite"], m["threshold"], reasons)
-    _console(False).print(table)
-    ready = sum(1 for s in rows if s.ready)
-    _console(False).print(f"{ready} of {len(rows)} ready")
+    for col in columns:
+        if col == "Reasons":
+            table.add_column(col, min_width=REASONS_MIN, overflow="fold")
+        else:
+            table.add_column(col, no_wrap=True)
+    for row in cells:
+        table.add_row(*(row[col] for col in columns))
+    return table

@@ -18,7 +18,7 @@ import pytest
 from promoctl import disclosure, report, stats
 from promoctl.loader import discover, load
 from tests.conftest import Cli
-from tests.test_report import Records, item, rows
+from tests.test_report import Records, governance_records, item, rows
 
 QUANTILES = {"p10": 10, "q1": 25, "median": 50, "q3": 75, "p90": 90}
 
@@ -255,3 +255,15 @@ def test_rows_dominated_by_two_people_are_suppressed(tmp_path: Path) -> None:
     # Two holding 6 of 10 (60%): shown.
     evened = _audits(tmp_path / "b", [3, 3, 1, 1, 1, 1])
     assert not evened.suppressed and evened.n == 10
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_suppressed_rows_read_whole_in_a_narrow_terminal(tmp_path: Path, width: int) -> None:
+    from tests.test_terminal import run
+
+    root = governance_records().write(tmp_path / "gov")
+    result = run(root, "report", "--from", "2026-01-01", "--to", "2026-12-31", columns=width)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert all(len(line) <= width for line in lines), max(lines, key=len)
+    assert "suppressed" in result.stdout and "suppress…" not in result.stdout

@@ -110,7 +110,10 @@ def _tables(console: Console, r: Report) -> None:
         header, rows = report.table(f)
         table = Table(title=f"{f.title} ({f.id})", title_justify="left")
         for name, align in zip(header, report.alignment(f), strict=True):
-            table.add_column(name, justify="left" if align == "left" else "right")
+            # "suppressed" stands in the n column: never cut to "suppress…".
+            whole = name == "n" and any(row.suppressed for row in f.rows)
+            table.add_column(name, justify="left" if align == "left" else "right",
+                             min_width=len("suppressed") if whole else None)
         for row in rows:
             table.add_row(*(Text(cell) for cell in row))
         console.print()

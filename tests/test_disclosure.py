@@ -180,7 +180,7 @@ def test_unaligned_periods_can_be_differenced_so_they_are_refused(cli: Cli,
     assert cli("report", "--from", "2024-01-01", "--to", "2024-03-31", cwd=root).code == 0
 
 
-def test_two_default_reports_cannot_be_differenced(tmp_path: Path) -> None:
+def test_two_default_reports_cannot_be_differenced(cli: Cli, tmp_path: Path) -> None:
     # Run on any day, the default period is the last whole calendar year: two default
     # reports cover the same records or periods that share no day.
     periods = {disclosure.default_period(date(2023, 1, 1) + timedelta(days=i), interval)
@@ -203,6 +203,10 @@ def test_two_default_reports_cannot_be_differenced(tmp_path: Path) -> None:
     second = _build(root, *disclosure.default_period(date(2026, 6, 1), "quarter"))
     n1, n2 = (rows(r, "approval-by-program")["all"].n for r in (first, second))
     assert (n1, n2) == (12, 12)
+    # The command's default is that period.
+    data = json.loads(cli("report", "--format", "json", cwd=root).out)
+    last_year = date.today().year - 1
+    assert data["period"] == {"from": f"{last_year}-01-01", "to": f"{last_year}-12-31"}
 
 
 def test_min_group_has_a_floor(cli: Cli, tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ import pytest
 from promoctl import disclosure, report, stats
 from promoctl.loader import discover, load
 from tests.conftest import Cli
-from tests.test_report import Records, item, rows
+from tests.test_report import Records, governance_records, item, rows
 
 QUANTILES = {"p10": 10, "q1": 25, "median": 50, "q3": 75, "p90": 90}
 
@@ -180,7 +180,7 @@ def test_unaligned_periods_can_be_differenced_so_they_are_refused(cli: Cli,
     assert cli("report", "--from", "2024-01-01", "--to", "2024-03-31", cwd=root).code == 0
 
 
-def test_two_default_reports_cannot_be_differenced(tmp_path: Path) -> None:
+def test_two_default_reports_cannot_be_differenced(cli: Cli, tmp_path: Path) -> None:
     # Run on any day, the default period is the last whole calendar year: two default
     # reports cover the same records or periods that share no day.
     periods = {disclosure.default_period(date(2023, 1, 1) + timedelta(days=i), interval)
@@ -203,6 +203,10 @@ def test_two_default_reports_cannot_be_differenced(tmp_path: Path) -> None:
     second = _build(root, *disclosure.default_period(date(2026, 6, 1), "quarter"))
     n1, n2 = (rows(r, "approval-by-program")["all"].n for r in (first, second))
     assert (n1, n2) == (12, 12)
+    # The command's default is that period.
+    data = json.loads(cli("report", "--format", "json", cwd=root).out)
+    last_year = date.today().year - 1
+    assert data["period"] == {"from": f"{last_year}-01-01", "to": f"{last_year}-12-31"}
 
 
 def test_min_group_has_a_floor(cli: Cli, tmp_path: Path) -> None:
@@ -255,3 +259,15 @@ def test_rows_dominated_by_two_people_are_suppressed(tmp_path: Path) -> None:
     # Two holding 6 of 10 (60%): shown.
     evened = _audits(tmp_path / "b", [3, 3, 1, 1, 1, 1])
     assert not evened.suppressed and evened.n == 10
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_suppressed_rows_read_whole_in_a_narrow_terminal(tmp_path: Path, width: int) -> None:
+    from tests.test_terminal import run
+
+    root = governance_records().write(tmp_path / "gov")
+    result = run(root, "report", "--from", "2026-01-01", "--to", "2026-12-31", columns=width)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert all(len(line) <= width for line in lines), max(lines, key=len)
+    assert "suppressed" in result.stdout and "suppress…" not in result.stdout

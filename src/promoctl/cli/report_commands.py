@@ -60,8 +60,21 @@ def _write(text: str, out: Path | None, force: bool) -> None:
     sys.stderr.write(f"wrote {out}\n")
 
 
-def _period(start: str | None, end: str | None, interval: str, unaligned: bool
-            ) -> tuple[date, date]:
+def _period(start: str | None, end: str | None) -> tuple[date, date]:
+    """Any period (an HR export's, which discloses nothing): --from to --to, by default
+    the twelve months to today."""
+    from promoctl.figures import add_months
+
+    last = _parse_date(end) or date.today()
+    first = _parse_date(start) or add_months(last, -12) + timedelta(days=1)
+    if first > last:
+        raise typer.BadParameter(f"--from {first} is after --to {last}")
+    return first, last
+
+
+def _report_period(start: str | None, end: str | None, interval: str, unaligned: bool
+                   ) -> tuple[date, date]:
+    """A report's period: whole quarters or months, by default the last calendar year."""
     from promoctl import disclosure, figures
 
     first, last = _parse_date(start), _parse_date(end)
@@ -97,7 +110,10 @@ def _tables(console: Console, r: Report) -> None:
         header, rows = report.table(f)
         table = Table(title=f"{f.title} ({f.id})", title_justify="left")
         for name, align in zip(header, report.alignment(f), strict=True):
-            table.add_column(name, justify="left" if align == "left" else "right")
+            # "suppressed" stands in the n column: never cut to "suppress…".
+            whole = name == "n" and any(row.suppressed for row in f.rows)
+            table.add_column(name, justify="left" if align == "left" else "right",
+                             min_width=len("suppressed") if whole else None)
         for row in rows:
             table.add_row(*(Text(cell) for cell in row))
         console.print()
@@ -171,7 +187,7 @@ def report_command(
         raise typer.BadParameter(
             f"{min_group} is below the floor of {MIN_GROUP_FLOOR}: a row of fewer people "
             "shows one or two people's own figures", param_hint="--min-group")
-    first, last = _period(start, end, interval.value, allow_unaligned)
+    first, last = _report_period(start, end, interval.value, allow_unaligned)
     recorded_on = _parse_date(as_recorded_on)
     dims = tuple(dict.fromkeys(d.value for d in by)) if by else ("program",)
     root = workspace_root(repo, Path.cwd())

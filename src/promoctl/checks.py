@@ -55,7 +55,7 @@ def _dangling(repo: Repository, kind: str, value: str, table: Mapping[str, Sourc
 
 def _unknown(what: str, value: str, options: Iterable[str]) -> str:
     names = options.names() if isinstance(options, SpillMap) else list(options)
-    return f"unknown {what} {value!r}{did_you_mean(value, names)}"
+    return f"unknown {what} {quote(value)}{did_you_mean(value, names)}"
 
 
 def check_framework(src: Source) -> list[Problem]:

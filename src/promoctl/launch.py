@@ -34,7 +34,7 @@ def _remembered(args: list[str]) -> int | None:
     from pathlib import Path
 
     from promoctl import validation
-    from promoctl.errors import ExitCode
+    from promoctl.errors import ExitCode, capped
 
     paths = [Path(a) for a in args]
     try:
@@ -48,7 +48,7 @@ def _remembered(args: list[str]) -> int | None:
         return None
     files = len({p.path for p in problems})
     try:
-        sys.stdout.write("".join(f"{p}\n" for p in problems))
+        sys.stdout.write("".join(f"{p}\n" for p in capped(problems)))
         sys.stdout.flush()
         sys.stderr.write(f"{len(problems)} problem(s) in {files} file(s)\n" if problems
                          else "all valid\n")

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from promoctl import yamlio
-from promoctl.errors import Problem
+from promoctl.errors import QUOTE_CHARS, Problem, quote
 from promoctl.fsutil import Unreadable, read_regular
 from promoctl.models import KINDS, Strict
 
@@ -108,7 +108,7 @@ def parse_record(raw: bytes, display: str, path: Path | None = None
     if model is None:
         line, col = doc.locate(("kind",)) if "kind" in data else doc.locate(())
         known = ", ".join(sorted(KINDS))
-        what = f"unknown kind {kind!r}" if "kind" in data else "missing 'kind'"
+        what = f"unknown kind {quote(kind)}" if "kind" in data else "missing 'kind'"
         hint = did_you_mean(str(kind), list(KINDS)) if isinstance(kind, str) else ""
         return None, [Problem(display, line, col, f"{what}{hint}; expected one of: {known}")]
     try:
@@ -126,7 +126,7 @@ def _describe(value: Any) -> str:
         return "nothing"
     if isinstance(value, list):
         return "a list"
-    return f"the value {value!r}"
+    return f"the value {quote(value)}"
 
 
 def did_you_mean(word: str, options: list[str]) -> str:
@@ -182,12 +182,12 @@ def _yaml_type(value: Any) -> str:
 
 def _show(value: Any, typed: str | None) -> str:
     if typed is not None:
-        return typed
+        return quote(typed)[1:-1] if len(typed) > QUOTE_CHARS else typed
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    return repr(value)
+    return quote(value)
 
 
 def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:

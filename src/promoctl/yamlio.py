@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from promoctl.errors import Problem
+from promoctl.errors import Problem, quote
 
 try:  # libyaml is ~8x faster at parsing; fall back to the pure parser without it
     from yaml.cyaml import CParser as _FastParser  # type: ignore[attr-defined]
@@ -31,6 +31,7 @@ except ImportError:  # pragma: no cover - depends on the wheel
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 64
+MAX_DIGITS = 1000
 # libyaml's composer recurses in C and crashes the interpreter at ~50,000 levels; a run of
 # this many nesting indicators on one line, or this many flow brackets, triggers an exact
 # (event-based) depth check before composing.
@@ -297,6 +298,11 @@ class _Builder:
             if loc is not None and not node.style:
                 self.doc.plain_text[loc] = value
             if tag == INT:
+                if len(value) > MAX_DIGITS:  # Python refuses to convert such a number
+                    self._problem(node, f"the number {quote(value)} is out of range: it has "
+                                  f"{len(value.lstrip('+-')):,} digits (a number in a record "
+                                  f"has at most {MAX_DIGITS:,}); if it is text, quote it")
+                    return None
                 return int(value)
             if tag == FLOAT:
                 return Decimal(value)
@@ -305,7 +311,7 @@ class _Builder:
             if tag == NULL:
                 return None
         except (ValueError, ArithmeticError):
-            self._problem(node, f"{value!r} is not a valid {_short(tag)}")
+            self._problem(node, f"{quote(value)} is not a valid {_short(tag)}")
             return None
         self._problem(node, f"tag {_short(tag)} is not allowed in records")
         return None

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from promoctl import __version__
-from promoctl.errors import ExitCode, PromoctlError, shown
+from promoctl.errors import ExitCode, PromoctlError, capped, shown
 
 app = typer.Typer(
     name="promoctl",
@@ -92,7 +92,8 @@ def validate(
     with output.progress("validating") as bar:
         problems = validation.validate(root, paths, bar, jobs=jobs)
     if format is ProblemFormat.json:
-        output.print_json({"format": 1, "problems": [p.as_json() for p in problems]})
+        output.print_json({"format": 1, "problems": [p.as_json() for p in capped(problems)],
+                           "total": len(problems)})
     else:
         output.print_problems(problems)
         files = len({p.path for p in problems})
@@ -399,7 +400,7 @@ def main(argv: list[str] | None = None) -> int:
     except PromoctlError as exc:
         sys.stderr.write(f"promoctl: error: {exc}\n")
         problems = getattr(exc, "problems", [])
-        for problem in problems:
+        for problem in capped(problems):
             sys.stderr.write(f"{problem}\n")
         return exc.exit_code
     except KeyboardInterrupt:

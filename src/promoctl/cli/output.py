@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from functools import cache
 from typing import IO, TYPE_CHECKING, Any, cast
 
-from promoctl.errors import Problem
+from promoctl.errors import Problem, capped
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -45,7 +45,7 @@ def print_json(data: Any) -> None:
 
 def print_problems(problems: Sequence[Problem], *, to_stderr: bool = False) -> None:
     stream = sys.stderr if to_stderr else sys.stdout
-    for problem in problems:
+    for problem in capped(problems):
         stream.write(f"{problem}\n")
 
 

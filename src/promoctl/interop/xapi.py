@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from promoctl.errors import InvalidRecords, Problem
+from promoctl.errors import InvalidRecords, Problem, Problems
 from promoctl.interop.common import jpath, load_json
 from promoctl.interop.evidence import Batch, Completion
 from promoctl.interop.html_text import clean_chars
@@ -40,7 +40,7 @@ def read_statements(raw: bytes, display: str) -> Batch:
         raise InvalidRecords([Problem(display, 0, 0, "$: expected xAPI statements (a list, "
                                       "one statement, or an object with 'statements')")])
     batch = Batch()
-    problems: list[Problem] = []
+    problems: list[Problem] = Problems()
     for i, statement in enumerate(statements):
         path = jpath(*base, i) if base or isinstance(data, list) else "$"
         if not isinstance(statement, dict):

@@ -22,7 +22,7 @@ from pydantic import (
     field_validator,
 )
 
-from promoctl.errors import shown
+from promoctl.errors import quote, shown
 
 FORMAT = 1
 MAX_EXPONENT = 15
@@ -70,8 +70,10 @@ def _floats(value: Any) -> Any:
 
 def _to_decimal(value: Any) -> Any:
     # Exact arithmetic needs Decimal; booleans are ints in Python and must not pass.
-    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
-        raise ValueError(f"expected a number, got {value!r}")
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got {str(value).lower()}")
+    if not isinstance(value, (int, Decimal)):
+        raise ValueError(f"expected a number, got {quote(value)}")
     if isinstance(value, Decimal) and not value.is_finite():
         raise ValueError(f"expected a finite number, got {value}")
     number = Decimal(value)

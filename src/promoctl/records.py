@@ -161,15 +161,54 @@ def _problem_from_error(doc: yamlio.Document, model: type[Strict], err: ErrorDet
         return Problem(doc.path, line, col, f"missing required field {where!r}")
     message = err["msg"].removeprefix("Value error, ")
     typed = doc.plain_text.get(loc)
+    found = _show(err["input"], typed)
+    ctx = err.get("ctx") or {}
     if kind == "string_type" and typed is not None:
-        message = (f"expected text, but YAML reads the unquoted {typed!r} as a "
+        message = (f"expected text, but YAML reads the unquoted {quote(typed)} as a "
                    f"{_yaml_type(err['input'])}; put it in quotes: '{typed}'")
-    elif kind == "value_error" and typed is not None:
-        message += f" (found {typed})"
-    elif kind in ("bool_type", "int_type", "literal_error", "string_type", "dict_type",
-                  "list_type", "model_type", "tuple_type", "int_from_float"):
-        message += f" (found {_show(err['input'], typed)})"
+    elif kind in _IN_USERS_TERMS:
+        try:
+            message = _IN_USERS_TERMS[kind].format(found=found, **ctx)
+        except (KeyError, IndexError):  # a pydantic without this context: its own words
+            message += f" (found {found})"
+        if kind == "literal_error" and isinstance(err["input"], str):
+            options = [o.strip("'") for o in str(ctx.get("expected", "")).replace(
+                " or ", ", ").split(", ")]
+            message += did_you_mean(err["input"], options)
+        pattern = str(ctx.get("pattern"))
+        if kind == "string_pattern_mismatch" and "0-9a-f" in pattern:
+            digits = "64" if pattern.endswith("{64}$") else "40 (or 64)"
+            message = (f"{found} is not a hash: expected {digits} lowercase hexadecimal "
+                       "digits (0-9, a-f)")
+    elif (kind == "value_error" and typed is not None and "got " not in message) \
+            or kind == "tuple_type":
+        message += f" (found {found})"
     return Problem(doc.path, line, col, f"{where}: {message}")
+
+
+# pydantic's words for each kind of error, in promoctl's: what was expected, what was
+# found, and what to write instead.
+_IN_USERS_TERMS = {
+    "bool_type": "expected true or false, found {found} (promoctl reads yes, no, on and off "
+                 "as text; write true or false)",
+    "string_type": "expected text, found {found}",
+    "dict_type": "expected a mapping of fields, found {found}",
+    "model_type": "expected a mapping of fields, found {found}",
+    "list_type": "expected a list, found {found}",
+    "int_type": "expected a whole number, found {found}",
+    "int_from_float": "expected a whole number, found {found}",
+    "int_parsing": "expected a whole number, found {found}",
+    "literal_error": "expected {expected}, found {found}",
+    "greater_than": "must be more than {gt}, found {found}",
+    "greater_than_equal": "must be {ge} or more, found {found}",
+    "less_than": "must be less than {lt}, found {found}",
+    "less_than_equal": "must be {le} or less, found {found}",
+    "string_too_short": "must not be empty",
+    "string_too_long": "is too long: at most {max_length} characters",
+    "string_pattern_mismatch": "{found} is not a valid id: use letters, digits, '.', '_' "
+                               "and '-', starting with a letter or digit",
+    "too_short": "needs at least {min_length} item(s)",
+}
 
 
 def _yaml_type(value: Any) -> str:

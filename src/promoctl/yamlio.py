@@ -184,6 +184,37 @@ def _check_depth(text: str, path: str) -> None:
         loader.dispose()
 
 
+def _in_users_terms(what: str, text: str, line: int, col: int) -> str:
+    """libyaml's message for a syntax error, said in terms of what to change."""
+    lines = text.splitlines()
+    here = lines[line - 1] if 0 < line <= len(lines) else ""
+    indent = here[:len(here) - len(here.lstrip(" \t"))]
+    if "\t" in indent or "tab" in what:
+        return ("a tab in the indentation: YAML indents with spaces only; replace the tab "
+                "with spaces")
+    if "mapping values are not allowed" in what and ": " in here[len(indent):col - 1]:
+        return ("a ': ' inside a value: YAML reads it as a second field; put the value in "
+                "quotes")
+    if "expected key" in what and here.lstrip(" ").startswith("- "):
+        return ("a list item ('- ') where a field was expected: indent it under the field "
+                "whose list it belongs to")
+    if "but found another document" in what:
+        return "a second YAML document ('---'): a record file holds one record"
+    if "found undefined alias" in what:
+        return ("YAML aliases (*name) are not allowed in records; write the value out")
+    if any(clue in what for clue in ("expected '-' indicator", "expected key",
+                                     "expected <block end>", "mapping values are not allowed")):
+        return ("this line's indentation does not match the lines above it: the fields of "
+                "one record or item line up, the '-' of one list's items line up, and a "
+                "nested value is indented more than its field")
+    if "found unexpected end of stream" in what or "found unexpected end" in what:
+        return "the file ends inside a quoted text or a [ ] or { } list; close it"
+    if "found character" in what and "that cannot start any token" in what:
+        return (f"invalid YAML: {what}; a value starting with this character must be "
+                "quoted")
+    return f"invalid YAML: {what}"
+
+
 def _nests_inline(text: str) -> bool:
     # The full pattern costs a tenth of a parse; two indicators in a row, which it needs,
     # are a third as costly to look for and almost never there.
@@ -205,7 +236,8 @@ def parse(raw: bytes, path: str, *, pure: bool = False) -> Document:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         what = " ".join(str(p) for p in (exc.context, exc.problem) if p)
-        raise YamlProblems([Problem(path, line, col, f"invalid YAML: {what}")]) from None
+        raise YamlProblems([Problem(path, line, col, _in_users_terms(what, text, line, col))]) \
+            from None
     except yaml.reader.ReaderError as exc:
         # libyaml counts bytes, the pure reader characters: find the character ourselves
         bad = yaml.reader.Reader.NON_PRINTABLE.search(text)

@@ -92,8 +92,7 @@ def validate(
     with output.progress("validating") as bar:
         problems = validation.validate(root, paths, bar, jobs=jobs)
     if format is ProblemFormat.json:
-        output.print_json({"format": 1, "problems": [p.as_json() for p in capped(problems)],
-                           "total": len(problems)})
+        output.print_json({"format": 1, "problems": [p.as_json() for p in capped(problems)]})
     else:
         output.print_problems(problems)
         files = len({p.path for p in problems})

@@ -288,3 +288,99 @@ def test_markdown_letters_escape_html(cli: Cli, git_examples: Path) -> None:
     assert "&lt;script&gt;alert('x')&lt;/script&gt; Okafor" in letter.out
     markdown = cli("evaluate", PACKET, "--format", "markdown", cwd=git_examples)
     assert "<script>" not in markdown.out and "&lt;script&gt;" in markdown.out
+
+
+# ------------------------------------------------------------------- bounded messages
+
+
+def test_a_long_value_is_quoted_in_about_80_characters(cli: Cli, examples: Path) -> None:
+    person = examples / "people" / "amara-okafor.yaml"
+    person.write_text(person.read_text().replace("kind: person", "kind: " + "x" * (1 << 20)
+                                                 + "\nz: 1", 1)[: (1 << 20) - 1])
+    result = cli("validate", "people", cwd=examples)
+    assert result.code == 3
+    (line,) = result.out.splitlines()
+    assert len(line) < 300 and "(1,048,5" in line
+
+
+def test_a_huge_whole_number_is_out_of_range(cli: Cli, examples: Path) -> None:
+    person = examples / "people" / "amara-okafor.yaml"
+    person.write_text(person.read_text().replace("North Homes", "9" * 5000))
+    result = cli("validate", "people", cwd=examples)
+    assert result.code == 3
+    (line,) = result.out.splitlines()
+    assert ": the number '9999" in line and "is out of range: it has 5,000 digits" in line
+    assert len(line) < 300
+
+
+def test_problems_per_file_are_capped_with_the_total(cli: Cli, examples: Path) -> None:
+    person = examples / "people" / "amara-okafor.yaml"
+    person.write_text(person.read_text() + "".join(f"bogus{i}: 1\n" for i in range(50)))
+    for extra in ((), ("--format", "json")):
+        result = cli("validate", *extra, cwd=examples)
+        assert result.code == 3
+        if extra:
+            messages = [p["message"] for p in json.loads(result.out)["problems"]]
+        else:
+            messages = [line.split(": ", 1)[1] for line in result.out.splitlines()]
+        assert len(messages) == 21
+        assert messages[-1] == ("and 30 more problems in this file (50 in all; at most 20 "
+                                "are listed per file)")
+    assert cli("validate", cwd=examples).err == "50 problem(s) in 1 file(s)\n"
+
+
+def test_an_import_of_many_bad_statements_is_bounded(cli: Cli, examples: Path,
+                                                      tmp_path: Path) -> None:
+    statements = tmp_path / "statements.json"
+    statements.write_text(json.dumps([{"x": 1}] * 5000))
+    result = cli("import", "xapi", statements, "--dry-run", cwd=examples)
+    assert result.code == 3
+    lines = result.err.splitlines()
+    assert len(lines) <= 23
+    assert lines[-1].endswith("and 4,980 more problems in this file (5,000 in all; at most "
+                              "20 are listed per file)")
+
+
+# ------------------------------------------------------------- every problem in one run
+
+
+def test_a_duplicate_key_does_not_hide_the_other_problems(cli: Cli, examples: Path) -> None:
+    person = examples / "people" / "amara-okafor.yaml"
+    text = person.read_text().replace("name: Amara Okafor", "name: Amara Okafor\nname: A O")
+    person.write_text(text.replace("program: Community Services", "program: [x]"))
+    result = cli("validate", "people", cwd=examples)
+    assert result.code == 3
+    assert [line.split(": ", 1)[1] for line in result.out.splitlines()] == [
+        "duplicate key 'name' (first given on line 5); YAML would silently keep only the last",
+        "program: expected text, found a list",
+    ]
+
+
+def test_a_score_between_two_levels_of_the_scale_is_a_problem(cli: Cli, examples: Path
+                                                              ) -> None:
+    packet = examples / PACKET
+    text = packet.read_text()
+    assert "result: {score: 3}" in text
+    packet.write_text(text.replace("result: {score: 3}", "result: {score: 2.5}", 1))
+    result = cli("validate", cwd=examples)
+    assert result.code == 3
+    (line,) = result.out.splitlines()
+    assert line.endswith("score 2.5 is not a level of the scale of framework "
+                         "'community-services'; give one of 1, 2, 3, 4")
+
+
+# --------------------------------------------------------- right codes, wrong file
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("people/amara-okafor.yaml",), "people/amara-okafor.yaml: is a person record, not a "
+                                    "packet"),
+    (("frameworks",), "no packet records in frameworks"),
+])
+def test_evaluate_on_what_is_not_a_packet_says_what_it_is(cli: Cli, examples: Path,
+                                                          args: tuple[str, ...],
+                                                          message: str) -> None:
+    (examples / "people" / "broken.yaml").write_text("kind: person\n")  # unrelated
+    result = cli("evaluate", *args, cwd=examples)
+    assert result.code == 4
+    assert result.err.startswith(f"promoctl: error: {message}")

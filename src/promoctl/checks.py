@@ -282,6 +282,12 @@ def _check_evidence(src: Source, repo: Repository, fw: Framework | None) -> list
             out.append(src.problem((*loc, "result", "score"), f"score {score} is outside the "
                                    f"scale of framework {fw.id!r} ({low} to {high})"
                                    if fw else f"score {score} is outside the scale"))
+        elif score is not None and fw is not None and score not in fw.scale_values:
+            # A scale is a set of whole-number levels: 2.5 is between two of them.
+            values = ", ".join(str(v) for v in sorted(fw.scale_values))
+            out.append(src.problem((*loc, "result", "score"), f"score {score} is not a level "
+                                   f"of the scale of framework {fw.id!r}; give one of "
+                                   f"{values}"))
         period = item.result.period
         if period is not None and period.end < period.start:
             out.append(src.problem((*loc, "result", "period"), "period ends before it starts"))

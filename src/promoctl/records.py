@@ -95,14 +95,15 @@ def parse_record(raw: bytes, display: str, path: Path | None = None
                  ) -> tuple[Source | None, list[Problem]]:
     """Parse and validate one file; ``path`` lets the source reload itself later."""
     try:
-        doc = yamlio.parse(raw, display)
+        # A duplicate key leaves the first value in place: the rest is checked as well.
+        doc = yamlio.parse(raw, display, keep_going=True)
     except yamlio.YamlProblems as exc:
         return None, exc.problems
-    data = doc.data
+    data, soft = doc.data, doc.problems
     if not isinstance(data, dict):
         line, col = doc.locate(())
-        return None, [Problem(display, line, col, "expected a mapping with a 'kind' field "
-                              f"at the top of the file, found {_describe(data)}")]
+        return None, [*soft, Problem(display, line, col, "expected a mapping with a 'kind' "
+                                     f"field at the top of the file, found {_describe(data)}")]
     kind = data.get("kind")
     model = KINDS.get(kind) if isinstance(kind, str) else None
     if model is None:
@@ -110,11 +111,16 @@ def parse_record(raw: bytes, display: str, path: Path | None = None
         known = ", ".join(sorted(KINDS))
         what = f"unknown kind {quote(kind)}" if "kind" in data else "missing 'kind'"
         hint = did_you_mean(str(kind), list(KINDS)) if isinstance(kind, str) else ""
-        return None, [Problem(display, line, col, f"{what}{hint}; expected one of: {known}")]
+        return None, [*soft, Problem(display, line, col,
+                                     f"{what}{hint}; expected one of: {known}")]
     try:
         record = model.model_validate(data)
     except ValidationError as exc:
-        return None, [_problem_from_error(doc, model, err) for err in exc.errors()]
+        return None, sorted([*soft, *(_problem_from_error(doc, model, err)
+                                      for err in exc.errors())],
+                            key=lambda p: (p.line, p.column))
+    if soft:  # otherwise valid; a record with a duplicate key is not used all the same
+        return None, soft
     # Only positions are needed from here on (to locate cross-record problems).
     doc.data = None
     doc.plain_text.clear()

@@ -122,6 +122,9 @@ class Document:
     # Source text of plain scalars that YAML read as something other than text, so an
     # error can say "`no` ... put it in quotes" with what the user actually typed.
     plain_text: dict[Path_, str] = field(default_factory=dict)
+    # Problems that leave the data well defined (a duplicate key: the first value is
+    # kept), returned here by ``parse(..., keep_going=True)`` so the rest is checked too.
+    problems: list[Problem] = field(default_factory=list)
 
     def locate(self, loc: Path_, *, key: bool = False) -> tuple[int, int]:
         """The nearest known position for ``loc``, walking up to its parents."""
@@ -221,8 +224,10 @@ def _nests_inline(text: str) -> bool:
     return _TWO_INDICATORS.search(text) is not None and _INLINE_NESTING.search(text) is not None
 
 
-def parse(raw: bytes, path: str, *, pure: bool = False) -> Document:
-    """Parse one record file. Raises ``YamlProblems`` with every problem found."""
+def parse(raw: bytes, path: str, *, pure: bool = False, keep_going: bool = False) -> Document:
+    """Parse one record file. Raises ``YamlProblems`` with every problem found; with
+    ``keep_going``, problems after which the data is still well defined (duplicate keys)
+    are left in ``Document.problems`` instead."""
     text = decode(raw, path)
     try:
         if text.count("[") + text.count("{") > _SUSPICIOUS_FLOW or _nests_inline(text):
@@ -252,7 +257,7 @@ def parse(raw: bytes, path: str, *, pure: bool = False) -> Document:
     if node is None:
         raise YamlProblems([Problem(path, 0, 0, "file is empty; expected a record with a "
                                     "'kind' field")])
-    return _Builder(path).build(node)
+    return _Builder(path).build(node, keep_going)
 
 
 class _Builder:
@@ -263,11 +268,14 @@ class _Builder:
         self.problems: list[Problem] = []
         self.seen: set[int] = set()
         self.reported: set[int] = set()
+        self.soft: list[Problem] = []
 
-    def build(self, node: Node) -> Document:
+    def build(self, node: Node, keep_going: bool = False) -> Document:
         self.doc.data = self._node(node, (), 0)
-        if self.problems:
-            raise YamlProblems(self.problems)
+        if self.problems or (self.soft and not keep_going):
+            raise YamlProblems(sorted(self.problems + self.soft,
+                                      key=lambda p: (p.line, p.column)))
+        self.doc.problems = self.soft
         return self.doc
 
     def _problem(self, node: Node, message: str) -> None:
@@ -312,8 +320,11 @@ class _Builder:
                 self._problem(key_node, "YAML merge keys (<<) are not allowed in records")
                 continue
             if key in result:
-                self._problem(key_node, f"duplicate key {key!r} (first given on line "
-                              f"{first_seen[key]}); YAML would silently keep only the last")
+                m = key_node.start_mark
+                self.soft.append(Problem(self.doc.path, m.line + 1, m.column + 1,
+                                         f"duplicate key {quote(key)} (first given on line "
+                                         f"{first_seen[key]}); YAML would silently keep "
+                                         "only the last"))
                 continue
             first_seen[key] = key_node.start_mark.line + 1
             self.doc.key_marks[(*loc, key)] = (key_node.start_mark.line + 1,

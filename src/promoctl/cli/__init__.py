@@ -130,11 +130,13 @@ def evaluate(
     done = [o.shown for o in outcomes if o.shown is not None]
     blocked = [o for o in outcomes if o.shown is None]
     if format is ReportFormat.json:
-        sys.stdout.write(evaluation_view.json_document(
+        from promoctl.escape import json_text
+
+        sys.stdout.write(json_text(evaluation_view.json_document(
             when.isoformat() if when else None, done,
-            [{"path": o.display, "problems": [p.as_json() for p in o.problems]}
+            [{"path": shown(o.display), "problems": [p.as_json() for p in o.problems]}
              for o in blocked],
-            [p.as_json() for p in problems]) + "\n")
+            [p.as_json() for p in capped(problems)])) + "\n")
     else:
         if format is ReportFormat.markdown:
             if len(outcomes) == 1 and done:

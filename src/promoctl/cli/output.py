@@ -40,7 +40,9 @@ def __getattr__(name: str) -> object:
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    from promoctl.escape import json_text
+
+    sys.stdout.write(json_text(json.dumps(data, indent=2, ensure_ascii=False)) + "\n")
 
 
 def print_problems(problems: Sequence[Problem], *, to_stderr: bool = False) -> None:

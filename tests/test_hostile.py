@@ -384,3 +384,29 @@ def test_evaluate_on_what_is_not_a_packet_says_what_it_is(cli: Cli, examples: Pa
     result = cli("evaluate", *args, cwd=examples)
     assert result.code == 4
     assert result.err.startswith(f"promoctl: error: {message}")
+
+
+# ------------------------------------------------- whole-repository commands, one bad file
+
+
+def test_panel_prints_the_pack_then_every_problem(cli: Cli, examples: Path) -> None:
+    (examples / "people" / "broken.yaml").write_text("kind: person\n")
+    result = cli("panel", cwd=examples)
+    assert result.code == 3
+    assert result.out.startswith("# Example Care & Consulting Group")
+    lines = result.err.splitlines()
+    assert lines[0] == ("promoctl: 7 problem(s) in 1 file(s); the pack above leaves out the "
+                        "packets they block:")
+    assert len(lines) == 8 and all(line.startswith("people/broken.yaml:1:1: missing "
+                                                   "required field") for line in lines[1:])
+
+
+@pytest.mark.parametrize("command", [("due",), ("report",), ("status", "amara-okafor")])
+def test_commands_that_need_every_record_valid_print_nothing_else(
+        cli: Cli, examples: Path, command: tuple[str, ...]) -> None:
+    (examples / "people" / "broken.yaml").write_text("kind: person\n")
+    result = cli(*command, cwd=examples)
+    assert result.code == 3 and result.out == ""
+    assert result.err.startswith("promoctl: error: 7 problem(s) in 1 file(s) of the "
+                                 "repository; this command answers only when every record "
+                                 "is valid")

@@ -85,5 +85,9 @@ def panel_context(root: Path, paths: list[Path], as_of: date | None) -> PanelPac
         "ladders": ladders,
         "evaluations": evaluations,
     }
-    blocked = [p for o in outcomes if o.evaluation is None for p in o.problems]
-    return PanelPack(context, blocked)
+    # Every problem, not only those blocking a packet: the pack is printed first, then all
+    # of them (as evaluate does), so a reader sees what the pack leaves out and why.
+    listed = set(problems)
+    every = [*problems, *(p for o in outcomes if o.evaluation is None
+                          for p in o.problems if p not in listed)]
+    return PanelPack(context, every)

@@ -144,8 +144,8 @@ class InvalidRecords(PromoctlError):
 
     exit_code = ExitCode.INVALID
 
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__(f"{len(problems)} problem(s) found")
+    def __init__(self, problems: list[Problem], message: str | None = None) -> None:
+        super().__init__(message or f"{len(problems)} problem(s) found")
         self.problems = problems
 
 

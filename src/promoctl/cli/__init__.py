@@ -333,6 +333,9 @@ def panel(
     pack = documents.panel_context(root, paths, _parse_date(as_of))
     _emit(root, "panel", format, pack.context, out, force)
     if pack.problems:
+        files = len({p.path for p in pack.problems})
+        sys.stderr.write(f"promoctl: {len(pack.problems)} problem(s) in {files} file(s); the "
+                         "pack above leaves out the packets they block:\n")
         output.print_problems(pack.problems, to_stderr=True)
         return ExitCode.INVALID
     return ExitCode.OK

@@ -276,20 +276,6 @@ def test_rich_markup_in_a_name_is_printed_as_text(cli: Cli, examples: Path) -> N
     assert "[link=http://evil.example]Amara[/link]" in result.out
 
 
-def test_markdown_letters_escape_html(cli: Cli, git_examples: Path) -> None:
-    person = git_examples / "people" / "amara-okafor.yaml"
-    person.write_text(person.read_text().replace(
-        "name: Amara Okafor", "name: \"<script>alert('x')</script> Okafor\""))
-    git_commit_all(git_examples, "rename")
-    assert decide(cli, git_examples, "amara-okafor-2026-10").code == 0
-    letter = cli("render", "letter", only_decision(git_examples), cwd=git_examples)
-    assert letter.code == 0
-    assert "<script>" not in letter.out
-    assert "&lt;script&gt;alert('x')&lt;/script&gt; Okafor" in letter.out
-    markdown = cli("evaluate", PACKET, "--format", "markdown", cwd=git_examples)
-    assert "<script>" not in markdown.out and "&lt;script&gt;" in markdown.out
-
-
 # ------------------------------------------------------------------- bounded messages
 
 

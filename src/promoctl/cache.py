@@ -52,7 +52,7 @@ RACY_NS = 2_000_000_000
 # The modules whose behaviour decides what an entry says.
 _CODE = ("models.py", "yamlio.py", "records.py", "checks.py", "loader.py", "repofiles.py",
          "interop/mapping.py", "validation.py", "parallel.py", "errors.py", "cache.py",
-         "worktree.py", "memo.py", "cachedb.py", "spill.py", "recent.py")
+         "worktree.py", "memo.py", "cachedb.py", "spill.py", "recent.py", "fsutil.py")
 
 
 @memoize

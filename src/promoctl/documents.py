@@ -9,13 +9,18 @@ from typing import Any
 
 from promoctl import decisions, evaluation_view, workspace
 from promoctl.errors import UserError, display_path
-from promoctl.loader import MARKER, Repository
+from promoctl.fsutil import Unreadable
+from promoctl.loader import MARKER, Repository, read_file
 from promoctl.models import Decision, RepositoryConfig
 from promoctl.records import Source, parse_record
 
 
 def organisation(root: Path) -> str:
-    source, _ = parse_record((root / MARKER).read_bytes(), MARKER)
+    try:
+        raw = read_file(root / MARKER, root)
+    except Unreadable:  # validated already; a file swapped since: the folder's name
+        return root.name
+    source, _ = parse_record(raw, MARKER)
     if source is not None and isinstance(source.record, RepositoryConfig):
         return source.record.name
     return root.name

@@ -241,11 +241,18 @@ def test_evidence_score_outside_the_scale(cli: Cli, examples: Path, score: str) 
         f"{PKT}:13:21: score {score} is outside the scale of framework 't-fw' (1 to 4)"]
 
 
-@pytest.mark.parametrize("score", ["1", "4", "3.5"])
+@pytest.mark.parametrize("score", ["1", "4", "3.0"])
 def test_evidence_score_on_the_scale_edges_is_fine(cli: Cli, examples: Path,
                                                    score: str) -> None:
     repo = build(examples, packet=("result: {score: 3}", f"result: {{score: {score}}}"))
     assert cli("validate", "--repo", repo).code == 0
+
+
+def test_evidence_score_between_two_levels_is_a_problem(cli: Cli, examples: Path) -> None:
+    repo = build(examples, packet=("result: {score: 3}", "result: {score: 3.5}"))
+    assert problems(cli, repo) == [
+        f"{PKT}:13:21: score 3.5 is not a level of the scale of framework 't-fw'; give one of "
+        "1, 2, 3, 4"]
 
 
 @pytest.mark.parametrize(("old", "new", "expected"), [

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from promoctl import __version__
-from promoctl.errors import ExitCode, PromoctlError, capped, shown
+from promoctl.errors import ExitCode, PromoctlError, capped, quote, shown
 
 app = typer.Typer(
     name="promoctl",
@@ -34,10 +34,17 @@ RepoOption = Annotated[
 def _parse_date(value: str | None) -> date | None:
     if value is None:
         return None
+    from promoctl.limits import MAX_DATE, MIN_DATE
+
     try:
-        return date.fromisoformat(value)
+        parsed = date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date as YYYY-MM-DD") from None
+        raise typer.BadParameter(f"{shown(quote(value))} is not a date as YYYY-MM-DD") \
+            from None
+    if not MIN_DATE <= parsed <= MAX_DATE:
+        raise typer.BadParameter(f"{value} is out of range: dates are from {MIN_DATE} to "
+                                 f"{MAX_DATE}")
+    return parsed
 
 
 AsOfOption = Annotated[

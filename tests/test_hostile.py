@@ -396,3 +396,18 @@ def test_commands_that_need_every_record_valid_print_nothing_else(
     assert result.err.startswith("promoctl: error: 7 problem(s) in 1 file(s) of the "
                                  "repository; this command answers only when every record "
                                  "is valid")
+
+
+def test_schema_and_framework_problems_of_a_packet_in_one_run(cli: Cli, examples: Path
+                                                              ) -> None:
+    packet = examples / PACKET
+    text = packet.read_text().replace("submitted: 2026-10-15", "submitted: 2026-13-15", 1)
+    text = text.replace("type: observation", "type: observaton", 1)
+    packet.write_text(text.replace("result: {score: 3}", "result: {score: 7}", 1))
+    expected = [
+        f"{PACKET}:8:12: submitted: '2026-13-15' is not a real date (month must be in 1..12)",
+        f"{PACKET}:28:11: unknown evidence type 'observaton' (did you mean 'observation'?)",
+        f"{PACKET}:33:21: score 7 is outside the scale of framework 'community-services' "
+        "(1 to 4)"]
+    assert cli("validate", cwd=examples).out.splitlines() == expected
+    assert cli("validate", PACKET, cwd=examples).out.splitlines() == expected

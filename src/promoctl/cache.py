@@ -50,7 +50,8 @@ CACHE_FORMAT = 5
 # timestamp tick without its stat changing: such a file is read and hashed every time.
 RACY_NS = 2_000_000_000
 # The modules whose behaviour decides what an entry says.
-_CODE = ("models.py", "yamlio.py", "records.py", "checks.py", "loader.py", "repofiles.py",
+_CODE = ("models.py", "yamlio.py", "records.py", "checks.py", "rawchecks.py", "loader.py",
+         "repofiles.py",
          "interop/mapping.py", "validation.py", "parallel.py", "errors.py", "cache.py",
          "worktree.py", "memo.py", "cachedb.py", "spill.py", "recent.py", "fsutil.py")
 

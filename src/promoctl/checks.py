@@ -266,7 +266,6 @@ def _check_evidence(src: Source, repo: Repository, fw: Framework | None) -> list
     for i in _duplicates(ids):
         out.append(src.problem(("evidence", i, "id"), f"evidence id {ids[i]!r} used twice"))
     competencies = [c.id for c in fw.competencies] if fw else []
-    low, high = (min(fw.scale_values), max(fw.scale_values)) if fw else (None, None)
     for i, item in enumerate(packet.evidence):
         loc = ("evidence", i)
         if fw is not None and item.type not in types:
@@ -276,18 +275,9 @@ def _check_evidence(src: Source, repo: Repository, fw: Framework | None) -> list
                 out.append(src.problem((*loc, "competencies", j),
                                        _unknown("competency", comp, competencies)
                                        + f" in framework {fw.id!r}"))
-        score = item.result.score
-        if score is not None and low is not None and high is not None \
-                and not low <= score <= high:
-            out.append(src.problem((*loc, "result", "score"), f"score {score} is outside the "
-                                   f"scale of framework {fw.id!r} ({low} to {high})"
-                                   if fw else f"score {score} is outside the scale"))
-        elif score is not None and fw is not None and score not in fw.scale_values:
-            # A scale is a set of whole-number levels: 2.5 is between two of them.
-            values = ", ".join(str(v) for v in sorted(fw.scale_values))
-            out.append(src.problem((*loc, "result", "score"), f"score {score} is not a level "
-                                   f"of the scale of framework {fw.id!r}; give one of "
-                                   f"{values}"))
+        message = score_problem(item.result.score, fw)
+        if message:
+            out.append(src.problem((*loc, "result", "score"), message))
         period = item.result.period
         if period is not None and period.end < period.start:
             out.append(src.problem((*loc, "result", "period"), "period ends before it starts"))
@@ -302,6 +292,21 @@ def _check_evidence(src: Source, repo: Repository, fw: Framework | None) -> list
             if message:
                 out.append(src.problem((*loc, "artifacts", j, "path"), message))
     return out
+
+
+def score_problem(score: Decimal | None, fw: Framework | None) -> str | None:
+    """What is wrong with an evidence item's score on the framework's scale, if anything."""
+    if score is None or fw is None:
+        return None
+    low, high = min(fw.scale_values), max(fw.scale_values)
+    if not low <= score <= high:
+        return f"score {score} is outside the scale of framework {fw.id!r} ({low} to {high})"
+    if score not in fw.scale_values:
+        # A scale is a set of whole-number levels: 2.5 is between two of them.
+        values = ", ".join(str(v) for v in sorted(fw.scale_values))
+        return (f"score {score} is not a level of the scale of framework {fw.id!r}; give one "
+                f"of {values}")
+    return None
 
 
 def _check_artifact(root: Path, relative: str, sha256: str) -> str | None:
@@ -499,9 +504,11 @@ def _file_hash(root: Path, relative: str) -> str:
 
 def check_repository(repo: Repository) -> list[Problem]:
     """Every cross-record problem, for every loaded record."""
+    from promoctl.rawchecks import check_broken_packets
+
     out = check_records(repo) + check_packets(repo, list(repo.packets.values()))
     out.extend(check_lms_mappings(repo))  # not cached: its references are not indexed
-    return out
+    return out + check_broken_packets(repo)
 
 
 def decided_packets(repo: Repository) -> Container[str]:

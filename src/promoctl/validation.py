@@ -249,7 +249,9 @@ def _streamed(root: Path, cache: Cache, displays: _Listing, progress: Progress |
         decided = checks.decided_packets(repo)
         stream("packet", lambda source: checks.check_packets(repo, [source], release=True,
                                                              decided=decided))
-    return repo, problems + repo.problems
+    from promoctl.rawchecks import check_broken_packets
+
+    return repo, problems + repo.problems + check_broken_packets(repo)
 
 
 def _whole(root: Path, cache: Cache, files: list[Path], jobs: int | None
@@ -279,6 +281,9 @@ def _validate_files(root: Path, cache: Cache, files: list[Path], wanted: set[str
                 and kind not in always)
     problems = [p for p in repo.problems if p.path in wanted]
     problems += checks.check_only(repo, wanted)
+    from promoctl.rawchecks import check_broken_packets
+
+    problems += check_broken_packets(repo, wanted)
     cache.save(prune=False)
     return sorted(set(problems))
 

@@ -32,6 +32,10 @@ demo: $(VENV)/.runtime
 test: $(VENV)/.dev
 	$(BIN)/python -m pytest -q
 
+# The fuzz tests with many more examples than `make test` gives them (a long run).
+fuzz: $(VENV)/.dev
+	PROMOCTL_FUZZ_EXAMPLES=$${PROMOCTL_FUZZ_EXAMPLES:-2000} $(BIN)/python -m pytest -q tests/test_fuzz.py
+
 lint: $(VENV)/.dev
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy

@@ -337,12 +337,6 @@ def _score(rng: random.Random, ability: float, spread: float = 0.6) -> int:
     return max(1, min(4, round(ability + rng.gauss(0, spread))))
 
 
-def _half_score(rng: random.Random, ability: float) -> int | float:
-    """Peers sometimes give half points (2.5): a float in YAML, a Decimal in promoctl."""
-    value = max(1.0, min(4.0, round((ability + rng.gauss(0, 0.6)) * 2) / 2))
-    return int(value) if value.is_integer() else value
-
-
 def _before(day: date, lo: int, hi: int, rng: random.Random) -> date:
     return day - timedelta(days=rng.randint(lo, hi))
 
@@ -555,7 +549,7 @@ def community_packet(rng: random.Random, cand: PersonRow, staff: Staff, submitte
         items.add("peer", peer.rsplit("-", 1)[0], type="peer_feedback",
                   date=_before(submitted, 10, 150, rng), assessor=peer,
                   competencies=comps(rng.sample(COMMUNITY_RUBRIC[:5], rng.randint(1, 3))),
-                  result={"score": _half_score(rng, ability)},
+                  result={"score": _score(rng, ability)},
                   notes=_sentences(rng, NOTES, 0, 1, first=first))
     if rng.random() < 0.45:
         items.add("incident", "review", type="incident_review",
@@ -673,7 +667,7 @@ def professional_packet(rng: random.Random, cand: PersonRow, staff: Staff, submi
         items.add("peer", f"{assessor.rsplit('-', 1)[0]}-{n + 1}", type="peer_feedback",
                   date=_before(submitted, 10, 250, rng), assessor=assessor,
                   competencies=comps(rng.sample(PRO_RUBRIC, rng.randint(1, 3))),
-                  result={"score": _half_score(rng, ability)},
+                  result={"score": _score(rng, ability)},
                   notes=_sentences(rng, PRO_NOTES, 0, 1, first=first))
 
     for topic in rng.sample(("client-workshop", "steering-meeting", "design-review"),

@@ -276,15 +276,138 @@ def test_rich_markup_in_a_name_is_printed_as_text(cli: Cli, examples: Path) -> N
     assert "[link=http://evil.example]Amara[/link]" in result.out
 
 
-def test_markdown_letters_escape_html(cli: Cli, git_examples: Path) -> None:
-    person = git_examples / "people" / "amara-okafor.yaml"
-    person.write_text(person.read_text().replace(
-        "name: Amara Okafor", "name: \"<script>alert('x')</script> Okafor\""))
-    git_commit_all(git_examples, "rename")
-    assert decide(cli, git_examples, "amara-okafor-2026-10").code == 0
-    letter = cli("render", "letter", only_decision(git_examples), cwd=git_examples)
-    assert letter.code == 0
-    assert "<script>" not in letter.out
-    assert "&lt;script&gt;alert('x')&lt;/script&gt; Okafor" in letter.out
-    markdown = cli("evaluate", PACKET, "--format", "markdown", cwd=git_examples)
-    assert "<script>" not in markdown.out and "&lt;script&gt;" in markdown.out
+# ------------------------------------------------------------------- bounded messages
+
+
+def test_a_long_value_is_quoted_in_about_80_characters(cli: Cli, examples: Path) -> None:
+    person = examples / "people" / "amara-okafor.yaml"
+    person.write_text(person.read_text().replace("kind: person", "kind: " + "x" * (1 << 20)
+                                                 + "\nz: 1", 1)[: (1 << 20) - 1])
+    result = cli("validate", "people", cwd=examples)
+    assert result.code == 3
+    (line,) = result.out.splitlines()
+    assert len(line) < 300 and "(1,048,5" in line
+
+
+def test_a_huge_whole_number_is_out_of_range(cli: Cli, examples: Path) -> None:
+    person = examples / "people" / "amara-okafor.yaml"
+    person.write_text(person.read_text().replace("North Homes", "9" * 5000))
+    result = cli("validate", "people", cwd=examples)
+    assert result.code == 3
+    (line,) = result.out.splitlines()
+    assert ": the number '9999" in line and "is out of range: it has 5,000 digits" in line
+    assert len(line) < 300
+
+
+def test_problems_per_file_are_capped_with_the_total(cli: Cli, examples: Path) -> None:
+    person = examples / "people" / "amara-okafor.yaml"
+    person.write_text(person.read_text() + "".join(f"bogus{i}: 1\n" for i in range(50)))
+    for extra in ((), ("--format", "json")):
+        result = cli("validate", *extra, cwd=examples)
+        assert result.code == 3
+        if extra:
+            messages = [p["message"] for p in json.loads(result.out)["problems"]]
+        else:
+            messages = [line.split(": ", 1)[1] for line in result.out.splitlines()]
+        assert len(messages) == 21
+        assert messages[-1] == ("and 30 more problems in this file (50 in all; at most 20 "
+                                "are listed per file)")
+    assert cli("validate", cwd=examples).err == "50 problem(s) in 1 file(s)\n"
+
+
+def test_an_import_of_many_bad_statements_is_bounded(cli: Cli, examples: Path,
+                                                      tmp_path: Path) -> None:
+    statements = tmp_path / "statements.json"
+    statements.write_text(json.dumps([{"x": 1}] * 5000))
+    result = cli("import", "xapi", statements, "--dry-run", cwd=examples)
+    assert result.code == 3
+    lines = result.err.splitlines()
+    assert len(lines) <= 23
+    assert lines[-1].endswith("and 4,980 more problems in this file (5,000 in all; at most "
+                              "20 are listed per file)")
+
+
+# ------------------------------------------------------------- every problem in one run
+
+
+def test_a_duplicate_key_does_not_hide_the_other_problems(cli: Cli, examples: Path) -> None:
+    person = examples / "people" / "amara-okafor.yaml"
+    text = person.read_text().replace("name: Amara Okafor", "name: Amara Okafor\nname: A O")
+    person.write_text(text.replace("program: Community Services", "program: [x]"))
+    result = cli("validate", "people", cwd=examples)
+    assert result.code == 3
+    assert [line.split(": ", 1)[1] for line in result.out.splitlines()] == [
+        "duplicate key 'name' (first given on line 5); YAML would silently keep only the last",
+        "program: expected text, found a list",
+    ]
+
+
+def test_a_score_between_two_levels_of_the_scale_is_a_problem(cli: Cli, examples: Path
+                                                              ) -> None:
+    packet = examples / PACKET
+    text = packet.read_text()
+    assert "result: {score: 3}" in text
+    packet.write_text(text.replace("result: {score: 3}", "result: {score: 2.5}", 1))
+    result = cli("validate", cwd=examples)
+    assert result.code == 3
+    (line,) = result.out.splitlines()
+    assert line.endswith("score 2.5 is not a level of the scale of framework "
+                         "'community-services'; give one of 1, 2, 3, 4")
+
+
+# --------------------------------------------------------- right codes, wrong file
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("people/amara-okafor.yaml",), "people/amara-okafor.yaml: is a person record, not a "
+                                    "packet"),
+    (("frameworks",), "no packet records in frameworks"),
+])
+def test_evaluate_on_what_is_not_a_packet_says_what_it_is(cli: Cli, examples: Path,
+                                                          args: tuple[str, ...],
+                                                          message: str) -> None:
+    (examples / "people" / "broken.yaml").write_text("kind: person\n")  # unrelated
+    result = cli("evaluate", *args, cwd=examples)
+    assert result.code == 4
+    assert result.err.startswith(f"promoctl: error: {message}")
+
+
+# ------------------------------------------------- whole-repository commands, one bad file
+
+
+def test_panel_prints_the_pack_then_every_problem(cli: Cli, examples: Path) -> None:
+    (examples / "people" / "broken.yaml").write_text("kind: person\n")
+    result = cli("panel", cwd=examples)
+    assert result.code == 3
+    assert result.out.startswith("# Example Care & Consulting Group")
+    lines = result.err.splitlines()
+    assert lines[0] == ("promoctl: 7 problem(s) in 1 file(s); the pack above leaves out the "
+                        "packets they block:")
+    assert len(lines) == 8 and all(line.startswith("people/broken.yaml:1:1: missing "
+                                                   "required field") for line in lines[1:])
+
+
+@pytest.mark.parametrize("command", [("due",), ("report",), ("status", "amara-okafor")])
+def test_commands_that_need_every_record_valid_print_nothing_else(
+        cli: Cli, examples: Path, command: tuple[str, ...]) -> None:
+    (examples / "people" / "broken.yaml").write_text("kind: person\n")
+    result = cli(*command, cwd=examples)
+    assert result.code == 3 and result.out == ""
+    assert result.err.startswith("promoctl: error: 7 problem(s) in 1 file(s) of the "
+                                 "repository; this command answers only when every record "
+                                 "is valid")
+
+
+def test_schema_and_framework_problems_of_a_packet_in_one_run(cli: Cli, examples: Path
+                                                              ) -> None:
+    packet = examples / PACKET
+    text = packet.read_text().replace("submitted: 2026-10-15", "submitted: 2026-13-15", 1)
+    text = text.replace("type: observation", "type: observaton", 1)
+    packet.write_text(text.replace("result: {score: 3}", "result: {score: 7}", 1))
+    expected = [
+        f"{PACKET}:8:12: submitted: '2026-13-15' is not a real date (month must be in 1..12)",
+        f"{PACKET}:28:11: unknown evidence type 'observaton' (did you mean 'observation'?)",
+        f"{PACKET}:33:21: score 7 is outside the scale of framework 'community-services' "
+        "(1 to 4)"]
+    assert cli("validate", cwd=examples).out.splitlines() == expected
+    assert cli("validate", PACKET, cwd=examples).out.splitlines() == expected

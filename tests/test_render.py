@@ -79,6 +79,13 @@ def test_html_escapes_names(cli: Cli, git_examples: Path) -> None:
     assert html.code == 0
     assert "<script>" not in html.out
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; Okafor" in html.out
+    # Markdown is not autoescaped by Jinja: promoctl escapes the values itself.
+    markdown = cli("render", "letter", record, cwd=git_examples)
+    assert markdown.code == 0 and "<script>" not in markdown.out
+    assert "&lt;script&gt;alert('x')&lt;/script&gt; Okafor" in markdown.out
+    evaluated = cli("evaluate", "packets/community/amara-okafor-2026-10.yaml", "--format",
+                    "markdown", cwd=git_examples)
+    assert "<script>" not in evaluated.out and "&lt;script&gt;" in evaluated.out
 
 
 def _override(repo: Path, name: str, body: str) -> None:

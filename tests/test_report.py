@@ -522,9 +522,9 @@ def test_report_reads_each_record_once(governance: Path, monkeypatch: pytest.Mon
     parsed: list[str] = []
     real = yamlio.parse
 
-    def counting(raw: bytes, display: str) -> Any:
+    def counting(raw: bytes, display: str, **options: Any) -> Any:
         parsed.append(display)
-        return real(raw, display)
+        return real(raw, display, **options)
 
     monkeypatch.setattr(yamlio, "parse", counting)
     monkeypatch.setattr(evaluate, "evaluate", lambda *a, **k: pytest.fail("re-evaluated"))

@@ -54,22 +54,28 @@ def validate(cli: Cli, repo: Path, *extra: str) -> list[str]:
 
 @pytest.mark.parametrize(("raw", "expected"), [
     pytest.param(b"kind: person\nname: x\n  team: y\n",
-                 "rec.yaml:3:7: invalid YAML: mapping values are not allowed in this context",
+                 "rec.yaml:3:7: this line's indentation does not match the lines above it: "
+                 "the fields of one record or item line up, the '-' of one list's items line "
+                 "up, and a nested value is indented more than its field",
                  id="bad-indent"),
     pytest.param(b"kind: person\n\tname: x\n",
-                 "rec.yaml:2:1: invalid YAML: while scanning a plain scalar found a tab "
-                 "character that violates indentation", id="tab-indent"),
+                 "rec.yaml:2:1: a tab in the indentation: YAML indents with spaces only; "
+                 "replace the tab with spaces", id="tab-indent"),
+    pytest.param(b"kind: person\nname: x: y\n",
+                 "rec.yaml:2:8: a ': ' inside a value: YAML reads it as a second field; put "
+                 "the value in quotes", id="colon-in-value"),
     pytest.param(b'kind: person\nname: "Tess\n',
-                 "rec.yaml:3:1: invalid YAML: while scanning a quoted scalar found unexpected "
-                 "end of stream", id="unclosed-quote"),
+                 "rec.yaml:3:1: the file ends inside a quoted text or a [ ] or { } list; "
+                 "close it", id="unclosed-quote"),
     pytest.param(b"kind: person\n---\nkind: packet\n",
-                 "rec.yaml:2:1: invalid YAML: expected a single document in the stream but "
-                 "found another document", id="two-documents"),
+                 "rec.yaml:2:1: a second YAML document ('---'): a record file holds one "
+                 "record", id="two-documents"),
     pytest.param(b"kind: person\nmanager: *boss\n",
-                 "rec.yaml:2:10: invalid YAML: found undefined alias", id="undefined-alias"),
+                 "rec.yaml:2:10: YAML aliases (*name) are not allowed in records; write the "
+                 "value out", id="undefined-alias"),
     pytest.param(b"kind: person\nname: x\n- y\n",
-                 "rec.yaml:3:1: invalid YAML: while parsing a block mapping did not find "
-                 "expected key", id="list-item-in-mapping"),
+                 "rec.yaml:3:1: a list item ('- ') where a field was expected: indent it "
+                 "under the field whose list it belongs to", id="list-item-in-mapping"),
 ])
 def test_malformed_yaml_is_one_located_problem(raw: bytes, expected: str) -> None:
     assert only_problem(raw) == expected

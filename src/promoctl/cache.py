@@ -50,10 +50,10 @@ CACHE_FORMAT = 5
 # timestamp tick without its stat changing: such a file is read and hashed every time.
 RACY_NS = 2_000_000_000
 # The modules whose behaviour decides what an entry says.
-_CODE = ("models.py", "yamlio.py", "records.py", "checks.py", "loader.py", "repofiles.py",
-         "interop/mapping.py", "interop/people.py", "validation.py", "parallel.py",
-         "errors.py", "cache.py", "dependents.py", "worktree.py", "memo.py", "cachedb.py",
-         "spill.py", "recent.py", "duties.py", "levels.py")
+_CODE = ("models.py", "yamlio.py", "records.py", "checks.py", "rawchecks.py", "loader.py",
+         "repofiles.py", "interop/mapping.py", "interop/people.py", "validation.py",
+         "parallel.py", "errors.py", "cache.py", "dependents.py", "worktree.py", "memo.py",
+         "cachedb.py", "spill.py", "recent.py", "duties.py", "levels.py", "fsutil.py")
 
 
 @memoize

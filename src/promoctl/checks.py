@@ -58,7 +58,7 @@ def _dangling(repo: Repository, kind: str, value: str, table: Mapping[str, Sourc
 
 def _unknown(what: str, value: str, options: Iterable[str]) -> str:
     names = options.names() if isinstance(options, SpillMap) else list(options)
-    return f"unknown {what} {value!r}{did_you_mean(value, names)}"
+    return f"unknown {what} {quote(value)}{did_you_mean(value, names)}"
 
 
 def check_framework(src: Source) -> list[Problem]:
@@ -312,7 +312,6 @@ def _check_evidence(src: Source, repo: Repository, fw: Framework | None) -> list
     for i in _duplicates(ids):
         out.append(src.problem(("evidence", i, "id"), f"evidence id {ids[i]!r} used twice"))
     competencies = [c.id for c in fw.competencies] if fw else []
-    low, high = (min(fw.scale_values), max(fw.scale_values)) if fw else (None, None)
     for i, item in enumerate(packet.evidence):
         loc = ("evidence", i)
         if fw is not None and item.type not in types:
@@ -322,12 +321,9 @@ def _check_evidence(src: Source, repo: Repository, fw: Framework | None) -> list
                 out.append(src.problem((*loc, "competencies", j),
                                        _unknown("competency", comp, competencies)
                                        + f" in framework {fw.id!r}"))
-        score = item.result.score
-        if score is not None and low is not None and high is not None \
-                and not low <= score <= high:
-            out.append(src.problem((*loc, "result", "score"), f"score {score} is outside the "
-                                   f"scale of framework {fw.id!r} ({low} to {high})"
-                                   if fw else f"score {score} is outside the scale"))
+        message = score_problem(item.result.score, fw)
+        if message:
+            out.append(src.problem((*loc, "result", "score"), message))
         period = item.result.period
         if period is not None and period.end < period.start:
             out.append(src.problem((*loc, "result", "period"), "period ends before it starts"))
@@ -342,6 +338,21 @@ def _check_evidence(src: Source, repo: Repository, fw: Framework | None) -> list
             if message:
                 out.append(src.problem((*loc, "artifacts", j, "path"), message))
     return out
+
+
+def score_problem(score: Decimal | None, fw: Framework | None) -> str | None:
+    """What is wrong with an evidence item's score on the framework's scale, if anything."""
+    if score is None or fw is None:
+        return None
+    low, high = min(fw.scale_values), max(fw.scale_values)
+    if not low <= score <= high:
+        return f"score {score} is outside the scale of framework {fw.id!r} ({low} to {high})"
+    if score not in fw.scale_values:
+        # A scale is a set of whole-number levels: 2.5 is between two of them.
+        values = ", ".join(str(v) for v in sorted(fw.scale_values))
+        return (f"score {score} is not a level of the scale of framework {fw.id!r}; give one "
+                f"of {values}")
+    return None
 
 
 def _check_artifact(root: Path, relative: str, sha256: str) -> str | None:
@@ -580,12 +591,14 @@ def _file_hash(root: Path, relative: str) -> str:
 
 def check_repository(repo: Repository) -> list[Problem]:
     """Every cross-record problem, for every loaded record."""
+    from promoctl.rawchecks import check_broken_packets
+
     held = levels.Index(repo)
     out = check_records(repo) + check_packets(repo, list(repo.packets.values()), held=held)
     out.extend(check_level_history(repo, held))
     out.extend(check_lms_mappings(repo))  # not cached: its references are not indexed
     out.extend(check_accounts(repo.people.values()))
-    return out
+    return out + check_broken_packets(repo)
 
 
 def decided_packets(repo: Repository) -> Container[str]:

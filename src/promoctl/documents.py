@@ -9,7 +9,8 @@ from typing import Any
 
 from promoctl import decisions, evaluation_view, labels, replay, workspace
 from promoctl.errors import UserError, display_path
-from promoctl.loader import MARKER, Repository
+from promoctl.fsutil import Unreadable
+from promoctl.loader import MARKER, Repository, read_file
 from promoctl.models import (
     Decision,
     Framework,
@@ -22,7 +23,11 @@ from promoctl.records import Source, parse_record
 
 
 def settings(root: Path) -> RepositoryConfig | None:
-    source, _ = parse_record((root / MARKER).read_bytes(), MARKER)
+    try:
+        raw = read_file(root / MARKER, root)
+    except Unreadable:  # validated already; a file swapped since: the defaults
+        return None
+    source, _ = parse_record(raw, MARKER)
     if source is not None and isinstance(source.record, RepositoryConfig):
         return source.record
     return None
@@ -151,5 +156,9 @@ def panel_context(root: Path, paths: list[Path], as_of: date | None,
         "ladders": ladders,
         "evaluations": evaluations,
     }
-    blocked = [p for o in outcomes if o.evaluation is None for p in o.problems]
-    return PanelPack(context, blocked)
+    # Every problem, not only those blocking a packet: the pack is printed first, then all
+    # of them (as evaluate does), so a reader sees what the pack leaves out and why.
+    listed = set(problems)
+    every = [*problems, *(p for o in outcomes if o.evaluation is None
+                          for p in o.problems if p not in listed)]
+    return PanelPack(context, every)

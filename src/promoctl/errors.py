@@ -111,6 +111,51 @@ def bounded(message: str) -> str:
     return f"{message[:MESSAGE_CHARS - 1]}\u2026 (message cut at {MESSAGE_CHARS} characters)"
 
 
+MAX_PER_FILE = 20  # problems listed per file; README "Exit codes" and below it
+
+
+class Problems(list[Problem]):
+    """Problems as they are found, keeping at most ``limit`` per file and counting the
+    rest: an import of 700,000 bad statements holds 20 problems, not 700,000."""
+
+    def __init__(self, limit: int = MAX_PER_FILE) -> None:
+        super().__init__()
+        self.limit = limit
+        self.counts: dict[str, int] = {}
+
+    def append(self, problem: Problem) -> None:
+        count = self.counts[problem.path] = self.counts.get(problem.path, 0) + 1
+        if count <= self.limit:
+            super().append(problem)
+
+    def extend(self, problems: Iterable[Problem]) -> None:
+        for problem in problems:
+            self.append(problem)
+
+
+def capped(problems: Sequence[Problem], limit: int = MAX_PER_FILE) -> list[Problem]:
+    """What to print of ``problems``: at most ``limit`` per file, the last followed by
+    "and K more problems in this file (N in all)"."""
+    counts: dict[str, int] = dict(getattr(problems, "counts", {}))
+    if not counts:
+        for problem in problems:
+            counts[problem.path] = counts.get(problem.path, 0) + 1
+    if all(n <= limit for n in counts.values()):
+        return list(problems)
+    shown_so_far: dict[str, int] = {}
+    out: list[Problem] = []
+    for problem in problems:
+        n = shown_so_far[problem.path] = shown_so_far.get(problem.path, 0) + 1
+        if n <= limit:
+            out.append(problem)
+        total = counts[problem.path]
+        if n == limit and total > limit:
+            out.append(Problem(problem.path, 0, 0, f"and {total - limit:,} more problems in "
+                               f"this file ({total:,} in all; at most {limit} are listed per "
+                               "file)"))
+    return out
+
+
 class PromoctlError(Exception):
     """Base of every error the CLI turns into a message and an exit code."""
 
@@ -126,8 +171,8 @@ class InvalidRecords(PromoctlError):
 
     exit_code = ExitCode.INVALID
 
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__(f"{len(problems)} problem(s) found")
+    def __init__(self, problems: list[Problem], message: str | None = None) -> None:
+        super().__init__(message or f"{len(problems)} problem(s) found")
         self.problems = problems
 
 

@@ -45,6 +45,17 @@ _UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u206
 _STYLE = re.compile("(\x1b\\[[0-9;]*m)")  # captured: split keeps them
 
 
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")
+
+
+def json_text(text: str) -> str:
+    """JSON text whose strings may hold bytes a file name had that were not UTF-8 (as
+    surrogates): each becomes the escape ``\\xNN`` as text, so the output is UTF-8."""
+    if not _NOT_UTF8.search(text):
+        return text
+    return _NOT_UTF8.sub(lambda m: f"\\\\x{ord(m.group()) - 0xDC00:02x}", text)
+
+
 def printable(text: str) -> str:
     """``text`` with its lines kept and every other control character shown escaped."""
     if not _UNPRINTABLE.search(text):

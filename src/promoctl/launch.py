@@ -34,7 +34,7 @@ def _remembered(args: list[str]) -> int | None:
     from pathlib import Path
 
     from promoctl import validation
-    from promoctl.errors import ExitCode
+    from promoctl.errors import ExitCode, capped
 
     paths = [Path(a) for a in args]
     try:
@@ -49,7 +49,7 @@ def _remembered(args: list[str]) -> int | None:
     from promoctl.errors import errors_only, summary
 
     try:
-        sys.stdout.write("".join(f"{p}\n" for p in problems))
+        sys.stdout.write("".join(f"{p}\n" for p in capped(problems)))
         sys.stdout.flush()
         sys.stderr.write(summary(problems) + "\n")
     except BrokenPipeError:

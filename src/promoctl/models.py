@@ -22,7 +22,8 @@ from pydantic import (
     field_validator,
 )
 
-from promoctl.errors import shown
+from promoctl.errors import quote, shown
+from promoctl.limits import MAX_DATE, MAX_DAYS, MIN_DATE
 
 FORMAT = 1
 MAX_EXPONENT = 15
@@ -52,9 +53,13 @@ def _to_date(value: Any) -> Any:
         if len(value) != 10 or value[4] != "-" or value[7] != "-":
             raise ValueError(f"expected a date as YYYY-MM-DD, got {value!r}")
         try:
-            return date.fromisoformat(value)
+            parsed = date.fromisoformat(value)
         except ValueError as exc:
-            raise ValueError(f"{value!r} is not a real date ({exc})") from None
+            raise ValueError(f"{quote(value)} is not a real date ({exc})") from None
+        if not MIN_DATE <= parsed <= MAX_DATE:
+            raise ValueError(f"{value} is out of range: dates in records are from "
+                             f"{MIN_DATE} to {MAX_DATE}")
+        return parsed
     raise ValueError(f"expected a date as YYYY-MM-DD, got {value!r}")
 
 
@@ -70,8 +75,10 @@ def _floats(value: Any) -> Any:
 
 def _to_decimal(value: Any) -> Any:
     # Exact arithmetic needs Decimal; booleans are ints in Python and must not pass.
-    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
-        raise ValueError(f"expected a number, got {value!r}")
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got {str(value).lower()}")
+    if not isinstance(value, (int, Decimal)):
+        raise ValueError(f"expected a number, got {quote(value)}")
     if isinstance(value, Decimal) and not value.is_finite():
         raise ValueError(f"expected a finite number, got {value}")
     number = Decimal(value)
@@ -194,12 +201,12 @@ class Gate(Strict):
     title: str | None = None
     evidence: Id
     min_count: int = Field(default=1, ge=1)
-    window_days: int | None = Field(default=None, ge=1)
+    window_days: int | None = Field(default=None, ge=1, le=MAX_DAYS)
     min_score: Number | None = None
     min_assessment: Number | None = Field(default=None, ge=0, le=100)
     require_pass: bool = False
     distinct_assessors: int | None = Field(default=None, ge=1)
-    covers_days: int | None = Field(default=None, ge=1)
+    covers_days: int | None = Field(default=None, ge=1, le=MAX_DAYS)
     # The item must list, in based_on, at least one item of this evidence type.
     supported_by: Id | None = None
 
@@ -207,7 +214,7 @@ class Gate(Strict):
 class TrainingRequirement(Strict):
     course: Id
     title: Text
-    valid_days: int | None = Field(default=None, ge=1)
+    valid_days: int | None = Field(default=None, ge=1, le=MAX_DAYS)
 
 
 class Promotion(Strict):
@@ -221,13 +228,13 @@ class Promotion(Strict):
     training: list[TrainingRequirement] = Field(default_factory=list)
     # A deferred or declined candidate's development plan is re-checked this many days
     # after the decision.
-    recheck_days: int = Field(default=90, ge=1)
+    recheck_days: int = Field(default=90, ge=1, le=MAX_DAYS)
 
 
 class Probation(Strict):
     """The controlled period after promotion into a level (the seeds' 90-day transition)."""
 
-    days: int = Field(default=90, ge=1)
+    days: int = Field(default=90, ge=1, le=MAX_DAYS)
     case_review_cadence: Text = "weekly"
     documentation_sampling: str | None = None
     # Decisions that need the supervisor's approval until the probation review.
@@ -238,10 +245,10 @@ class Probation(Strict):
 class Revalidation(Strict):
     """Competency maintenance for advanced levels: authorisation is time-limited."""
 
-    interval_days: int = Field(default=182, ge=1)  # the seeds' "every six months"
+    interval_days: int = Field(default=182, ge=1, le=MAX_DAYS)  # the seeds' "every six months"
     # What a maintenance review must contain, as gates over the review's evidence.
     requires: list[Gate] = Field(default_factory=list)
-    recheck_days: int = Field(default=60, ge=1)  # after drift is found
+    recheck_days: int = Field(default=60, ge=1, le=MAX_DAYS)  # after drift is found
 
 
 class Level(Strict):

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from promoctl import yamlio
-from promoctl.errors import Problem
+from promoctl.errors import QUOTE_CHARS, Problem, quote
 from promoctl.fsutil import Unreadable, read_regular
 from promoctl.models import KINDS, Strict
 
@@ -108,26 +108,32 @@ def parse_record(raw: bytes, display: str, path: Path | None = None
                  ) -> tuple[Source | None, list[Problem]]:
     """Parse and validate one file; ``path`` lets the source reload itself later."""
     try:
-        doc = yamlio.parse(raw, display)
+        # A duplicate key leaves the first value in place: the rest is checked as well.
+        doc = yamlio.parse(raw, display, keep_going=True)
     except yamlio.YamlProblems as exc:
         return None, exc.problems
-    data = doc.data
+    data, soft = doc.data, doc.problems
     if not isinstance(data, dict):
         line, col = doc.locate(())
-        return None, [Problem(display, line, col, "expected a mapping with a 'kind' field "
-                              f"at the top of the file, found {_describe(data)}")]
+        return None, [*soft, Problem(display, line, col, "expected a mapping with a 'kind' "
+                                     f"field at the top of the file, found {_describe(data)}")]
     kind = data.get("kind")
     model = KINDS.get(kind) if isinstance(kind, str) else None
     if model is None:
         line, col = doc.locate(("kind",)) if "kind" in data else doc.locate(())
         known = ", ".join(sorted(KINDS))
-        what = f"unknown kind {kind!r}" if "kind" in data else "missing 'kind'"
+        what = f"unknown kind {quote(kind)}" if "kind" in data else "missing 'kind'"
         hint = did_you_mean(str(kind), list(KINDS)) if isinstance(kind, str) else ""
-        return None, [Problem(display, line, col, f"{what}{hint}; expected one of: {known}")]
+        return None, [*soft, Problem(display, line, col,
+                                     f"{what}{hint}; expected one of: {known}")]
     try:
         record = model.model_validate(data)
     except ValidationError as exc:
-        return None, [_problem_from_error(doc, model, err) for err in exc.errors()]
+        return None, sorted([*soft, *(_problem_from_error(doc, model, err)
+                                      for err in exc.errors())],
+                            key=lambda p: (p.line, p.column))
+    if soft:  # otherwise valid; a record with a duplicate key is not used all the same
+        return None, soft
     # Only positions are needed from here on (to locate cross-record problems).
     doc.data = None
     doc.plain_text.clear()
@@ -139,7 +145,7 @@ def _describe(value: Any) -> str:
         return "nothing"
     if isinstance(value, list):
         return "a list"
-    return f"the value {value!r}"
+    return f"the value {quote(value)}"
 
 
 def did_you_mean(word: str, options: list[str]) -> str:
@@ -174,15 +180,54 @@ def _problem_from_error(doc: yamlio.Document, model: type[Strict], err: ErrorDet
         return Problem(doc.path, line, col, f"missing required field {where!r}")
     message = err["msg"].removeprefix("Value error, ")
     typed = doc.plain_text.get(loc)
+    found = _show(err["input"], typed)
+    ctx = err.get("ctx") or {}
     if kind == "string_type" and typed is not None:
-        message = (f"expected text, but YAML reads the unquoted {typed!r} as a "
+        message = (f"expected text, but YAML reads the unquoted {quote(typed)} as a "
                    f"{_yaml_type(err['input'])}; put it in quotes: '{typed}'")
-    elif kind == "value_error" and typed is not None:
-        message += f" (found {typed})"
-    elif kind in ("bool_type", "int_type", "literal_error", "string_type", "dict_type",
-                  "list_type", "model_type", "tuple_type", "int_from_float"):
-        message += f" (found {_show(err['input'], typed)})"
+    elif kind in _IN_USERS_TERMS:
+        try:
+            message = _IN_USERS_TERMS[kind].format(found=found, **ctx)
+        except (KeyError, IndexError):  # a pydantic without this context: its own words
+            message += f" (found {found})"
+        if kind == "literal_error" and isinstance(err["input"], str):
+            options = [o.strip("'") for o in str(ctx.get("expected", "")).replace(
+                " or ", ", ").split(", ")]
+            message += did_you_mean(err["input"], options)
+        pattern = str(ctx.get("pattern"))
+        if kind == "string_pattern_mismatch" and "0-9a-f" in pattern:
+            digits = "64" if pattern.endswith("{64}$") else "40 (or 64)"
+            message = (f"{found} is not a hash: expected {digits} lowercase hexadecimal "
+                       "digits (0-9, a-f)")
+    elif (kind == "value_error" and typed is not None and "got " not in message) \
+            or kind == "tuple_type":
+        message += f" (found {found})"
     return Problem(doc.path, line, col, f"{where}: {message}")
+
+
+# pydantic's words for each kind of error, in promoctl's: what was expected, what was
+# found, and what to write instead.
+_IN_USERS_TERMS = {
+    "bool_type": "expected true or false, found {found} (promoctl reads yes, no, on and off "
+                 "as text; write true or false)",
+    "string_type": "expected text, found {found}",
+    "dict_type": "expected a mapping of fields, found {found}",
+    "model_type": "expected a mapping of fields, found {found}",
+    "list_type": "expected a list, found {found}",
+    "int_type": "expected a whole number, found {found}",
+    "int_from_float": "expected a whole number, found {found}",
+    "int_parsing": "expected a whole number, found {found}",
+    "literal_error": "expected {expected}, found {found}",
+    "greater_than": "must be more than {gt}, found {found}",
+    "greater_than_equal": "must be {ge} or more, found {found}",
+    "less_than": "must be less than {lt}, found {found}",
+    "less_than_equal": "must be {le} or less, found {found}",
+    "string_too_short": "must not be empty",
+    "string_too_long": "is too long: at most {max_length} characters",
+    "string_pattern_mismatch": "{found} is not a valid id: use letters, digits, '.', '_' "
+                               "and '-', starting with a letter or digit",
+    "too_short": "needs at least {min_length} item(s)",
+}
 
 
 def _yaml_type(value: Any) -> str:
@@ -195,12 +240,12 @@ def _yaml_type(value: Any) -> str:
 
 def _show(value: Any, typed: str | None) -> str:
     if typed is not None:
-        return typed
+        return quote(typed)[1:-1] if len(typed) > QUOTE_CHARS else typed
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    return repr(value)
+    return quote(value)
 
 
 def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:

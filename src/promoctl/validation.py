@@ -253,7 +253,9 @@ def _streamed(root: Path, cache: Cache, displays: _Listing, progress: Progress |
         problems.extend(checks.check_level_history(repo, held))
         stream("packet", lambda source: checks.check_packets(repo, [source], release=True,
                                                              decided=decided, held=held))
-    return repo, problems + repo.problems
+    from promoctl.rawchecks import check_broken_packets
+
+    return repo, problems + repo.problems + check_broken_packets(repo)
 
 
 def _whole(root: Path, cache: Cache, files: list[Path], jobs: int | None
@@ -289,6 +291,9 @@ def _validate_files(root: Path, cache: Cache, files: list[Path], wanted: set[str
     checked = wanted | dependents(repo, wanted)
     problems = [p for p in repo.problems if p.path in checked]
     problems += checks.check_only(repo, checked)
+    from promoctl.rawchecks import check_broken_packets
+
+    problems += check_broken_packets(repo, checked)
     cache.save(prune=False)
     return sorted(set(problems))
 

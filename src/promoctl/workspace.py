@@ -38,7 +38,10 @@ def load_valid(root: Path, *, packets: bool = True, progress: Progress | None = 
         cache.remember_run([relative(p, root) for p in files], repo.keys, root, found)
     cache.save(prune=False)
     if problems:
-        raise InvalidRecords(problems)
+        count = len({p.path for p in problems})
+        raise InvalidRecords(problems, f"{len(problems)} problem(s) in {count} file(s) of the "
+                             "repository; this command answers only when every record is "
+                             "valid, so it printed nothing else (fix these first):")
     return repo
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from promoctl.errors import Problem
+from promoctl.errors import Problem, quote
 
 try:  # libyaml is ~8x faster at parsing; fall back to the pure parser without it
     from yaml.cyaml import CParser as _FastParser  # type: ignore[attr-defined]
@@ -37,6 +37,7 @@ MAX_FRAMEWORK_BYTES = 16 * 1024 * 1024
 _FRAMEWORK_KIND = re.compile(rb"^kind:[ \t]*(['\"]?)framework\1[ \t]*(?:#[^\n]*)?\r?$",
                              re.MULTILINE)
 MAX_DEPTH = 64
+MAX_DIGITS = 1000
 # libyaml's composer recurses in C and crashes the interpreter at ~50,000 levels; a run of
 # this many nesting indicators on one line, or this many flow brackets, triggers an exact
 # (event-based) depth check before composing.
@@ -129,6 +130,9 @@ class Document:
     # Source text of plain scalars that YAML read as something other than text, so an
     # error can say "`no` ... put it in quotes" with what the user actually typed.
     plain_text: dict[Path_, str] = field(default_factory=dict)
+    # Problems that leave the data well defined (a duplicate key: the first value is
+    # kept), returned here by ``parse(..., keep_going=True)`` so the rest is checked too.
+    problems: list[Problem] = field(default_factory=list)
 
     def locate(self, loc: Path_, *, key: bool = False) -> tuple[int, int]:
         """The nearest known position for ``loc``, walking up to its parents."""
@@ -201,6 +205,37 @@ def _check_depth(text: str, path: str) -> None:
         loader.dispose()
 
 
+def _in_users_terms(what: str, text: str, line: int, col: int) -> str:
+    """libyaml's message for a syntax error, said in terms of what to change."""
+    lines = text.splitlines()
+    here = lines[line - 1] if 0 < line <= len(lines) else ""
+    indent = here[:len(here) - len(here.lstrip(" \t"))]
+    if "\t" in indent or "tab" in what:
+        return ("a tab in the indentation: YAML indents with spaces only; replace the tab "
+                "with spaces")
+    if "mapping values are not allowed" in what and ": " in here[len(indent):col - 1]:
+        return ("a ': ' inside a value: YAML reads it as a second field; put the value in "
+                "quotes")
+    if "expected key" in what and here.lstrip(" ").startswith("- "):
+        return ("a list item ('- ') where a field was expected: indent it under the field "
+                "whose list it belongs to")
+    if "but found another document" in what:
+        return "a second YAML document ('---'): a record file holds one record"
+    if "found undefined alias" in what:
+        return ("YAML aliases (*name) are not allowed in records; write the value out")
+    if any(clue in what for clue in ("expected '-' indicator", "expected key",
+                                     "expected <block end>", "mapping values are not allowed")):
+        return ("this line's indentation does not match the lines above it: the fields of "
+                "one record or item line up, the '-' of one list's items line up, and a "
+                "nested value is indented more than its field")
+    if "found unexpected end of stream" in what or "found unexpected end" in what:
+        return "the file ends inside a quoted text or a [ ] or { } list; close it"
+    if "found character" in what and "that cannot start any token" in what:
+        return (f"invalid YAML: {what}; a value starting with this character must be "
+                "quoted")
+    return f"invalid YAML: {what}"
+
+
 def _nests_inline(text: str) -> bool:
     # The full pattern costs a tenth of a parse; two indicators in a row, which it needs,
     # are a third as costly to look for and almost never there.
@@ -250,8 +285,10 @@ def _deep_prefix(text: str) -> str:
     return text[:cut]
 
 
-def parse(raw: bytes, path: str, *, pure: bool = False) -> Document:
-    """Parse one record file. Raises ``YamlProblems`` with every problem found."""
+def parse(raw: bytes, path: str, *, pure: bool = False, keep_going: bool = False) -> Document:
+    """Parse one record file. Raises ``YamlProblems`` with every problem found; with
+    ``keep_going``, problems after which the data is still well defined (duplicate keys)
+    are left in ``Document.problems`` instead."""
     text = decode(raw, path)
     try:
         if text.count("[") + text.count("{") > _SUSPICIOUS_FLOW or _nests_inline(text):
@@ -270,7 +307,8 @@ def parse(raw: bytes, path: str, *, pure: bool = False) -> Document:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         what = " ".join(str(p) for p in (exc.context, exc.problem) if p)
-        raise YamlProblems([Problem(path, line, col, f"invalid YAML: {what}")]) from None
+        raise YamlProblems([Problem(path, line, col, _in_users_terms(what, text, line, col))]) \
+            from None
     except yaml.reader.ReaderError as exc:
         # libyaml counts bytes, the pure reader characters: find the character ourselves
         bad = yaml.reader.Reader.NON_PRINTABLE.search(text)
@@ -285,7 +323,7 @@ def parse(raw: bytes, path: str, *, pure: bool = False) -> Document:
     if node is None:
         raise YamlProblems([Problem(path, 0, 0, "file is empty; expected a record with a "
                                     "'kind' field")])
-    return _Builder(path).build(node)
+    return _Builder(path).build(node, keep_going)
 
 
 class _Builder:
@@ -296,11 +334,14 @@ class _Builder:
         self.problems: list[Problem] = []
         self.seen: set[int] = set()
         self.reported: set[int] = set()
+        self.soft: list[Problem] = []
 
-    def build(self, node: Node) -> Document:
+    def build(self, node: Node, keep_going: bool = False) -> Document:
         self.doc.data = self._node(node, (), 0)
-        if self.problems:
-            raise YamlProblems(self.problems)
+        if self.problems or (self.soft and not keep_going):
+            raise YamlProblems(sorted(self.problems + self.soft,
+                                      key=lambda p: (p.line, p.column)))
+        self.doc.problems = self.soft
         return self.doc
 
     def _problem(self, node: Node, message: str) -> None:
@@ -345,8 +386,11 @@ class _Builder:
                 self._problem(key_node, "YAML merge keys (<<) are not allowed in records")
                 continue
             if key in result:
-                self._problem(key_node, f"duplicate key {key!r} (first given on line "
-                              f"{first_seen[key]}); YAML would silently keep only the last")
+                m = key_node.start_mark
+                self.soft.append(Problem(self.doc.path, m.line + 1, m.column + 1,
+                                         f"duplicate key {quote(key)} (first given on line "
+                                         f"{first_seen[key]}); YAML would silently keep "
+                                         "only the last"))
                 continue
             first_seen[key] = key_node.start_mark.line + 1
             self.doc.key_marks[(*loc, key)] = (key_node.start_mark.line + 1,
@@ -363,6 +407,11 @@ class _Builder:
             if loc is not None and not node.style:
                 self.doc.plain_text[loc] = value
             if tag == INT:
+                if len(value) > MAX_DIGITS:  # Python refuses to convert such a number
+                    self._problem(node, f"the number {quote(value)} is out of range: it has "
+                                  f"{len(value.lstrip('+-')):,} digits (a number in a record "
+                                  f"has at most {MAX_DIGITS:,}); if it is text, quote it")
+                    return None
                 return int(value)
             if tag == FLOAT:
                 return Decimal(value)
@@ -371,7 +420,7 @@ class _Builder:
             if tag == NULL:
                 return None
         except (ValueError, ArithmeticError):
-            self._problem(node, f"{value!r} is not a valid {_short(tag)}")
+            self._problem(node, f"{quote(value)} is not a valid {_short(tag)}")
             return None
         self._problem(node, f"tag {_short(tag)} is not allowed in records")
         return None

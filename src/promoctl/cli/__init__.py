@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from promoctl import __version__
-from promoctl.errors import ExitCode, PromoctlError, shown
+from promoctl.errors import ExitCode, PromoctlError, capped, quote, shown
 
 app = typer.Typer(
     name="promoctl",
@@ -34,10 +34,17 @@ RepoOption = Annotated[
 def _parse_date(value: str | None) -> date | None:
     if value is None:
         return None
+    from promoctl.limits import MAX_DATE, MIN_DATE
+
     try:
-        return date.fromisoformat(value)
+        parsed = date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date as YYYY-MM-DD") from None
+        raise typer.BadParameter(f"{shown(quote(value))} is not a date as YYYY-MM-DD") \
+            from None
+    if not MIN_DATE <= parsed <= MAX_DATE:
+        raise typer.BadParameter(f"{value} is out of range: dates are from {MIN_DATE} to "
+                                 f"{MAX_DATE}")
+    return parsed
 
 
 AsOfOption = Annotated[
@@ -96,7 +103,7 @@ def validate(
     with output.progress("validating") as bar:
         problems = validation.validate(root, paths, bar, jobs=jobs)
     if format is ProblemFormat.json:
-        output.print_json({"format": 1, "problems": [p.as_json() for p in problems]})
+        output.print_json({"format": 1, "problems": [p.as_json() for p in capped(problems)]})
     else:
         output.print_problems(problems)
         sys.stderr.write(f"{summary(problems)}\n")  # as launch's answer from the memo does
@@ -133,11 +140,13 @@ def evaluate(
     done = [o.shown for o in outcomes if o.shown is not None]
     blocked = [o for o in outcomes if o.shown is None]
     if format is ReportFormat.json:
-        sys.stdout.write(evaluation_view.json_document(
+        from promoctl.escape import json_text
+
+        sys.stdout.write(json_text(evaluation_view.json_document(
             when.isoformat() if when else None, done,
-            [{"path": o.display, "problems": [p.as_json() for p in o.problems]}
+            [{"path": shown(o.display), "problems": [p.as_json() for p in o.problems]}
              for o in blocked],
-            [p.as_json() for p in problems]) + "\n")
+            [p.as_json() for p in capped(problems)])) + "\n")
     else:
         if format is ReportFormat.markdown:
             if len(outcomes) == 1 and done:
@@ -336,6 +345,9 @@ def panel(
         pack = documents.panel_context(root, paths, _parse_date(as_of), bar)
     _emit(root, "panel", format, pack.context, out, force)
     if pack.problems:
+        files = len({p.path for p in pack.problems})
+        sys.stderr.write(f"promoctl: {len(pack.problems)} problem(s) in {files} file(s); the "
+                         "pack above leaves out the packets they block:\n")
         output.print_problems(pack.problems, to_stderr=True)
         return ExitCode.INVALID
     return ExitCode.OK
@@ -404,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
     except PromoctlError as exc:
         sys.stderr.write(f"promoctl: error: {exc}\n")
         problems = getattr(exc, "problems", [])
-        for problem in problems:
+        for problem in capped(problems):
             sys.stderr.write(f"{problem}\n")
         return exc.exit_code
     except KeyboardInterrupt:

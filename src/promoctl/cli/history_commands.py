@@ -164,8 +164,9 @@ def impact(
 @app.command()
 def due(
     as_of: AsOfOption = None,
-    within: Annotated[int, typer.Option("--within", metavar="DAYS", help="Also what falls "
-                                        "due in the next DAYS days.")] = 30,
+    within: Annotated[int, typer.Option("--within", metavar="DAYS", min=0, max=36_500,
+                                        help="Also what falls due in the next DAYS days.")]
+    = 30,
     format: Annotated[str, typer.Option("--format", help="table, json or csv")] = "table",
     repo: RepoOption = None,
 ) -> int:

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from functools import cache
 from typing import IO, TYPE_CHECKING, Any, cast
 
-from promoctl.errors import Problem
+from promoctl.errors import Problem, capped
 
 PIPED_WIDTH = 120
 REASONS_MIN = 22  # the Reasons column never gets narrower than this
@@ -52,12 +52,14 @@ def __getattr__(name: str) -> object:
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    from promoctl.escape import json_text
+
+    sys.stdout.write(json_text(json.dumps(data, indent=2, ensure_ascii=False)) + "\n")
 
 
 def print_problems(problems: Sequence[Problem], *, to_stderr: bool = False) -> None:
     stream = sys.stderr if to_stderr else sys.stdout
-    for problem in problems:
+    for problem in capped(problems):
         stream.write(f"{problem}\n")
 
 

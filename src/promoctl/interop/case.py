@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from promoctl.errors import InvalidRecords, Problem
+from promoctl.errors import InvalidRecords, Problem, Problems
 from promoctl.interop import case_fields, html_text
 from promoctl.interop.common import MAX_CELL_CHARS, jpath, load_json, valid_id
 from promoctl.interop.framework_file import (
@@ -40,7 +40,7 @@ _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 @dataclass
 class _Reader:
     display: str
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=Problems)
     warnings: list[str] = field(default_factory=list)
     unknown: dict[str, int] = field(default_factory=dict)  # fields CASE does not define
 

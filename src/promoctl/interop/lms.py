@@ -24,7 +24,7 @@ import re
 from datetime import date, datetime
 from decimal import Decimal
 
-from promoctl.errors import InvalidRecords, Problem
+from promoctl.errors import InvalidRecords, Problem, Problems
 from promoctl.interop.common import MAX_CELL_CHARS, decode
 from promoctl.interop.evidence import Batch, Completion
 from promoctl.interop.html_text import clean_chars
@@ -103,7 +103,7 @@ def read_csv(raw: bytes, display: str, mapping: LmsMapping) -> Batch:
     delimiter = max(",;\t", key=first.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     rows: list[tuple[int, int, list[str]]] = []
-    problems: list[Problem] = []
+    problems: list[Problem] = Problems()
     number, line = 0, 1
     try:
         for cells in reader:

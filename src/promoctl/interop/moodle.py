@@ -24,7 +24,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from promoctl.errors import InvalidRecords, Problem
+from promoctl.errors import InvalidRecords, Problem, Problems
 from promoctl.interop import html_text
 from promoctl.interop.common import MAX_CELL_CHARS, decode, valid_id
 from promoctl.interop.framework_file import (
@@ -95,7 +95,7 @@ class _Row:
 @dataclass
 class _Reader:
     display: str
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=Problems)
     warnings: list[str] = field(default_factory=list)
 
     def problem(self, row: _Row | None, message: str, column: int | None = None) -> None:

@@ -24,7 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from promoctl.errors import InvalidRecords, Problem
+from promoctl.errors import InvalidRecords, Problem, Problems
 from promoctl.interop.common import jpath, load_json, read_input
 from promoctl.interop.evidence import Batch, Completion
 from promoctl.interop.html_text import clean_chars
@@ -79,7 +79,7 @@ def read_pages(paths: list[Path]) -> list[Page]:
                               for p in paths])
     done: set[Path] = set()
     pages: list[Page] = []
-    problems: list[Problem] = []
+    problems: list[Problem] = Problems()
     several = len(queue) > 1
     while queue:
         path = queue.pop(0)
@@ -150,7 +150,7 @@ def _load(raw: bytes, display: str) -> tuple[list[tuple[str, dict[str, Any]]], s
     else:
         raise InvalidRecords([Problem(display, 0, 0, "$: expected xAPI statements (a list, "
                                       "one statement, or an object with 'statements')")])
-    problems: list[Problem] = []
+    problems: list[Problem] = Problems()
     out: list[tuple[str, dict[str, Any]]] = []
     for i, statement in enumerate(statements):
         path = jpath(*base, i) if base or isinstance(data, list) else "$"

@@ -146,12 +146,14 @@ def _validate(root: Path, cache: Cache, displays: _Listing, wanted: set[str] | N
     # without statting the rest.
     given = [pair for pair in displays if wanted is not None and pair[1] in wanted]
     last = cache.unchanged(displays, root) if cache.still(given) else None
-    if last is not None and (wanted is None or wanted <= {d for _p, d in displays}):
+    if last is not None and (wanted is None or (wanted <= {d for _p, d in displays}
+                                                and all(p[0] in wanted for p in last))):
         # Nothing changed since the last whole run: that is the answer (the problems of
-        # given files are the whole run's problems in them; a test holds this true).
+        # given files are the whole run's problems in them; a test holds this true). Not
+        # when it found problems in other files: some may be in records that refer to
+        # the given ones, which a run over files reports too (see ``dependents``).
         assert cache.last is not None
-        return ([Problem(*p) for p in last if wanted is None or p[0] in wanted],
-                cache.last["artifacts"])
+        return [Problem(*p) for p in last], cache.last["artifacts"]
     if wanted is not None:
         problems = _validate_files(root, cache, list(displays.paths()), wanted)
         # Files only indexed (never parsed, so no entry) hashed no artifact.
@@ -285,6 +287,10 @@ def _validate_files(root: Path, cache: Cache, files: list[Path], wanted: set[str
     # The records that refer to the given ones are checked too: a change to a framework
     # can break a ladder and packets that are not in the commit.
     checked = wanted | dependents(repo, wanted)
+    if checked != wanted:  # load those as given files are loaded: parsed, problems seen
+        repo = load(root, files, cache=cache,
+                    index_only=lambda display, kind: display not in checked
+                    and kind not in always)
     problems = [p for p in repo.problems if p.path in checked]
     problems += checks.check_only(repo, checked)
     cache.save(prune=False)

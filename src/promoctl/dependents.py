@@ -86,6 +86,19 @@ def _fields(path: Path | None, src: Source | None, display: str) -> Any:
         return _Unreadable()
 
 
+def _from_meta(src: Source | None, kind: str) -> dict[str, Any] | None:
+    """What a parsed or cached person or packet refers to, from its meta: no file read."""
+    if src is None or "ladder" not in src.meta:
+        return None
+    meta = src.meta
+    if kind == "packet":
+        return {"target": {"ladder": meta["ladder"]}, "candidate": meta.get("candidate"),
+                "supervisor": meta.get("supervisor")}
+    if kind == "person" and "manager" in meta:
+        return {"ladder": meta["ladder"], "manager": meta["manager"]}
+    return None
+
+
 def _names(path: Path | None, ids: set[str]) -> bool:
     """Whether the file could refer to one of ``ids`` (a record in memory always could)."""
     if not ids:
@@ -147,9 +160,11 @@ def dependents(repo: Repository, displays: set[str]) -> set[str]:
         if display in out or display in displays or kind not in tests:
             continue
         path = src.path if src is not None else repo.root / display
-        if not _names(path, names[str(kind)]):
-            continue
-        fields = _fields(path, src, display)
+        fields = _from_meta(src, str(kind))
+        if fields is None:
+            if not _names(path, names[str(kind)]):
+                continue
+            fields = _fields(path, src, display)
         if isinstance(fields, _Unreadable) or tests[kind](fields):
             out.add(display)
     return out - displays

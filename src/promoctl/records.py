@@ -81,8 +81,12 @@ def meta_of(record: Any) -> dict[str, Any]:
                 "candidate": record.candidate}
     if kind == "review":
         return {"supersedes": record.supersedes}
+    if kind == "packet":  # what ``dependents`` asks of a packet
+        return {"ladder": record.target.ladder, "candidate": record.candidate,
+                "supervisor": record.supervisor}
     if kind == "person":
-        meta: dict[str, Any] = {"ladder": record.ladder, "level": record.level}
+        meta: dict[str, Any] = {"ladder": record.ladder, "level": record.level,
+                                "manager": record.manager}
         if record.accounts:  # their uniqueness is checked across people
             meta["accounts"] = [[a.home_page, a.name] for a in record.accounts]
         return meta

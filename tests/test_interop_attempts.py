@@ -82,6 +82,9 @@ def test_a_failure_then_a_pass_on_the_same_day_are_both_kept(cli: Cli, repo: Pat
     assert items[0]["notes"].endswith("statement $[0] (id 45bc4094-8574-4af3-b944-6ee65e294a7c)")
     assert cli("validate", cwd=repo).code == 0
     assert _lms_score(cli, repo) == 2.0  # the pass at 91 counts: completed, 80 or more
+    agenda = cli("one-on-one", "hiro-tanaka", "--as-of", "2026-10-01", cwd=repo).out
+    assert "| Introduction to Geology | lms_milestone | assessment 82%, points 82/100, " \
+           "not passed |" in agenda
 
     again = cli("import", "xapi", path, "--map", "geology", cwd=repo)
     assert again.code == 0 and "imported 0 item(s)" in again.err

@@ -87,7 +87,8 @@ def _fields(path: Path | None, src: Source | None, display: str) -> Any:
 
 
 def _from_meta(src: Source | None, kind: str) -> dict[str, Any] | None:
-    """What a parsed or cached person or packet refers to, from its meta: no file read."""
+    """What a parsed or cached record refers to, from its meta (``records.meta_of``):
+    no file read, nothing parsed. None when the meta does not say."""
     if src is None or "ladder" not in src.meta:
         return None
     meta = src.meta
@@ -96,6 +97,13 @@ def _from_meta(src: Source | None, kind: str) -> dict[str, Any] | None:
                 "supervisor": meta.get("supervisor")}
     if kind == "person" and "manager" in meta:
         return {"ladder": meta["ladder"], "manager": meta["manager"]}
+    if kind == "decision" and "framework" in meta:
+        return {"target": {"ladder": meta["ladder"]}, "candidate": meta.get("candidate"),
+                "inputs": {"packet": {"id": meta.get("packet")},
+                           "framework": {"id": meta["framework"]}},
+                "supersedes": meta.get("supersedes")}
+    if kind == "review" and "person" in meta:
+        return {key: meta.get(key) for key in ("ladder", "person", "decision", "supersedes")}
     return None
 
 

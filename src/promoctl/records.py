@@ -78,9 +78,11 @@ def meta_of(record: Any) -> dict[str, Any]:
     kind = getattr(record, "kind", None)
     if kind == "decision":
         return {"packet": record.inputs.packet.id, "supersedes": record.supersedes,
-                "candidate": record.candidate}
+                "candidate": record.candidate, "ladder": record.target.ladder,
+                "framework": record.inputs.framework.id}
     if kind == "review":
-        return {"supersedes": record.supersedes}
+        return {"supersedes": record.supersedes, "person": record.person,
+                "ladder": record.ladder, "decision": record.decision}
     if kind == "packet":  # what ``dependents`` asks of a packet
         return {"ladder": record.target.ladder, "candidate": record.candidate,
                 "supervisor": record.supervisor}

@@ -116,6 +116,10 @@ def test_the_hook_fails_on_a_bad_file_and_checks_only_the_files_passed(
     assert lines and all(line.startswith("people/alex-doe.yaml:") for line in lines)
     assert "people/alex-doe.yaml:6:1: unknown field 'programme' in the record (did you mean " \
            "'program'?)" in lines
+    # Alex reports to Sam: a commit of Sam's record alone shows Alex's problem too
+    sam = _run_hook(target, ["people/sam-lead.yaml"])
+    assert sam.returncode == 3 and sam.stdout == failed.stdout
+    bad.write_text(bad.read_text().replace("programme: Operations", "program: Operations"))
     assert _run_hook(target, ["people/sam-lead.yaml"]).returncode == 0
 
 

@@ -50,7 +50,11 @@ def test_an_unchanged_tree_is_answered_from_the_memo(repo: Path) -> None:
     assert [p.path for p in problems] == [PERSON]
     assert validation.remembered(repo) == problems
     assert validation.remembered(repo, [repo / PERSON]) == problems
-    assert validation.remembered(repo, [repo / "people" / "noor-said.yaml"]) == []
+    # Noor manages Ben, whose record has the problem: a run over Noor's file reports it
+    # too (see ``dependents``), which the whole run cannot tell apart: a run works it out.
+    assert validation.remembered(repo, [repo / "people" / "noor-said.yaml"]) is None
+    assert validation.validate(repo, [repo / "people" / "noor-said.yaml"]) == problems
+    assert validation.remembered(repo, [repo / "people" / "noor-said.yaml"]) == problems
     assert validation.remembered(repo, [repo / "people"]) == problems
 
 

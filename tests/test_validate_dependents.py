@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from promoctl import validation, workspace
 from tests.conftest import Cli, git_commit_all
 
 FRAMEWORK = "frameworks/professional-services.yaml"
@@ -48,3 +51,14 @@ def test_unrelated_files_are_not_reported(cli: Cli, examples: Path) -> None:
         "candidate: grace-liu", "candidate: grace-liu\nbogus: 1"), encoding="utf-8")
     other = "people/elena-rossi.yaml"
     assert cli("validate", other, cwd=examples).code == 0  # elena refers to nothing broken
+
+
+def test_when_most_of_the_repository_refers_to_a_file_the_whole_run_answers(
+        examples: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    framework = examples / FRAMEWORK
+    framework.write_text(framework.read_text(encoding="utf-8").replace(
+        "id: continuous-improvement", "id: continuous-improvement-renamed"), encoding="utf-8")
+    one_by_one = workspace.validate(examples, [framework])
+    assert one_by_one
+    monkeypatch.setattr(validation, "WHOLE_RUN_FROM", 0)  # the whole run, then filtered
+    assert workspace.validate(examples, [framework]) == one_by_one

@@ -50,6 +50,9 @@ def _item(item: EvidenceItem) -> dict[str, Any]:
     result = []
     if r.assessment is not None:
         result.append(f"assessment {r.assessment}%")
+    if r.raw_score is not None:  # as the LMS gave it, e.g. "points 7/10"
+        top = f"/{r.raw_score.max}" if r.raw_score.max is not None else ""
+        result.append(f"points {r.raw_score.raw}{top}")
     if r.score is not None:
         result.append(f"score {r.score}")
     for flag, text in ((r.completed, "completed"), (r.passed, "passed"),

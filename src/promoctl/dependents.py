@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from promoctl import yamlio
 from promoctl.loader import Repository
 from promoctl.records import Source
 from promoctl.yamlio import YamlProblems
@@ -59,21 +60,61 @@ def committed_ids(root: Path, displays: Iterable[str]) -> dict[str, set[str]]:
     return found
 
 
-def _record(src: Source) -> Any:
+def _get(record: Any, *keys: str) -> Any:
+    """``record.a.b`` of a model, or ``record["a"]["b"]`` of a file's YAML data."""
+    for key in keys:
+        record = record.get(key) if isinstance(record, dict) else getattr(record, key, None)
+    return record
+
+
+class _Unreadable:
+    """A file whose YAML does not parse: it may refer to anything its text names."""
+
+
+def _fields(path: Path | None, src: Source | None, display: str) -> Any:
+    """The record, else its YAML data when it is not a valid record, else _Unreadable."""
+    if src is not None:
+        try:
+            return src.record
+        except (YamlProblems, ValidationError, OSError):
+            pass
+    if path is None:
+        return _Unreadable()
     try:
-        return src.record
-    except (YamlProblems, ValidationError, OSError):
-        return None  # broken: its own problems say so
+        return yamlio.parse(path.read_bytes(), display).data
+    except (YamlProblems, OSError):
+        return _Unreadable()
 
 
-def _names(src: Source, ids: set[str]) -> bool:
-    """Whether the file could refer to one of ``ids`` (a parsed record always could)."""
+def _from_meta(src: Source | None, kind: str) -> dict[str, Any] | None:
+    """What a parsed or cached record refers to, from its meta (``records.meta_of``):
+    no file read, nothing parsed. None when the meta does not say."""
+    if src is None or "ladder" not in src.meta:
+        return None
+    meta = src.meta
+    if kind == "packet":
+        return {"target": {"ladder": meta["ladder"]}, "candidate": meta.get("candidate"),
+                "supervisor": meta.get("supervisor")}
+    if kind == "person" and "manager" in meta:
+        return {"ladder": meta["ladder"], "manager": meta["manager"]}
+    if kind == "decision" and "framework" in meta:
+        return {"target": {"ladder": meta["ladder"]}, "candidate": meta.get("candidate"),
+                "inputs": {"packet": {"id": meta.get("packet")},
+                           "framework": {"id": meta["framework"]}},
+                "supersedes": meta.get("supersedes")}
+    if kind == "review" and "person" in meta:
+        return {key: meta.get(key) for key in ("ladder", "person", "decision", "supersedes")}
+    return None
+
+
+def _names(path: Path | None, ids: set[str]) -> bool:
+    """Whether the file could refer to one of ``ids`` (a record in memory always could)."""
     if not ids:
         return False
-    if src.path is None:
+    if path is None:
         return True
     try:
-        raw = src.path.read_bytes()
+        raw = path.read_bytes()
     except OSError:
         return False
     return any(i.encode() in raw for i in ids)
@@ -85,48 +126,53 @@ def _ids(sources: Iterable[Source], displays: set[str]) -> set[str]:
 
 def dependents(repo: Repository, displays: set[str]) -> set[str]:
     """The displays of the records that refer to the records in ``displays`` (by their
-    ids now and in the last commit)."""
+    ids now and in the last commit), broken ones included."""
     before = committed_ids(repo.root, displays)
     frameworks = _ids(repo.frameworks.values(), displays) | before.get("framework", set())
     ladders = _ids(repo.ladders.values(), displays) | before.get("ladder", set())
     people = _ids(repo.people.values(), displays) | before.get("person", set())
     packets = _ids(repo.packets.values(), displays) | before.get("packet", set())
     decisions = _ids(repo.decisions.values(), displays) | before.get("decision", set())
+    reviews = _ids(repo.reviews.values(), displays) | before.get("review", set())
     out: set[str] = set()
-    for src in repo.ladders.values():
-        ladder = _record(src)
-        if ladder is not None and ladder.framework in frameworks:
-            out.add(src.display)
-            ladders.add(ladder.id)
-    for src in repo.others.get(MAPPING, {}).values() if frameworks else ():
-        mapping = _record(src)
-        if mapping is not None and mapping.framework in frameworks:
-            out.add(src.display)
-    for src in repo.people.values():
-        if _names(src, ladders | people):
-            person = _record(src)
-            if person is not None and (person.ladder in ladders or person.manager in people):
-                out.add(src.display)
-    for src in repo.packets.values():
-        if _names(src, ladders | people):
-            packet = _record(src)
-            if packet is not None and (packet.target.ladder in ladders
-                                       or packet.candidate in people
-                                       or packet.supervisor in people):
-                out.add(src.display)
-    for src in repo.decisions.values():
-        decision = _record(src)
-        if decision is not None and (
-                decision.target.ladder in ladders or decision.candidate in people
-                or decision.inputs.packet.id in packets
-                or decision.inputs.framework.id in frameworks
-                or decision.supersedes in decisions):
-            out.add(src.display)
-    for src in repo.reviews.values():
-        review = _record(src)
-        if review is not None and (review.ladder in ladders or review.person in people
-                                   or review.decision in decisions
-                                   or review.supersedes in _ids(repo.reviews.values(),
-                                                                displays)):
-            out.add(src.display)
+    for ladder in repo.ladders.values():
+        if _get(_fields(ladder.path, ladder, ladder.display), "framework") in frameworks:
+            out.add(ladder.display)
+            ladders.add(str(ladder.record_id))
+    tests: dict[str, Callable[[Any], bool]] = {
+        "ladder": lambda r: _get(r, "framework") in frameworks,
+        MAPPING: lambda r: _get(r, "framework") in frameworks,
+        "person": lambda r: _get(r, "ladder") in ladders or _get(r, "manager") in people,
+        "packet": lambda r: _get(r, "target", "ladder") in ladders
+        or _get(r, "candidate") in people or _get(r, "supervisor") in people,
+        "decision": lambda r: _get(r, "target", "ladder") in ladders
+        or _get(r, "candidate") in people or _get(r, "supervisor") in people
+        or _get(r, "inputs", "packet", "id") in packets
+        or _get(r, "inputs", "framework", "id") in frameworks
+        or _get(r, "supersedes") in decisions,
+        "review": lambda r: _get(r, "ladder") in ladders or _get(r, "person") in people
+        or _get(r, "decision") in decisions or _get(r, "supersedes") in reviews,
+    }
+    # the ids each kind can name, so a file is read only when it could refer to one
+    names = {"ladder": frameworks, MAPPING: frameworks, "person": ladders | people,
+             "packet": ladders | people,
+             "decision": ladders | people | packets | frameworks | decisions,
+             "review": ladders | people | decisions | reviews}
+    candidates: list[tuple[str, str | None, Source | None]] = [
+        (src.display, kind, src) for kind, table in (
+            ("person", repo.people), ("packet", repo.packets),
+            ("decision", repo.decisions), ("review", repo.reviews),
+            (MAPPING, repo.others.get(MAPPING, {}))) for src in table.values()]
+    candidates += [(display, kind, None) for display, kind in repo.broken.items()]
+    for display, kind, src in candidates:
+        if display in out or display in displays or kind not in tests:
+            continue
+        path = src.path if src is not None else repo.root / display
+        fields = _from_meta(src, str(kind))
+        if fields is None:
+            if not _names(path, names[str(kind)]):
+                continue
+            fields = _fields(path, src, display)
+        if isinstance(fields, _Unreadable) or tests[kind](fields):
+            out.add(display)
     return out - displays

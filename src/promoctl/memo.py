@@ -51,7 +51,12 @@ class Memo:
     def answer(self, state: str, wanted: Collection[str] | None, root: Path
                ) -> list[Problem] | None:
         """The problems of a remembered run in the same state that covered ``wanted``
-        (every file when None), if no artifact it hashed changed since; else None."""
+        (every file when None), if no artifact it hashed changed since; else None.
+
+        A run over some files also reports the records that refer to them (see
+        ``dependents``): the same run answers with all it found; a wider one only when
+        it found nothing outside ``wanted`` (else the referring records' problems, which
+        it cannot tell apart, would be lost)."""
         for run in self.runs:
             scope = run["scope"]
             if run["state"] != state or (
@@ -61,7 +66,10 @@ class Memo:
             if any(artifact_row(root / relative, now) != row
                    for relative, row in run["stats"].items()):
                 continue
-            return [Problem(*p) for p in run["problems"] if wanted is None or p[0] in wanted]
+            if wanted is not None and (scope is None or set(scope) != set(wanted)) \
+                    and any(p[0] not in wanted for p in run["problems"]):
+                continue
+            return [Problem(*p) for p in run["problems"]]
         return None
 
     def remember(self, state: str, wanted: Collection[str] | None,

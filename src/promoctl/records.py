@@ -90,12 +90,17 @@ def meta_of(record: Any) -> dict[str, Any]:
                 "ladder": record.target.ladder, "level": record.target.level,
                 "effective": (record.effective or record.decided_on).isoformat(),
                 "decided_on": record.decided_on.isoformat(),
-                "from_level": before if isinstance(before, str) else None}
+                "from_level": before if isinstance(before, str) else None,
+                "framework": record.inputs.framework.id}
     if kind == "review":
-        return {"supersedes": record.supersedes}
+        return {"supersedes": record.supersedes, "person": record.person,
+                "ladder": record.ladder, "decision": record.decision}
+    if kind == "packet":  # what ``dependents`` asks of a packet
+        return {"ladder": record.target.ladder, "candidate": record.candidate,
+                "supervisor": record.supervisor}
     if kind == "person":
         meta: dict[str, Any] = {
-            "ladder": record.ladder, "level": record.level,
+            "ladder": record.ladder, "level": record.level, "manager": record.manager,
             "start_date": record.start_date.isoformat(),
             "level_since": record.level_since.isoformat() if record.level_since else None}
         if record.accounts:  # their uniqueness is checked across people

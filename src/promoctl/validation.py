@@ -146,17 +146,24 @@ def _validate(root: Path, cache: Cache, displays: _Listing, wanted: set[str] | N
     # without statting the rest.
     given = [pair for pair in displays if wanted is not None and pair[1] in wanted]
     last = cache.unchanged(displays, root) if cache.still(given) else None
-    if last is not None and (wanted is None or wanted <= {d for _p, d in displays}):
+    if last is not None and (wanted is None or (wanted <= {d for _p, d in displays}
+                                                and all(p[0] in wanted for p in last))):
         # Nothing changed since the last whole run: that is the answer (the problems of
-        # given files are the whole run's problems in them; a test holds this true).
+        # given files are the whole run's problems in them; a test holds this true). Not
+        # when it found problems in other files: some may be in records that refer to
+        # the given ones, which a run over files reports too (see ``dependents``).
         assert cache.last is not None
-        return ([Problem(*p) for p in last if wanted is None or p[0] in wanted],
-                cache.last["artifacts"])
+        return [Problem(*p) for p in last], cache.last["artifacts"]
+    checked: set[str] | None = None
     if wanted is not None:
-        problems = _validate_files(root, cache, list(displays.paths()), wanted)
-        # Files only indexed (never parsed, so no entry) hashed no artifact.
-        return problems, cache.artifact_rows(
-            [k for k in cache.used if k in cache.entries], root)
+        files = list(displays.paths())
+        problems, checked = _validate_files(root, cache, files, wanted)
+        if problems is not None:
+            # Files only indexed (never parsed, so no entry) hashed no artifact.
+            return problems, cache.artifact_rows(
+                [k for k in cache.used if k in cache.entries], root)
+        # Much of the repository refers to the given files (a framework): the whole
+        # run, which streams and reuses every check the cache holds, costs less.
     cache.spill_to(spill)
     try:
         repo, problems = _streamed(root, cache, displays, progress, jobs, spill)
@@ -167,7 +174,15 @@ def _validate(root: Path, cache: Cache, displays: _Listing, wanted: set[str] | N
     problems = sorted(set(problems))
     cache.remember_run((d for _p, d in displays), repo.keys, root, problems)
     cache.save(prune=True)
+    if checked is not None:
+        problems = [p for p in problems if p.path in checked]
     return problems, cache.last["artifacts"] if cache.last is not None else None
+
+
+# Above this many files to check (and a tenth of the repository), validate FILE runs the
+# whole check and keeps the problems of those files: checking one by one what refers to
+# a framework costs more than the whole run's streamed, cached checks.
+WHOLE_RUN_FROM = 200
 
 
 class _Misrouted(Exception):
@@ -269,9 +284,10 @@ def _whole(root: Path, cache: Cache, files: list[Path], jobs: int | None
 
 
 def _validate_files(root: Path, cache: Cache, files: list[Path], wanted: set[str]
-                    ) -> list[Problem]:
+                    ) -> tuple[list[Problem] | None, set[str]]:
     """Only the given files and the records that refer to them (``dependents``), and
-    only the records their checks read.
+    only the records their checks read; no problems (None) when those are so many that
+    a whole run is cheaper. The files checked come back too.
 
     Everything else is indexed by the kind and id its top-level lines name (or its cache
     entry) and parsed only if a check of a given file reads it; frameworks, ladders and
@@ -289,11 +305,18 @@ def _validate_files(root: Path, cache: Cache, files: list[Path], wanted: set[str
     # The records that refer to the given ones are checked too: a change to a framework
     # can break a ladder and packets that are not in the commit.
     checked = wanted | dependents(repo, wanted)
+    if len(checked) > max(WHOLE_RUN_FROM, len(files) // 10):
+        return None, checked
+    loaded = {src.display for kind in always for src in repo.table(kind).values()}
+    if checked - wanted - loaded:  # load those as given files are: parsed, problems seen
+        repo = load(root, files, cache=cache,
+                    index_only=lambda display, kind: display not in checked
+                    and kind not in always)
     problems = [p for p in repo.problems if p.path in checked]
     problems += checks.check_only(repo, checked)
     from promoctl.rawchecks import check_broken_packets
 
     problems += check_broken_packets(repo, checked)
     cache.save(prune=False)
-    return sorted(set(problems))
+    return sorted(set(problems)), checked
 

@@ -20,16 +20,14 @@ from promoctl.interop.html_text import clean_chars
 
 DOCUMENT = ("uri", "creator", "adoptionStatus", "language", "licenseURI", "notes",
             "officialSourceURL", "publisher", "statusStartDate", "statusEndDate", "subject",
-            "subjectURI", "caseVersion", "frameworkType")
+            "subjectURI", "caseVersion", "frameworkType", "extensions")
 ITEM = ("uri", "abbreviatedStatement", "alternativeLabel", "conceptKeywords", "conceptKeywordsURI",
         "educationLevel", "language", "licenseURI", "listEnumeration", "statusStartDate",
-        "statusEndDate", "CFItemTypeURI", "subject", "subjectURI")
+        "statusEndDate", "CFItemTypeURI", "subject", "subjectURI", "extensions")
 UNTYPED = "CFItemType"
-# Every field CASE 1.0 and 1.1 define for a document and an item; others are reported.
-KNOWN_DOCUMENT = frozenset((*DOCUMENT, "identifier", "title", "description", "version",
-                            "lastChangeDateTime", "CFPackageURI", "extensions"))
+# Every field CASE 1.0 and 1.1 define for an item; others are reported.
 KNOWN_ITEM = frozenset((*ITEM, "identifier", "fullStatement", "humanCodingScheme", "notes",
-                        "CFItemType", "lastChangeDateTime", "CFDocumentURI", "extensions"))
+                        "CFItemType", "lastChangeDateTime", "CFDocumentURI"))
 
 
 def original(fields: dict[str, Any], name: str, written: str, converted: str) -> None:

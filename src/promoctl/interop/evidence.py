@@ -2,11 +2,18 @@
 
 Readers (``lms`` for CSV, ``xapi`` for statements) turn a file into ``Completion`` values
 and the rows they could not use; ``place`` finds each completion's person, mapped course
-and open packet, and appends the items. An item's id depends only on the person, the
-mapped course and the completion date, so importing a file twice, or a later export that
-repeats old completions, adds nothing. New items are appended to the packet's text (the
-rest of the file is kept byte for byte) and the result is read back and validated before
-it is written atomically.
+and open packet, and appends the items.
+
+Every attempt is evidence: each statement and each row that records a completion, a
+pass, a failure, a score or an achievement is its own item, so a failure then a pass on
+the same day are both kept and nothing conflicts; the level's ``lms_rules`` choose which
+counts (the best). An item's id depends only on the person, the mapped course and what
+makes it this attempt (the statement id, or for a row its content: date and result), so
+importing a file twice, or a later export or page that repeats old statements, adds
+nothing. Items an earlier promoctl imported (one per person, course and day, see
+``legacy_item_id``) are recognised when their result is the same. New items are
+appended to the packet's text (the rest of the file is kept byte for byte) and the
+result is read back and validated before it is written atomically.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Cli, git_commit_all
-from tests.test_decide import decide
+from tests.test_decide import PS_PANEL, decide
 
 SENIOR = "senior-support-worker"
 
@@ -99,9 +99,8 @@ def test_a_new_packet_for_the_level_now_held_is_refused(cli: Cli, approved: Path
 def test_a_draft_packet_from_the_lms_starts_from_the_level_held(cli: Cli, git_examples: Path,
                                                                tmp_path: Path) -> None:
     packet = git_examples / "packets" / "professional" / "elena-rossi-2026-h2.yaml"
-    result = cli("decide", packet, "--outcome", "approved", "--reason", "Ready",
-                 "--panel", "practice-lead=Maria Gomez", "--panel", "peer-reviewer=Sam Okoye",
-                 "--panel", "hr=Priya Shah", "--date", "2026-11-02", cwd=git_examples)
+    result = cli("decide", packet, "--outcome", "approved", "--reason", "Ready", *PS_PANEL,
+                 "--date", "2026-11-02", cwd=git_examples)
     assert result.code == 0, result.err
     export = tmp_path / "export.csv"
     export.write_text("email,course,status,completed,grade,project\n"

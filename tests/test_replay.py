@@ -78,6 +78,6 @@ def test_a_trimmed_development_plan_fails(cli: Cli, git_examples: Path,
 def test_reworded_plan_is_the_panels(cli: Cli, git_examples: Path,
                                      monkeypatch: pytest.MonkeyPatch) -> None:
     forge(cli, git_examples, monkeypatch, "chloe-martin-2026-10",
-          r"action: Raise the weighted composite[^\n]*", "action: Work with your mentor on it.")
+          r"action: Raise your overall score[^\n]*", "action: Work with your mentor on it.")
     code, fails = findings(cli, git_examples)
     assert code == 0, fails

@@ -495,4 +495,5 @@ def test_hundred_thousand_levels_do_not_crash_the_interpreter(examples: Path, bo
     assert "Traceback" not in proc.stderr
     line, col = (int(n) for n in where.split(":"))
     assert json.loads(proc.stdout)["problems"] == [
-        {"path": "packets/deep.yaml", "line": line, "column": col, "message": DEEP}]
+        {"path": "packets/deep.yaml", "line": line, "column": col, "message": DEEP,
+         "severity": "error"}]

@@ -129,8 +129,14 @@ class Problems(list[Problem]):
             super().append(problem)
 
     def extend(self, problems: Iterable[Problem]) -> None:
+        # Another bounded list brings the count of what it left out, so a page's
+        # problems gathered into an import's keep their true total.
+        listed: dict[str, int] = {}
         for problem in problems:
+            listed[problem.path] = listed.get(problem.path, 0) + 1
             self.append(problem)
+        for path, total in getattr(problems, "counts", {}).items():
+            self.counts[path] = self.counts.get(path, 0) + total - listed.get(path, 0)
 
 
 def capped(problems: Sequence[Problem], limit: int = MAX_PER_FILE) -> list[Problem]:

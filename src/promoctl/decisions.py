@@ -275,9 +275,7 @@ def record(root: Path, req: Request, *, commit: bool = True,
     refuse is checked before anything is written.
     """
     with Git(root) as git, locking.exclusive(git.git_dir / "promoctl.lock"):
-        for note in recording.recover(git, root):
-            notify(note)
-        head = git.check_can_commit() if commit else None
+        head, sign = recording.begin(git, root, commit, notify)
         prepared = prepare(root, req, git)
         decision = prepared.decision
         text = to_yaml(decision)
@@ -288,5 +286,5 @@ def record(root: Path, req: Request, *, commit: bool = True,
                 decision = from_edited(decision, edited, display)
                 text = to_yaml(decision)
         sha = recording.write_and_commit(git, root, prepared.path, text,
-                                         commit_message(decision, display), head)
+                                         commit_message(decision, display), head, sign)
         return Recorded(decision, prepared.path, sha)

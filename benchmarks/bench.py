@@ -2206,7 +2206,140 @@ def measure(root: Path, seed: int = DEFAULT_SEED, *, repeats: int = 7, install: 
                             note=f"{share:.0%} of packets"))
     figures.update(evaluate=t_eval, eval_problems=eval_problems, verdicts=dict(verdicts),
                    reasons=dict(reasons), parse_fast=fast, parse_pure=pure)
+    step("decide and audit as decisions grow (a throwaway clone)")
+    rows.extend(scaling(root, log))
     return rows, figures
+
+
+_AUDIT_PROBE = r"""
+import json, sys, time
+def hwm():
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return None
+from promoctl import audit
+t0 = time.perf_counter()
+result = audit.audit(__import__("pathlib").Path(sys.argv[1]))
+print(json.dumps({"seconds": time.perf_counter() - t0, "decisions": result.decisions,
+                  "failed": result.failed, "peak": hwm()}))
+"""
+
+
+def _decided_at(clone: Path) -> list[tuple[str, int]]:
+    """(commit, decision records added so far) for each commit adding any, oldest first."""
+    out = _git(clone, "log", "--reverse", "--diff-filter=A", "--format=%x1e%H",
+               "--name-only", "--", "decisions")
+    total, found = 0, []
+    for chunk in out.split("\x1e")[1:]:
+        lines = [line for line in chunk.splitlines() if line.strip()]
+        total += sum(1 for line in lines[1:] if line.endswith(".yaml"))
+        found.append((lines[0], total))
+    return found
+
+
+def _pending_packet(clone: Path) -> Path:
+    """A packet no decision names (decide on it is the measured operation): one left
+    pending, else a copy, under a new id, of one whose candidate was not promoted."""
+    lines = _git(clone, "grep", "-h", "-e", "^outcome: ", "-e", "^  packet: ", "HEAD", "--",
+                 "decisions").splitlines()
+    outcome, outcomes = "", {}
+    for line in lines:  # each record's outcome comes before its snapshot's packet
+        if line.startswith("outcome: "):
+            outcome = line.split(": ", 1)[1].strip()
+        else:
+            outcomes.setdefault(line.split(": ", 1)[1].strip(), set()).add(outcome)
+    packets = sorted((clone / "packets").rglob("*.yaml"))
+    pending = [p for p in packets if p.stem not in outcomes]
+    if pending:
+        return pending[0]
+    source = next(p for p in packets if "approved" not in outcomes[p.stem])
+    text = source.read_text(encoding="utf-8")
+    found = re.search(r"(?m)^id: (\S+)$", text)
+    assert found is not None
+    target = source.with_name(f"{found.group(1)}-bench.yaml")
+    target.write_text(text.replace(found.group(0), f"id: {found.group(1)}-bench", 1),
+                      encoding="utf-8")
+    _git(clone, "add", "--", str(target))
+    _git(clone, "commit", "--quiet", "-m", "benchmark: a pending packet")
+    return target
+
+
+def _time_decide(promoctl: Sequence[str], clone: Path, packet: Path, env: dict[str, str],
+                 runs: int) -> float:
+    """Median wall time of ``decide`` (committing) on ``packet``; each run is undone."""
+    panel = ["--panel", "operations-lead=Independent Chair", "--panel",
+             "quality=Independent Quality", "--panel", "hr=Independent HR"] \
+        if "community" in packet.parts else [
+            "--panel", "practice-lead=Independent Chair", "--panel",
+            "peer-reviewer=Independent Peer", "--panel", "hr=Independent HR"]
+    # deferred is an override for a READY packet: ask evaluate which it is
+    ready = json.loads(run([*promoctl, "evaluate", str(packet), "--format", "json"], clone,
+                           env).out)["evaluations"][0]["ready"]
+    override = ["--override-reason", "benchmark"] if ready else []
+    times = []
+    for _ in range(runs):
+        done = run([*promoctl, "decide", str(packet), "--outcome", "deferred", "--reason",
+                    "benchmark", *override, *panel], clone, env)
+        if done.code != 0:
+            raise RuntimeError(f"decide failed: {done.err[-1000:]}")
+        times.append(done.seconds)
+        _git(clone, "reset", "--quiet", "--hard", "HEAD~1")
+    return statistics.median(times)
+
+
+def scaling(root: Path, log: Callable[[str], None], runs: int = 3) -> list[Row]:
+    """Issue 14's flat costs, in a throwaway clone of the benchmark repository: one
+    ``decide`` with every decision in place vs. with all but 1% removed (same people,
+    packets and history); ``audit``'s peak memory at the head vs. at the commit where a
+    tenth of the decisions existed."""
+    promoctl = promoctl_cmd()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="promoctl-bench-scaling-") as tmp:
+        clone, cache = Path(tmp) / "repo", Path(tmp) / "cache"
+        subprocess.run(["git", "clone", "--quiet", str(root), str(clone)], check=True)
+        for key, value in (("user.name", "Bench Secretary"),
+                           ("user.email", "bench@example.org"), ("gc.auto", "0")):
+            _git(clone, "config", key, value)
+        env = _env({"XDG_CACHE_HOME": str(cache)})
+        history_points = _decided_at(clone)
+        n_all = history_points[-1][1]
+        tenth = next(sha for sha, n in history_points if n >= n_all // 10)
+        n_tenth = next(n for _sha, n in history_points if n >= n_all // 10)
+
+        log(f"scaling: audit peak memory at {n_all:,} decisions")
+        big = json.loads(run([sys.executable, "-c", _AUDIT_PROBE, str(clone)], clone, env)
+                         .out.strip().splitlines()[-1])
+        log(f"scaling: audit peak memory at {n_tenth:,} decisions")
+        _git(clone, "checkout", "--quiet", tenth)
+        small = json.loads(run([sys.executable, "-c", _AUDIT_PROBE, str(clone)], clone, env)
+                           .out.strip().splitlines()[-1])
+        _git(clone, "checkout", "--quiet", "-")
+        ratio = big["peak"] / small["peak"]
+        rows.append(Row(f"audit peak memory, {big['decisions']:,} decisions", _mb(big["peak"]),
+                        f"{small['decisions']:,} decisions: {_mb(small['peak'])}",
+                        f"{ratio:.2f}x", _at_most(ratio, 1.5),
+                        f"audit {_secs(big['seconds'])} vs {_secs(small['seconds'])}"))
+
+        packet = _pending_packet(clone)
+        log(f"scaling: decide at {n_all:,} existing decisions ({packet.name})")
+        run([*promoctl, "validate"], clone, env, keep_output=False)  # warm the cache
+        many = _time_decide(promoctl, clone, packet, env, runs)
+        keep = max(n_all // 100, 1)
+        records = sorted(p.relative_to(clone).as_posix()
+                         for p in (clone / "decisions").rglob("*.yaml"))
+        for start in range(keep, len(records), 2000):
+            _git(clone, "rm", "--quiet", "--", *records[start:start + 2000])
+        _git(clone, "commit", "--quiet", "-m", "benchmark: keep 1% of the decisions")
+        log(f"scaling: decide at {keep:,} existing decisions")
+        run([*promoctl, "validate"], clone, env, keep_output=False)
+        few = _time_decide(promoctl, clone, packet, env, runs)
+        ratio = many / few
+        rows.append(Row(f"decide, {n_all:,} existing decisions", _secs(many),
+                        f"{keep:,} existing decisions: {_secs(few)}", f"{ratio:.2f}x",
+                        _at_most(ratio, 1.5), f"median of {runs}, committing, warm cache"))
+    return rows
 
 
 def table(rows: Sequence[Row]) -> str:
@@ -2252,6 +2385,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="skip the check-jsonschema comparison")
     parser.add_argument("--generate-only", action="store_true",
                         help="make (or reuse) the repository and stop")
+    parser.add_argument("--scaling-only", action="store_true",
+                        help="measure only how decide and audit scale with the number of "
+                        "decisions (issue 14)")
     args = parser.parse_args(argv)
     base = QUICK_SIZE if args.quick else DEFAULT_SIZE
     size = Size(*(getattr(args, name) or getattr(base, name) for name, _ in sizes))
@@ -2289,6 +2425,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"             {BIG_SIZE.packets:,} packets "
               f"({'reused' if reused else f'generated in {time.perf_counter() - t0:.0f} s'})")
     if args.generate_only:
+        return 0
+    if args.scaling_only:
+        rows = scaling(root, log)
+        print(f"load at the end: {_load()}")
+        print()
+        print(table(rows))
         return 0
 
     rows, figures = measure(root, args.seed, repeats=args.repeats or (3 if args.quick else 7),

@@ -54,14 +54,17 @@ def sha256_file(path: Path) -> str:
 
 
 def superseded_ids(repo: Repository) -> set[str]:
-    return {src.record.supersedes for src in repo.decisions.values() if src.record.supersedes}
+    # From the indexed fields: no decision record is parsed (decide stays flat in cost
+    # however many decisions the repository holds).
+    return {str(src.meta["supersedes"]) for src in repo.decisions.values()
+            if src.meta.get("supersedes")}
 
 
 def active_decisions(repo: Repository, packet_id: str) -> list[Source]:
     """Decisions on this packet that no later decision supersedes."""
     gone = superseded_ids(repo)
     return [src for src in repo.decisions.values()
-            if src.record.inputs.packet.id == packet_id and src.record.id not in gone]
+            if src.meta.get("packet") == packet_id and src.record_id not in gone]
 
 
 def check_quorum(ladder: Ladder, panel: list[tuple[str, str]]) -> list[str]:

@@ -424,6 +424,7 @@ def _replay(ctx: _Context, d: Decision, add: Callable[..., None],
             f"{diff}", creation, (diff.field,))
     # Separation of duties, under the policy of the day and the records it was made on.
     rules = duties.policy_from(ctx.blobs.read(d.inputs.commit, ctx.git_path(MARKER)))
-    for breach in duties.breaches(rules.separation_of_duties, d.panel, inputs.person,
-                                  inputs.packet, ctx.name_of):
+    for breach in duties.breaches(rules.separation_of_duties, d.panel,
+                                  duties.Parties.of(inputs.person, inputs.packet),
+                                  ctx.name_of):
         add("separation-of-duties", FAIL, breach, creation)

@@ -156,7 +156,7 @@ def prepare(root: Path, req: Request, git: Git) -> Prepared:
         raise UserError("; ".join(quorum))
     panel = panel_members(repo, req.panel)
     breaches = duties.breaches(duties.load_policy(root).separation_of_duties, panel,
-                               ev.person, packet, _name_of(repo))
+                               duties.Parties.of(ev.person, packet), _name_of(repo))
     if breaches:
         raise UserError("; ".join(breaches) + " (policy.separation_of_duties in "
                         "promoctl.yaml)")

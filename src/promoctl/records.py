@@ -82,7 +82,12 @@ def meta_of(record: Any) -> dict[str, Any]:
     if kind == "review":
         return {"supersedes": record.supersedes}
     if kind == "person":
-        return {"ladder": record.ladder, "level": record.level}
+        return {"ladder": record.ladder, "level": record.level, "name": record.name,
+                "manager": record.manager}
+    if kind == "packet":  # who took part, for the separation-of-duties checks
+        return {"supervisor": record.supervisor,
+                "assessors": sorted({(e.assessor, e.id) for e in record.evidence
+                                     if e.assessor})}
     return {}
 
 

@@ -2320,7 +2320,9 @@ def scaling(root: Path, log: Callable[[str], None], runs: int = 3) -> list[Row]:
         rows.append(Row(f"audit peak memory, {big['decisions']:,} decisions", _mb(big["peak"]),
                         f"{small['decisions']:,} decisions: {_mb(small['peak'])}",
                         f"{ratio:.2f}x", _at_most(ratio, 1.5),
-                        f"audit {_secs(big['seconds'])} vs {_secs(small['seconds'])}"))
+                        f"audit {_secs(big['seconds'])} vs {_secs(small['seconds'])}"
+                        + ("" if not (big["failed"] or small["failed"])
+                           else "; AUDIT FAILED: the generator is out of step")))
 
         packet = _pending_packet(clone)
         log(f"scaling: decide at {n_all:,} existing decisions ({packet.name})")

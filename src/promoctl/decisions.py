@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from promoctl import duties, evaluation_view, locking, plans, recording, trailers, workspace, yamlio
+from promoctl.cache import Cache
+from promoctl.cache import location as cache_location
 from promoctl.errors import InvalidRecords, UserError, display_path
 from promoctl.gitio import Git
 from promoctl.loader import Repository
@@ -109,7 +111,12 @@ def prepare(root: Path, req: Request, git: Git) -> Prepared:
     reasons = [r.strip() for r in req.reasons if r.strip()]
     if not reasons:
         raise UserError("a decision needs its specific reasons: give --reason at least once")
-    repo, selected, problems = workspace.load_packets(root, [req.packet])
+    # Through the validation cache: a record seen before is not parsed again, so the
+    # cost does not grow with the decisions (and people) the repository holds.
+    validation = Cache(cache_location(root))
+    validation.preload()
+    repo, selected, problems = workspace.load_packets(root, [req.packet], cache=validation)
+    validation.save(prune=False)
     if len(selected) != 1:
         raise UserError(f"{req.packet}: decide takes exactly one packet file")
     (outcome,) = workspace.evaluate_loaded(repo, selected, problems, req.as_of)

@@ -1,8 +1,10 @@
-"""Auditing decisions from git alone: unchanged records, matching inputs, exact replay.
+"""Auditing decisions from git alone: unchanged records, trailers that agree, matching
+inputs, an exact replay of every derived value, separation of duties, signatures, seals.
 
 One ``git log`` pass finds when each record was created and changed; one ``cat-file
---batch`` reads every historical version needed; evaluation is replayed with the packet,
-person, ladder and framework exactly as they were committed when the decision was made.
+--batch`` reads every historical version needed, a chunk of decisions at a time;
+evaluation is replayed with the packet, person, ladder and framework exactly as they
+were committed when the decision was made.
 """
 
 from __future__ import annotations

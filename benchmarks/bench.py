@@ -65,7 +65,7 @@ BIG_DIR = HERE / "out" / "repo-big"
 DEFAULT_SEED = 20261015
 PARSER_SAMPLE = 300
 # Bump when the generated content changes, so an old repository is not reused.
-GENERATOR_VERSION = 3  # 3: panels keep the separation of duties
+GENERATOR_VERSION = 4  # 3, 4: panels and assessors keep the separation of duties
 MANIFEST = ".bench-manifest.json"
 WIDTH = 100
 
@@ -463,9 +463,11 @@ def community_packet(rng: random.Random, cand: PersonRow, staff: Staff, submitte
     def comps(values: Iterable[str]) -> list[str]:
         return [c for c in values if c != missing]
 
-    manager = cand.manager or staff.leads["community"][0]
-    # The first six leads other than the manager (slicing first keeps this O(1) per packet).
-    quality = [lead for lead in staff.leads["community"][:7] if lead != manager][:6] or [manager]
+    manager = cand.manager or next(i for i in staff.leads["community"] if i != cand.id)
+    # The first six leads other than the manager and the candidate (who never assesses
+    # their own evidence); slicing first keeps this O(1) per packet.
+    quality = [lead for lead in staff.leads["community"][:8]
+               if lead not in (manager, cand.id)][:6] or [manager]
     peers = [p for p in rng.sample(staff.colleagues["community"],
                                    min(8, len(staff.colleagues["community"])))
              if p != cand.id] or [manager]
@@ -611,9 +613,9 @@ def professional_packet(rng: random.Random, cand: PersonRow, staff: Staff, submi
     def comps(values: Iterable[str]) -> list[str]:
         return [c for c in values if c != missing]
 
-    manager = cand.manager or staff.leads["professional"][0]
-    experts = [lead for lead in staff.leads["professional"][:7]
-               if lead != manager][:6] or [manager]
+    manager = cand.manager or next(i for i in staff.leads["professional"] if i != cand.id)
+    experts = [lead for lead in staff.leads["professional"][:8]
+               if lead not in (manager, cand.id)][:6] or [manager]
     peers = [p for p in rng.sample(staff.colleagues["professional"],
                                    min(10, len(staff.colleagues["professional"])))
              if p != cand.id] or [manager]
@@ -2289,11 +2291,18 @@ def _time_decide(promoctl: Sequence[str], clone: Path, packet: Path, env: dict[s
     return statistics.median(times)
 
 
+def _warm_decide(promoctl: Sequence[str], clone: Path, packet: Path, env: dict[str, str],
+                 runs: int) -> float:
+    checked = run([*promoctl, "validate"], clone, env, keep_output=False)  # warm the cache
+    if checked.code != 0:
+        raise RuntimeError(f"validate failed: {checked.err[-1000:]}")
+    return _time_decide(promoctl, clone, packet, env, runs)
+
+
 def scaling(root: Path, log: Callable[[str], None], runs: int = 3) -> list[Row]:
-    """Issue 14's flat costs, in a throwaway clone of the benchmark repository: one
-    ``decide`` with every decision in place vs. with all but 1% removed (same people,
-    packets and history); ``audit``'s peak memory at the head vs. at the commit where a
-    tenth of the decisions existed."""
+    """Issue 14's flat costs, in throwaway clones: ``audit``'s peak memory at the head vs.
+    at the commit where a tenth of the decisions existed; one ``decide`` here vs. in a
+    repository generated with the same people and packets and 1% of the decisions."""
     promoctl = promoctl_cmd()
     rows = []
     with tempfile.TemporaryDirectory(prefix="promoctl-bench-scaling-") as tmp:
@@ -2326,21 +2335,32 @@ def scaling(root: Path, log: Callable[[str], None], runs: int = 3) -> list[Row]:
 
         packet = _pending_packet(clone)
         log(f"scaling: decide at {n_all:,} existing decisions ({packet.name})")
-        run([*promoctl, "validate"], clone, env, keep_output=False)  # warm the cache
-        many = _time_decide(promoctl, clone, packet, env, runs)
-        keep = max(n_all // 100, 1)
-        records = sorted(p.relative_to(clone).as_posix()
-                         for p in (clone / "decisions").rglob("*.yaml"))
-        for start in range(keep, len(records), 2000):
-            _git(clone, "rm", "--quiet", "--", *records[start:start + 2000])
-        _git(clone, "commit", "--quiet", "-m", "benchmark: keep 1% of the decisions")
-        log(f"scaling: decide at {keep:,} existing decisions")
-        run([*promoctl, "validate"], clone, env, keep_output=False)
-        few = _time_decide(promoctl, clone, packet, env, runs)
-        ratio = many / few
-        rows.append(Row(f"decide, {n_all:,} existing decisions", _secs(many),
-                        f"{keep:,} existing decisions: {_secs(few)}", f"{ratio:.2f}x",
-                        _at_most(ratio, 1.5), f"median of {runs}, committing, warm cache"))
+        many = _warm_decide(promoctl, clone, packet, env, runs)
+
+    # The same people and packets, with 1% of the decisions: a second generated
+    # repository (what decide reads grows with them; nothing else may differ).
+    wanted = read_manifest(root) or {}
+    few_size = Size(wanted["people"], wanted["packets"], max(wanted["decisions"] // 100, 1),
+                    max(wanted["reviews"] // 100, 1), max(wanted["commits"] // 100, 1))
+    few_root = root.parent / f"{root.name}-few-decisions"
+    log(f"scaling: a repository with {few_size.decisions:,} decisions ({few_root})")
+    ensure_repo(few_root, few_size, wanted["seed"], log)
+    with tempfile.TemporaryDirectory(prefix="promoctl-bench-scaling-") as tmp:
+        clone = Path(tmp) / "repo"
+        subprocess.run(["git", "clone", "--quiet", str(few_root), str(clone)], check=True)
+        for key, value in (("user.name", "Bench Secretary"),
+                           ("user.email", "bench@example.org"), ("gc.auto", "0")):
+            _git(clone, "config", key, value)
+        env = _env({"XDG_CACHE_HOME": str(Path(tmp) / "cache")})
+        keep = _decided_at(clone)[-1][1] if _decided_at(clone) else 0
+        packet = _pending_packet(clone)
+        log(f"scaling: decide at {keep:,} existing decisions ({packet.name})")
+        few = _warm_decide(promoctl, clone, packet, env, runs)
+    ratio = many / few
+    rows.append(Row(f"decide, {n_all:,} existing decisions", _secs(many),
+                    f"{keep:,} existing decisions: {_secs(few)}", f"{ratio:.2f}x",
+                    _at_most(ratio, 1.5), f"median of {runs}, committing, warm cache; "
+                    f"same {wanted['people']:,} people and {wanted['packets']:,} packets"))
     return rows
 
 

@@ -2,7 +2,8 @@
 
 People are matched by id (``--panel hr=priya-shah`` names the person record) or by
 name, compared without regard to case or surrounding spaces, so typing the manager's
-name instead of their id does not get past the check.
+name instead of their id does not get past the check. Someone named by id is matched
+by id only: two people may share a name.
 """
 
 from __future__ import annotations
@@ -73,7 +74,8 @@ def _norm(text: str) -> str:
 
 
 def _member_keys(member: PanelMember) -> set[str]:
-    return {_norm(k) for k in (member.person, member.name) if k}
+    # A member named by person id is that person, not everyone who shares their name.
+    return {_norm(member.person)} if member.person else {_norm(member.name)}
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,11 @@ def breaches(rules: SeparationOfDuties, panel: Iterable[PanelMember], parties: P
                        "separation of duties does not allow it")
     if rules.self_assessment:
         for assessor, items in sorted(parties.assessed.items()):
-            if _keys(assessor, name_of) & candidate_keys:
+            # An assessor given by person id is matched by id (namesakes are different
+            # people); one given by name, by the candidate's id or name.
+            same = _norm(assessor) == _norm(parties.candidate) if name_of(assessor) \
+                else _norm(assessor) in candidate_keys
+            if same:
                 out.append(f"evidence {', '.join(sorted(items))} is assessed by the candidate "
                            f"{parties.candidate!r}; separation of duties does not allow it")
     return out

@@ -2268,9 +2268,13 @@ def _pending_packet(clone: Path) -> Path:
     return target
 
 
-def _time_decide(promoctl: Sequence[str], clone: Path, packet: Path, env: dict[str, str],
-                 runs: int) -> float:
-    """Median wall time of ``decide`` (committing) on ``packet``; each run is undone."""
+def _decider(promoctl: Sequence[str], clone: Path, packet: Path, env: dict[str, str]
+             ) -> Callable[[], float]:
+    """After warming the cache: a function timing one ``decide`` (committing) on
+    ``packet``, undone after each run."""
+    checked = run([*promoctl, "validate"], clone, env, keep_output=False)
+    if checked.code != 0:
+        raise RuntimeError(f"validate failed: {checked.err[-1000:]}")
     panel = ["--panel", "operations-lead=Independent Chair", "--panel",
              "quality=Independent Quality", "--panel", "hr=Independent HR"] \
         if "community" in packet.parts else [
@@ -2280,38 +2284,42 @@ def _time_decide(promoctl: Sequence[str], clone: Path, packet: Path, env: dict[s
     ready = json.loads(run([*promoctl, "evaluate", str(packet), "--format", "json"], clone,
                            env).out)["evaluations"][0]["ready"]
     override = ["--override-reason", "benchmark"] if ready else []
-    times = []
-    for _ in range(runs):
+
+    def once() -> float:
         done = run([*promoctl, "decide", str(packet), "--outcome", "deferred", "--reason",
                     "benchmark", *override, *panel], clone, env)
         if done.code != 0:
             raise RuntimeError(f"decide failed: {done.err[-1000:]}")
-        times.append(done.seconds)
         _git(clone, "reset", "--quiet", "--hard", "HEAD~1")
-    return statistics.median(times)
+        return done.seconds
+
+    return once
 
 
-def _warm_decide(promoctl: Sequence[str], clone: Path, packet: Path, env: dict[str, str],
-                 runs: int) -> float:
-    checked = run([*promoctl, "validate"], clone, env, keep_output=False)  # warm the cache
-    if checked.code != 0:
-        raise RuntimeError(f"validate failed: {checked.err[-1000:]}")
-    return _time_decide(promoctl, clone, packet, env, runs)
+def _clone(source: Path, target: Path) -> Path:
+    subprocess.run(["git", "clone", "--quiet", str(source), str(target)], check=True)
+    for key, value in (("user.name", "Bench Secretary"), ("user.email", "bench@example.org"),
+                       ("gc.auto", "0")):
+        _git(target, "config", key, value)
+    return target
 
 
 def scaling(root: Path, log: Callable[[str], None], runs: int = 3) -> list[Row]:
     """Issue 14's flat costs, in throwaway clones: ``audit``'s peak memory at the head vs.
     at the commit where a tenth of the decisions existed; one ``decide`` here vs. in a
-    repository generated with the same people and packets and 1% of the decisions."""
+    repository generated with the same people and packets and 1% of the decisions, the
+    runs interleaved so a change in the machine's load falls on both."""
     promoctl = promoctl_cmd()
     rows = []
+    wanted = read_manifest(root) or {}
+    few_size = Size(wanted["people"], wanted["packets"], max(wanted["decisions"] // 100, 1),
+                    max(wanted["reviews"] // 100, 1), max(wanted["commits"] // 100, 1))
+    few_root = root.parent / f"{root.name}-few-decisions"
+    log(f"scaling: a repository with {few_size.decisions:,} decisions ({few_root})")
+    ensure_repo(few_root, few_size, wanted["seed"], log)
     with tempfile.TemporaryDirectory(prefix="promoctl-bench-scaling-") as tmp:
-        clone, cache = Path(tmp) / "repo", Path(tmp) / "cache"
-        subprocess.run(["git", "clone", "--quiet", str(root), str(clone)], check=True)
-        for key, value in (("user.name", "Bench Secretary"),
-                           ("user.email", "bench@example.org"), ("gc.auto", "0")):
-            _git(clone, "config", key, value)
-        env = _env({"XDG_CACHE_HOME": str(cache)})
+        clone = _clone(root, Path(tmp) / "repo")
+        env = _env({"XDG_CACHE_HOME": str(Path(tmp) / "cache")})
         history_points = _decided_at(clone)
         n_all = history_points[-1][1]
         tenth = next(sha for sha, n in history_points if n >= n_all // 10)
@@ -2333,34 +2341,22 @@ def scaling(root: Path, log: Callable[[str], None], runs: int = 3) -> list[Row]:
                         + ("" if not (big["failed"] or small["failed"])
                            else "; AUDIT FAILED: the generator is out of step")))
 
-        packet = _pending_packet(clone)
-        log(f"scaling: decide at {n_all:,} existing decisions ({packet.name})")
-        many = _warm_decide(promoctl, clone, packet, env, runs)
-
-    # The same people and packets, with 1% of the decisions: a second generated
-    # repository (what decide reads grows with them; nothing else may differ).
-    wanted = read_manifest(root) or {}
-    few_size = Size(wanted["people"], wanted["packets"], max(wanted["decisions"] // 100, 1),
-                    max(wanted["reviews"] // 100, 1), max(wanted["commits"] // 100, 1))
-    few_root = root.parent / f"{root.name}-few-decisions"
-    log(f"scaling: a repository with {few_size.decisions:,} decisions ({few_root})")
-    ensure_repo(few_root, few_size, wanted["seed"], log)
-    with tempfile.TemporaryDirectory(prefix="promoctl-bench-scaling-") as tmp:
-        clone = Path(tmp) / "repo"
-        subprocess.run(["git", "clone", "--quiet", str(few_root), str(clone)], check=True)
-        for key, value in (("user.name", "Bench Secretary"),
-                           ("user.email", "bench@example.org"), ("gc.auto", "0")):
-            _git(clone, "config", key, value)
-        env = _env({"XDG_CACHE_HOME": str(Path(tmp) / "cache")})
-        keep = _decided_at(clone)[-1][1] if _decided_at(clone) else 0
-        packet = _pending_packet(clone)
-        log(f"scaling: decide at {keep:,} existing decisions ({packet.name})")
-        few = _warm_decide(promoctl, clone, packet, env, runs)
-    ratio = many / few
-    rows.append(Row(f"decide, {n_all:,} existing decisions", _secs(many),
-                    f"{keep:,} existing decisions: {_secs(few)}", f"{ratio:.2f}x",
-                    _at_most(ratio, 1.5), f"median of {runs}, committing, warm cache; "
-                    f"same {wanted['people']:,} people and {wanted['packets']:,} packets"))
+        few_clone = _clone(few_root, Path(tmp) / "few")
+        few_env = _env({"XDG_CACHE_HOME": str(Path(tmp) / "few-cache")})
+        keep = _decided_at(few_clone)[-1][1] if _decided_at(few_clone) else 0
+        log(f"scaling: decide at {n_all:,} and at {keep:,} existing decisions, interleaved")
+        many = _decider(promoctl, clone, _pending_packet(clone), env)
+        few = _decider(promoctl, few_clone, _pending_packet(few_clone), few_env)
+        t_many, t_few = [], []
+        for _ in range(runs):
+            t_many.append(many())
+            t_few.append(few())
+    ratio = statistics.median(t_many) / statistics.median(t_few)
+    rows.append(Row(f"decide, {n_all:,} existing decisions", _secs(statistics.median(t_many)),
+                    f"{keep:,} existing decisions: {_secs(statistics.median(t_few))}",
+                    f"{ratio:.2f}x", _at_most(ratio, 1.5), f"medians of {runs}, interleaved, "
+                    f"committing, warm cache; same {wanted['people']:,} people and "
+                    f"{wanted['packets']:,} packets"))
     return rows
 
 

@@ -65,7 +65,7 @@ BIG_DIR = HERE / "out" / "repo-big"
 DEFAULT_SEED = 20261015
 PARSER_SAMPLE = 300
 # Bump when the generated content changes, so an old repository is not reused.
-GENERATOR_VERSION = 3  # 3: panels keep the separation of duties
+GENERATOR_VERSION = 4  # 3, 4: panels and assessors keep the separation of duties
 MANIFEST = ".bench-manifest.json"
 WIDTH = 100
 
@@ -457,9 +457,11 @@ def community_packet(rng: random.Random, cand: PersonRow, staff: Staff, submitte
     def comps(values: Iterable[str]) -> list[str]:
         return [c for c in values if c != missing]
 
-    manager = cand.manager or staff.leads["community"][0]
-    # The first six leads other than the manager (slicing first keeps this O(1) per packet).
-    quality = [lead for lead in staff.leads["community"][:7] if lead != manager][:6] or [manager]
+    manager = cand.manager or next(i for i in staff.leads["community"] if i != cand.id)
+    # The first six leads other than the manager and the candidate (who never assesses
+    # their own evidence); slicing first keeps this O(1) per packet.
+    quality = [lead for lead in staff.leads["community"][:8]
+               if lead not in (manager, cand.id)][:6] or [manager]
     peers = [p for p in rng.sample(staff.colleagues["community"],
                                    min(8, len(staff.colleagues["community"])))
              if p != cand.id] or [manager]
@@ -605,9 +607,9 @@ def professional_packet(rng: random.Random, cand: PersonRow, staff: Staff, submi
     def comps(values: Iterable[str]) -> list[str]:
         return [c for c in values if c != missing]
 
-    manager = cand.manager or staff.leads["professional"][0]
-    experts = [lead for lead in staff.leads["professional"][:7]
-               if lead != manager][:6] or [manager]
+    manager = cand.manager or next(i for i in staff.leads["professional"] if i != cand.id)
+    experts = [lead for lead in staff.leads["professional"][:8]
+               if lead not in (manager, cand.id)][:6] or [manager]
     peers = [p for p in rng.sample(staff.colleagues["professional"],
                                    min(10, len(staff.colleagues["professional"])))
              if p != cand.id] or [manager]
@@ -2202,7 +2204,156 @@ def measure(root: Path, seed: int = DEFAULT_SEED, *, repeats: int = 7, install: 
                             note=f"{share:.0%} of packets"))
     figures.update(evaluate=t_eval, eval_problems=eval_problems, verdicts=dict(verdicts),
                    reasons=dict(reasons), parse_fast=fast, parse_pure=pure)
+    step("decide and audit as decisions grow (a throwaway clone)")
+    rows.extend(scaling(root, log))
     return rows, figures
+
+
+_AUDIT_PROBE = r"""
+import json, sys, time
+def hwm():
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return None
+from promoctl import audit
+t0 = time.perf_counter()
+result = audit.audit(__import__("pathlib").Path(sys.argv[1]))
+print(json.dumps({"seconds": time.perf_counter() - t0, "decisions": result.decisions,
+                  "failed": result.failed, "peak": hwm()}))
+"""
+
+
+def _decided_at(clone: Path) -> list[tuple[str, int]]:
+    """(commit, decision records added so far) for each commit adding any, oldest first."""
+    out = _git(clone, "log", "--reverse", "--diff-filter=A", "--format=%x1e%H",
+               "--name-only", "--", "decisions")
+    total, found = 0, []
+    for chunk in out.split("\x1e")[1:]:
+        lines = [line for line in chunk.splitlines() if line.strip()]
+        total += sum(1 for line in lines[1:] if line.endswith(".yaml"))
+        found.append((lines[0], total))
+    return found
+
+
+def _pending_packet(clone: Path) -> Path:
+    """A packet no decision names (decide on it is the measured operation): one left
+    pending, else a copy, under a new id, of one whose candidate was not promoted."""
+    lines = _git(clone, "grep", "-h", "-e", "^outcome: ", "-e", "^  packet: ", "HEAD", "--",
+                 "decisions").splitlines()
+    outcome, outcomes = "", {}
+    for line in lines:  # each record's outcome comes before its snapshot's packet
+        if line.startswith("outcome: "):
+            outcome = line.split(": ", 1)[1].strip()
+        else:
+            outcomes.setdefault(line.split(": ", 1)[1].strip(), set()).add(outcome)
+    packets = sorted((clone / "packets").rglob("*.yaml"))
+    pending = [p for p in packets if p.stem not in outcomes]
+    if pending:
+        return pending[0]
+    source = next(p for p in packets if "approved" not in outcomes[p.stem])
+    text = source.read_text(encoding="utf-8")
+    found = re.search(r"(?m)^id: (\S+)$", text)
+    assert found is not None
+    target = source.with_name(f"{found.group(1)}-bench.yaml")
+    target.write_text(text.replace(found.group(0), f"id: {found.group(1)}-bench", 1),
+                      encoding="utf-8")
+    _git(clone, "add", "--", str(target))
+    _git(clone, "commit", "--quiet", "-m", "benchmark: a pending packet")
+    return target
+
+
+def _decider(promoctl: Sequence[str], clone: Path, packet: Path, env: dict[str, str]
+             ) -> Callable[[], float]:
+    """After warming the cache: a function timing one ``decide`` (committing) on
+    ``packet``, undone after each run."""
+    checked = run([*promoctl, "validate"], clone, env, keep_output=False)
+    if checked.code != 0:
+        raise RuntimeError(f"validate failed: {checked.err[-1000:]}")
+    panel = ["--panel", "operations-lead=Independent Chair", "--panel",
+             "quality=Independent Quality", "--panel", "hr=Independent HR"] \
+        if "community" in packet.parts else [
+            "--panel", "practice-lead=Independent Chair", "--panel",
+            "peer-reviewer=Independent Peer", "--panel", "hr=Independent HR"]
+    # deferred is an override for a READY packet: ask evaluate which it is
+    ready = json.loads(run([*promoctl, "evaluate", str(packet), "--format", "json"], clone,
+                           env).out)["evaluations"][0]["ready"]
+    override = ["--override-reason", "benchmark"] if ready else []
+
+    def once() -> float:
+        done = run([*promoctl, "decide", str(packet), "--outcome", "deferred", "--reason",
+                    "benchmark", *override, *panel], clone, env)
+        if done.code != 0:
+            raise RuntimeError(f"decide failed: {done.err[-1000:]}")
+        _git(clone, "reset", "--quiet", "--hard", "HEAD~1")
+        return done.seconds
+
+    return once
+
+
+def _clone(source: Path, target: Path) -> Path:
+    subprocess.run(["git", "clone", "--quiet", str(source), str(target)], check=True)
+    for key, value in (("user.name", "Bench Secretary"), ("user.email", "bench@example.org"),
+                       ("gc.auto", "0")):
+        _git(target, "config", key, value)
+    return target
+
+
+def scaling(root: Path, log: Callable[[str], None], runs: int = 3) -> list[Row]:
+    """Issue 14's flat costs, in throwaway clones: ``audit``'s peak memory at the head vs.
+    at the commit where a tenth of the decisions existed; one ``decide`` here vs. in a
+    repository generated with the same people and packets and 1% of the decisions, the
+    runs interleaved so a change in the machine's load falls on both."""
+    promoctl = promoctl_cmd()
+    rows = []
+    wanted = read_manifest(root) or {}
+    few_size = Size(wanted["people"], wanted["packets"], max(wanted["decisions"] // 100, 1),
+                    max(wanted["reviews"] // 100, 1), max(wanted["commits"] // 100, 1))
+    few_root = root.parent / f"{root.name}-few-decisions"
+    log(f"scaling: a repository with {few_size.decisions:,} decisions ({few_root})")
+    ensure_repo(few_root, few_size, wanted["seed"], log)
+    with tempfile.TemporaryDirectory(prefix="promoctl-bench-scaling-") as tmp:
+        clone = _clone(root, Path(tmp) / "repo")
+        env = _env({"XDG_CACHE_HOME": str(Path(tmp) / "cache")})
+        history_points = _decided_at(clone)
+        n_all = history_points[-1][1]
+        tenth = next(sha for sha, n in history_points if n >= n_all // 10)
+        n_tenth = next(n for _sha, n in history_points if n >= n_all // 10)
+
+        log(f"scaling: audit peak memory at {n_all:,} decisions")
+        big = json.loads(run([sys.executable, "-c", _AUDIT_PROBE, str(clone)], clone, env)
+                         .out.strip().splitlines()[-1])
+        log(f"scaling: audit peak memory at {n_tenth:,} decisions")
+        _git(clone, "checkout", "--quiet", tenth)
+        small = json.loads(run([sys.executable, "-c", _AUDIT_PROBE, str(clone)], clone, env)
+                           .out.strip().splitlines()[-1])
+        _git(clone, "checkout", "--quiet", "-")
+        ratio = big["peak"] / small["peak"]
+        rows.append(Row(f"audit peak memory, {big['decisions']:,} decisions", _mb(big["peak"]),
+                        f"{small['decisions']:,} decisions: {_mb(small['peak'])}",
+                        f"{ratio:.2f}x", _at_most(ratio, 1.5),
+                        f"audit {_secs(big['seconds'])} vs {_secs(small['seconds'])}"
+                        + ("" if not (big["failed"] or small["failed"])
+                           else "; AUDIT FAILED: the generator is out of step")))
+
+        few_clone = _clone(few_root, Path(tmp) / "few")
+        few_env = _env({"XDG_CACHE_HOME": str(Path(tmp) / "few-cache")})
+        keep = _decided_at(few_clone)[-1][1] if _decided_at(few_clone) else 0
+        log(f"scaling: decide at {n_all:,} and at {keep:,} existing decisions, interleaved")
+        many = _decider(promoctl, clone, _pending_packet(clone), env)
+        few = _decider(promoctl, few_clone, _pending_packet(few_clone), few_env)
+        t_many, t_few = [], []
+        for _ in range(runs):
+            t_many.append(many())
+            t_few.append(few())
+    ratio = statistics.median(t_many) / statistics.median(t_few)
+    rows.append(Row(f"decide, {n_all:,} existing decisions", _secs(statistics.median(t_many)),
+                    f"{keep:,} existing decisions: {_secs(statistics.median(t_few))}",
+                    f"{ratio:.2f}x", _at_most(ratio, 1.5), f"medians of {runs}, interleaved, "
+                    f"committing, warm cache; same {wanted['people']:,} people and "
+                    f"{wanted['packets']:,} packets"))
+    return rows
 
 
 def table(rows: Sequence[Row]) -> str:
@@ -2248,6 +2399,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="skip the check-jsonschema comparison")
     parser.add_argument("--generate-only", action="store_true",
                         help="make (or reuse) the repository and stop")
+    parser.add_argument("--scaling-only", action="store_true",
+                        help="measure only how decide and audit scale with the number of "
+                        "decisions (issue 14)")
     args = parser.parse_args(argv)
     base = QUICK_SIZE if args.quick else DEFAULT_SIZE
     size = Size(*(getattr(args, name) or getattr(base, name) for name, _ in sizes))
@@ -2285,6 +2439,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"             {BIG_SIZE.packets:,} packets "
               f"({'reused' if reused else f'generated in {time.perf_counter() - t0:.0f} s'})")
     if args.generate_only:
+        return 0
+    if args.scaling_only:
+        rows = scaling(root, log)
+        print(f"load at the end: {_load()}")
+        print()
+        print(table(rows))
         return 0
 
     rows, figures = measure(root, args.seed, repeats=args.repeats or (3 if args.quick else 7),

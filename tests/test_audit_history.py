@@ -91,3 +91,19 @@ def test_history_of_a_deleted_decision(cli: Cli, git_examples: Path, fmt: str) -
     result = cli("history", decision_id, "--format", fmt, cwd=git_examples)
     assert result.code == 0, result.err
     assert "deleted" in result.out and "remove the decision" in result.out
+
+
+def test_trailer_blocks_of_a_commit_adding_several_records() -> None:
+    from promoctl import trailers
+
+    body = "\n".join([
+        "Record 2 decisions and 1 review", "",
+        "Promoctl-Decision: d1", "Promoctl-Candidate: a", "Promoctl-Outcome: approved",
+        "Promoctl-Review: r1", "Promoctl-Person: a", "Promoctl-Outcome: confirmed",
+        "Promoctl-Decision: d0",
+        "Promoctl-Decision: d2", "Promoctl-Candidate: b", "Promoctl-Outcome: deferred",
+    ])
+    blocks = trailers.blocks(body)
+    assert [b.get("Promoctl-Decision") for b in blocks] == [["d1"], ["d0"], ["d2"]]
+    assert blocks[1]["Promoctl-Review"] == ["r1"]
+    assert blocks[2]["Promoctl-Outcome"] == ["deferred"]

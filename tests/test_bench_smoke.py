@@ -120,3 +120,14 @@ def test_measuring_pieces_run_on_the_tiny_repository(bench: ModuleType,
     rows = [bench.Row("a figure", "1.00 s", "reference: 0.50 s", "2.0x",
                       bench._at_most(2.0, 1.3), "a note")]
     assert "NOT MET" in bench.table(rows).splitlines()[-1]
+
+
+def test_scaling_measures_decide_and_audit(bench: ModuleType, tiny: tuple[Path, Any]) -> None:
+    """Issue 14's figures run end to end (in a clone: the repository itself is untouched)."""
+    root, _size = tiny
+    head = _git(root, "rev-parse", "HEAD")
+    rows = bench.scaling(root, lambda _text: None, runs=1)
+    assert [r.figure.split(",")[0] for r in rows] == ["audit peak memory", "decide"]
+    assert all(r.ratio.endswith("x") for r in rows)
+    assert _git(root, "rev-parse", "HEAD") == head
+    assert _git(root, "status", "--porcelain") == ""

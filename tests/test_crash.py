@@ -147,3 +147,24 @@ def test_leftover_record_is_committed_when_nothing_moved(cli: Cli, git_examples:
     assert "recovered: committed" in again.err
     assert again.code == 4 and "already has a decision" in again.err
     assert_recovers(cli, git_examples)
+
+
+@pytest.mark.parametrize("step", ["record", "ref"])
+def test_review_killed_the_next_review_recovers(cli: Cli, git_examples: Path,
+                                                step: str) -> None:
+    argv = [sys.executable, "-m", "promoctl", "review", "amara-okafor", "--kind",
+            "maintenance", "--outcome", "lapsed", "--reviewer", "Jo Mensah", "--findings",
+            "No recent evidence", "--date", "2026-11-20"]
+    proc = subprocess.run(argv, cwd=git_examples, capture_output=True, text=True,
+                          env={**os.environ, recording.KILL_AT: step})
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    again = cli(*argv[3:], cwd=git_examples)
+    assert again.code == 0, again.err
+    assert "recovered: " in again.err
+    r = git.Repo(git_examples)
+    try:
+        assert not r.is_dirty(untracked_files=True), r.git.status()
+        assert len(r.git.ls_files("reviews").splitlines()) == 2
+    finally:
+        r.close()
+    assert leftovers(git_examples) == []

@@ -98,3 +98,17 @@ def test_the_starter_is_a_sound_system(cli: Cli, tmp_path: Path) -> None:
     assert "probation_plan:" in text and "name: Kim Hart" in text
     assert cli("validate", cwd=target).code == 0
     assert cli("audit", cwd=target).code == 0
+
+
+def test_namesakes_named_by_id_are_different_people(cli: Cli, git_examples: Path) -> None:
+    """An assessor or panel member given by person id is that person: another person
+    who shares the candidate's name is not the candidate."""
+    namesake = git_examples / "people" / "amara-okafor-2.yaml"
+    namesake.write_text((git_examples / "people" / "amara-okafor.yaml").read_text()
+                        .replace("id: amara-okafor", "id: amara-okafor-2"))
+    packet = packet_path(git_examples, "amara-okafor-2026-10")
+    packet.write_text(packet.read_text().replace("assessor: noor-said",
+                                                 "assessor: amara-okafor-2", 1))
+    git_commit_all(git_examples, "a namesake")
+    ok = decide_with(cli, git_examples, "Lena Brooks")
+    assert ok.code == 0, ok.err  # type: ignore[attr-defined]

@@ -1,8 +1,10 @@
-"""Auditing decisions from git alone: unchanged records, matching inputs, exact replay.
+"""Auditing decisions from git alone: unchanged records, trailers that agree, matching
+inputs, an exact replay of every derived value, separation of duties, signatures, seals.
 
 One ``git log`` pass finds when each record was created and changed; one ``cat-file
---batch`` reads every historical version needed; evaluation is replayed with the packet,
-person, ladder and framework exactly as they were committed when the decision was made.
+--batch`` reads every historical version needed, a chunk of decisions at a time;
+evaluation is replayed with the packet, person, ladder and framework exactly as they
+were committed when the decision was made.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from promoctl import duties, fielddiff, history, replay, seals, trailers
+from promoctl import duties, fielddiff, history, replay, seals, signing, trailers
 from promoctl.decisions import DECISIONS_DIR, check_quorum
-from promoctl.models import Decision, Ladder
+from promoctl.models import Decision, Ladder, Policy
 from promoctl.records import parse_record
 from promoctl.repofiles import MARKER
 
@@ -77,6 +79,8 @@ class _Context:
     # Light facts of every decision audited, for the checks across decisions.
     facts: list[tuple[str, str, str | None, str]] = field(default_factory=list)
     names: dict[str, str] | None = None  # person id -> name, read when first needed
+    # (commit, decision id, path, allowed-signers path) of decisions that must be signed
+    to_verify: list[tuple[str, str, str, str]] = field(default_factory=list)
 
     def git_path(self, path: str) -> str:
         return self.prefix + path
@@ -164,6 +168,7 @@ def audit(root: Path, since: date | None = None,
                     progress(n, len(current))
             blobs.forget()
     _across(ctx, result)
+    _signatures(ctx, result, duties.policy_from(blobs_head(top, MARKER, prefix)))
     broken = seals.verify(root, DECISIONS_DIR)
     result.seals = len(seals.load(top))
     for n, seal in enumerate(broken):
@@ -173,6 +178,50 @@ def audit(root: Path, since: date | None = None,
         result.findings.append(Finding("?", path, "not-committed", FAIL,
                                        "decision record is not committed to git"))
     return result
+
+
+def blobs_head(top: Path, path: str, prefix: str) -> bytes | None:
+    with history.BlobReader(top) as blobs:
+        return blobs.read("HEAD", prefix + path)
+
+
+def _signatures(ctx: _Context, result: AuditResult, head_policy: Policy) -> None:
+    """Verify the decision commits the policy required to be signed, against the
+    allowed-signers file at the head commit; list every change to that file."""
+    files = {allowed for *_rest, allowed in ctx.to_verify}
+    if head_policy.signing.required:
+        files.add(head_policy.signing.allowed_signers)
+    with history.BlobReader(ctx.top) as blobs:
+        for allowed in sorted(files):
+            wanted = [v for v in ctx.to_verify if v[3] == allowed]
+            raw = blobs.read("HEAD", ctx.git_path(allowed))
+            status = signing.verify(ctx.top, [sha for sha, *_ in wanted], raw)
+            for sha, decision_id, path, _allowed in wanted:
+                letter, signer = status.get(sha, ("N", ""))
+                if letter != "G":
+                    commit = ctx.commits[ctx.index[sha]]
+                    by = f", signer {signer}" if signer else ""
+                    result.findings.append(Finding(
+                        decision_id, path, "signature", FAIL, f"the policy requires a "
+                        f"signed decision commit, and it has {signing.STATUS.get(letter, letter)}"
+                        f"{by} (checked against {allowed} at the head commit)", sha,
+                        f"{commit.author} <{commit.email}>", commit.date))
+            previous: set[str] = set()
+            for index, change in ctx.touched.get(allowed, []):
+                commit = ctx.commits[index]
+                now = blobs.read(commit.sha, ctx.git_path(allowed)) if change != "D" else b""
+                lines = {line.strip() for line in (now or b"").decode(errors="replace")
+                         .splitlines() if line.strip() and not line.startswith("#")}
+                added = sorted(line.split()[0] for line in lines - previous)
+                removed = sorted(line.split()[0] for line in previous - lines)
+                previous = lines
+                result.findings.append(Finding(
+                    "-", allowed, "allowed-signers", NOTE, "allowed signers changed: "
+                    + "; ".join(x for x in (f"added {', '.join(added)}" if added else "",
+                                            f"removed {', '.join(removed)}" if removed else "")
+                                if x) if added or removed else "allowed signers file "
+                    "changed (comments or formatting)", commit.sha,
+                    f"{commit.author} <{commit.email}>", commit.date))
 
 
 def _moves(ctx: _Context, paths: list[str]) -> dict[str, str]:
@@ -314,6 +363,11 @@ def _audit_one(ctx: _Context, root: Path, path: str, since: date | None,
             intact = False
     _later_packet_changes(ctx, d, add)
 
+    # Signed, when the policy of the day required it (verified after the loop, at once).
+    rules = duties.policy_from(ctx.blobs.read(d.inputs.commit, ctx.git_path(MARKER)))
+    if rules.signing.required:
+        ctx.to_verify.append((creation.sha, d.id, path, rules.signing.allowed_signers))
+
     # 3. Replay with the records as they were committed at decision time.
     if intact:
         _replay(ctx, d, add, creation)
@@ -372,6 +426,7 @@ def _replay(ctx: _Context, d: Decision, add: Callable[..., None],
             f"{diff}", creation, (diff.field,))
     # Separation of duties, under the policy of the day and the records it was made on.
     rules = duties.policy_from(ctx.blobs.read(d.inputs.commit, ctx.git_path(MARKER)))
-    for breach in duties.breaches(rules.separation_of_duties, d.panel, inputs.person,
-                                  inputs.packet, ctx.name_of):
+    for breach in duties.breaches(rules.separation_of_duties, d.panel,
+                                  duties.Parties.of(inputs.person, inputs.packet),
+                                  ctx.name_of):
         add("separation-of-duties", FAIL, breach, creation)

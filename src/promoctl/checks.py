@@ -380,8 +380,8 @@ def _check_artifact(root: Path, relative: str, sha256: str) -> str | None:
 
 
 def _name(repo: Repository, person_id: str) -> str | None:
-    person = repo.person(person_id) if person_id in repo.people else None
-    return person.name if person is not None else None
+    found = repo.people.get(person_id)
+    return str(found.meta["name"]) if found is not None and found.meta.get("name") else None
 
 
 def check_decision(src: Source, repo: Repository) -> list[Problem]:
@@ -408,14 +408,13 @@ def check_decision(src: Source, repo: Repository) -> list[Problem]:
     if decision.outcome != "approved" and decision.probation_plan is not None:
         out.append(src.problem(("probation_plan",), f"a {decision.outcome} decision has no "
                                "probation plan"))
-    person = repo.person(decision.candidate)
+    person_src = repo.people.get(decision.candidate)
     packet_src = repo.packet_ids.get(decision.inputs.packet.id)
-    if person is not None:
-        packet = packet_src.record if packet_src is not None else None
+    if person_src is not None:
+        parties = duties.Parties.from_meta(decision.candidate, person_src.meta,
+                                           packet_src.meta if packet_src else None)
         for breach in duties.breaches(duties.load_policy(repo.root).separation_of_duties,
-                                      decision.panel, person,
-                                      packet if isinstance(packet, Packet) else None,
-                                      lambda pid: _name(repo, pid)):
+                                      decision.panel, parties, lambda pid: _name(repo, pid)):
             out.append(src.problem(("panel",), breach))
     verdict = decision.evaluation.get("verdict")
     if decision.against_evaluation and decision.override is None:

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from promoctl import duties, evaluation_view, locking, plans, recording, trailers, workspace, yamlio
+from promoctl.cache import Cache
+from promoctl.cache import location as cache_location
 from promoctl.errors import InvalidRecords, UserError, display_path
 from promoctl.gitio import Git
 from promoctl.loader import Repository
@@ -54,14 +56,17 @@ def sha256_file(path: Path) -> str:
 
 
 def superseded_ids(repo: Repository) -> set[str]:
-    return {src.record.supersedes for src in repo.decisions.values() if src.record.supersedes}
+    # From the indexed fields: no decision record is parsed (decide stays flat in cost
+    # however many decisions the repository holds).
+    return {str(src.meta["supersedes"]) for src in repo.decisions.values()
+            if src.meta.get("supersedes")}
 
 
 def active_decisions(repo: Repository, packet_id: str) -> list[Source]:
     """Decisions on this packet that no later decision supersedes."""
     gone = superseded_ids(repo)
     return [src for src in repo.decisions.values()
-            if src.record.inputs.packet.id == packet_id and src.record.id not in gone]
+            if src.meta.get("packet") == packet_id and src.record_id not in gone]
 
 
 def check_quorum(ladder: Ladder, panel: list[tuple[str, str]]) -> list[str]:
@@ -106,7 +111,12 @@ def prepare(root: Path, req: Request, git: Git) -> Prepared:
     reasons = [r.strip() for r in req.reasons if r.strip()]
     if not reasons:
         raise UserError("a decision needs its specific reasons: give --reason at least once")
-    repo, selected, problems = workspace.load_packets(root, [req.packet])
+    # Through the validation cache: a record seen before is not parsed again, so the
+    # cost does not grow with the decisions (and people) the repository holds.
+    validation = Cache(cache_location(root))
+    validation.preload()
+    repo, selected, problems = workspace.load_packets(root, [req.packet], cache=validation)
+    validation.save(prune=False)
     workspace.refuse_non_packets(repo, [req.packet])
     if len(selected) != 1:
         raise UserError(f"{req.packet}: decide takes exactly one packet file")
@@ -154,7 +164,7 @@ def prepare(root: Path, req: Request, git: Git) -> Prepared:
         raise UserError("; ".join(quorum))
     panel = panel_members(repo, req.panel)
     breaches = duties.breaches(duties.load_policy(root).separation_of_duties, panel,
-                               ev.person, packet, _name_of(repo))
+                               duties.Parties.of(ev.person, packet), _name_of(repo))
     if breaches:
         raise UserError("; ".join(breaches) + " (policy.separation_of_duties in "
                         "promoctl.yaml)")
@@ -276,9 +286,7 @@ def record(root: Path, req: Request, *, commit: bool = True,
     refuse is checked before anything is written.
     """
     with Git(root) as git, locking.exclusive(git.git_dir / "promoctl.lock"):
-        for note in recording.recover(git, root):
-            notify(note)
-        head = git.check_can_commit() if commit else None
+        head, sign = recording.begin(git, root, commit, notify)
         prepared = prepare(root, req, git)
         decision = prepared.decision
         text = to_yaml(decision)
@@ -289,5 +297,5 @@ def record(root: Path, req: Request, *, commit: bool = True,
                 decision = from_edited(decision, edited, display)
                 text = to_yaml(decision)
         sha = recording.write_and_commit(git, root, prepared.path, text,
-                                         commit_message(decision, display), head)
+                                         commit_message(decision, display), head, sign)
         return Recorded(decision, prepared.path, sha)

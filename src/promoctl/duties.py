@@ -2,14 +2,17 @@
 
 People are matched by id (``--panel hr=priya-shah`` names the person record) or by
 name, compared without regard to case or surrounding spaces, so typing the manager's
-name instead of their id does not get past the check.
+name instead of their id does not get past the check. Someone named by id is matched
+by id only: two people may share a name.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from promoctl.models import (
     Packet,
@@ -71,27 +74,56 @@ def _norm(text: str) -> str:
 
 
 def _member_keys(member: PanelMember) -> set[str]:
-    return {_norm(k) for k in (member.person, member.name) if k}
+    # A member named by person id is that person, not everyone who shares their name.
+    return {_norm(member.person)} if member.person else {_norm(member.name)}
 
 
-def breaches(rules: SeparationOfDuties, panel: Iterable[PanelMember], candidate: Person,
-             packet: Packet | None, name_of: NameOf) -> list[str]:
+@dataclass(frozen=True)
+class Parties:
+    """Who took part in a packet, as the checks need it."""
+
+    candidate: str
+    candidate_name: str
+    manager: str | None
+    supervisor: str | None
+    assessed: dict[str, set[str]]  # assessor -> evidence item ids
+
+    @classmethod
+    def of(cls, person: Person, packet: Packet | None) -> Parties:
+        return cls(person.id, person.name, person.manager,
+                   packet.supervisor if packet else None,
+                   _assessed((e.assessor, e.id) for e in (packet.evidence if packet else [])
+                             if e.assessor))
+
+    @classmethod
+    def from_meta(cls, candidate: str, person: dict[str, Any], packet: dict[str, Any] | None
+                  ) -> Parties:
+        """From the indexed fields (records.meta_of): validate parses nothing for it."""
+        return cls(candidate, str(person.get("name") or candidate), person.get("manager"),
+                   (packet or {}).get("supervisor"),
+                   _assessed(tuple(pair) for pair in (packet or {}).get("assessors", [])))
+
+
+def _assessed(pairs: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for assessor, item in pairs:
+        out.setdefault(assessor, set()).add(item)
+    return out
+
+
+def breaches(rules: SeparationOfDuties, panel: Iterable[PanelMember], parties: Parties,
+             name_of: NameOf) -> list[str]:
     """Every breach of ``rules`` by this panel on this candidate and packet, in words."""
     roles: list[tuple[str, set[str]]] = []
-    candidate_keys = {_norm(candidate.id), _norm(candidate.name)}
+    candidate_keys = {_norm(parties.candidate), _norm(parties.candidate_name)}
     if rules.candidate:
         roles.append(("the candidate", candidate_keys))
-    if rules.manager and candidate.manager:
-        roles.append(("the candidate's manager", _keys(candidate.manager, name_of)))
-    if packet is not None and rules.supervisor and packet.supervisor:
-        roles.append(("the packet's supervisor", _keys(packet.supervisor, name_of)))
-    assessed: dict[str, set[str]] = {}  # assessor -> evidence item ids
-    if packet is not None:
-        for item in packet.evidence:
-            if item.assessor:
-                assessed.setdefault(item.assessor, set()).add(item.id)
+    if rules.manager and parties.manager:
+        roles.append(("the candidate's manager", _keys(parties.manager, name_of)))
+    if rules.supervisor and parties.supervisor:
+        roles.append(("the packet's supervisor", _keys(parties.supervisor, name_of)))
     if rules.assessors:
-        for assessor, items in sorted(assessed.items()):
+        for assessor, items in sorted(parties.assessed.items()):
             roles.append((f"assessor of {', '.join(sorted(items))}",
                           _keys(assessor, name_of)))
     out = []
@@ -102,8 +134,12 @@ def breaches(rules: SeparationOfDuties, panel: Iterable[PanelMember], candidate:
             out.append(f"panel member {member.name!r} ({member.role}) is {' and '.join(what)}; "
                        "separation of duties does not allow it")
     if rules.self_assessment:
-        for assessor, items in sorted(assessed.items()):
-            if _keys(assessor, name_of) & candidate_keys:
+        for assessor, items in sorted(parties.assessed.items()):
+            # An assessor given by person id is matched by id (namesakes are different
+            # people); one given by name, by the candidate's id or name.
+            same = _norm(assessor) == _norm(parties.candidate) if name_of(assessor) \
+                else _norm(assessor) in candidate_keys
+            if same:
                 out.append(f"evidence {', '.join(sorted(items))} is assessed by the candidate "
-                           f"{candidate.id!r}; separation of duties does not allow it")
+                           f"{parties.candidate!r}; separation of duties does not allow it")
     return out

@@ -122,11 +122,12 @@ class Git:
         return proc.stdout if proc.returncode == 0 else None
 
     def commit_file(self, rel: str, message: str, parent: str,
-                    step: Callable[[str], None] = lambda _name: None) -> str:
+                    step: Callable[[str], None] = lambda _name: None,
+                    sign: bool = False) -> str:
         """Commit the work tree's ``rel`` on top of ``parent`` without the user's index.
 
         The tree is built in a private index from ``parent``, the commit made with
-        ``commit-tree`` (which signs when ``commit.gpgSign`` is set) and the branch moved
+        ``commit-tree`` (which signs when ``sign`` or ``commit.gpgSign``) and the branch moved
         with ``update-ref`` only if it still points at ``parent``: a concurrent commit is
         never lost, and a kill at any moment leaves the branch either before or after.
         Then the user's index learns the new file, so ``git status`` stays clean.
@@ -143,8 +144,8 @@ class Git:
         finally:
             private.unlink(missing_ok=True)
         step("tree")
-        sha = self.plumb("commit-tree", tree, "-p", parent, "-F", "-",
-                         stdin=message.encode()).strip()
+        sha = self.plumb("commit-tree", *(["-S"] if sign else []), tree, "-p", parent,
+                         "-F", "-", stdin=message.encode()).strip()
         step("commit")
         try:
             self.plumb("update-ref", "-m", f"promoctl: {message.splitlines()[0]}", "HEAD",

@@ -314,8 +314,10 @@ def references(record: Any) -> list[list[str]]:
         refs = [("person", record.candidate), ("person", record.supervisor),
                 ("ladder", record.target.ladder)]
     elif kind == "decision":
+        # Not the packet: decide loads only the packet it decides on, and a dependency
+        # missing there would make it re-check every decision (audit checks the packet
+        # as it was decided on).
         refs = [("person", record.candidate), ("ladder", record.target.ladder),
-                ("packet", record.inputs.packet.id),
                 *[("person", m.person) for m in record.panel]]
     elif kind == "review":
         refs = [("person", record.person), ("ladder", record.ladder),

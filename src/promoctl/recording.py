@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import signal
+from collections.abc import Callable
 from pathlib import Path
 
 from promoctl.errors import UserError, display_path
@@ -44,7 +45,7 @@ def _tmp_dir(git: Git, folder: Path) -> Path | None:
     return git.git_dir / TMP_DIR
 
 
-def recover(git: Git, root: Path) -> list[str]:
+def recover(git: Git, root: Path, sign: bool = False) -> list[str]:
     """Finish or undo what a killed run left; the caller holds promoctl's lock.
 
     Returns what was done, in words for the user.
@@ -81,7 +82,7 @@ def recover(git: Git, root: Path) -> list[str]:
                      "edited since; promoctl leaves it to you: commit it or delete it")
     elif git.head() == head:
         git.check_can_commit()
-        sha = git.commit_file(rel, message, head)
+        sha = git.commit_file(rel, message, head, sign=sign)
         notes.append(f"recovered: committed {shown}, which an interrupted run had written "
                      f"but not committed (commit {sha[:12]})")
     else:
@@ -92,8 +93,27 @@ def recover(git: Git, root: Path) -> list[str]:
     return notes
 
 
+def begin(git: Git, root: Path, commit: bool, notify: Callable[[str], None]
+          ) -> tuple[str | None, bool]:
+    """What every recording run does first, under promoctl's lock: finish or undo what a
+    killed run left, then check everything git could refuse (its locks, the identity,
+    signing when the policy requires it). Returns the head to commit on (None with
+    ``--no-commit``) and whether to sign."""
+    from promoctl import duties, signing
+
+    rules = duties.load_policy(root).signing
+    for note in recover(git, root, sign=rules.required):
+        notify(note)
+    if not commit:
+        return None, False
+    head = git.check_can_commit()
+    if rules.required:
+        signing.check_configured(git, rules)
+    return head, rules.required
+
+
 def write_and_commit(git: Git, root: Path, path: Path, text: str, message: str,
-                     head: str | None) -> str | None:
+                     head: str | None, sign: bool = False) -> str | None:
     """Create ``path`` (never over an existing file) and commit it alone on ``head``.
 
     With ``head`` None the file is only written (``--no-commit``). A failure before the
@@ -115,7 +135,7 @@ def write_and_commit(git: Git, root: Path, path: Path, text: str, message: str,
         write_atomic(path, data, tmp_dir=tmp)
         written = True
         _step("record")
-        sha = git.commit_file(rel, message, head, _step)
+        sha = git.commit_file(rel, message, head, _step, sign=sign)
         _step("staged")
     except UserError as exc:
         if written and _committed(git, rel, data):

@@ -95,13 +95,15 @@ def meta_of(record: Any) -> dict[str, Any]:
     if kind == "review":
         return {"supersedes": record.supersedes, "person": record.person,
                 "ladder": record.ladder, "decision": record.decision}
-    if kind == "packet":  # what ``dependents`` asks of a packet
+    if kind == "packet":  # what ``dependents`` and the separation-of-duties checks ask
         return {"ladder": record.target.ladder, "candidate": record.candidate,
-                "supervisor": record.supervisor}
+                "supervisor": record.supervisor,
+                "assessors": sorted({(e.assessor, e.id) for e in record.evidence
+                                     if e.assessor})}
     if kind == "person":
         meta: dict[str, Any] = {
-            "ladder": record.ladder, "level": record.level, "manager": record.manager,
-            "start_date": record.start_date.isoformat(),
+            "ladder": record.ladder, "level": record.level, "name": record.name,
+            "manager": record.manager, "start_date": record.start_date.isoformat(),
             "level_since": record.level_since.isoformat() if record.level_since else None}
         if record.accounts:  # their uniqueness is checked across people
             meta["accounts"] = [[a.home_page, a.name] for a in record.accounts]

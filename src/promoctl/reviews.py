@@ -149,12 +149,10 @@ def commit_message(review: Review, path: str) -> str:
 def record(root: Path, req: Request, *, commit: bool = True,
            notify: Callable[[str], None] = lambda _note: None) -> Recorded:
     with Git(root) as git, locking.exclusive(git.git_dir / "promoctl.lock"):
-        for note in recording.recover(git, root):
-            notify(note)
-        head = git.check_can_commit() if commit else None
+        head, sign = recording.begin(git, root, commit, notify)
         review, warnings = prepare(root, req, git.identity())
         path = root / REVIEWS_DIR / str(req.on.year) / f"{review.id}.yaml"
         sha = recording.write_and_commit(git, root, path, to_yaml(review),
                                          commit_message(review, display_path(path, root)),
-                                         head)
+                                         head, sign)
         return Recorded(review, path, sha, warnings)

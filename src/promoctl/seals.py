@@ -83,7 +83,7 @@ def create(root: Path, folder: str) -> tuple[str, bool]:
             blobs.forget()
     manifest = _manifest(entries)
     now = datetime.now(UTC)
-    name = f"{PREFIX}{now:%Y-%m-%dT%H%M%SZ}-{head[:12]}"
+    name = f"{PREFIX}{now:%Y-%m-%dT%H%M%S.%fZ}-{head[:12]}"  # sorts as made
     message = (f"promoctl seal: {len(entries)} decision record(s) audited at "
                f"{now:%Y-%m-%d %H:%M:%S} UTC\n\n{_HEAD}{head}\n"
                f"{_DIGEST}{hashlib.sha256(manifest.encode()).hexdigest()}\n\n{manifest}")

@@ -152,13 +152,18 @@ def test_leftover_record_is_committed_when_nothing_moved(cli: Cli, git_examples:
 @pytest.mark.parametrize("step", ["record", "ref"])
 def test_review_killed_the_next_review_recovers(cli: Cli, git_examples: Path,
                                                 step: str) -> None:
+    # A review needs something to review: Amara's probation after her promotion.
+    assert decide(cli, git_examples, "amara-okafor-2026-10").code == 0
     argv = [sys.executable, "-m", "promoctl", "review", "amara-okafor", "--kind",
-            "maintenance", "--outcome", "lapsed", "--reviewer", "Jo Mensah", "--findings",
-            "No recent evidence", "--date", "2026-11-20"]
+            "probation", "--outcome", "confirmed", "--reviewer", "Jo Mensah", "--findings",
+            "Safe, well-documented practice", "--date", "2027-01-31"]
     proc = subprocess.run(argv, cwd=git_examples, capture_output=True, text=True,
                           env={**os.environ, recording.KILL_AT: step})
     assert proc.returncode == -signal.SIGKILL, proc.stderr
-    again = cli(*argv[3:], cwd=git_examples)
+    # The next review, whatever it records, first finishes the killed one.
+    again = cli("review", "amara-okafor", "--kind", "maintenance", "--outcome", "lapsed",
+                "--reviewer", "Jo Mensah", "--findings", "No recent evidence",
+                "--date", "2027-05-02", cwd=git_examples)
     assert again.code == 0, again.err
     assert "recovered: " in again.err
     r = git.Repo(git_examples)

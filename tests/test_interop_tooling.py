@@ -125,9 +125,12 @@ def test_the_hook_fails_on_a_bad_file_and_checks_only_the_files_passed(
 
 @pytest.mark.skipif(not PROMOCTL.exists(), reason="promoctl is not installed beside python")
 def test_shell_completion(tmp_path: Path) -> None:
-    # A process of its own: typer ends --show-completion with sys.exit.
+    # A process of its own: typer ends --show-completion with sys.exit. Typer's own test
+    # switch makes the option take the shell's name instead of asking the parent process
+    # (no shell is the parent under CI or a background run).
+    env = {**os.environ, "HOME": str(tmp_path), "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}
     script = subprocess.run([str(PROMOCTL), "--show-completion", "bash"], capture_output=True,
-                            text=True, check=False, env={**os.environ, "HOME": str(tmp_path)})
+                            text=True, check=False, env=env)
     assert script.returncode == 0, script.stderr
     assert "_PROMOCTL_COMPLETE=complete_bash" in script.stdout
     assert "complete -o default -F _promoctl_completion promoctl" in script.stdout

@@ -343,14 +343,49 @@ def test_rows_dominated_by_two_people_are_suppressed(tmp_path: Path) -> None:
     assert not evened.suppressed and evened.n == 10
 
 
+def _table_lines_are_whole(out: str, width: int) -> None:
+    """Every line fits, and every table keeps its right edge and its flag column."""
+    lines = out.splitlines()
+    assert all(len(line) <= width for line in lines), max(lines, key=len)
+    assert "…" not in out
+    edges = {"┏": "┓", "┃": "┃", "┡": "┩", "│": "│", "└": "┘"}
+    table_lines = [line.rstrip() for line in lines if line[:1] in edges]
+    assert table_lines
+    for line in table_lines:
+        assert line.endswith(edges[line[0]]), line
+    heads = [line for line in table_lines if line.startswith("┃")]
+    tops = sum(1 for line in table_lines if line.startswith("┏"))
+    assert sum(1 for line in heads if line.split("┃")[-2].strip() == "flag") == tops
+
+
 @pytest.mark.parametrize("width", [80, 100])
 def test_suppressed_rows_read_whole_in_a_narrow_terminal(tmp_path: Path, width: int) -> None:
     from tests.test_terminal import run
 
     root = governance_records().write(tmp_path / "gov")
     result = run(root, "report", "--from", "2026-01-01", "--to", "2026-12-31", "--allow-unaligned",
-                 columns=width)
+                 "--by", "program", "--by", "panel", "--by", "level", columns=width)
     assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
-    assert all(len(line) <= width for line in lines), max(lines, key=len)
+    _table_lines_are_whole(result.stdout, width)
     assert "suppressed" in result.stdout and "suppress…" not in result.stdout
+    # What could not fit is named under its table, and still in the formats that have room.
+    if width == 80:
+        assert "p (sign test) left out to fit 80 columns" in result.stdout
+        wide = run(root, "report", "--from", "2026-01-01", "--to", "2026-12-31",
+                   "--allow-unaligned", columns=200)
+        assert "left out" not in wide.stdout and "p (sign test)" in wide.stdout
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_report_tables_keep_their_right_edge(cli: Cli, git_examples: Path,
+                                             width: int) -> None:
+    from tests.test_decide import decide
+    from tests.test_terminal import run
+
+    # The reviewer's case: the examples' last quarter with one approval recorded (its
+    # rater and override tables are the widest), piped at 80 and 100 columns.
+    assert decide(cli, git_examples, "amara-okafor-2026-10").code == 0  # type: ignore[attr-defined]
+    result = run(git_examples, "report", "--from", "2026-10-01", "--to", "2026-12-31",
+                 "--allow-unaligned", columns=width)
+    assert result.returncode == 0, result.stderr
+    _table_lines_are_whole(result.stdout, width)

@@ -15,8 +15,6 @@ from promoctl.disclosure import MIN_GROUP_FLOOR
 from promoctl.errors import ExitCode
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from promoctl.report import Options, Report
 
 
@@ -97,33 +95,6 @@ def _report_period(start: str | None, end: str | None, interval: str, unaligned:
     return first, last, problem is not None
 
 
-def _tables(console: Console, r: Report) -> None:
-    from rich.table import Table
-    from rich.text import Text
-
-    from promoctl import report
-
-    o = r.options
-    console.print(f"Promotion governance report, {o.start} to {o.end}", markup=False)
-    console.print(report.privacy_note(o), markup=False)
-    for f in r.figures:
-        header, rows = report.table(f)
-        table = Table(title=f"{f.title} ({f.id})", title_justify="left")
-        for name, align in zip(header, report.alignment(f), strict=True):
-            # "suppressed" stands in the n column: never cut to "suppress…".
-            whole = name == "n" and any(row.suppressed for row in f.rows)
-            table.add_column(name, justify="left" if align == "left" else "right",
-                             min_width=len("suppressed") if whole else None)
-        for row in rows:
-            table.add_row(*(Text(cell) for cell in row))
-        console.print()
-        console.print(table)
-        if not rows:
-            console.print("  no records in the period", markup=False)
-        for note in f.notes:
-            console.print(f"  {note}", markup=False, soft_wrap=False)
-
-
 def _current(root: Path, options: Options) -> Report:
     """The report on the records as they stand, from the report cache when it can."""
     from promoctl import resultcache
@@ -181,7 +152,7 @@ def report_command(
     """Governance figures: approval rates with inconsistency flags, time to progression,
     overrides, audits, escalations, incidents, retention, re-validation, rater calibration."""
     from promoctl import report
-    from promoctl.cli import output
+    from promoctl.cli import output, report_table
     from promoctl.fsutil import write_atomic
 
     if min_group < MIN_GROUP_FLOOR:
@@ -214,14 +185,15 @@ def report_command(
 
         _write(dashboard.render_page(root, result, organisation(root)), out, force)
     elif out is None:
-        _tables(output.out, result)
+        report_table.print_tables(output.out, result)
     else:
         import io
 
         from rich.console import Console
 
         buffer = io.StringIO()
-        _tables(Console(file=buffer, width=120, highlight=False, color_system=None), result)
+        report_table.print_tables(Console(file=buffer, width=120, highlight=False,
+                                          color_system=None), result)
         _write(buffer.getvalue(), out, force)
     if key is not None:
         write_atomic(key, report.key_csv(result).encode(), overwrite=force)

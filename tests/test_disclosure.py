@@ -180,13 +180,95 @@ def test_unaligned_periods_can_be_differenced_so_they_are_refused(cli: Cli,
     assert cli("report", "--from", "2024-01-01", "--to", "2024-03-31", cwd=root).code == 0
 
 
+def _half_year(root: Path) -> None:
+    """Two programs' decisions over January to June 2024: Beta's three in June are all
+    deferrals, which no report may give away (three people are below --min-group)."""
+    rec = Records()
+    for i in range(30):
+        pid = f"a{i:02d}"
+        rec.person(pid, "Alpha")
+        rec.decision(pid, "approved" if i % 3 else "deferred", date(2024, 1 + i % 6, 10),
+                     program="Alpha")
+    for i in range(11):
+        pid = f"b{i:02d}"
+        rec.person(pid, "Beta")
+        june = i >= 8
+        rec.decision(pid, "deferred" if june or i % 2 else "approved",
+                     date(2024, 6 if june else 1 + i % 5, 12), program="Beta")
+    rec.write(root)
+
+
+def test_overlapping_cumulative_periods_are_refused(cli: Cli, tmp_path: Path) -> None:
+    root = tmp_path / "half"
+    _half_year(root)
+    june = rows(_build(root, date(2024, 6, 1), date(2024, 6, 30), interval="month"),
+                "approval-by-program")["Beta"]
+    assert june.suppressed  # June on its own protects Beta's three decisions ...
+    # ... but two whole-month periods that start together differ by June, row by row.
+    to_may, to_june = (rows(_build(root, date(2024, 1, 1), end, interval="month",
+                                    unaligned=True), "approval-by-program")["Beta"]
+                       for end in (date(2024, 5, 31), date(2024, 6, 30)))
+    assert (to_june.n or 0) - (to_may.n or 0) == 3
+    assert to_june.values["approved"] == to_may.values["approved"]  # all three refused
+    # So only one calendar year, quarter or (with --interval month) month is a period.
+    for end in ("2024-05-31", "2024-06-30"):
+        refused = cli("report", "--from", "2024-01-01", "--to", end, "--interval", "month",
+                      cwd=root)
+        assert refused.code == 2 and "Traceback" not in refused.err
+        assert "not one calendar year, one quarter or one month" in refused.err
+    month = cli("report", "--from", "2024-06-01", "--to", "2024-06-30", "--interval",
+                "month", "--format", "json", cwd=root)
+    assert month.code == 0, month.err
+    beta = [r for f in json.loads(month.out)["figures"] if f["id"] == "approval-by-program"
+            for r in f["rows"] if r["group"] == "Beta"]
+    assert beta and beta[0]["suppressed"]
+    for first, last in (("2024-04-01", "2024-06-30"), ("2024-01-01", "2024-12-31")):
+        assert cli("report", "--from", first, "--to", last, cwd=root).code == 0
+    assert cli("report", "--from", "2024-01-01", "--to", "2024-06-30", cwd=root).code == 2
+    assert cli("report", "--from", "2024-01-01", "--to", "2024-06-30", "--allow-unaligned",
+               cwd=root).code == 0
+
+
+def test_a_period_not_yet_ended_is_refused(cli: Cli, tmp_path: Path) -> None:
+    # The attack: the quarter holding today, run before and after one more decision is
+    # recorded, gives that decision's outcome away.
+    today = date.today()
+    first = disclosure.aligned_start(today, "quarter")
+    last = disclosure.period_end(today, "quarter")
+    rec = Records()
+    for i in range(6):
+        rec.person(f"p{i}", "Alpha")
+        rec.decision(f"p{i}", "approved" if i % 2 else "deferred", first, program="Alpha")
+    before = rows(_build(rec.write(tmp_path / "a"), first, last, unaligned=True),
+                  "approval-by-program")["all"]
+    rec.person("late", "Alpha")
+    rec.decision("late", "deferred", today, program="Alpha")
+    after = rows(_build(rec.write(tmp_path / "b"), first, last, unaligned=True),
+                 "approval-by-program")["all"]
+    assert ((after.n or 0) - (before.n or 0), after.values["approved"]) == \
+        (1, before.values["approved"])  # the new one was not an approval
+    # So a period that has not ended is refused, the quarter and the year alike ...
+    for start, end in ((first, last), (date(today.year, 1, 1), date(today.year, 12, 31))):
+        refused = cli("report", "--from", str(start), "--to", str(end), cwd=tmp_path / "b")
+        assert refused.code == 2 and "has not ended" in refused.err, refused.err
+    # ... unless told, with a warning and a line in the privacy note.
+    told = cli("report", "--from", str(first), "--to", str(last), "--allow-unaligned",
+               "--format", "json", cwd=tmp_path / "b")
+    assert told.code == 0 and "warning: the period has not ended" in told.err
+    assert "later run of this one" in json.loads(told.out)["privacy"]
+    # The last quarter that has ended is a report.
+    previous = first - timedelta(days=1)
+    assert cli("report", "--from", str(disclosure.aligned_start(previous, "quarter")),
+               "--to", str(previous), cwd=tmp_path / "b").code == 0
+
+
 def test_two_default_reports_cannot_be_differenced(cli: Cli, tmp_path: Path) -> None:
     # Run on any day, the default period is the last whole calendar year: two default
     # reports cover the same records or periods that share no day.
     periods = {disclosure.default_period(date(2023, 1, 1) + timedelta(days=i), interval)
                for i in range(0, 3 * 366, 5) for interval in ("quarter", "month")}
     for a in periods:
-        assert disclosure.period_problem(*a, "quarter") is None
+        assert disclosure.period_problem(*a, "quarter", a[1] + timedelta(days=1)) is None
         for b in periods:
             assert a == b or a[1] < b[0] or b[1] < a[0]
     assert disclosure.default_period(date(2026, 12, 3), "quarter") == (date(2025, 1, 1),
@@ -211,11 +293,11 @@ def test_two_default_reports_cannot_be_differenced(cli: Cli, tmp_path: Path) -> 
 
 def test_min_group_has_a_floor(cli: Cli, tmp_path: Path) -> None:
     root = Records().write(tmp_path / "r")
-    result = cli("report", "--from", "2026-01-01", "--to", "2026-12-31", "--min-group", "2",
-                 cwd=root)
+    result = cli("report", "--from", "2026-01-01", "--to", "2026-12-31", "--allow-unaligned",
+                 "--min-group", "2", cwd=root)
     assert result.code == 2 and "--min-group" in result.err
-    assert cli("report", "--from", "2026-01-01", "--to", "2026-12-31", "--min-group", "3",
-               cwd=root).code == 0
+    assert cli("report", "--from", "2026-01-01", "--to", "2026-12-31", "--allow-unaligned",
+               "--min-group", "3", cwd=root).code == 0
     with pytest.raises(ValueError, match="at least 3"):
         _build(root, date(2026, 1, 1), date(2026, 12, 31), min_group=1)
 
@@ -261,13 +343,49 @@ def test_rows_dominated_by_two_people_are_suppressed(tmp_path: Path) -> None:
     assert not evened.suppressed and evened.n == 10
 
 
+def _table_lines_are_whole(out: str, width: int) -> None:
+    """Every line fits, and every table keeps its right edge and its flag column."""
+    lines = out.splitlines()
+    assert all(len(line) <= width for line in lines), max(lines, key=len)
+    assert "…" not in out
+    edges = {"┏": "┓", "┃": "┃", "┡": "┩", "│": "│", "└": "┘"}
+    table_lines = [line.rstrip() for line in lines if line[:1] in edges]
+    assert table_lines
+    for line in table_lines:
+        assert line.endswith(edges[line[0]]), line
+    heads = [line for line in table_lines if line.startswith("┃")]
+    tops = sum(1 for line in table_lines if line.startswith("┏"))
+    assert sum(1 for line in heads if line.split("┃")[-2].strip() == "flag") == tops
+
+
 @pytest.mark.parametrize("width", [80, 100])
 def test_suppressed_rows_read_whole_in_a_narrow_terminal(tmp_path: Path, width: int) -> None:
     from tests.test_terminal import run
 
     root = governance_records().write(tmp_path / "gov")
-    result = run(root, "report", "--from", "2026-01-01", "--to", "2026-12-31", columns=width)
+    result = run(root, "report", "--from", "2026-01-01", "--to", "2026-12-31", "--allow-unaligned",
+                 "--by", "program", "--by", "panel", "--by", "level", columns=width)
     assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
-    assert all(len(line) <= width for line in lines), max(lines, key=len)
+    _table_lines_are_whole(result.stdout, width)
     assert "suppressed" in result.stdout and "suppress…" not in result.stdout
+    # What could not fit is named under its table, and still in the formats that have room.
+    if width == 80:
+        assert "p (sign test) left out to fit 80 columns" in result.stdout
+        wide = run(root, "report", "--from", "2026-01-01", "--to", "2026-12-31",
+                   "--allow-unaligned", columns=200)
+        assert "left out" not in wide.stdout and "p (sign test)" in wide.stdout
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_report_tables_keep_their_right_edge(cli: Cli, git_examples: Path,
+                                             width: int) -> None:
+    from tests.test_decide import decide
+    from tests.test_terminal import run
+
+    # The reviewer's case: the examples' last quarter with one approval recorded (its
+    # rater and override tables are the widest), piped at 80 and 100 columns.
+    assert decide(cli, git_examples, "amara-okafor-2026-10").code == 0  # type: ignore[attr-defined]
+    result = run(git_examples, "report", "--from", "2026-10-01", "--to", "2026-12-31",
+                 "--allow-unaligned", columns=width)
+    assert result.returncode == 0, result.stderr
+    _table_lines_are_whole(result.stdout, width)

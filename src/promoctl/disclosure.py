@@ -13,8 +13,9 @@ sees it:
   a lone suppressed row would be given away by subtraction, so a second row goes too;
 - quantiles: only where enough people lie beyond them that the values cannot be solved
   back to individuals (``QUANTILE_FACTORS``);
-- differencing: periods are whole months or quarters (``period_problem``), so two reports
-  never differ by a few days' decisions.
+- differencing: a period has ended and is one calendar year, quarter or month
+  (``period_problem``), so two reports never differ by a few days' decisions, and no
+  period is a longer one's start or end.
 """
 
 from __future__ import annotations
@@ -89,22 +90,48 @@ def default_period(today: date, interval: str) -> tuple[date, date]:
     return date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)
 
 
-def period_problem(start: date, end: date, interval: str) -> str | None:
-    """Why a period is not whole months or quarters (by ``interval``), or None."""
-    unit = "month" if interval == "month" else "quarter"
+def period_kind(start: date, end: date, interval: str) -> str | None:
+    """Which permitted period ``start``..``end`` is (a calendar year, a quarter, or a month
+    with ``interval`` month), or None."""
+    if start == date(start.year, 1, 1) and end == date(start.year, 12, 31):
+        return "calendar year"
+    if start == aligned_start(start, "quarter") and end == period_end(start, "quarter"):
+        return "quarter"
+    if interval == "month" and start == aligned_start(start, "month") \
+            and end == period_end(start, "month"):
+        return "month"
+    return None
+
+
+def period_problem(start: date, end: date, interval: str, today: date) -> str | None:
+    """Why a report for ``start``..``end``, run on ``today``, could be subtracted from
+    another report, or None. A permitted period has ended before today (else it changes as
+    decisions are recorded: two runs of it differ by the new decisions) and is one whole
+    calendar year, one quarter, or with --interval month one month (else a longer period
+    less a shorter one that starts with it gives away the rest: January to June less
+    January to May is June, row by row, unsuppressed)."""
     wrong = []
-    if start != aligned_start(start, interval):
-        wrong.append(f"--from {start} is not the first day of a {unit} "
-                     f"(that {unit} starts on {aligned_start(start, interval)})")
-    if end != period_end(end, interval):
-        wrong.append(f"--to {end} is not the last day of a {unit} "
-                     f"(that {unit} ends on {period_end(end, interval)})")
+    if end >= today:
+        wrong.append(f"the period has not ended (--to {end} is not before today, {today}): "
+                     "its figures change as decisions are recorded, and two runs of it "
+                     "differ by those decisions")
+    if period_kind(start, end, interval) is None:
+        units = "one calendar year, one quarter or one month" if interval == "month" \
+            else "one calendar year or one quarter (or one month, with --interval month)"
+        wrong.append(f"{start} to {end} is not {units}: reports "
+                     "for overlapping periods of other lengths can be subtracted from each "
+                     "other, which gives away the decisions of the difference")
+        if start != aligned_start(start, interval):
+            wrong.append(f"--from {start} is not the first day of a {_unit(interval)}")
+        if end != period_end(end, interval):
+            wrong.append(f"--to {end} is not the last day of a {_unit(interval)}")
     if not wrong:
         return None
-    return ("; ".join(wrong) + f". Reports cover whole {unit}s, so two reports never differ "
-            "by a few days' decisions, which would give those decisions away; "
-            + ("use --interval month for whole months, or " if unit == "quarter" else "")
-            + "give --allow-unaligned to accept that risk.")
+    return "; ".join(wrong) + ". Give --allow-unaligned to accept that risk."
+
+
+def _unit(interval: str) -> str:
+    return "month" if interval == "month" else "quarter"
 
 
 def privacy_note(options: Options) -> str:
@@ -115,8 +142,9 @@ def privacy_note(options: Options) -> str:
             f"at least {QUANTILE_FACTORS[10] * options.min_group}. Panels and raters are "
             "shown as codes. No person is named.")
     if options.unaligned:
-        note += (" This period is not whole months or quarters: a report for an overlapping "
-                 "period can be subtracted from it to reveal individual decisions.")
+        note += (" This period is not one ended calendar year, quarter or month: a report "
+                 "for an overlapping period, or a later run of this one, can be subtracted "
+                 "from it to reveal individual decisions.")
     if options.recorded_on is not None:
         note += f" Records as they were committed on {options.recorded_on}."
     return note

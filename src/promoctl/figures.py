@@ -27,7 +27,7 @@ class Options:
     by: tuple[str, ...] = ("program",)
     min_group: int = 5
     interval: str = "quarter"
-    unaligned: bool = False  # the period is not whole months or quarters (allowed)
+    unaligned: bool = False  # not one ended year, quarter or month (--allow-unaligned)
     recorded_on: date | None = None  # the records as committed on this day, not as now
 
 

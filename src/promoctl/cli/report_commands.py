@@ -15,8 +15,6 @@ from promoctl.disclosure import MIN_GROUP_FLOOR
 from promoctl.errors import ExitCode
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from promoctl.report import Options, Report
 
 
@@ -73,13 +71,14 @@ def _period(start: str | None, end: str | None) -> tuple[date, date]:
 
 
 def _report_period(start: str | None, end: str | None, interval: str, unaligned: bool
-                   ) -> tuple[date, date]:
-    """A report's period: whole quarters or months, by default the last calendar year."""
+                   ) -> tuple[date, date, bool]:
+    """A report's period, by default the last calendar year, and whether it is outside
+    the rules (refused unless ``unaligned``): an ended calendar year, quarter or month."""
     from promoctl import disclosure, figures
 
     first, last = _parse_date(start), _parse_date(end)
     if first is None and last is None:
-        return disclosure.default_period(date.today(), interval)
+        return *disclosure.default_period(date.today(), interval), False
     if last is None:  # a year from --from
         assert first is not None
         last = figures.add_months(first, 12) - timedelta(days=1)
@@ -87,41 +86,13 @@ def _report_period(start: str | None, end: str | None, interval: str, unaligned:
         first = figures.add_months(last + timedelta(days=1), -12)
     if first > last:
         raise typer.BadParameter(f"--from {first} is after --to {last}")
-    problem = disclosure.period_problem(first, last, interval)
+    problem = disclosure.period_problem(first, last, interval, date.today())
     if problem is not None:
         if not unaligned:
             raise typer.BadParameter(problem)
-        sys.stderr.write(f"warning: {problem.split('. ')[0]}: a report for an overlapping "
-                         "period can be subtracted from this one to reveal individual "
-                         "decisions\n")
-    return first, last
-
-
-def _tables(console: Console, r: Report) -> None:
-    from rich.table import Table
-    from rich.text import Text
-
-    from promoctl import report
-
-    o = r.options
-    console.print(f"Promotion governance report, {o.start} to {o.end}", markup=False)
-    console.print(report.privacy_note(o), markup=False)
-    for f in r.figures:
-        header, rows = report.table(f)
-        table = Table(title=f"{f.title} ({f.id})", title_justify="left")
-        for name, align in zip(header, report.alignment(f), strict=True):
-            # "suppressed" stands in the n column: never cut to "suppress…".
-            whole = name == "n" and any(row.suppressed for row in f.rows)
-            table.add_column(name, justify="left" if align == "left" else "right",
-                             min_width=len("suppressed") if whole else None)
-        for row in rows:
-            table.add_row(*(Text(cell) for cell in row))
-        console.print()
-        console.print(table)
-        if not rows:
-            console.print("  no records in the period", markup=False)
-        for note in f.notes:
-            console.print(f"  {note}", markup=False, soft_wrap=False)
+        risk = problem.removesuffix(" Give --allow-unaligned to accept that risk.")
+        sys.stderr.write(f"warning: {risk}\n")
+    return first, last, problem is not None
 
 
 def _current(root: Path, options: Options) -> Report:
@@ -144,12 +115,13 @@ def _current(root: Path, options: Options) -> Report:
 @app.command("report")
 def report_command(
     start: Annotated[str | None, typer.Option(
-        "--from", metavar="YYYY-MM-DD", help="First day of the period, the first of a "
-        "quarter or month (default: the year before --to, or 1 January of last "
+        "--from", metavar="YYYY-MM-DD", help="First day of the period: 1 January, or the "
+        "first of a quarter or month (default: the year before --to, or 1 January of last "
         "year).")] = None,
     end: Annotated[str | None, typer.Option(
-        "--to", metavar="YYYY-MM-DD", help="Last day of the period, the last of a quarter "
-        "or month (default: a year after --from, or 31 December of last year).")] = None,
+        "--to", metavar="YYYY-MM-DD", help="Last day of the period, before today: 31 "
+        "December, or the last of the same quarter or month (default: a year after "
+        "--from, or 31 December of last year).")] = None,
     by: Annotated[list[Dimension] | None, typer.Option(
         "--by", help="Group approval rates by program, ladder, level or panel (repeat for "
         "several; default: program).")] = None,
@@ -162,9 +134,9 @@ def report_command(
         "--min-group", help="Suppress groups covering fewer people than "
         f"this (at least {MIN_GROUP_FLOOR}).")] = 5,
     allow_unaligned: Annotated[bool, typer.Option(
-        "--allow-unaligned", help="Accept --from/--to that are not whole quarters (or "
-        "months, with --interval month), though overlapping reports can then be "
-        "subtracted from each other.")] = False,
+        "--allow-unaligned", help="Accept a period that has not ended, or that is not "
+        "one calendar year, one quarter or (with --interval month) one month, though "
+        "reports can then be subtracted from each other.")] = False,
     as_recorded_on: Annotated[str | None, typer.Option(
         "--as-recorded-on", metavar="YYYY-MM-DD", help="Report on the records as they were "
         "committed in git on this day (default: as they stand now, corrections "
@@ -179,21 +151,20 @@ def report_command(
 ) -> int:
     """Governance figures: approval rates with inconsistency flags, time to progression,
     overrides, audits, escalations, incidents, retention, re-validation, rater calibration."""
-    from promoctl import disclosure, report
-    from promoctl.cli import output
+    from promoctl import report
+    from promoctl.cli import output, report_table
     from promoctl.fsutil import write_atomic
 
     if min_group < MIN_GROUP_FLOOR:
         raise typer.BadParameter(
             f"{min_group} is below the floor of {MIN_GROUP_FLOOR}: a row of fewer people "
             "shows one or two people's own figures", param_hint="--min-group")
-    first, last = _report_period(start, end, interval.value, allow_unaligned)
+    first, last, outside = _report_period(start, end, interval.value, allow_unaligned)
     recorded_on = _parse_date(as_recorded_on)
     dims = tuple(dict.fromkeys(d.value for d in by)) if by else ("program",)
     root = workspace_root(repo, Path.cwd())
     options = report.Options(first, last, dims, min_group, interval.value,
-                             unaligned=disclosure.period_problem(first, last, interval.value)
-                             is not None, recorded_on=recorded_on)
+                             unaligned=outside, recorded_on=recorded_on)
     if recorded_on is not None:
         from promoctl.recorded import load_checked, records_on
 
@@ -214,14 +185,15 @@ def report_command(
 
         _write(dashboard.render_page(root, result, organisation(root)), out, force)
     elif out is None:
-        _tables(output.out, result)
+        report_table.print_tables(output.out, result)
     else:
         import io
 
         from rich.console import Console
 
         buffer = io.StringIO()
-        _tables(Console(file=buffer, width=120, highlight=False, color_system=None), result)
+        report_table.print_tables(Console(file=buffer, width=120, highlight=False,
+                                          color_system=None), result)
         _write(buffer.getvalue(), out, force)
     if key is not None:
         write_atomic(key, report.key_csv(result).encode(), overwrite=force)

@@ -172,8 +172,10 @@ def build(person: Starting, moves: Iterable[Move], ladders: dict[str, Ladder] | 
     spells: list[Spell] = []
     entry = next((m for m in reversed(before)
                   if (m.ladder, m.level) == (person.ladder, person.level)), None)
+    applied: Move | None = None
     if entry is not None and entry.from_level is not None \
             and entry.from_level != person.level and person.start_date < entry.effective:
+        applied = entry
         spells.append(Spell(person.ladder, entry.from_level, person.start_date,
                             entry.effective, START, None))
         if known_on is None or entry.decided_on <= known_on:
@@ -183,7 +185,12 @@ def build(person: Starting, moves: Iterable[Move], ladders: dict[str, Ladder] | 
             spells[-1] = _ended(spells[-1], None)
     else:
         spells.append(Spell(person.ladder, person.level, since, None, START, None))
-    conflicts: list[tuple[str, str]] = []
+    conflicts: list[tuple[str, str]] = [
+        (m.ref, f"decision {m.ref} takes effect on {m.effective}, on or before the person "
+         f"file's level_since/start_date ({since}), and does not move {person.id} into "
+         f"the person file's level {person.level!r}, so it is not applied")
+        for m in before if m is not applied and m.level != person.level
+        and (applied is None or m.level != applied.from_level)]
     for m in after:
         held = spells[-1]
         problem = _conflict(held, m, person, ladders or {})

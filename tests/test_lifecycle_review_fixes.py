@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 from tests.conftest import Cli, git_commit_all
-from tests.test_decide import decide, only_decision
+from tests.test_decide import PS_PANEL, decide, only_decision, packet_path, read
 
 
 def test_promotion_effective_before_the_held_level_is_refused(cli: Cli,
@@ -24,3 +26,27 @@ def test_validate_warns_about_an_approval_effective_before_the_held_level(
     git_commit_all(git_examples, "backdated by hand")
     result = cli("validate", cwd=git_examples)
     assert "2019-01-01" in result.err + result.out and "not applied" in result.err + result.out
+
+
+def _status(cli: Cli, repo: Path, person: str, as_of: str) -> dict[str, Any]:
+    result = cli("status", person, "--as-of", as_of, "--format", "json", cwd=repo)
+    assert result.code == 0, result.err
+    data: dict[str, Any] = json.loads(result.out)
+    return data
+
+
+def test_a_past_as_of_does_not_apply_a_correction_recorded_later(cli: Cli,
+                                                                  git_examples: Path) -> None:
+    first = cli("decide", packet_path(git_examples, "grace-liu-2026-h2"), "--outcome",
+                "approved", "--reason", "Good", "--override-reason", "Panel saw more",
+                *PS_PANEL, "--date", "2026-11-05", cwd=git_examples)
+    assert first.code == 0, first.err
+    approval = read(only_decision(git_examples))["id"]
+    again = cli("decide", packet_path(git_examples, "grace-liu-2026-h2"), "--outcome",
+                "deferred", "--reason", "Corrected", "--supersedes", approval, *PS_PANEL,
+                "--date", "2026-11-25", cwd=git_examples)
+    assert again.code == 0, again.err
+    assert _status(cli, git_examples, "grace-liu", "2026-11-20")["person"]["level"] \
+        == "senior-consultant"
+    assert _status(cli, git_examples, "grace-liu", "2026-11-26")["person"]["level"] \
+        == "consultant"

@@ -74,11 +74,16 @@ class Status:
         }
 
 
-def standing_records(repo: Repository
+def standing_records(repo: Repository, known_on: date | None = None
                      ) -> tuple[dict[str, list[Decision]], dict[str, list[Review]]]:
-    """Decisions and reviews no other record supersedes, by person, oldest first."""
-    gone = superseded_ids(repo)
-    gone_reviews = {s.record.supersedes for s in repo.reviews.values() if s.record.supersedes}
+    """Decisions and reviews no other record supersedes, by person, oldest first.
+    ``known_on``: only corrections made by that date count (a past as-of sees the
+    records as they stood then)."""
+    gone = superseded_ids(repo) if known_on is None else {
+        s.record.supersedes for s in repo.decisions.values()
+        if s.record.supersedes and s.record.decided_on <= known_on}
+    gone_reviews = {s.record.supersedes for s in repo.reviews.values() if s.record.supersedes
+                    and (known_on is None or s.record.date <= known_on)}
     decisions: dict[str, list[Decision]] = {}
     for src in repo.decisions.values():
         if src.record.id not in gone:
@@ -98,7 +103,7 @@ def status(repo: Repository, person_id: str, as_of: date,
            trainings: dict[str, dict[str, date]] | None = None,
            without: str | None = None) -> Status:
     """``without``: a review left out (the one a correction supersedes)."""
-    decisions, reviews = standing_records(repo)
+    decisions, reviews = standing_records(repo, as_of)
     mine = [r for r in reviews.get(person_id, []) if r.id != without]
     return _status(repo, repo.people[person_id].record, decisions.get(person_id, []),
                    mine, as_of, (trainings or {}).get(person_id, {}), _ladders(repo))
@@ -247,7 +252,7 @@ def training_completions(repo: Repository) -> dict[str, dict[str, date]]:
 def statuses(repo: Repository, as_of: date,
              completions: dict[str, dict[str, date]] | None = None) -> list[Status]:
     """Everyone's status at once (decisions and reviews indexed once, not per person)."""
-    decisions, reviews = standing_records(repo)
+    decisions, reviews = standing_records(repo, as_of)
     completions = completions or {}
     ladders = _ladders(repo)
     return [_status(repo, repo.people[person_id].record, decisions.get(person_id, []),

@@ -25,7 +25,7 @@ def test_validate_warns_about_an_approval_effective_before_the_held_level(
     path.write_text(path.read_text().replace("effective: 2026-11-02", "effective: 2019-01-01"))
     git_commit_all(git_examples, "backdated by hand")
     result = cli("validate", cwd=git_examples)
-    assert "2019-01-01" in result.err + result.out and "not applied" in result.err + result.out
+    assert "2019-01-01" in result.out and "not applied" in result.out
 
 
 def _status(cli: Cli, repo: Path, person: str, as_of: str) -> dict[str, Any]:
@@ -50,3 +50,19 @@ def test_a_past_as_of_does_not_apply_a_correction_recorded_later(cli: Cli,
         == "senior-consultant"
     assert _status(cli, git_examples, "grace-liu", "2026-11-26")["person"]["level"] \
         == "consultant"
+
+
+def test_a_person_file_edited_without_level_since_keeps_the_level_before(
+        cli: Cli, git_examples: Path) -> None:
+    assert decide(cli, git_examples, "amara-okafor-2026-10").code == 0
+    person = git_examples / "people" / "amara-okafor.yaml"
+    person.write_text(person.read_text().replace("level: support-worker",
+                                                 "level: senior-support-worker"))
+    git_commit_all(git_examples, "HR moves Amara without level_since")
+    before = _status(cli, git_examples, "amara-okafor", "2026-10-20")
+    assert before["person"]["level"] == "support-worker"
+    assert before["authorization"] != "lapsed"
+    after = _status(cli, git_examples, "amara-okafor", "2026-11-20")
+    assert after["person"]["level"] == "senior-support-worker"
+    assert after["person"]["level_since"] == "2026-11-02"
+    assert "level_since: 2026-11-02" in cli("validate", cwd=git_examples).out

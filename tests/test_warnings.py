@@ -168,9 +168,9 @@ def test_an_approval_to_the_level_already_held_is_a_warning(cli: Cli, git_exampl
     assert result.code == 0
     (line,) = [x for x in result.out.splitlines() if "warning:" in x]
     assert line.startswith("decisions/2026/2026-11-02-amara-okafor-")
-    assert "amara-okafor already holds 'senior-support-worker' from the person file (since " \
-        "2022-09-12) when decision" in line
-    assert "or set level_since to 2026-11-02 or later" in line
+    assert "amara-okafor's person file gives level 'senior-support-worker' from " \
+        "2022-09-12, but decision" in line
+    assert "set level_since: 2026-11-02" in line
     # Done fully (level_since set), it reads as the move into that level: no warning.
     person.write_text(person.read_text() + "level_since: 2026-11-02\n")
     assert "warning" not in cli("validate", cwd=git_examples).out

@@ -174,6 +174,20 @@ def build(person: Starting, moves: Iterable[Move], ladders: dict[str, Ladder] | 
     spells: list[Spell] = []
     entry = next((m for m in reversed(before)
                   if (m.ladder, m.level) == (person.ladder, person.level)), None)
+    first = next((m for m in mine if m.effective > since), None)
+    if entry is None and first is not None and first.from_level not in (None, person.level) \
+            and (first.ladder, first.level) == (person.ladder, person.level):
+        # The file's level was edited to the approval's without moving level_since: the
+        # approval is still the move into it.
+        entry, before = first, [*before, first]
+        after = [m for m in after if m is not first]
+        edited = [(first.ref, f"{person.id}'s person file gives level {person.level!r} "
+                   f"from {since}, but decision {first.ref} moves them into it on "
+                   f"{first.effective}; history reads the level before it as "
+                   f"{first.from_level!r} (set level_since: {first.effective}, or keep the "
+                   "file's level as the level before the decisions)")]
+    else:
+        edited = []
     applied: Move | None = None
     if entry is not None and entry.from_level is not None \
             and entry.from_level != person.level and person.start_date < entry.effective:
@@ -187,7 +201,7 @@ def build(person: Starting, moves: Iterable[Move], ladders: dict[str, Ladder] | 
             spells[-1] = _ended(spells[-1], None)
     else:
         spells.append(Spell(person.ladder, person.level, since, None, START, None))
-    conflicts: list[tuple[str, str]] = [
+    conflicts: list[tuple[str, str]] = edited + [
         (m.ref, f"decision {m.ref} takes effect on {m.effective}, on or before the person "
          f"file's level_since/start_date ({since}), and does not move {person.id} into "
          f"the person file's level {person.level!r}, so it is not applied")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -66,3 +67,16 @@ def test_a_person_file_edited_without_level_since_keeps_the_level_before(
     assert after["person"]["level"] == "senior-support-worker"
     assert after["person"]["level_since"] == "2026-11-02"
     assert "level_since: 2026-11-02" in cli("validate", cwd=git_examples).out
+
+
+def test_dates_after_today_are_warned_about(cli: Cli, git_examples: Path) -> None:
+    future = (date.today() + timedelta(days=400)).isoformat()
+    result = decide(cli, git_examples, "amara-okafor-2026-10", "--date", future)
+    assert result.code == 0, result.err
+    assert f"warning: --date {future} is after today" in result.err
+    later = (date.today() + timedelta(days=420)).isoformat()
+    result = cli("review", "amara-okafor", "--kind", "maintenance", "--outcome", "lapsed",
+                 "--reviewer", "Noor Said", "--findings", "Not maintained", "--date", later,
+                 cwd=git_examples)
+    assert result.code == 0, result.err
+    assert f"warning: --date {later} is after today" in result.err

@@ -15,6 +15,7 @@ from promoctl.cli import (
     ProblemFormat,
     RepoOption,
     _parse_date,
+    _warn_if_future,
     app,
     workspace_root,
 )
@@ -283,6 +284,7 @@ def review(
     if kind not in REVIEW_OUTCOMES:
         raise typer.BadParameter("--kind is probation, maintenance or recheck")
     root = _root(repo)
+    _warn_if_future("--date", _parse_date(on))
     request = reviews.Request(
         person=person, type=kind, outcome=outcome, reviewer=reviewer, findings=findings,
         on=_parse_date(on) or date.today(),

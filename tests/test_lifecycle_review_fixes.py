@@ -80,3 +80,23 @@ def test_dates_after_today_are_warned_about(cli: Cli, git_examples: Path) -> Non
                  cwd=git_examples)
     assert result.code == 0, result.err
     assert f"warning: --date {later} is after today" in result.err
+
+
+def _review(cli: Cli, repo: Path, person: str, *args: str) -> Any:
+    return cli("review", person, "--reviewer", "Noor Said", "--findings",
+               "Reviewed against the level's anchors", *args, cwd=repo)
+
+
+def test_a_drift_cannot_follow_a_lapse(cli: Cli, git_examples: Path) -> None:
+    assert decide(cli, git_examples, "amara-okafor-2026-10", "--effective",
+                  "2026-12-01").code == 0
+    for args in (("--kind", "probation", "--outcome", "confirmed", "--date", "2027-02-01"),
+                 ("--kind", "maintenance", "--outcome", "lapsed", "--date", "2027-05-25")):
+        result = _review(cli, git_examples, "amara-okafor", *args)
+        assert result.code == 0, result.err
+    drift = _review(cli, git_examples, "amara-okafor", "--kind", "maintenance", "--outcome",
+                    "drift", "--support", "coaching", "--date", "2027-06-15")
+    assert drift.code == 4
+    assert "lapsed on 2027-05-25" in drift.err
+    assert _status(cli, git_examples, "amara-okafor", "2027-06-20")["authorization"] \
+        == "lapsed"

@@ -47,6 +47,7 @@ class Status:
     open_steps: list[tuple[str, PlanStep]] = field(default_factory=list)
     open_plans: list[str] = field(default_factory=list)  # decisions with an open plan
     drift_recheck: date | None = None  # an open drift's re-check date
+    lapsed_on: date | None = None  # the review that found the authorisation lapsed
     decisions: list[Decision] = field(default_factory=list)
     reviews: list[Review] = field(default_factory=list)
     due: list[DueItem] = field(default_factory=list)
@@ -194,6 +195,7 @@ def _status(repo: Repository, p: Person, decisions: list[Decision], reviews: lis
             due("recheck", recheck, f"re-check after drift at {level_name}")
         else:
             st.authorization, st.reason = "lapsed", f"authorisation lapsed on {lapsed_on}"
+            st.lapsed_on = lapsed_on
     if st.probation is not None and st.probation["confirmed"] is None \
             and st.authorization in ("valid", "not-required"):
         st.authorization = "in-probation"

@@ -100,3 +100,17 @@ def test_a_drift_cannot_follow_a_lapse(cli: Cli, git_examples: Path) -> None:
     assert "lapsed on 2027-05-25" in drift.err
     assert _status(cli, git_examples, "amara-okafor", "2027-06-20")["authorization"] \
         == "lapsed"
+
+
+def test_a_recorded_plan_recheck_is_no_longer_due(cli: Cli, git_examples: Path) -> None:
+    assert decide(cli, git_examples, "chloe-martin-2026-10").code == 0
+    result = _review(cli, git_examples, "chloe-martin", "--kind", "recheck", "--outcome",
+                     "unresolved", "--date", "2027-02-01")
+    assert result.code == 0, result.err
+    due = cli("due", "--as-of", "2027-02-10", "--within", "30", "--format", "json",
+              cwd=git_examples)
+    assert due.code == 0, due.err
+    assert not [i for i in json.loads(due.out)["items"]
+                if i["person"] == "chloe-martin" and i["kind"] in ("recheck", "plan-step")]
+    st = _status(cli, git_examples, "chloe-martin", "2027-02-10")
+    assert st["authorization"] != "lapsed"  # the plan's re-check is not the level's

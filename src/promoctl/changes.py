@@ -130,6 +130,8 @@ def _authorisation(person: Person, spell: levels.Spell, rules: Revalidation,
     for r in at_level:
         if r.date > last:
             break
+        if r.type == "recheck" and r.decision is not None:
+            continue  # a development plan's re-check, not the authorisation's
         overdue(r.date)
         if (r.type, r.outcome) in (("maintenance", "sustained"), ("recheck", "resolved")):
             if lapsed:

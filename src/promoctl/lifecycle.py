@@ -168,6 +168,8 @@ def _status(repo: Repository, p: Person, decisions: list[Decision], reviews: lis
     if rules is not None:
         base, state, recheck, lapsed_on = start, "valid", None, None
         for r in later:
+            if r.type == "recheck" and r.decision is not None:
+                continue  # a development plan's re-check, not the authorisation's
             if (r.type, r.outcome) in (("maintenance", "sustained"), ("recheck", "resolved")):
                 base, state, recheck = r.date, "valid", None
             elif r.outcome == "drift":
@@ -207,9 +209,10 @@ def _status(repo: Repository, p: Person, decisions: list[Decision], reviews: lis
         if d.development_plan is None or any(
                 o.decided_on > d.decided_on and o.target == d.target for o in decisions):
             continue
-        resolved = any(r.type == "recheck" and r.decision == d.id and r.outcome == "resolved"
-                       for r in reviews)
-        if resolved:
+        # The plan's re-check, once held, closes it whatever it found: an unresolved
+        # plan leads to a new packet and decision, not to the same re-check again.
+        rechecked = any(r.type == "recheck" and r.decision == d.id for r in reviews)
+        if rechecked:
             continue
         st.open_plans.append(d.id)
         for step in d.development_plan.steps:

@@ -114,3 +114,17 @@ def test_a_recorded_plan_recheck_is_no_longer_due(cli: Cli, git_examples: Path) 
                 if i["person"] == "chloe-martin" and i["kind"] in ("recheck", "plan-step")]
     st = _status(cli, git_examples, "chloe-martin", "2027-02-10")
     assert st["authorization"] != "lapsed"  # the plan's re-check is not the level's
+
+
+def test_export_changes_as_of_leaves_out_decisions_recorded_later(cli: Cli,
+                                                                   git_examples: Path) -> None:
+    assert decide(cli, git_examples, "amara-okafor-2026-10").code == 0  # recorded 2026-11-02
+
+    def people(as_of: str) -> list[str]:
+        result = cli("export", "changes", "--from", "2026-01-01", "--to", "2026-12-31",
+                     "--as-of", as_of, "--format", "json", cwd=git_examples)
+        assert result.code == 0, result.err
+        return [c["person"] for c in json.loads(result.out)["changes"]]
+
+    assert people("2026-10-30") == []
+    assert people("2026-11-02") == ["amara-okafor"]

@@ -128,3 +128,23 @@ def test_export_changes_as_of_leaves_out_decisions_recorded_later(cli: Cli,
 
     assert people("2026-10-30") == []
     assert people("2026-11-02") == ["amara-okafor"]
+
+
+def _letter(cli: Cli, repo: Path) -> str:
+    result = cli("render", "letter", str(only_decision(repo)), cwd=repo)
+    assert result.code == 0, result.err
+    return result.out
+
+
+def test_markdown_letter_paragraphs_and_headings_are_separated(cli: Cli,
+                                                                git_examples: Path) -> None:
+    assert decide(cli, git_examples, "chloe-martin-2026-10", "--override-reason",
+                  "The panel saw more", outcome="approved").code == 0
+    text = _letter(cli, git_examples)
+    assert "is required.\n\nThe panel's decision takes account" in text
+    assert "as its reasons above explain.\n\n## Probation terms" in text
+
+
+def test_markdown_letter_next_steps_follow_a_blank_line(cli: Cli, git_examples: Path) -> None:
+    assert decide(cli, git_examples, "farid-haddad-2026-h2").code == 0
+    assert "is required.\n\n## Next steps" in _letter(cli, git_examples)

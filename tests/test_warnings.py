@@ -40,7 +40,7 @@ def test_warnings_do_not_fail_validate_unless_strict(cli: Cli, examples: Path) -
     assert result.code == 0, result.out + result.err
     line = (f"{AMARA.as_posix()}:101:20: warning: evidence 'safe-note' names competency "
             "'safe-practice', which level 'senior-support-worker' does not assess: it is "
-            "not counted")
+            "not counted in the competency score (a gate may still count it)")
     assert line in result.out.splitlines()
     assert "valid, with 1 warning(s) in 1 file(s)" in result.err
     assert cli("validate", "--strict", cwd=examples).code == 3

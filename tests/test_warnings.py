@@ -89,7 +89,13 @@ def test_unweighted_evidence_is_listed_with_its_reason(cli: Cli, examples: Path)
         comp["unscored"][0]["why"]  # type: ignore[index]
     messages = [r["message"] for r in ev["reasons"]]  # type: ignore[attr-defined]
     assert "competency 'partner-coordination': insufficient evidence (2 item(s) name it, " \
-        "none with a score that counts: see unscored)" in messages
+        "none with a score that counts: peer-partner: peer_feedback is not a scoring " \
+        "source at this level" in " ".join(messages)
+    assert "see unscored" not in " ".join(messages)
+    for fmt in ("table", "markdown"):
+        shown = cli("evaluate", examples / DEV, "--format", fmt, cwd=examples)
+        assert "Not counted in the scores" in shown.out
+        assert "attest-partner" in shown.out
     assert not any("no scored evidence for it in the packet" in m for m in messages)
     result = cli("validate", cwd=examples)
     assert result.code == 0

@@ -148,3 +148,10 @@ def test_markdown_letter_paragraphs_and_headings_are_separated(cli: Cli,
 def test_markdown_letter_next_steps_follow_a_blank_line(cli: Cli, git_examples: Path) -> None:
     assert decide(cli, git_examples, "farid-haddad-2026-h2").code == 0
     assert "is required.\n\n## Next steps" in _letter(cli, git_examples)
+
+
+def test_an_unknown_review_outcome_is_a_usage_error(cli: Cli, git_examples: Path) -> None:
+    result = _review(cli, git_examples, "amara-okafor", "--kind", "maintenance", "--outcome",
+                     "bogus", "--date", "2026-11-20")
+    assert result.code == 2
+    assert "sustained, drift, lapsed" in result.err and "'bogus'" in result.err

@@ -283,6 +283,9 @@ def review(
 
     if kind not in REVIEW_OUTCOMES:
         raise typer.BadParameter("--kind is probation, maintenance or recheck")
+    if outcome not in REVIEW_OUTCOMES[kind]:
+        raise typer.BadParameter(f"a {kind} review's --outcome is one of "
+                                 f"{', '.join(REVIEW_OUTCOMES[kind])}, not {outcome!r}")
     root = _root(repo)
     _warn_if_future("--date", _parse_date(on))
     request = reviews.Request(

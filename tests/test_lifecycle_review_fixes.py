@@ -155,3 +155,13 @@ def test_an_unknown_review_outcome_is_a_usage_error(cli: Cli, git_examples: Path
                      "bogus", "--date", "2026-11-20")
     assert result.code == 2
     assert "sustained, drift, lapsed" in result.err and "'bogus'" in result.err
+
+
+def test_a_confirmed_probation_takes_no_extension_date(cli: Cli, git_examples: Path) -> None:
+    assert decide(cli, git_examples, "amara-okafor-2026-10").code == 0
+    result = _review(cli, git_examples, "amara-okafor", "--kind", "probation", "--outcome",
+                     "confirmed", "--extended-until", "2027-04-01", "--date", "2027-01-31")
+    assert result.code == 2
+    assert "--extended-until goes only with" in result.err
+    assert not (git_examples / "reviews").exists() or not list(
+        (git_examples / "reviews").rglob("*.yaml"))

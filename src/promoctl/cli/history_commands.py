@@ -286,6 +286,11 @@ def review(
     if outcome not in REVIEW_OUTCOMES[kind]:
         raise typer.BadParameter(f"a {kind} review's --outcome is one of "
                                  f"{', '.join(REVIEW_OUTCOMES[kind])}, not {outcome!r}")
+    if extended_until is not None and (kind, outcome) != ("probation", "extended"):
+        raise typer.BadParameter("--extended-until goes only with --kind probation "
+                                 "--outcome extended")
+    if recheck_by is not None and outcome != "drift":
+        raise typer.BadParameter("--recheck-by goes only with --outcome drift")
     root = _root(repo)
     _warn_if_future("--date", _parse_date(on))
     request = reviews.Request(

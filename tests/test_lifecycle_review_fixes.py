@@ -165,3 +165,22 @@ def test_a_confirmed_probation_takes_no_extension_date(cli: Cli, git_examples: P
     assert "--extended-until goes only with" in result.err
     assert not (git_examples / "reviews").exists() or not list(
         (git_examples / "reviews").rglob("*.yaml"))
+
+
+def test_status_says_valid_until_and_no_until_for_a_lapse(cli: Cli,
+                                                           git_examples: Path) -> None:
+    assert decide(cli, git_examples, "amara-okafor-2026-10").code == 0
+    assert _review(cli, git_examples, "amara-okafor", "--kind", "probation", "--outcome",
+                   "confirmed", "--date", "2027-01-31").code == 0
+
+    def line(as_of: str) -> str:
+        result = cli("status", "amara-okafor", "--as-of", as_of, cwd=git_examples)
+        assert result.code == 0, result.err
+        (found,) = [x for x in result.out.splitlines() if x.startswith("authorisation:")]
+        return found
+
+    assert line("2027-02-15") == ("authorisation: valid until 2027-05-03 "
+                                  "(re-validation due by 2027-05-03)")
+    lapsed = line("2027-06-01")
+    assert lapsed.startswith("authorisation: lapsed (re-validation overdue since 2027-05-03")
+    assert " until" not in lapsed.replace("overdue since", "")

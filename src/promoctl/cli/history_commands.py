@@ -228,9 +228,13 @@ def status(
     since = f" since {spell.since}" + (f" (decision {spell.ref})" if spell.ref else "")
     output.out.print(f"{p.name} ({p.id}), {p.program}: {spell.ladder} / {spell.level}{since}",
                      markup=False)
-    output.out.print(f"authorisation: {st.authorization}"
-                     + (f" until {st.valid_until}" if st.valid_until else "")
-                     + (f" ({st.reason})" if st.reason else ""), markup=False)
+    state = st.authorization  # a lapse or a drift says its date in the reason
+    if st.valid_until is not None and state == "valid":
+        state = f"valid until {st.valid_until}"
+    elif st.valid_until is not None and state == "in-probation":
+        state += f", valid until {st.valid_until}"
+    output.out.print(f"authorisation: {state}" + (f" ({st.reason})" if st.reason else ""),
+                     markup=False)
     if st.probation:
         output.out.print(f"probation: review {st.probation['review_date']}, confirmed "
                          f"{st.probation['confirmed'] or 'not yet'}", markup=False)

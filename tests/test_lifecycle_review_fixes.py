@@ -184,3 +184,18 @@ def test_status_says_valid_until_and_no_until_for_a_lapse(cli: Cli,
     lapsed = line("2027-06-01")
     assert lapsed.startswith("authorisation: lapsed (re-validation overdue since 2027-05-03")
     assert " until" not in lapsed.replace("overdue since", "")
+
+
+def test_due_details_name_areas_and_levels_not_ids(cli: Cli, git_examples: Path) -> None:
+    assert decide(cli, git_examples, "chloe-martin-2026-10").code == 0
+    result = cli("due", "--as-of", "2027-02-10", "--within", "30", "--format", "json",
+                 cwd=git_examples)
+    assert result.code == 0, result.err
+    details = [i["detail"] for i in json.loads(result.out)["items"]
+               if i["person"] == "chloe-martin"]
+    assert "re-check of the development plan for Senior Support Worker" in details
+    steps = [d for d in details if not d.startswith("re-check")]
+    assert steps and any(d.startswith("Recognises and escalates risk triggers: ")
+                         for d in steps)
+    assert not [d for d in steps if d.split(" ", 1)[0] in ("competency", "composite", "gate",
+                                                              "training")]

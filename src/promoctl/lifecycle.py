@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from promoctl import levels
+from promoctl import labels, levels
 from promoctl.decisions import superseded_ids
 from promoctl.levels import Spell
 from promoctl.loader import Repository
@@ -215,12 +215,18 @@ def _status(repo: Repository, p: Person, decisions: list[Decision], reviews: lis
         if rechecked:
             continue
         st.open_plans.append(d.id)
+        # Names, not ids: due lists are read by managers.
+        plan_ladder = ladders.get(d.target.ladder)
+        framework = repo.framework(plan_ladder.framework) if plan_ladder else None
+        target = plan_ladder.level(d.target.level) if plan_ladder else None
         for step in d.development_plan.steps:
             st.open_steps.append((d.id, step))
             if step.due < as_of:
-                due("plan-step", step.due, f"{step.kind} {step.subject}: {step.action}", d.id)
+                area = labels.step_area(step.kind, step.subject, plan_ladder, d.target.level,
+                                        framework)
+                due("plan-step", step.due, f"{area}: {step.action}", d.id)
         due("recheck", d.development_plan.recheck, f"re-check of the development plan for "
-            f"{d.target.level}", d.id)
+            f"{target.title if target else d.target.level}", d.id)
 
     # Mandatory training of the current level: the floor holds after promotion too.
     promo_rules = level.promotion if level else None

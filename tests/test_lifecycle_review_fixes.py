@@ -199,3 +199,14 @@ def test_due_details_name_areas_and_levels_not_ids(cli: Cli, git_examples: Path)
                          for d in steps)
     assert not [d for d in steps if d.split(" ", 1)[0] in ("competency", "composite", "gate",
                                                               "training")]
+
+
+def test_validate_flags_unknown_placeholders_in_letter_settings(cli: Cli,
+                                                                examples: Path) -> None:
+    config = examples / "promoctl.yaml"
+    config.write_text(config.read_text().replace('salutation: "Dear {first_name},"',
+                                                 'salutation: "Hi {unknown},"'))
+    result = cli("validate", cwd=examples)
+    assert result.code == 3
+    assert "promoctl.yaml:10:" in result.out
+    assert "unknown placeholder(s) {unknown}" in result.out

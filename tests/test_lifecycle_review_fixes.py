@@ -210,3 +210,26 @@ def test_validate_flags_unknown_placeholders_in_letter_settings(cli: Cli,
     assert result.code == 3
     assert "promoctl.yaml:10:" in result.out
     assert "unknown placeholder(s) {unknown}" in result.out
+
+
+def test_plans_give_a_route_for_questions_and_corrections_say_what_they_replace(
+        cli: Cli, git_examples: Path) -> None:
+    assert decide(cli, git_examples, "farid-haddad-2026-h2").code == 0
+    first = read(only_decision(git_examples))["id"]
+    again = cli("decide", packet_path(git_examples, "farid-haddad-2026-h2"), "--outcome",
+                "declined", "--reason", "Corrected", "--supersedes", first, *PS_PANEL,
+                "--date", "2026-11-03", cwd=git_examples)
+    assert again.code == 0, again.err
+    (second,) = [p for p in (git_examples / "decisions").rglob("*.yaml") if first not in p.name]
+    for fmt in ("markdown", "html"):
+        plan = cli("render", "plan", str(second), "--format", fmt, cwd=git_examples)
+        assert plan.code == 0, plan.err
+        assert "Questions" in plan.out and "people@example.org" in plan.out
+        assert "Priya Shah, HR Business Partner" in plan.out
+        assert f"Replaces the plan of decision {first}" in plan.out
+        assert "from an assessor other than those so far, for" in plan.out
+        assert "assessor(s)" not in plan.out
+        letter = cli("render", "letter", str(second), "--format", fmt, cwd=git_examples)
+        assert f"This letter replaces the letter about decision {first}" in letter.out
+    markdown = cli("render", "letter", str(second), cwd=git_examples).out
+    assert "- **Decision:** Declined\n\n> This letter replaces" in markdown

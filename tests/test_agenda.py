@@ -84,7 +84,7 @@ def test_agenda_data_by_value(repo_dir: Path) -> None:
     assert [s["status"] for s in plan["steps"]] == ["open", "evidence now meets it"]
     # What is due comes from the same rules as `promoctl status` and `due`.
     assert a["ahead"] == [{"date": "2026-06-08", "overdue": False, "review": True,
-                           "what": "re-check of the development plan for senior"}]
+                           "what": "re-check of the development plan for Senior"}]
     assert a["next_review"] == a["ahead"][0]
 
 
@@ -120,7 +120,7 @@ def test_markdown_agenda(cli: Cli, repo_dir: Path) -> None:
     assert result.code == 0, result.err
     md = result.out
     assert md.startswith("# 1:1 agenda: Person SAM\n")
-    assert "- Next review: **2026-06-08**, re-check of the development plan for senior" in md
+    assert "- Next review: **2026-06-08**, re-check of the development plan for Senior" in md
     assert "## 1. Milestones completed since 2026-04-01" in md
     assert "- 2026-04-12: Record keeping (assessment 85%, completed)" in md
     assert "- Working towards: Senior (evaluated today: NOT READY, composite not computed)" in md

@@ -83,9 +83,13 @@ def test_letter_closes_with_the_configured_signatory_and_routes(cli: Cli,
         "letters:\n  salutation: \"Dear {name} {name.__class__},\"\n"
         "  appeal: Appeals go to the Director within 10 working days.\n")
     config.write_text(text)
+    # A placeholder letters do not fill (here one reaching into Python) is refused.
+    refused = cli("validate", cwd=repo)
+    assert refused.code == 3 and "unknown placeholder(s) {name.__class__}" in refused.out
+    config.write_text(text.replace(" {name.__class__}", ""))
     git_commit_all(repo, "letters configured")
     letter = documents(cli, repo, ref)["letter.markdown"]
-    assert "Dear Chloe Martin {name.__class__}," in letter
+    assert "Dear Chloe Martin," in letter
     assert "Appeals go to the Director within 10 working days." in letter
     assert "Yours sincerely,\n\nHuman Resources\n" in letter  # the default signatory
     assert "contact Human Resources." in letter

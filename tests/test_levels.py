@@ -78,7 +78,12 @@ def test_hand_edited_person_file_reads_the_decision_as_the_move_into_it() -> Non
 def test_approval_to_the_level_the_person_file_already_says_is_a_conflict() -> None:
     h = levels.build(person(level="senior"), [move("d1", "senior", date(2026, 12, 1))])
     assert [ref for ref, _ in h.conflicts] == ["d1"]
-    assert "already holds 'senior' from the person file" in h.conflicts[0][1]
+    # Read as the move into the file's level (level_since was not updated): the level
+    # before it holds until the approval, and validate still asks for level_since.
+    assert "set level_since: 2026-12-01" in h.conflicts[0][1]
+    assert h.at(date(2026, 11, 30)).level != "senior"
+    assert (h.current.level, h.current.since, h.current.ref) == ("senior", date(2026, 12, 1),
+                                                                 "d1")
 
 
 def test_history_from_a_decision_recorded_with_decide(cli: Cli, git_examples: Path) -> None:

@@ -40,7 +40,7 @@ def test_warnings_do_not_fail_validate_unless_strict(cli: Cli, examples: Path) -
     assert result.code == 0, result.out + result.err
     line = (f"{AMARA.as_posix()}:101:20: warning: evidence 'safe-note' names competency "
             "'safe-practice', which level 'senior-support-worker' does not assess: it is "
-            "not counted")
+            "not counted in the competency score (a gate may still count it)")
     assert line in result.out.splitlines()
     assert "valid, with 1 warning(s) in 1 file(s)" in result.err
     assert cli("validate", "--strict", cwd=examples).code == 3
@@ -89,7 +89,13 @@ def test_unweighted_evidence_is_listed_with_its_reason(cli: Cli, examples: Path)
         comp["unscored"][0]["why"]  # type: ignore[index]
     messages = [r["message"] for r in ev["reasons"]]  # type: ignore[attr-defined]
     assert "competency 'partner-coordination': insufficient evidence (2 item(s) name it, " \
-        "none with a score that counts: see unscored)" in messages
+        "none with a score that counts: peer-partner: peer_feedback is not a scoring " \
+        "source at this level" in " ".join(messages)
+    assert "see unscored" not in " ".join(messages)
+    for fmt in ("table", "markdown"):
+        shown = cli("evaluate", examples / DEV, "--format", fmt, cwd=examples)
+        assert "Not counted in the scores" in shown.out
+        assert "attest-partner" in shown.out
     assert not any("no scored evidence for it in the packet" in m for m in messages)
     result = cli("validate", cwd=examples)
     assert result.code == 0
@@ -168,9 +174,9 @@ def test_an_approval_to_the_level_already_held_is_a_warning(cli: Cli, git_exampl
     assert result.code == 0
     (line,) = [x for x in result.out.splitlines() if "warning:" in x]
     assert line.startswith("decisions/2026/2026-11-02-amara-okafor-")
-    assert "amara-okafor already holds 'senior-support-worker' from the person file (since " \
-        "2022-09-12) when decision" in line
-    assert "or set level_since to 2026-11-02 or later" in line
+    assert "amara-okafor's person file gives level 'senior-support-worker' from " \
+        "2022-09-12, but decision" in line
+    assert "set level_since: 2026-11-02" in line
     # Done fully (level_since set), it reads as the move into that level: no warning.
     person.write_text(person.read_text() + "level_since: 2026-11-02\n")
     assert "warning" not in cli("validate", cwd=git_examples).out

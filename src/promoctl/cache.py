@@ -53,7 +53,8 @@ RACY_NS = 2_000_000_000
 _CODE = ("models.py", "yamlio.py", "records.py", "checks.py", "rawchecks.py", "loader.py",
          "repofiles.py", "interop/mapping.py", "interop/people.py", "validation.py",
          "parallel.py", "errors.py", "cache.py", "dependents.py", "worktree.py", "memo.py",
-         "cachedb.py", "spill.py", "recent.py", "duties.py", "levels.py", "fsutil.py")
+         "cachedb.py", "spill.py", "recent.py", "duties.py", "levels.py", "fsutil.py",
+         "coverage.py")
 
 
 @memoize

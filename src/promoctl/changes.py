@@ -55,17 +55,19 @@ class Change:
 def changes(repo: Repository, start: date, end: date, today: date) -> list[Change]:
     """Every change effective from ``start`` to ``end``, both included. A lapse for want
     of a review is a change only once its day has come (``today``); a decision effective
-    later is a change already recorded."""
-    decisions, reviews = standing_records(repo)
+    later is a change already recorded. Records made after ``today`` had not been made
+    yet: the feed as of a past date is what the records said then."""
+    decisions, reviews = standing_records(repo, today)
     held = levels.Index(repo)
     out: list[Change] = []
     for person_id in sorted(repo.people):
         person: Person = repo.people[person_id].record
         mine = {d.id: d for d in decisions.get(person_id, [])}
-        spells = held.history(person_id).spells
+        spells = held.history(person_id, today).spells
         for spell in spells:
             at_level = [r for r in reviews.get(person_id, [])
-                        if (r.ladder, r.level) == (spell.ladder, spell.level)
+                        if r.date <= today
+                        and (r.ladder, r.level) == (spell.ladder, spell.level)
                         and r.date >= spell.since
                         and (spell.until is None or r.date < spell.until)]
             if spell.change == levels.PROMOTION and spell.ref in mine:
@@ -130,6 +132,8 @@ def _authorisation(person: Person, spell: levels.Spell, rules: Revalidation,
     for r in at_level:
         if r.date > last:
             break
+        if r.type == "recheck" and r.decision is not None:
+            continue  # a development plan's re-check, not the authorisation's
         overdue(r.date)
         if (r.type, r.outcome) in (("maintenance", "sustained"), ("recheck", "resolved")):
             if lapsed:

@@ -63,7 +63,8 @@ def notes(packet: Packet, ladder: Ladder, framework: Framework) -> list[Note]:
             if comp not in assessed:
                 out.append(Note(("evidence", i, "competencies", j),
                                 f"evidence {item.id!r} names competency {comp!r}, which "
-                                f"level {level.id!r} does not assess: it is not counted"))
+                                f"level {level.id!r} does not assess: it is not counted in the "
+                                "competency score (a gate may still count it)"))
                 continue
             why = not_counted(item, comp, promo, framework)
             if why is None:

@@ -181,6 +181,13 @@ def prepare(root: Path, req: Request, git: Git) -> Prepared:
     level = ladder.level(packet.target.level)
     assert level is not None and level.promotion is not None  # checked when evaluating
     effective = req.effective or req.decided_on
+    held_since = ev.person.level_since or ev.person.start_date
+    if req.outcome == "approved" and effective <= held_since:
+        # Level history reads such an approval as one the person file already reflects,
+        # so it would silently change nothing.
+        raise UserError(f"--effective {effective}: {packet.candidate} holds "
+                        f"{ev.person.level!r} since {held_since} (person file), so a "
+                        "promotion must take effect after that date")
     data: dict[str, Any] = {
         "kind": "decision",
         "format": 1,

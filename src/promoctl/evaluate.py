@@ -156,7 +156,9 @@ def evaluate(packet: Packet, person: Person, ladder: Ladder, framework: Framewor
         if c.score is None and c.unscored:
             reasons.append(Reason("competency", c.id, f"competency {c.id!r}: insufficient "
                                   f"evidence ({len(c.unscored)} item(s) name it, none with a "
-                                  "score that counts: see unscored)",
+                                  "score that counts: "
+                                  + "; ".join(f"{item}: {why}" for item, why in c.unscored)
+                                  + ")",
                                   f"{c.id}: no scored evidence"))
         elif c.score is None:
             reasons.append(Reason("competency", c.id, f"competency {c.id!r}: insufficient "

@@ -10,7 +10,7 @@ through the same rendering code and print the same bytes.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -177,6 +177,13 @@ def _yes(flag: bool) -> str:
     return "met" if flag else "**not met**"
 
 
+def not_counted(d: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """(competency name, evidence id, why) for evidence naming a competency that its
+    score leaves out."""
+    return [(c["name"], u["item"], u["why"]) for c in d["competencies"]
+            for u in c.get("unscored", [])]
+
+
 def to_markdown(s: Shown) -> str:
     d, x = s.data, s.extras
     p = d["candidate"]
@@ -216,6 +223,11 @@ def to_markdown(s: Shown) -> str:
         lines.append(f"| {c['name']} | {shown_c['weight']} | {minimum} | {shown_c['score']} | "
                      f"{sources} | {result} |")
     lines.append("")
+    dropped = not_counted(d)
+    if dropped:
+        lines += ["## Not counted in the scores", "", "| Competency | Evidence | Why |",
+                  "|---|---|---|"]
+        lines += [f"| {name} | {item} | {why} |" for name, item, why in dropped] + [""]
     if d["reasons"]:
         lines += ["## Reasons", ""] + [f"- {r['message']}" for r in d["reasons"]] + [""]
     if d["warnings"]:

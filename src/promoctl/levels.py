@@ -20,7 +20,7 @@ been made yet, so a past ``--as-of`` sees what the records said then.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Protocol
 
@@ -79,6 +79,7 @@ class Move:
     effective: date
     decided_on: date
     from_level: str | None = None  # the level its evaluation saw the candidate at
+    superseded_on: date | None = None  # when a correction replaced it (it stood until then)
 
     @classmethod
     def of(cls, d: Decision) -> Move:
@@ -162,7 +163,8 @@ def build(person: Starting, moves: Iterable[Move], ladders: dict[str, Ladder] | 
     is read whenever it was recorded: the file is today's, and the approval is what says
     which level came before it.)
     """
-    mine = sorted((m for m in moves if m.person == person.id),
+    mine = sorted((m for m in moves if m.person == person.id and (
+        m.superseded_on is None or (known_on is not None and m.superseded_on > known_on))),
                   key=lambda m: (m.effective, m.decided_on, m.ref))
     since = person.level_since or person.start_date
     # Approvals already reflected in the person file (hand-edited after the decision).
@@ -172,8 +174,24 @@ def build(person: Starting, moves: Iterable[Move], ladders: dict[str, Ladder] | 
     spells: list[Spell] = []
     entry = next((m for m in reversed(before)
                   if (m.ladder, m.level) == (person.ladder, person.level)), None)
+    first = next((m for m in mine if m.effective > since), None)
+    if entry is None and first is not None and first.from_level not in (None, person.level) \
+            and (first.ladder, first.level) == (person.ladder, person.level):
+        # The file's level was edited to the approval's without moving level_since: the
+        # approval is still the move into it.
+        entry, before = first, [*before, first]
+        after = [m for m in after if m is not first]
+        edited = [(first.ref, f"{person.id}'s person file gives level {person.level!r} "
+                   f"from {since}, but decision {first.ref} moves them into it on "
+                   f"{first.effective}; history reads the level before it as "
+                   f"{first.from_level!r} (set level_since: {first.effective}, or keep the "
+                   "file's level as the level before the decisions)")]
+    else:
+        edited = []
+    applied: Move | None = None
     if entry is not None and entry.from_level is not None \
             and entry.from_level != person.level and person.start_date < entry.effective:
+        applied = entry
         spells.append(Spell(person.ladder, entry.from_level, person.start_date,
                             entry.effective, START, None))
         if known_on is None or entry.decided_on <= known_on:
@@ -183,7 +201,12 @@ def build(person: Starting, moves: Iterable[Move], ladders: dict[str, Ladder] | 
             spells[-1] = _ended(spells[-1], None)
     else:
         spells.append(Spell(person.ladder, person.level, since, None, START, None))
-    conflicts: list[tuple[str, str]] = []
+    conflicts: list[tuple[str, str]] = edited + [
+        (m.ref, f"decision {m.ref} takes effect on {m.effective}, on or before the person "
+         f"file's level_since/start_date ({since}), and does not move {person.id} into "
+         f"the person file's level {person.level!r}, so it is not applied")
+        for m in before if m is not applied and m.level != person.level
+        and (applied is None or m.level != applied.from_level)]
     for m in after:
         held = spells[-1]
         problem = _conflict(held, m, person, ladders or {})
@@ -219,20 +242,28 @@ def _conflict(held: Spell, m: Move, person: Starting, ladders: dict[str, Ladder]
 
 
 def standing_moves(repo: Repository) -> dict[str, list[Move]]:
-    """Standing (not superseded) approvals, by candidate; from what loading kept of each
-    decision when it can, so thousands of decisions are not parsed again."""
+    """Approvals by candidate, each with the date a correction superseded it (history
+    as of an earlier date still holds it); from what loading kept of each decision when
+    it can, so thousands of decisions are not parsed again."""
     metas = [(src, src.meta) for src in repo.decisions.values()]
-    gone = {str(meta.get("supersedes")) for _src, meta in metas if meta.get("supersedes")}
+    gone: dict[str, date] = {}
+    for src, meta in metas:
+        replaced = meta.get("supersedes") if "outcome" in meta else src.record.supersedes
+        if replaced:
+            on = meta.get("decided_on") if "outcome" in meta else src.record.decided_on
+            when = date.fromisoformat(on) if isinstance(on, str) else on
+            if isinstance(when, date):
+                gone[str(replaced)] = min(when, gone.get(str(replaced), when))
     out: dict[str, list[Move]] = {}
     for src, meta in metas:
-        if src.record_id in gone:
-            continue
         if "outcome" in meta:
             move = Move.from_meta(str(src.record_id), meta)
         else:
             d: Decision = src.record
             move = Move.of(d) if d.outcome == "approved" else None
         if move is not None:
+            if str(src.record_id) in gone:
+                move = replace(move, superseded_on=gone[str(src.record_id)])
             out.setdefault(move.person, []).append(move)
     return out
 
@@ -282,6 +313,7 @@ class Index:
     def key(self, person_id: str) -> str:
         """What the person's history depends on besides the person file, for cache keys."""
         return ";".join(f"{m.ref}@{m.effective}/{m.decided_on}:{m.ladder}/{m.level}"
+                        f"~{m.superseded_on}"
                         for m in sorted(self.moves.get(person_id, []), key=lambda m: m.ref))
 
     def history(self, person_id: str, known_on: date | None = None) -> History:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from promoctl import levels
+from promoctl import labels, levels
 from promoctl.decisions import superseded_ids
 from promoctl.levels import Spell
 from promoctl.loader import Repository
@@ -47,6 +47,7 @@ class Status:
     open_steps: list[tuple[str, PlanStep]] = field(default_factory=list)
     open_plans: list[str] = field(default_factory=list)  # decisions with an open plan
     drift_recheck: date | None = None  # an open drift's re-check date
+    lapsed_on: date | None = None  # the review that found the authorisation lapsed
     decisions: list[Decision] = field(default_factory=list)
     reviews: list[Review] = field(default_factory=list)
     due: list[DueItem] = field(default_factory=list)
@@ -74,11 +75,16 @@ class Status:
         }
 
 
-def standing_records(repo: Repository
+def standing_records(repo: Repository, known_on: date | None = None
                      ) -> tuple[dict[str, list[Decision]], dict[str, list[Review]]]:
-    """Decisions and reviews no other record supersedes, by person, oldest first."""
-    gone = superseded_ids(repo)
-    gone_reviews = {s.record.supersedes for s in repo.reviews.values() if s.record.supersedes}
+    """Decisions and reviews no other record supersedes, by person, oldest first.
+    ``known_on``: only corrections made by that date count (a past as-of sees the
+    records as they stood then)."""
+    gone = superseded_ids(repo) if known_on is None else {
+        s.record.supersedes for s in repo.decisions.values()
+        if s.record.supersedes and s.record.decided_on <= known_on}
+    gone_reviews = {s.record.supersedes for s in repo.reviews.values() if s.record.supersedes
+                    and (known_on is None or s.record.date <= known_on)}
     decisions: dict[str, list[Decision]] = {}
     for src in repo.decisions.values():
         if src.record.id not in gone:
@@ -98,7 +104,7 @@ def status(repo: Repository, person_id: str, as_of: date,
            trainings: dict[str, dict[str, date]] | None = None,
            without: str | None = None) -> Status:
     """``without``: a review left out (the one a correction supersedes)."""
-    decisions, reviews = standing_records(repo)
+    decisions, reviews = standing_records(repo, as_of)
     mine = [r for r in reviews.get(person_id, []) if r.id != without]
     return _status(repo, repo.people[person_id].record, decisions.get(person_id, []),
                    mine, as_of, (trainings or {}).get(person_id, {}), _ladders(repo))
@@ -162,6 +168,8 @@ def _status(repo: Repository, p: Person, decisions: list[Decision], reviews: lis
     if rules is not None:
         base, state, recheck, lapsed_on = start, "valid", None, None
         for r in later:
+            if r.type == "recheck" and r.decision is not None:
+                continue  # a development plan's re-check, not the authorisation's
             if (r.type, r.outcome) in (("maintenance", "sustained"), ("recheck", "resolved")):
                 base, state, recheck = r.date, "valid", None
             elif r.outcome == "drift":
@@ -189,6 +197,7 @@ def _status(repo: Repository, p: Person, decisions: list[Decision], reviews: lis
             due("recheck", recheck, f"re-check after drift at {level_name}")
         else:
             st.authorization, st.reason = "lapsed", f"authorisation lapsed on {lapsed_on}"
+            st.lapsed_on = lapsed_on
     if st.probation is not None and st.probation["confirmed"] is None \
             and st.authorization in ("valid", "not-required"):
         st.authorization = "in-probation"
@@ -200,17 +209,24 @@ def _status(repo: Repository, p: Person, decisions: list[Decision], reviews: lis
         if d.development_plan is None or any(
                 o.decided_on > d.decided_on and o.target == d.target for o in decisions):
             continue
-        resolved = any(r.type == "recheck" and r.decision == d.id and r.outcome == "resolved"
-                       for r in reviews)
-        if resolved:
+        # The plan's re-check, once held, closes it whatever it found: an unresolved
+        # plan leads to a new packet and decision, not to the same re-check again.
+        rechecked = any(r.type == "recheck" and r.decision == d.id for r in reviews)
+        if rechecked:
             continue
         st.open_plans.append(d.id)
+        # Names, not ids: due lists are read by managers.
+        plan_ladder = ladders.get(d.target.ladder)
+        framework = repo.framework(plan_ladder.framework) if plan_ladder else None
+        target = plan_ladder.level(d.target.level) if plan_ladder else None
         for step in d.development_plan.steps:
             st.open_steps.append((d.id, step))
             if step.due < as_of:
-                due("plan-step", step.due, f"{step.kind} {step.subject}: {step.action}", d.id)
+                area = labels.step_area(step.kind, step.subject, plan_ladder, d.target.level,
+                                        framework)
+                due("plan-step", step.due, f"{area}: {step.action}", d.id)
         due("recheck", d.development_plan.recheck, f"re-check of the development plan for "
-            f"{d.target.level}", d.id)
+            f"{target.title if target else d.target.level}", d.id)
 
     # Mandatory training of the current level: the floor holds after promotion too.
     promo_rules = level.promotion if level else None
@@ -247,7 +263,7 @@ def training_completions(repo: Repository) -> dict[str, dict[str, date]]:
 def statuses(repo: Repository, as_of: date,
              completions: dict[str, dict[str, date]] | None = None) -> list[Status]:
     """Everyone's status at once (decisions and reviews indexed once, not per person)."""
-    decisions, reviews = standing_records(repo)
+    decisions, reviews = standing_records(repo, as_of)
     completions = completions or {}
     ladders = _ladders(repo)
     return [_status(repo, repo.people[person_id].record, decisions.get(person_id, []),

@@ -416,6 +416,25 @@ class LetterSettings(Strict):
                     "disagree with and why, and they will explain the procedure and its "
                     "timescales.")
 
+    @field_validator("salutation", mode="after")
+    @classmethod
+    def _salutation_placeholders(cls, value: str) -> str:
+        return _known_placeholders(value, ("name", "first_name"))
+
+    @field_validator("questions", "appeal", mode="after")
+    @classmethod
+    def _contact_placeholders(cls, value: str) -> str:
+        return _known_placeholders(value, ("contact",))
+
+
+def _known_placeholders(text: str, known: tuple[str, ...]) -> str:
+    """A placeholder letters do not fill would reach the candidate as written."""
+    unknown = [m for m in re.findall(r"\{([^{}]*)\}", text) if m not in known]
+    if unknown:
+        raise ValueError(f"unknown placeholder(s) {', '.join('{' + u + '}' for u in unknown)}"
+                         f"; this text may use {', '.join('{' + k + '}' for k in known)}")
+    return text
+
 
 class RepositoryConfig(Strict):
     """``promoctl.yaml`` at the root: marks the repository and holds its settings."""

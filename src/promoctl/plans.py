@@ -34,7 +34,8 @@ def development_plan(ev: Evaluation, promo: Promotion, decided_on: date) -> Deve
             if g.gate.distinct_assessors and g.distinct_assessors < g.gate.distinct_assessors:
                 more = g.gate.distinct_assessors - g.distinct_assessors
                 missing = max(missing, more)
-                extra = f", from {more} more assessor(s) than so far"
+                extra = ", from an assessor other than those so far," if more == 1 \
+                    else f", from {more} assessors other than those so far,"
             else:
                 extra = ""
             add("gate", g.gate.id, f"Provide {missing} more "

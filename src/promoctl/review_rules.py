@@ -26,7 +26,7 @@ class Verdict:
 
 
 def check(st: Status, level: Level | None, kind: str, on: date,
-          decision: str | None = None) -> Verdict:
+          decision: str | None = None, outcome: str | None = None) -> Verdict:
     """``st``: the person's status on ``on`` (without the review being corrected)."""
     who = f"{st.person.id} ({st.spell.level} on {on})"
     if st.authorization in ("left", "not-started"):
@@ -34,6 +34,11 @@ def check(st: Status, level: Level | None, kind: str, on: date,
     if kind == "probation":
         return _probation(st, who, on, decision)
     if kind == "maintenance":
+        if outcome == "drift" and st.lapsed_on is not None:
+            # A drift's supports and re-check assume an authorisation still held.
+            return Verdict((f"{who}: the authorisation lapsed on {st.lapsed_on}; a "
+                            "maintenance review that finds it sustained reinstates it, "
+                            "a drift cannot follow a lapse",), (), decision)
         return _maintenance(st, level, who, on, decision)
     return _recheck(st, who, decision)
 

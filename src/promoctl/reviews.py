@@ -71,7 +71,8 @@ def prepare(root: Path, req: Request, recorded_by: str) -> tuple[Review, tuple[s
     ladder = repo.ladder(st.spell.ladder)
     level = ladder.level(st.spell.level) if ladder else None
     assert ladder is not None and level is not None  # validated above
-    verdict = review_rules.check(st, level, req.type, req.on, req.decision)
+    verdict = review_rules.check(st, level, req.type, req.on, req.decision,
+                                 req.outcome)
     if verdict.errors:
         raise UserError("; ".join(verdict.errors))
     decision = verdict.decision

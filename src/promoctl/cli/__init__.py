@@ -216,6 +216,7 @@ def decide(
 
     members = [_panel_member(p) for p in panel]
     root = workspace_root(repo, packet)
+    _warn_if_future("--date", _parse_date(decided_on))
     request = decisions.Request(
         packet=packet, outcome=outcome.value, reasons=reason, panel=members,
         decided_on=_parse_date(decided_on) or date.today(), as_of=_parse_date(as_of),
@@ -236,6 +237,16 @@ def decide(
     else:
         output.out.print("not committed (--no-commit)", markup=False)
     return ExitCode.OK
+
+
+def _warn_if_future(option: str, when: date | None) -> None:
+    """Records are of what happened: a date after today is usually a typo, though
+    a panel may be recorded ahead of a known date."""
+    from promoctl.cli import output
+
+    if when is not None and when > date.today():
+        output.err.print(f"warning: {option} {when} is after today ({date.today()}); the "
+                         "record counts from that date", markup=False)
 
 
 def workspace_root(repo: Path | None, hint: Path) -> Path:

@@ -24,7 +24,9 @@ def export_changes(
                                               "--to).")] = None,
     until: Annotated[str | None, typer.Option("--to", metavar="YYYY-MM-DD", help="Last "
                                               "effective date (default: today).")] = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", metavar="YYYY-MM-DD", help="A "
+    as_of: Annotated[str | None, typer.Option("--as-of", metavar="YYYY-MM-DD", help="Read "
+                                              "the records as they stood on this date: "
+                                              "later decisions and reviews are left out, a "
                                               "lapse for want of a review counts once this "
                                               "date has passed it (default: today).")] = None,
     format: Annotated[str, typer.Option("--format", help="csv or json")] = "csv",

@@ -15,6 +15,7 @@ from promoctl.cli import (
     ProblemFormat,
     RepoOption,
     _parse_date,
+    _warn_if_future,
     app,
     workspace_root,
 )
@@ -227,9 +228,13 @@ def status(
     since = f" since {spell.since}" + (f" (decision {spell.ref})" if spell.ref else "")
     output.out.print(f"{p.name} ({p.id}), {p.program}: {spell.ladder} / {spell.level}{since}",
                      markup=False)
-    output.out.print(f"authorisation: {st.authorization}"
-                     + (f" until {st.valid_until}" if st.valid_until else "")
-                     + (f" ({st.reason})" if st.reason else ""), markup=False)
+    state = st.authorization  # a lapse or a drift says its date in the reason
+    if st.valid_until is not None and state == "valid":
+        state = f"valid until {st.valid_until}"
+    elif st.valid_until is not None and state == "in-probation":
+        state += f", valid until {st.valid_until}"
+    output.out.print(f"authorisation: {state}" + (f" ({st.reason})" if st.reason else ""),
+                     markup=False)
     if st.probation:
         output.out.print(f"probation: review {st.probation['review_date']}, confirmed "
                          f"{st.probation['confirmed'] or 'not yet'}", markup=False)
@@ -282,7 +287,16 @@ def review(
 
     if kind not in REVIEW_OUTCOMES:
         raise typer.BadParameter("--kind is probation, maintenance or recheck")
+    if outcome not in REVIEW_OUTCOMES[kind]:
+        raise typer.BadParameter(f"a {kind} review's --outcome is one of "
+                                 f"{', '.join(REVIEW_OUTCOMES[kind])}, not {outcome!r}")
+    if extended_until is not None and (kind, outcome) != ("probation", "extended"):
+        raise typer.BadParameter("--extended-until goes only with --kind probation "
+                                 "--outcome extended")
+    if recheck_by is not None and outcome != "drift":
+        raise typer.BadParameter("--recheck-by goes only with --outcome drift")
     root = _root(repo)
+    _warn_if_future("--date", _parse_date(on))
     request = reviews.Request(
         person=person, type=kind, outcome=outcome, reviewer=reviewer, findings=findings,
         on=_parse_date(on) or date.today(),

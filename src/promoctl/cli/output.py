@@ -95,6 +95,8 @@ def _mark(ok: bool) -> str:
 def evaluation_report(s: Shown) -> None:
     from rich.table import Table
 
+    from promoctl.evaluation_view import not_counted
+
     d, x = s.data, s.extras
     p = d["candidate"]
     colour = "green" if s.ready else "red"
@@ -132,6 +134,14 @@ def evaluation_report(s: Shown) -> None:
         table.add_row(_e(c["name"]), cx["weight"], "-" if cx["minimum"] is None else cx["minimum"],
                       cx["score"], _e(sources), result)
     console.print(table)
+    dropped = not_counted(d)
+    if dropped:
+        table = Table(title="Not counted in the scores", title_justify="left")
+        for col in ("Competency", "Evidence", "Why"):
+            table.add_column(col, overflow="fold")
+        for name, item, why in dropped:
+            table.add_row(_e(name), _e(item), _e(why))
+        console.print(table)
     console.print(f"Composite {s.summary['composite']} against threshold "
                   f"{s.summary['threshold']}: {_mark(x['composite_met'])}")
     if d["reasons"]:

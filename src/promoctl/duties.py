@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from promoctl.fsutil import Unreadable, read_regular
 from promoctl.models import (
     Packet,
     PanelMember,
@@ -23,6 +24,7 @@ from promoctl.models import (
     SeparationOfDuties,
 )
 from promoctl.repofiles import MARKER
+from promoctl.yamlio import MAX_FILE_BYTES
 
 NameOf = Callable[[str], str | None]  # person id -> their name, when known
 
@@ -51,9 +53,9 @@ def load_policy(root: Path) -> Policy:
 
 @lru_cache(maxsize=4)
 def _policy_at(path: str, _mtime_ns: int, _size: int) -> Policy:
-    try:
-        return policy_from(Path(path).read_bytes())
-    except OSError:
+    try:  # through the one reader of repository files: a regular file of a record's size
+        return policy_from(read_regular(path, Path(path).parent, MAX_FILE_BYTES))
+    except Unreadable:
         return Policy()
 
 

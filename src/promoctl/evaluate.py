@@ -131,11 +131,11 @@ def evaluate(packet: Packet, person: Person, ladder: Ladder, framework: Framewor
         raise ValueError(f"level {packet.target.level!r} has no promotion rules")
     promo = level.promotion
     evidence = [item for item in packet.evidence if item.date <= as_of]
-    ignored = tuple(item.id for item in packet.evidence if item.date > as_of)
+    late = [item for item in packet.evidence if item.date > as_of]
+    ignored = tuple(item.id for item in late)
 
     training = tuple(_training(req, evidence, as_of) for req in promo.training)
     gates = tuple(gate_result(gate, evidence, as_of) for gate in promo.gates)
-    late = [item for item in packet.evidence if item.date > as_of]
     competencies = tuple(_competency(line.competency, line.weight, line.minimum, promo,
                                      framework, evidence, late) for line in promo.rubric)
     composite = _composite(competencies)

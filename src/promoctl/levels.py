@@ -278,19 +278,19 @@ def starting_point(repo: Repository, person_id: str) -> Starting:
     return found
 
 
-def _ladders(repo: Repository) -> dict[str, Ladder]:
+def ladders_by_id(repo: Repository) -> dict[str, Ladder]:
     return {ladder_id: src.record for ladder_id, src in repo.ladders.items()}
 
 
 def history(repo: Repository, person_id: str, known_on: date | None = None) -> History:
     """One person's level history (KeyError for an unknown person)."""
     return build(starting_point(repo, person_id), standing_moves(repo).get(person_id, []),
-                 _ladders(repo), known_on)
+                 ladders_by_id(repo), known_on)
 
 
 def histories(repo: Repository, known_on: date | None = None) -> dict[str, History]:
     """Everyone's level history, with the decisions read once."""
-    moves, ladders = standing_moves(repo), _ladders(repo)
+    moves, ladders = standing_moves(repo), ladders_by_id(repo)
     return {pid: build(starting_point(repo, pid), moves.get(pid, []), ladders, known_on)
             for pid in sorted(repo.people)}
 
@@ -308,7 +308,7 @@ class Index:
     def __init__(self, repo: Repository) -> None:
         self.repo = repo
         self.moves = standing_moves(repo)
-        self.ladders = _ladders(repo)
+        self.ladders = ladders_by_id(repo)
 
     def key(self, person_id: str) -> str:
         """What the person's history depends on besides the person file, for cache keys."""

@@ -107,11 +107,7 @@ def status(repo: Repository, person_id: str, as_of: date,
     decisions, reviews = standing_records(repo, as_of)
     mine = [r for r in reviews.get(person_id, []) if r.id != without]
     return _status(repo, repo.people[person_id].record, decisions.get(person_id, []),
-                   mine, as_of, (trainings or {}).get(person_id, {}), _ladders(repo))
-
-
-def _ladders(repo: Repository) -> dict[str, Ladder]:
-    return {ladder_id: src.record for ladder_id, src in repo.ladders.items()}
+                   mine, as_of, (trainings or {}).get(person_id, {}), levels.ladders_by_id(repo))
 
 
 def _status(repo: Repository, p: Person, decisions: list[Decision], reviews: list[Review],
@@ -265,7 +261,7 @@ def statuses(repo: Repository, as_of: date,
     """Everyone's status at once (decisions and reviews indexed once, not per person)."""
     decisions, reviews = standing_records(repo, as_of)
     completions = completions or {}
-    ladders = _ladders(repo)
+    ladders = levels.ladders_by_id(repo)
     return [_status(repo, repo.people[person_id].record, decisions.get(person_id, []),
                     reviews.get(person_id, []), as_of, completions.get(person_id, {}),
                     ladders)

@@ -66,8 +66,8 @@ def prepare(root: Path, req: Request, recorded_by: str) -> tuple[Review, tuple[s
     if req.decision is not None and req.decision not in repo.decisions:
         raise UserError(f"--decision {req.decision!r}: no such decision")
     # The level and lifecycle on the review's date, as the records then said.
-    st = lifecycle.status(repo, req.person, req.on, lifecycle.training_completions(repo),
-                          without=req.supersedes)
+    # (Training is left out: the review rules read the level and its reviews, not what is due.)
+    st = lifecycle.status(repo, req.person, req.on, without=req.supersedes)
     ladder = repo.ladder(st.spell.ladder)
     level = ladder.level(st.spell.level) if ladder else None
     assert ladder is not None and level is not None  # validated above

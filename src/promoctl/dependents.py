@@ -22,7 +22,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from promoctl import yamlio
-from promoctl.loader import Repository
+from promoctl.fsutil import Unreadable
+from promoctl.loader import Repository, read_file
 from promoctl.records import Source
 from promoctl.yamlio import YamlProblems
 
@@ -71,18 +72,17 @@ class _Unreadable:
     """A file whose YAML does not parse: it may refer to anything its text names."""
 
 
-def _fields(path: Path | None, src: Source | None, display: str) -> Any:
-    """The record, else its YAML data when it is not a valid record, else _Unreadable."""
-    if src is not None:
+def _fields(raw: bytes | None, src: Source | None, display: str) -> Any:
+    """The record's YAML data (from ``raw``, the file's bytes, read once), else the record
+    in memory, else _Unreadable."""
+    if raw is None:
         try:
-            return src.record
-        except (YamlProblems, ValidationError, OSError):
-            pass
-    if path is None:
-        return _Unreadable()
+            return src.record if src is not None else _Unreadable()
+        except (YamlProblems, ValidationError, Unreadable):
+            return _Unreadable()
     try:
-        return yamlio.parse(path.read_bytes(), display).data
-    except (YamlProblems, OSError):
+        return yamlio.parse(raw, display).data
+    except YamlProblems:
         return _Unreadable()
 
 
@@ -107,17 +107,13 @@ def _from_meta(src: Source | None, kind: str) -> dict[str, Any] | None:
     return None
 
 
-def _names(path: Path | None, ids: set[str]) -> bool:
-    """Whether the file could refer to one of ``ids`` (a record in memory always could)."""
-    if not ids:
-        return False
-    if path is None:
-        return True
+def _read(path: Path, root: Path) -> bytes | None:
+    """A candidate's bytes through the one reader of repository files (never a wait on a
+    FIFO, never a link out of the repository); None when it cannot be read."""
     try:
-        raw = path.read_bytes()
-    except OSError:
-        return False
-    return any(i.encode() in raw for i in ids)
+        return read_file(path, root)
+    except Unreadable:
+        return None
 
 
 def _ids(sources: Iterable[Source], displays: set[str]) -> set[str]:
@@ -136,7 +132,8 @@ def dependents(repo: Repository, displays: set[str]) -> set[str]:
     reviews = _ids(repo.reviews.values(), displays) | before.get("review", set())
     out: set[str] = set()
     for ladder in repo.ladders.values():
-        if _get(_fields(ladder.path, ladder, ladder.display), "framework") in frameworks:
+        # Ladders are few and loaded whole: the record in memory, no file read.
+        if _get(_fields(None, ladder, ladder.display), "framework") in frameworks:
             out.add(ladder.display)
             ladders.add(str(ladder.record_id))
     tests: dict[str, Callable[[Any], bool]] = {
@@ -170,9 +167,14 @@ def dependents(repo: Repository, displays: set[str]) -> set[str]:
         path = src.path if src is not None else repo.root / display
         fields = _from_meta(src, str(kind))
         if fields is None:
-            if not _names(path, names[str(kind)]):
+            ids = names[str(kind)]
+            if not ids:
                 continue
-            fields = _fields(path, src, display)
+            # A file is parsed only when its text names one of the ids.
+            raw = _read(path, repo.root) if path is not None else None
+            if path is not None and (raw is None or not any(i.encode() in raw for i in ids)):
+                continue
+            fields = _fields(raw, src, display)
         if isinstance(fields, _Unreadable) or tests[kind](fields):
             out.add(display)
     return out - displays

@@ -12,9 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from promoctl.errors import Problem
+from promoctl.fsutil import Unreadable, read_regular
 from promoctl.models import Person
 from promoctl.records import Source
-from promoctl.yamlio import YamlProblems
+from promoctl.yamlio import MAX_FILE_BYTES, YamlProblems
 
 
 def home_key(home_page: str) -> str:
@@ -98,12 +99,12 @@ def _accounts(src: Source, names: set[str] | None = None) -> list[list[str]]:
     if "ladder" in src.meta or src.path is None:  # parsed or cached: the meta is whole
         return list(src.meta.get("accounts") or ())
     try:
-        raw = src.path.read_bytes()
+        raw = read_regular(src.path, limit=MAX_FILE_BYTES)
         wanted = [n.encode() for n in names] if names is not None else [b"accounts"]
         if not any(w in raw for w in wanted):
             return []
         person = src.record
-    except (OSError, ValueError, YamlProblems):  # broken: its own problems say so
+    except (Unreadable, ValueError, YamlProblems):  # broken: its own problems say so
         return []
     return [[a.home_page, a.name] for a in getattr(person, "accounts", [])]
 

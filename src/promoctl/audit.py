@@ -169,8 +169,9 @@ def audit(root: Path, since: date | None = None,
             blobs.forget()
     _across(ctx, result)
     _signatures(ctx, result, duties.policy_from(blobs_head(top, MARKER, prefix)))
-    broken = seals.verify(root, DECISIONS_DIR)
-    result.seals = len(seals.load(top))
+    found = seals.load(top)
+    broken = seals.verify(root, DECISIONS_DIR, found)
+    result.seals = len(found)
     for n, seal in enumerate(broken):
         first = "the first seal this history breaks: " if n == 0 else ""
         result.findings.append(Finding("-", seal.seal, "seal", FAIL, first + seal.message))

@@ -128,10 +128,10 @@ def load(top: Path) -> list[Seal]:
     return seals
 
 
-def verify(root: Path, folder: str) -> list[Broken]:
-    """Every seal this history breaks, oldest first."""
+def verify(root: Path, folder: str, seals: list[Seal] | None = None) -> list[Broken]:
+    """Every seal this history breaks, oldest first (``seals``: as ``load`` gave them)."""
     top = history.toplevel(root)
-    seals = load(top)
+    seals = load(top) if seals is None else seals
     if not seals:
         return []
     current = _records(top, "HEAD", _prefixed(root, top, folder))

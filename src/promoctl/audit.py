@@ -20,7 +20,7 @@ from typing import Any
 
 from promoctl import duties, fielddiff, history, replay, seals, signing, trailers
 from promoctl.decisions import DECISIONS_DIR, check_quorum
-from promoctl.models import Decision, Ladder, Policy
+from promoctl.models import Decision, Ladder, Policy, RepositoryConfig
 from promoctl.records import parse_record
 from promoctl.repofiles import MARKER
 
@@ -365,13 +365,13 @@ def _audit_one(ctx: _Context, root: Path, path: str, since: date | None,
     _later_packet_changes(ctx, d, add)
 
     # Signed, when the policy of the day required it (verified after the loop, at once).
-    rules = duties.policy_from(ctx.blobs.read(d.inputs.commit, ctx.git_path(MARKER)))
+    rules = _policy(ctx, d.inputs.commit)
     if rules.signing.required:
         ctx.to_verify.append((creation.sha, d.id, path, rules.signing.allowed_signers))
 
     # 3. Replay with the records as they were committed at decision time.
     if intact:
-        _replay(ctx, d, add, creation)
+        _replay(ctx, d, add, creation, rules)
         result.replayed += 1
 
     # 4. Listed for the auditor: the override flag is derived (replay compares it with
@@ -412,8 +412,15 @@ def _later_packet_changes(ctx: _Context, d: Decision, add: Callable[..., None]) 
         previous = now
 
 
+def _policy(ctx: _Context, rev: str) -> Policy:
+    """The policy in promoctl.yaml at ``rev``, parsed once per content (the defaults when
+    it says none)."""
+    config = ctx.record(rev, MARKER)
+    return config.policy if isinstance(config, RepositoryConfig) else Policy()
+
+
 def _replay(ctx: _Context, d: Decision, add: Callable[..., None],
-            creation: history.Commit) -> None:
+            creation: history.Commit, rules: Policy) -> None:
     inputs = replay.load_inputs(d, lambda rev, path: ctx.blobs.read(rev, ctx.git_path(path)),
                                 lambda _raw, path: ctx.record(d.inputs.commit, path))
     if isinstance(inputs, str):
@@ -426,7 +433,6 @@ def _replay(ctx: _Context, d: Decision, add: Callable[..., None],
         add("replay", FAIL, f"replaying the decision gives a different value than recorded: "
             f"{diff}", creation, (diff.field,))
     # Separation of duties, under the policy of the day and the records it was made on.
-    rules = duties.policy_from(ctx.blobs.read(d.inputs.commit, ctx.git_path(MARKER)))
     for breach in duties.breaches(rules.separation_of_duties, d.panel,
                                   duties.Parties.of(inputs.person, inputs.packet),
                                   ctx.name_of):

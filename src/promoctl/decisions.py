@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from promoctl import duties, evaluation_view, locking, plans, recording, trailers, workspace, yamlio
-from promoctl.cache import Cache
-from promoctl.cache import location as cache_location
 from promoctl.errors import InvalidRecords, UserError, display_path
 from promoctl.gitio import Git
 from promoctl.loader import Repository
@@ -113,11 +111,7 @@ def prepare(root: Path, req: Request, git: Git) -> Prepared:
         raise UserError("a decision needs its specific reasons: give --reason at least once")
     # Through the validation cache: a record seen before is not parsed again, so the
     # cost does not grow with the decisions (and people) the repository holds.
-    validation = Cache(cache_location(root))
-    validation.preload()
-    repo, selected, problems = workspace.load_packets(root, [req.packet], cache=validation)
-    validation.save(prune=False)
-    workspace.refuse_non_packets(repo, [req.packet])
+    repo, selected, problems = workspace.load_packets_cached(root, [req.packet])
     if len(selected) != 1:
         raise UserError(f"{req.packet}: decide takes exactly one packet file")
     (outcome,) = workspace.evaluate_loaded(repo, selected, problems, req.as_of)

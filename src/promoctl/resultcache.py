@@ -236,11 +236,7 @@ def evaluate_packets(root: Path, paths: Sequence[Path], as_of: date | None,
     """Evaluate the packets found under ``paths``, through the validation cache and the
     evaluation cache: a warm run parses no packet. Same outcomes and problems as
     ``workspace.evaluate_packets``."""
-    validation = Cache(cache_location(root))
-    validation.preload()
-    repo, selected, problems = workspace.load_packets(root, paths, progress, cache=validation)
-    validation.save(prune=False)
-    workspace.refuse_non_packets(repo, paths)
+    repo, selected, problems = workspace.load_packets_cached(root, paths, progress)
     store = EvaluationCache(location(root, EVALUATE_CACHE))
     outcomes = evaluate_loaded(repo, selected, problems, as_of, store)
     store.save()

@@ -85,6 +85,18 @@ def load_packets(root: Path, paths: Sequence[Path], progress: Progress | None = 
     return repo, wanted, problems
 
 
+def load_packets_cached(root: Path, paths: Sequence[Path], progress: Progress | None = None
+                        ) -> tuple[Repository, list[str], list[Problem]]:
+    """``load_packets`` through the validation cache (a record seen before is not parsed
+    again), refusing a file named directly that is not a packet."""
+    cache = Cache(cache_location(root))
+    cache.preload()
+    loaded = load_packets(root, paths, progress, cache=cache)
+    cache.save(prune=False)
+    refuse_non_packets(loaded[0], paths)
+    return loaded
+
+
 def refuse_non_packets(repo: Repository, paths: Sequence[Path]) -> None:
     """A file named directly that is a valid record of another kind is refused, saying
     what it is (a broken file is not refused: its problems say what is wrong)."""

@@ -74,10 +74,13 @@ def summary(problems: Sequence[Problem]) -> str:
 
 QUOTE_CHARS = 80
 MESSAGE_CHARS = 600
-# C0 and C1 controls (tab aside), DEL, and the bidirectional overrides that can make a
-# line read differently from what it holds.
-_UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
-                     "\ud800-\udfff]")
+# C0 and C1 controls but tab and newline, DEL, and the bidirectional overrides that can
+# make a line read differently from what it holds (a regular-expression class body; records
+# refuse these, output escapes them).
+CONTROL_CHARS = "\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+NOT_UTF8_CHARS = "\ud800-\udfff"  # how a byte that was not UTF-8 reaches a str
+# One line of output: a newline is escaped too.
+_UNSAFE = re.compile(f"[\n{CONTROL_CHARS}{NOT_UTF8_CHARS}]")
 
 
 def _escape(match: re.Match[str]) -> str:

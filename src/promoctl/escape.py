@@ -10,7 +10,7 @@ import sys
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from promoctl.errors import shown
+from promoctl.errors import CONTROL_CHARS, NOT_UTF8_CHARS, shown
 
 # OWASP's CSV injection rule: a cell a spreadsheet would evaluate starts with one of these.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -39,8 +39,7 @@ class CsvWriter:
 
 # Control characters but tab and newline, DEL, C1, bidirectional overrides, and bytes that
 # were not UTF-8: what multi-line text may not carry to a terminal or a document.
-_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
-                          "\ud800-\udfff]")
+_UNPRINTABLE = re.compile(f"[{CONTROL_CHARS}{NOT_UTF8_CHARS}]")
 # What rich itself writes to a terminal for colours and styles (SGR), and nothing else.
 _STYLE = re.compile("(\x1b\\[[0-9;]*m)")  # captured: split keeps them
 

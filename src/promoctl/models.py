@@ -22,7 +22,7 @@ from pydantic import (
     field_validator,
 )
 
-from promoctl.errors import quote, shown
+from promoctl.errors import CONTROL_CHARS, quote, shown
 from promoctl.limits import MAX_DATE, MAX_DAYS, MIN_DATE
 
 FORMAT = 1
@@ -104,7 +104,7 @@ PositiveNumber = Annotated[Decimal, BeforeValidator(_to_decimal), Field(gt=0),
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=100)]
 # Tab and newline aside, control characters (ESC [2J, an OSC title), DEL, C1 and the
 # bidirectional overrides would act on a terminal or hide text: no name or title needs one.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CONTROL = re.compile(f"[{CONTROL_CHARS}]")
 
 
 def _plain_text(value: str) -> str:

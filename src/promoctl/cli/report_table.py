@@ -35,13 +35,10 @@ def _needed(header: str, cells: list[str], text: bool) -> int:
     return min(words, TEXT_WIDTH) if text else max([words, *(len(c) for c in cells)])
 
 
-def fitted(figure: Figure, width: int) -> tuple[dict[int, int], list[str]]:
-    """The columns of ``report.table(figure)`` that fit ``width``, each index with the
-    width to give it, and the labels of the columns left out."""
-    from promoctl import report
-
-    header, rows = report.table(figure)
-    align = report.alignment(figure)
+def fitted(figure: Figure, width: int, header: list[str], rows: list[list[str]],
+           align: list[str]) -> tuple[dict[int, int], list[str]]:
+    """The columns of the figure's table (``report.table`` and ``report.alignment``) that
+    fit ``width``, each index with the width to give it, and the labels of those left out."""
     needed = [_needed(name, [row[i] for row in rows], align[i] == "left")
               for i, name in enumerate(header)]
     lead = len(header) - len(figure.columns) - 1  # group, series, n
@@ -67,14 +64,11 @@ def fitted(figure: Figure, width: int) -> tuple[dict[int, int], list[str]]:
     return widths, [header[i] for i in range(len(header)) if i not in kept]
 
 
-def _table(figure: Figure, widths: dict[int, int]) -> Table:
+def _table(figure: Figure, widths: dict[int, int], header: list[str], rows: list[list[str]],
+           align: list[str]) -> Table:
     from rich.table import Table
     from rich.text import Text
 
-    from promoctl import report
-
-    header, rows = report.table(figure)
-    align = report.alignment(figure)
     table = Table(title=f"{figure.title} ({figure.id})", title_justify="left")
     for i, width in widths.items():
         # A fixed width, at least what the column needs: headers and text wrap at their
@@ -93,9 +87,11 @@ def print_tables(console: Console, r: Report) -> None:
     console.print(f"Promotion governance report, {o.start} to {o.end}", markup=False)
     console.print(report.privacy_note(o), markup=False)
     for f in r.figures:
-        widths, left_out = fitted(f, console.width)
+        header, rows = report.table(f)
+        align = report.alignment(f)
+        widths, left_out = fitted(f, console.width, header, rows, align)
         console.print()
-        console.print(_table(f, widths))
+        console.print(_table(f, widths, header, rows, align))
         if not f.rows:
             console.print("  no records in the period", markup=False)
         if left_out:

@@ -11,7 +11,15 @@ from pathlib import Path
 from promoctl import checks, levels
 from promoctl.cache import Cache
 from promoctl.cache import location as cache_location
-from promoctl.errors import InvalidRecords, Problem, UserError, display_path, errors_only, shown
+from promoctl.errors import (
+    InvalidRecords,
+    Problem,
+    UserError,
+    display_path,
+    errors_only,
+    shown,
+    summary,
+)
 from promoctl.evaluate import Evaluation, evaluate
 from promoctl.fsutil import Unreadable
 from promoctl.loader import Repository, discover, load, peek_kind, read_file
@@ -38,10 +46,9 @@ def load_valid(root: Path, *, packets: bool = True, progress: Progress | None = 
         cache.remember_run([relative(p, root) for p in files], repo.keys, root, found)
     cache.save(prune=False)
     if problems:
-        count = len({p.path for p in problems})
-        raise InvalidRecords(problems, f"{len(problems)} problem(s) in {count} file(s) of the "
-                             "repository; this command answers only when every record is "
-                             "valid, so it printed nothing else (fix these first):")
+        raise InvalidRecords(problems, f"{summary(problems)} of the repository; this command "
+                             "answers only when every record is valid, so it printed nothing "
+                             "else (fix these first):")
     return repo
 
 

@@ -822,7 +822,7 @@ class RuleSet:
 
 def rule_sets() -> tuple[RuleSet, RuleSet]:
     """The example frameworks and ladders as first committed, and after the revision."""
-    from promoctl.records import parse_record
+    from promoctl.records.parsing import parse_record
 
     base = {f"{folder}/{p.name}": p.read_text(encoding="utf-8")
             for folder in ("frameworks", "ladders")
@@ -969,7 +969,7 @@ def _outcome(rng: random.Random, ready: bool) -> tuple[str, str | None]:
 
 
 def _reasons(rng: random.Random, ev: Any, outcome: str) -> list[str]:
-    from promoctl.evaluate import fmt
+    from promoctl.engine.evaluate import fmt
 
     if outcome == "approved":
         if ev.ready:
@@ -986,7 +986,7 @@ def _reasons(rng: random.Random, ev: Any, outcome: str) -> list[str]:
 def _c_dumper() -> Any:
     """promoctl's record writer (yamlio.dump) on libyaml's emitter: the same text, ~4x
     faster. Checked against promoctl's own to_yaml as records are made (_same_as)."""
-    from promoctl import yamlio
+    from promoctl.records import yamlio
 
     class Dumper(yaml.CSafeDumper):  # type: ignore[misc, name-defined]
         def ignore_aliases(self, data: Any) -> bool:
@@ -999,7 +999,7 @@ def _c_dumper() -> Any:
 
 def _dump(data: Any) -> str:
     if not getattr(yaml, "__with_libyaml__", False):
-        from promoctl import yamlio
+        from promoctl.records import yamlio
 
         return yamlio.dump(data)
     return str(yaml.dump(data, Dumper=_c_dumper(), sort_keys=False, allow_unicode=True,
@@ -1022,16 +1022,16 @@ def _same_as(kind: str, text: str, reference: Callable[[], str]) -> str:
 
 
 def _decision_yaml(decision: Any) -> str:
-    from promoctl import decisions
+    from promoctl.decisions import panel
 
     body = decision.model_dump(mode="python", exclude_none=True)
     body["evaluation"] = decision.evaluation
-    text = decisions.HEADER.format(id=decision.id) + _dump(body)
-    return _same_as("decision", text, lambda: decisions.to_yaml(decision))
+    text = panel.HEADER.format(id=decision.id) + _dump(body)
+    return _same_as("decision", text, lambda: panel.to_yaml(decision))
 
 
 class _Decider:
-    """Builds decision records the way ``promoctl decide`` does (decisions.prepare)."""
+    """Builds decision records the way ``promoctl decide`` does (panel.prepare)."""
 
     def __init__(self, rules: tuple[RuleSet, RuleSet], panels: _Panels) -> None:
         self.rules = rules
@@ -1049,7 +1049,7 @@ class _Decider:
                 return record_id
 
     def evaluate(self, packet: Any, person: Any, day: date) -> Any:
-        from promoctl.evaluate import evaluate
+        from promoctl.engine.evaluate import evaluate
 
         rules = self.ruleset(day)
         _path, ladder = rules.ladders[packet.target.ladder]
@@ -1059,8 +1059,9 @@ class _Decider:
     def decision(self, rng: random.Random, ev: Any, out: PacketOut, person_raw: bytes,
                  day: date, outcome: str, reasons: list[str], override: str | None,
                  supersedes: str | None = None) -> tuple[RecordOut, Any]:
-        from promoctl import decisions, evaluation_view, plans
-        from promoctl.models import Decision
+        from promoctl.decisions import panel as decisions
+        from promoctl.engine import evaluation_view, plans
+        from promoctl.records.models import Decision
 
         rules = self.ruleset(day)
         packet, ladder = ev.packet, ev.ladder
@@ -1078,7 +1079,7 @@ class _Decider:
         shas = {out.path: _sha256(out.text.encode()), person_path: _sha256(person_raw),
                 ladder_path: _sha256(rules.files[ladder_path]),
                 framework_path: _sha256(rules.files[framework_path])}
-        data: dict[str, Any] = {  # the same fields, in the same order, as decisions.prepare
+        data: dict[str, Any] = {  # the same fields, in the same order, as panel.prepare
             "kind": "decision",
             "format": 1,
             "id": self.new_id(rng, day, packet.candidate),
@@ -1121,8 +1122,8 @@ def _review_chain(rng: random.Random, panels: _Panels, approval: Any, group: str
                   ladder: Any) -> list[RecordOut]:
     """The reviews after one promotion, in order: probation, then (for levels with
     re-validation) maintenance every interval, re-checks after drift, until the end."""
-    from promoctl import reviews
-    from promoctl.models import Review
+    from promoctl.decisions import reviews
+    from promoctl.records.models import Review
 
     level = ladder.level(approval.target.level)
     effective = approval.effective
@@ -1219,7 +1220,7 @@ def plan_history(staff: Staff, people: dict[str, bytes], packets: list[PacketOut
     by a superseding decision; HR applies approvals to the person records on the
     effective date; reviews follow the promotions.
     """
-    from promoctl.records import parse_record
+    from promoctl.records.parsing import parse_record
 
     rng = random.Random(seed * 31 + 7)  # its own stream: history choices leave packets be
     rules = rule_sets()
@@ -1412,14 +1413,14 @@ def _with_commit(text: str, sha: str) -> str:
         assert text.count(PLACEHOLDER_COMMIT) == 1
         return text.replace(PLACEHOLDER_COMMIT, sha)
     # All digits (one commit in ~10^8): let promoctl's own writer decide how to quote it.
-    from promoctl import decisions
-    from promoctl.records import parse_record
+    from promoctl.decisions import panel
+    from promoctl.records.parsing import parse_record
 
     source, _ = parse_record(text.encode(), "decision.yaml")
     assert source is not None
     old = source.record
     new = old.model_copy(update={"inputs": old.inputs.model_copy(update={"commit": sha})})
-    return decisions.to_yaml(new)
+    return panel.to_yaml(new)
 
 
 def write_history(root: Path, plan: Plan) -> str:
@@ -1863,7 +1864,7 @@ def check_jsonschema(cmd: list[str], root: Path, groups: Sequence[tuple[str, Seq
 
 
 def machine() -> list[str]:
-    from promoctl import yamlio
+    from promoctl.records import yamlio
 
     mem = ""
     try:
@@ -1910,7 +1911,7 @@ def _timed(func: Any, *args: Any) -> tuple[float, Any]:
 
 def parser_ratio(files: Sequence[Path], root: Path, seed: int) -> tuple[float, float, int]:
     """promoctl's parser with libyaml and pure Python, on the same sample (I/O excluded)."""
-    from promoctl import yamlio
+    from promoctl.records import yamlio
 
     sample = random.Random(seed).sample(list(files), min(PARSER_SAMPLE, len(files)))
     blobs = [(p.read_bytes(), p.relative_to(root).as_posix()) for p in sample]
@@ -1949,8 +1950,8 @@ _REPORT_SNIPPET = r"""
 import json, sys
 from datetime import date
 from pathlib import Path
-from promoctl import report
-from promoctl.loader import discover, load
+from promoctl.reports import report
+from promoctl.records.loader import discover, load
 root = Path(sys.argv[1])
 repo = load(root, discover([root]))
 options = report.Options(start=date(2000, 1, 1), end=date(2100, 12, 31))
@@ -1959,7 +1960,7 @@ json.dumps(report.as_json(report.build(repo, options)))
 
 
 def report_command(root: Path) -> tuple[list[str] | None, str]:
-    """How to run ``report``: the CLI command when it exists, else promoctl.report's
+    """How to run ``report``: the CLI command when it exists, else promoctl.reports.report's
     ``build`` over the loaded repository in a fresh process; None when neither exists."""
     helped = run([*promoctl_cmd(), "report", "--help"], root)
     if helped.code == 0:
@@ -1973,15 +1974,15 @@ def report_command(root: Path) -> tuple[list[str] | None, str]:
     import importlib.util
 
     try:
-        found = importlib.util.find_spec("promoctl.report") is not None
+        found = importlib.util.find_spec("promoctl.reports.report") is not None
     except ImportError:
         found = False
     if not found:
-        return None, "skipped: promoctl.report does not exist yet"
-    from promoctl import report
+        return None, "skipped: promoctl.reports.report does not exist yet"
+    from promoctl.reports import report
 
     if not (hasattr(report, "build") and hasattr(report, "Options")):
-        return None, "skipped: promoctl.report has no build(repo, Options) yet"
+        return None, "skipped: promoctl.reports.report has no build(repo, Options) yet"
     return [sys.executable, "-c", _REPORT_SNIPPET, str(root)], \
         "no report command yet: report.build over load(), whole history, as JSON"
 
@@ -1990,9 +1991,9 @@ def measure(root: Path, seed: int = DEFAULT_SEED, *, repeats: int = 7, install: 
             jsonschema: bool = True, big_root: Path | None = None,
             log: Callable[[str], None] = print) -> tuple[list[Row], dict[str, Any]]:
     """Run every measurement on ``root``; the table rows and the raw figures."""
-    from promoctl import workspace
-    from promoctl.evaluate import NOT_READY, READY
-    from promoctl.loader import discover
+    from promoctl.engine import workspace
+    from promoctl.engine.evaluate import NOT_READY, READY
+    from promoctl.records.loader import discover
 
     def step(text: str) -> None:
         log(f"measuring: {text} ...")
@@ -2217,7 +2218,7 @@ def hwm():
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) * 1024
     return None
-from promoctl import audit
+from promoctl.history import audit
 t0 = time.perf_counter()
 result = audit.audit(__import__("pathlib").Path(sys.argv[1]))
 print(json.dumps({"seconds": time.perf_counter() - t0, "decisions": result.decisions,

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from promoctl import agenda
-from promoctl.errors import UserError
-from promoctl.loader import discover, load
+from promoctl.base.errors import UserError
+from promoctl.records.loader import discover, load
+from promoctl.reports import agenda
 from tests.conftest import Cli
 from tests.test_report import Records, item
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import git
 import pytest
 
-from promoctl import audit
+from promoctl.history import audit
 from tests.conftest import Cli
 from tests.test_decide import decide, only_decision, packet_path
 

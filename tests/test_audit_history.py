@@ -94,7 +94,7 @@ def test_history_of_a_deleted_decision(cli: Cli, git_examples: Path, fmt: str) -
 
 
 def test_trailer_blocks_of_a_commit_adding_several_records() -> None:
-    from promoctl import trailers
+    from promoctl.decisions import trailers
 
     body = "\n".join([
         "Record 2 decisions and 1 review", "",

@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 
-from promoctl import audit, decisions, workspace
-from promoctl.evaluate import NOT_READY, READY
-from promoctl.records import parse_record
+from promoctl.decisions import panel
+from promoctl.engine import workspace
+from promoctl.engine.evaluate import NOT_READY, READY
+from promoctl.history import audit
+from promoctl.records.parsing import parse_record
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +51,7 @@ def test_repository_validates_and_audits_clean(tiny: tuple[Path, Any]) -> None:
         raw = path.read_bytes()
         source, problems = parse_record(raw, path.name)
         assert source is not None and not problems
-        assert decisions.to_yaml(source.record) == raw.decode()
+        assert panel.to_yaml(source.record) == raw.decode()
 
 
 def test_history_reads_like_decide_made_it(tiny: tuple[Path, Any]) -> None:

@@ -13,8 +13,11 @@ from typing import Any
 
 import pytest
 
-from promoctl import cache, cachedb, fsutil, loader, records, workspace
-from promoctl.errors import Problem
+from promoctl.base import fsutil
+from promoctl.base.errors import Problem
+from promoctl.engine import workspace
+from promoctl.records import loader, parsing
+from promoctl.store import cache, cachedb
 from tests.conftest import Cli
 
 
@@ -87,7 +90,7 @@ def test_outside_git_the_user_cache_directory(examples: Path, tmp_path: Path,
 def test_second_run_parses_nothing(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert workspace.validate(repo) == []
     calls: list[str] = []
-    import promoctl.loader as loader
+    import promoctl.records.loader as loader
 
     real = loader.parse_record
     monkeypatch.setattr(loader, "parse_record",
@@ -234,8 +237,7 @@ def test_validate_cli_uses_the_cache(cli: Cli, repo: Path) -> None:
 
 def test_validate_files_reads_only_what_their_checks_need(
         repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import promoctl.loader as loader
-    import promoctl.records as records
+    import promoctl.records.loader as loader
 
     broken = repo / "packets" / "community" / "ben-hughes-2026-10.yaml"
     broken.write_text(broken.read_text().replace("kind: packet", "kind: packet\nbogus: 1"))
@@ -243,7 +245,7 @@ def test_validate_files_reads_only_what_their_checks_need(
     target.write_text(target.read_text().replace("supervisor: maria-gomez",
                                                  "supervisor: maria"))
     parsed: list[str] = []
-    real = records.parse_record
+    real = parsing.parse_record
     monkeypatch.setattr(loader, "parse_record", lambda raw, display, path=None:
                         parsed.append(display) or real(raw, display, path))
     problems = [str(p) for p in workspace.validate(repo, [target])]
@@ -282,7 +284,7 @@ def _reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     # Record files are read through fsutil's reader only (see loader.read_file).
     monkeypatch.setattr(loader, "read_regular", counting)
-    monkeypatch.setattr(records, "read_regular", counting)
+    monkeypatch.setattr(parsing, "read_regular", counting)
     return reads
 
 

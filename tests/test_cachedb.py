@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from promoctl import cache, cachedb, workspace
+from promoctl.engine import workspace
+from promoctl.store import cache, cachedb
 
 
 @pytest.fixture

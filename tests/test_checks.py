@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from promoctl.errors import quote
+from promoctl.base.errors import quote
 from tests.conftest import Cli
 
 FRAMEWORK = """\

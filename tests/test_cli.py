@@ -12,7 +12,7 @@ import git
 import pytest
 
 from promoctl.cli import app
-from promoctl.schema import schemas
+from promoctl.records.schema import schemas
 from tests.conftest import EXAMPLES, PROJECT, Cli
 
 COMMANDS = sorted(c.name or c.callback.__name__  # type: ignore[union-attr]

@@ -13,8 +13,8 @@ from pathlib import Path
 import git
 import pytest
 
-from promoctl import recording
-from promoctl.gitio import Git
+from promoctl.base.gitio import Git
+from promoctl.decisions import recording
 from tests.conftest import Cli
 from tests.test_decide import CS_PANEL, decide, head, packet_path
 

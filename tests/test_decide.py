@@ -11,7 +11,8 @@ from typing import Any
 import git
 import pytest
 
-from promoctl import decisions, yamlio
+from promoctl.decisions import panel
+from promoctl.records import yamlio
 from tests.conftest import Cli, git_commit_all
 
 CS_PANEL = ("--panel", "operations-lead=Lena Brooks", "--panel", "quality=Jo Mensah",
@@ -72,7 +73,7 @@ def test_decide_commit_render_round_trip(cli: Cli, git_examples: Path, packet_id
     _, ready = PACKETS[packet_id]
     assert data["outcome"] == ("approved" if ready else "deferred")
     assert data["evaluation"]["verdict"] == ("READY" if ready else "NOT READY")
-    assert data["inputs"]["packet"]["sha256"] == decisions.sha256_file(
+    assert data["inputs"]["packet"]["sha256"] == panel.sha256_file(
         packet_path(git_examples, packet_id))
     assert ("probation_plan" in data) is ready and ("development_plan" in data) is not ready
     commit = head(git_examples)

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from promoctl import disclosure, report, stats
-from promoctl.loader import discover, load
+from promoctl.records.loader import discover, load
+from promoctl.reports import disclosure, report, stats
 from tests.conftest import Cli
 from tests.test_report import Records, governance_records, item, rows
 

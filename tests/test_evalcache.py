@@ -9,20 +9,23 @@ from typing import Any
 
 import pytest
 
-from promoctl import cache, cachedb, evaluation_view, report, resultcache, workspace, yamlio
-from promoctl.cache import location as cache_location
-from promoctl.evaluate import Evaluation
+from promoctl.engine import evaluation_view, workspace
+from promoctl.engine.evaluate import Evaluation
+from promoctl.records import yamlio
+from promoctl.reports import report
+from promoctl.store import cache, cachedb, results
+from promoctl.store.cache import location as cache_location
 from tests.conftest import Cli
 
 AMARA = "packets/community/amara-okafor-2026-10.yaml"
 
 
 def evaluate_cache(root: Path) -> Path:
-    return resultcache.location(root, resultcache.EVALUATE_CACHE)
+    return results.location(root, results.EVALUATE_CACHE)
 
 
 def report_cache(root: Path) -> Path:
-    return resultcache.location(root, resultcache.REPORT_CACHE)
+    return results.location(root, results.REPORT_CACHE)
 
 
 def forget(root: Path) -> None:
@@ -54,7 +57,7 @@ class Spy:
             def refuse(*_args: Any, **_kwargs: Any) -> Evaluation:
                 raise AssertionError("a cached evaluation was computed again")
 
-            monkeypatch.setattr(resultcache, "evaluate", refuse)
+            monkeypatch.setattr(results, "evaluate", refuse)
 
     @property
     def packets(self) -> list[str]:
@@ -80,19 +83,19 @@ def test_hit_and_miss_counts(git_examples: Path) -> None:
     forget(git_examples)
     root = git_examples
     packets = [root / "packets"]
-    first, _ = resultcache.evaluate_packets(root, packets, None)
+    first, _ = results.evaluate_packets(root, packets, None)
     assert len(first) == 8
-    store = resultcache.EvaluationCache(evaluate_cache(root))
+    store = results.EvaluationCache(evaluate_cache(root))
     assert len(store.entries) == 8
     repo, selected, problems = workspace.load_packets(root, packets)
     # Without the validation cache there are no content hashes: nothing is looked up.
-    again = resultcache.evaluate_loaded(repo, selected, problems, None, store)
+    again = results.evaluate_loaded(repo, selected, problems, None, store)
     assert (store.hits, store.misses) == (0, 0)
-    from promoctl.cache import Cache
+    from promoctl.store.cache import Cache
 
     repo, selected, problems = workspace.load_packets(root, packets,
                                                       cache=Cache(cache_location(root)))
-    again = resultcache.evaluate_loaded(repo, selected, problems, None, store)
+    again = results.evaluate_loaded(repo, selected, problems, None, store)
     assert (store.hits, store.misses) == (8, 0)
     assert [o.shown.text for o in again if o.shown] == [o.shown.text for o in first if o.shown]
 
@@ -158,7 +161,7 @@ def test_as_of_is_part_of_the_key(cli: Cli, git_examples: Path) -> None:
         outputs.setdefault(as_of, set()).add(result.out)
     assert all(len(seen) == 1 for seen in outputs.values())
     assert outputs["2026-10-15"] != outputs["2027-06-01"]
-    store = resultcache.EvaluationCache(evaluate_cache(git_examples))
+    store = results.EvaluationCache(evaluate_cache(git_examples))
     assert sorted(e["as_of"] for e in store.entries.values()) == ["2026-10-15", "2027-06-01"]
 
 
@@ -166,8 +169,8 @@ def test_new_code_is_a_miss(cli: Cli, git_examples: Path,
                             monkeypatch: pytest.MonkeyPatch) -> None:
     forget(git_examples)
     cold = cli("evaluate", "packets", "--format", "json", cwd=git_examples)
-    monkeypatch.setattr(resultcache, "code_fingerprint", lambda: "another-version")
-    assert resultcache.EvaluationCache(evaluate_cache(git_examples)).entries == {}
+    monkeypatch.setattr(results, "code_fingerprint", lambda: "another-version")
+    assert results.EvaluationCache(evaluate_cache(git_examples)).entries == {}
     spy = Spy(monkeypatch, forbid_evaluate=False)
     again = cli("evaluate", "packets", "--format", "json", cwd=git_examples)
     assert again.out == cold.out
@@ -209,7 +212,7 @@ def test_superseded_results_are_dropped(cli: Cli, git_examples: Path) -> None:
     cli("evaluate", "packets", "--format", "json", cwd=git_examples)
     edit(git_examples / AMARA, "result: {score: 3}", "result: {score: 2}")
     cli("evaluate", "packets", "--format", "json", cwd=git_examples)
-    store = resultcache.EvaluationCache(evaluate_cache(git_examples))
+    store = results.EvaluationCache(evaluate_cache(git_examples))
     assert len(store.entries) == 8  # the old result for the edited packet is gone
 
 
@@ -243,7 +246,7 @@ def test_report_cold_and_warm_print_the_same_bytes(cli: Cli, git_examples: Path,
 
 
 def resultcache_free_load(root: Path) -> Any:
-    from promoctl.loader import discover, load
+    from promoctl.records.loader import discover, load
 
     return load(root, discover([root]))
 

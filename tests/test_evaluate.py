@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from promoctl.evaluate import Evaluation, evaluate, fmt
-from promoctl.models import Framework, Ladder, Packet, Person
+from promoctl.engine.evaluate import Evaluation, evaluate, fmt
+from promoctl.records.models import Framework, Ladder, Packet, Person
 
 AS_OF = date(2026, 6, 30)
 

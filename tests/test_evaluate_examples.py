@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from promoctl import workspace
-from promoctl.evaluate import Evaluation
+from promoctl.engine import workspace
+from promoctl.engine.evaluate import Evaluation
 from tests.conftest import EXAMPLES, Cli
 
 
@@ -103,7 +103,7 @@ def test_professional_ready_with_exact_half_up_rounding() -> None:
         "continuous-improvement": 3,  # no peer feedback: renormalised over lms + manager
     }
     assert ev.composite == Fraction(571, 200)  # 2.855 exactly
-    from promoctl.evaluate import fmt
+    from promoctl.engine.evaluate import fmt
 
     assert fmt(ev.composite) == "2.86"
     client = next(c for c in ev.competencies if c.id == "client-partnership")

@@ -231,7 +231,7 @@ def test_csv_cells_a_spreadsheet_would_run_are_neutralised(cell: object, written
     import csv
     import io
 
-    from promoctl.escape import CsvWriter
+    from promoctl.base.escape import CsvWriter
 
     buffer = io.StringIO()
     CsvWriter(buffer).writerow([cell])
@@ -262,7 +262,7 @@ def test_control_characters_in_names_are_validation_errors(cli: Cli, examples: P
 
 def test_control_characters_that_reach_a_terminal_are_escaped(
         capsys: pytest.CaptureFixture[str]) -> None:
-    from promoctl.escape import TerminalStream
+    from promoctl.base.escape import TerminalStream
 
     TerminalStream("stdout").write("\x1b[1mbold\x1b[0m \x1b[2J \x1b]0;title\x07 \u202e\n")
     assert capsys.readouterr().out == "\x1b[1mbold\x1b[0m \\x1b[2J \\x1b]0;title\\x07 \\u202e\n"

@@ -11,8 +11,8 @@ import pytest
 from jsonschema import Draft7Validator, Draft201909Validator
 
 from promoctl.interop.framework_file import CASE_ID, split_meta
-from promoctl.models import Framework
-from promoctl.records import parse_record
+from promoctl.records.models import Framework
+from promoctl.records.parsing import parse_record
 from tests.conftest import INTEROP, Cli
 
 PACKAGE = INTEROP / "case" / "what-standards-could-be.cfpackage.json"

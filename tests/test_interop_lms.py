@@ -8,8 +8,8 @@ from typing import Any
 
 import yaml
 
-from promoctl.interop.mapping import check_lms_mappings
-from promoctl.loader import discover, load
+from promoctl.records.loader import discover, load
+from promoctl.records.mapping import check_lms_mappings
 from tests.conftest import EXAMPLES, Cli
 
 HIRO = Path("packets/professional/hiro-tanaka-2026-h2.yaml")

@@ -12,9 +12,9 @@ import yaml
 
 from promoctl.interop import moodle
 from promoctl.interop.framework_file import related, split_meta
-from promoctl.loader import discover, load
-from promoctl.models import Framework
-from promoctl.records import parse_record
+from promoctl.records.loader import discover, load
+from promoctl.records.models import Framework
+from promoctl.records.parsing import parse_record
 from tests.conftest import INTEROP, Cli
 
 OECD = INTEROP / "moodle" / "oecd-core-competencies.csv"

@@ -11,7 +11,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from promoctl import yamlio
+from promoctl.records import yamlio
 from tests.conftest import Cli
 
 NS = uuid.UUID("6ba7b811-9dad-11d1-80b4-00c04fd430c8")

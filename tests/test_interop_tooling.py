@@ -76,7 +76,7 @@ def test_pre_commit_hook_definition() -> None:
                  "packets/.draft.yaml", "README.md", "lms/export.csv"):
         assert not selected(path), path
     # the promotion repository's own (local) hook uses the same selection
-    starter = yaml.safe_load((PROJECT / "src/promoctl/starter/pre-commit-config.yaml")
+    starter = yaml.safe_load((PROJECT / "src/promoctl/records/starter/pre-commit-config.yaml")
                              .read_text())
     (local,) = starter["repos"][0]["hooks"]
     assert (local["entry"], local["files"], local["exclude"]) == \

@@ -6,9 +6,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from promoctl import levels, workspace
-from promoctl.levels import Move
-from promoctl.models import Person
+from promoctl.engine import workspace
+from promoctl.records import levels
+from promoctl.records.levels import Move
+from promoctl.records.models import Person
 from tests.conftest import Cli
 from tests.test_decide import decide
 

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from promoctl import cache, launch, validation, worktree
-from promoctl.memo import MEMO_NAME
+from promoctl import launch
+from promoctl.records import validation
+from promoctl.store import cache, worktree
+from promoctl.store.memo import MEMO_NAME
 from tests.conftest import Cli, git_commit_all
 
 PERSON = "people/ben-hughes.yaml"
@@ -217,7 +219,8 @@ def test_the_command_answers_without_loading_the_cli_or_the_models(
     before = cli("validate", PERSON, cwd=git_examples)
     assert before.code == 3
     probe = ("import sys; from promoctl.launch import main; code = main(sys.argv[1:]); "
-             "print(code, *sorted(m for m in ('typer', 'rich', 'pydantic', 'promoctl.models')"
+             "print(code, *sorted(m for m in ('typer', 'rich', 'pydantic', "
+             "'promoctl.records.models')"
              " if m in sys.modules))")
     quick = subprocess.run([sys.executable, "-c", probe, "validate", PERSON],
                            cwd=git_examples, capture_output=True, text=True, check=True)
@@ -340,7 +343,8 @@ def test_a_parent_that_ignores_sigchld(repo: Path) -> None:
     status is not known; validate still answers."""
     script = ("import signal, sys; from pathlib import Path; "
               "signal.signal(signal.SIGCHLD, signal.SIG_IGN); "
-              "from promoctl import validation, worktree; root = Path(sys.argv[1]); "
+              "from promoctl.records import validation; from promoctl.store import worktree; "
+              "root = Path(sys.argv[1]); "
               "print(worktree.state(root, 0), validation.validate(root))")
     done = subprocess.run([sys.executable, "-c", script, str(repo)], capture_output=True,
                           text=True, check=False)

@@ -10,10 +10,12 @@ from types import ModuleType
 
 import pytest
 
-from promoctl import cache, cachedb, loader, parallel, workspace
-from promoctl.dependents import dependents
-from promoctl.loader import discover, load
-from promoctl.memo import MEMO_NAME
+from promoctl.engine import workspace
+from promoctl.records import loader
+from promoctl.records.dependents import dependents
+from promoctl.records.loader import discover, load
+from promoctl.store import cache, cachedb, parallel
+from promoctl.store.memo import MEMO_NAME
 from tests.conftest import Cli
 
 pytestmark = pytest.mark.skipif(not parallel.can_fork(), reason="parallel runs need fork")
@@ -176,9 +178,9 @@ def test_a_kind_line_inside_quoted_text_misleads_nothing(examples: Path, jobs: i
 
 def test_streaming_finds_what_loading_everything_finds(messy: Path) -> None:
     # The plain way is what validate falls back to, and what load_valid checks.
-    from promoctl import validation
-    from promoctl.cache import Cache
-    from promoctl.spill import Spill
+    from promoctl.records import validation
+    from promoctl.store.cache import Cache
+    from promoctl.store.spill import Spill
 
     files = discover([messy])
     _fresh(messy)
@@ -194,7 +196,7 @@ def test_streaming_finds_what_loading_everything_finds(messy: Path) -> None:
 def test_tiny_spill_batches_and_pages_report_the_same(messy: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     # Every table on disk crosses its batch, page and recent-memory boundaries.
-    from promoctl import spill
+    from promoctl.store import spill
 
     _fresh(messy)
     expected = workspace.validate(messy, jobs=2)

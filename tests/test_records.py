@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from promoctl import yamlio
-from promoctl.records import Source, parse_record
+from promoctl.records import yamlio
+from promoctl.records.parsing import Source, parse_record
 from tests.conftest import Cli
 
 LIBYAML = yamlio.HAVE_LIBYAML

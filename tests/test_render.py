@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from promoctl import decisions
+from promoctl.decisions import panel
 from tests.conftest import Cli, git_commit_all
 from tests.test_decide import decide
 
@@ -18,7 +18,7 @@ UPDATE = os.environ.get("PROMOCTL_UPDATE_GOLDEN") == "1"
 
 @pytest.fixture
 def fixed_ids(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(decisions.secrets, "token_hex", lambda n: "0a1b2c")
+    monkeypatch.setattr(panel.secrets, "token_hex", lambda n: "0a1b2c")
 
 
 def check_golden(name: str, text: str) -> None:

@@ -19,8 +19,9 @@ from typing import Any
 
 import pytest
 
-from promoctl import checks, disclosure, report, stats, yamlio
-from promoctl.loader import discover, load
+from promoctl.records import checks, yamlio
+from promoctl.records.loader import discover, load
+from promoctl.reports import disclosure, report, stats
 from tests.conftest import Cli
 
 FRAMEWORK = {
@@ -522,7 +523,7 @@ def test_refuses_invalid_records(cli: Cli, governance: Path) -> None:
 
 def test_report_reads_each_record_once(governance: Path, monkeypatch: pytest.MonkeyPatch
                                        ) -> None:
-    from promoctl import evaluate
+    from promoctl.engine import evaluate
 
     parsed: list[str] = []
     real = yamlio.parse
@@ -537,7 +538,7 @@ def test_report_reads_each_record_once(governance: Path, monkeypatch: pytest.Mon
     report.build(repo, report.Options(START, END, by=report.DIMENSIONS))
     assert len(parsed) == len(set(parsed)) == len(discover([governance]))
     # With validate's cache warm, a record is parsed only when a figure reads it, once.
-    from promoctl.cache import Cache
+    from promoctl.store.cache import Cache
 
     cache = Cache(governance / "cache.json")
     checks.check_repository(load(governance, discover([governance]), cache=cache))

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from promoctl import report
-from promoctl.loader import discover, load
+from promoctl.records.loader import discover, load
+from promoctl.reports import report
 from tests.conftest import Cli
 from tests.test_report import Records, item, rows
 

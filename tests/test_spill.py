@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from promoctl import spill as spill_
-from promoctl.spill import Spill
+from promoctl.store import spill as spill_
+from promoctl.store.spill import Spill
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from promoctl import validation, workspace
+from promoctl.engine import workspace
+from promoctl.records import validation
 from tests.conftest import Cli, git_commit_all
 
 FRAMEWORK = "frameworks/professional-services.yaml"

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from promoctl import yamlio
-from promoctl.errors import Problem
+from promoctl.base.errors import Problem
+from promoctl.records import yamlio
 from tests.conftest import Cli
 
 NAME = "rec.yaml"

@@ -28,13 +28,13 @@ def _remembered(args: list[str]) -> int | None:
     guess = os.path.realpath(repo) if repo else _marked(args[0] if args else os.curdir)
     if guess is None:
         return None
-    from promoctl.worktree import Probe
+    from promoctl.store.worktree import Probe
 
     probe = Probe(guess)
     from pathlib import Path
 
-    from promoctl import validation
-    from promoctl.errors import ExitCode, capped
+    from promoctl.base.errors import ExitCode, capped
+    from promoctl.records import validation
 
     paths = [Path(a) for a in args]
     try:
@@ -46,7 +46,7 @@ def _remembered(args: list[str]) -> int | None:
         return None
     if problems is None:
         return None
-    from promoctl.errors import errors_only, summary
+    from promoctl.base.errors import errors_only, summary
 
     try:
         sys.stdout.write("".join(f"{p}\n" for p in capped(problems)))

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from promoctl import __version__
-from promoctl.errors import ExitCode, PromoctlError, capped, quote, shown
+from promoctl.base.errors import ExitCode, PromoctlError, capped, quote, shown
 
 app = typer.Typer(
     name="promoctl",
@@ -34,7 +34,7 @@ RepoOption = Annotated[
 def _parse_date(value: str | None) -> date | None:
     if value is None:
         return None
-    from promoctl.limits import MAX_DATE, MIN_DATE
+    from promoctl.base.limits import MAX_DATE, MIN_DATE
 
     try:
         parsed = date.fromisoformat(value)
@@ -94,9 +94,9 @@ def validate(
 ) -> int:
     """Check records: schema, cross-references, scores, artifacts. Lists every problem:
     errors (exit 3) and warnings (exit 0 unless --strict)."""
-    from promoctl import validation
+    from promoctl.base.errors import errors_only, summary
     from promoctl.cli import output
-    from promoctl.errors import errors_only, summary
+    from promoctl.records import validation
 
     paths = paths or []
     root = validation.root_for(repo, paths[0] if paths else Path.cwd())
@@ -123,8 +123,9 @@ def evaluate(
     repo: RepoOption = None,
 ) -> int:
     """Readiness of packets: gates, training floor, rubric scores, composite, verdict."""
-    from promoctl import evaluation_view, resultcache, workspace
     from promoctl.cli import output
+    from promoctl.engine import evaluation_view, workspace
+    from promoctl.store import results
 
     if bool(packets) == every:
         raise typer.BadParameter("give packets or folders, or --all (not both)")
@@ -132,7 +133,7 @@ def evaluate(
     root = workspace.root_for(repo, packets[0] if packets else Path.cwd())
     packets = packets or [root]
     with output.progress("evaluating") as bar:
-        outcomes, problems = resultcache.evaluate_packets(root, packets, when, bar)
+        outcomes, problems = results.evaluate_packets(root, packets, when, bar)
     if not outcomes:  # nothing to evaluate: refused, whatever else the records hold
         where = ", ".join(str(p) for p in packets) if not every else "the repository"
         raise PromoctlError(f"no packet records in {shown(where)}; give packet files "
@@ -140,7 +141,7 @@ def evaluate(
     done = [o.shown for o in outcomes if o.shown is not None]
     blocked = [o for o in outcomes if o.shown is None]
     if format is ReportFormat.json:
-        from promoctl.escape import json_text
+        from promoctl.base.escape import json_text
 
         sys.stdout.write(json_text(evaluation_view.json_document(
             when.isoformat() if when else None, done,
@@ -211,8 +212,8 @@ def decide(
     repo: RepoOption = None,
 ) -> int:
     """Record a panel decision as an immutable YAML record, committed to git."""
-    from promoctl import decisions
     from promoctl.cli import output
+    from promoctl.decisions import panel as decisions
 
     members = [_panel_member(p) for p in panel]
     root = workspace_root(repo, packet)
@@ -250,7 +251,7 @@ def _warn_if_future(option: str, when: date | None) -> None:
 
 
 def workspace_root(repo: Path | None, hint: Path) -> Path:
-    from promoctl import workspace
+    from promoctl.engine import workspace
 
     return workspace.root_for(repo, hint)
 
@@ -286,8 +287,8 @@ app.add_typer(render_app, name="render")
 
 def _emit(root: Path, name: str, fmt: DocFormat, context: dict[str, object],
           out: Path | None, force: bool) -> None:
-    from promoctl import render
-    from promoctl.fsutil import write_atomic
+    from promoctl.base.fsutil import write_atomic
+    from promoctl.reports import render
 
     text = render.render(root, name, "markdown" if fmt is DocFormat.markdown else "html",
                          context)
@@ -313,7 +314,7 @@ def render_letter(
     repo: RepoOption = None,
 ) -> int:
     """The decision letter: outcome, reasons, next steps or probation terms, the panel."""
-    from promoctl import documents
+    from promoctl.reports import documents
 
     root = workspace_root(repo, Path(decision) if Path(decision).exists() else Path.cwd())
     _emit(root, "letter", format, documents.decision_context(root, decision), out, force)
@@ -329,7 +330,7 @@ def render_plan(
     repo: RepoOption = None,
 ) -> int:
     """The development plan (deferred, declined) or probation plan (approved)."""
-    from promoctl import documents
+    from promoctl.reports import documents
 
     root = workspace_root(repo, Path(decision) if Path(decision).exists() else Path.cwd())
     _emit(root, "plan", format, documents.decision_context(root, decision), out, force)
@@ -347,8 +348,8 @@ def panel(
     repo: RepoOption = None,
 ) -> int:
     """The panel pack: every pending packet (no decision yet) with its evaluation."""
-    from promoctl import documents
     from promoctl.cli import output
+    from promoctl.reports import documents
 
     paths = packets or []
     root = workspace_root(repo, paths[0] if paths else Path.cwd())
@@ -372,9 +373,9 @@ def schema(
                                         "folder's schemas are missing or stale.")] = False,
 ) -> int:
     """Write the JSON Schema of every record kind (for editors and other tools)."""
+    from promoctl.base.fsutil import write_atomic
     from promoctl.cli import output
-    from promoctl.fsutil import write_atomic
-    from promoctl.schema import schemas
+    from promoctl.records.schema import schemas
 
     stale = []
     for name, text in schemas().items():
@@ -397,8 +398,8 @@ def init(
     name: Annotated[str | None, typer.Option(help="The organisation's name.")] = None,
 ) -> int:
     """Create a promotion repository with a starter framework, ladder, person and packet."""
-    from promoctl import scaffold
     from promoctl.cli import output
+    from promoctl.records import scaffold
 
     created = scaffold.create(folder, name or folder.resolve().name)
     for line in created.messages:

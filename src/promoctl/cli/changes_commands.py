@@ -11,10 +11,10 @@ from typing import Annotated
 
 import typer
 
+from promoctl.base.errors import ExitCode
 from promoctl.cli import RepoOption, _parse_date, workspace_root
 from promoctl.cli.interop_commands import export_app
 from promoctl.cli.report_commands import _period, _write
-from promoctl.errors import ExitCode
 
 
 @export_app.command("changes")
@@ -37,9 +37,9 @@ def export_changes(
     repo: RepoOption = None,
 ) -> int:
     """Level changes for payroll: promotions, lapses and reinstatements, one row each."""
-    from promoctl import changes
     from promoctl.cli import output
-    from promoctl.workspace import load_valid
+    from promoctl.engine.workspace import load_valid
+    from promoctl.interop import changes
 
     if format not in ("csv", "json"):
         raise typer.BadParameter("--format is csv or json")

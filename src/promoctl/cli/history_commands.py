@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from promoctl.base.errors import ExitCode
+from promoctl.base.escape import CsvWriter
 from promoctl.cli import (
     AsOfOption,
     ProblemFormat,
@@ -19,8 +21,6 @@ from promoctl.cli import (
     app,
     workspace_root,
 )
-from promoctl.errors import ExitCode
-from promoctl.escape import CsvWriter
 
 if TYPE_CHECKING:
     pass
@@ -39,8 +39,8 @@ def history(
     repo: RepoOption = None,
 ) -> int:
     """The git history of a decision and its inputs, or of a person, field by field."""
-    from promoctl import trail
     from promoctl.cli import output
+    from promoctl.history import trail
 
     root = workspace_root(repo, Path(ref) if Path(ref).exists() else Path.cwd())
     result = trail.trail_for(root, ref)
@@ -83,10 +83,10 @@ def audit(
     repo: RepoOption = None,
 ) -> int:
     """Check every decision against git: unchanged, inputs intact, evaluation replays."""
-    from promoctl import audit as audit_core
-    from promoctl import seals
     from promoctl.cli import output
-    from promoctl.decisions import DECISIONS_DIR
+    from promoctl.decisions.panel import DECISIONS_DIR
+    from promoctl.history import audit as audit_core
+    from promoctl.history import seals
 
     if format not in ("table", "json"):
         raise typer.BadParameter("--format is table or json")
@@ -138,8 +138,8 @@ def impact(
     repo: RepoOption = None,
 ) -> int:
     """What a framework or ladder change does to pending packets and past decisions."""
-    from promoctl import impact as impact_core
     from promoctl.cli import output
+    from promoctl.history import impact as impact_core
 
     if format not in ("table", "json"):
         raise typer.BadParameter("--format is table or json")
@@ -172,9 +172,9 @@ def due(
     repo: RepoOption = None,
 ) -> int:
     """Reviews, re-checks, plan steps and mandatory training due or overdue."""
-    from promoctl import lifecycle
     from promoctl.cli import output
-    from promoctl.workspace import load_valid
+    from promoctl.engine import lifecycle
+    from promoctl.engine.workspace import load_valid
 
     if format not in ("table", "json", "csv"):
         raise typer.BadParameter("--format is table, json or csv")
@@ -210,10 +210,10 @@ def status(
     repo: RepoOption = None,
 ) -> int:
     """A person's level, authorisation, probation, open plan steps, decisions and reviews."""
-    from promoctl import lifecycle
+    from promoctl.base.errors import UserError
     from promoctl.cli import output
-    from promoctl.errors import UserError
-    from promoctl.workspace import load_valid
+    from promoctl.engine import lifecycle
+    from promoctl.engine.workspace import load_valid
 
     root = _root(repo)
     when = _parse_date(as_of) or date.today()
@@ -281,9 +281,9 @@ def review(
     repo: RepoOption = None,
 ) -> int:
     """Record a probation, maintenance or re-check review (immutable, committed)."""
-    from promoctl import reviews
     from promoctl.cli import output
-    from promoctl.models import REVIEW_OUTCOMES
+    from promoctl.decisions import reviews
+    from promoctl.records.models import REVIEW_OUTCOMES
 
     if kind not in REVIEW_OUTCOMES:
         raise typer.BadParameter("--kind is probation, maintenance or recheck")

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from promoctl.base.errors import ExitCode
 from promoctl.cli import RepoOption, _parse_date, app, workspace_root
-from promoctl.errors import ExitCode
 
 if TYPE_CHECKING:
     from promoctl.interop.evidence import Options, Report

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from functools import cache
 from typing import IO, TYPE_CHECKING, Any, cast
 
-from promoctl.errors import Problem, capped
+from promoctl.base.errors import Problem, capped
 
 PIPED_WIDTH = 120
 REASONS_MIN = 22  # the Reasons column never gets narrower than this
@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
-    from promoctl.evaluation_view import Shown
-    from promoctl.lifecycle import DueItem
+    from promoctl.engine.evaluation_view import Shown
+    from promoctl.engine.lifecycle import DueItem
 
     out: Console
     err: Console
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 def _console(stderr: bool) -> Console:
     from rich.console import Console  # ~50 ms: only for commands that print with it
 
-    from promoctl.escape import TerminalStream
+    from promoctl.base.escape import TerminalStream
 
     if stderr:
         return Console(file=cast("IO[str]", TerminalStream("stderr")), highlight=False)
@@ -52,7 +52,7 @@ def __getattr__(name: str) -> object:
 
 
 def print_json(data: Any) -> None:
-    from promoctl.escape import json_text
+    from promoctl.base.escape import json_text
 
     sys.stdout.write(json_text(json.dumps(data, indent=2, ensure_ascii=False)) + "\n")
 
@@ -95,7 +95,7 @@ def _mark(ok: bool) -> str:
 def evaluation_report(s: Shown) -> None:
     from rich.table import Table
 
-    from promoctl.evaluation_view import not_counted
+    from promoctl.engine.evaluation_view import not_counted
 
     d, x = s.data, s.extras
     p = d["candidate"]

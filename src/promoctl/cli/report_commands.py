@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from promoctl.base.errors import ExitCode
 from promoctl.cli import RepoOption, _parse_date, app, workspace_root
-from promoctl.disclosure import MIN_GROUP_FLOOR
-from promoctl.errors import ExitCode
+from promoctl.reports.disclosure import MIN_GROUP_FLOOR
 
 if TYPE_CHECKING:
-    from promoctl.report import Options, Report
+    from promoctl.reports.report import Options, Report
 
 
 class ReportFormat(StrEnum):
@@ -49,7 +49,7 @@ Force = Annotated[bool, typer.Option("--force", help="Replace --out (and --key) 
 
 
 def _write(text: str, out: Path | None, force: bool) -> None:
-    from promoctl.fsutil import write_atomic
+    from promoctl.base.fsutil import write_atomic
 
     if out is None:
         sys.stdout.write(text)
@@ -61,7 +61,7 @@ def _write(text: str, out: Path | None, force: bool) -> None:
 def _period(start: str | None, end: str | None) -> tuple[date, date]:
     """Any period (an HR export's, which discloses nothing): --from to --to, by default
     the twelve months to today."""
-    from promoctl.figures import add_months
+    from promoctl.reports.figures import add_months
 
     last = _parse_date(end) or date.today()
     first = _parse_date(start) or add_months(last, -12) + timedelta(days=1)
@@ -74,7 +74,7 @@ def _report_period(start: str | None, end: str | None, interval: str, unaligned:
                    ) -> tuple[date, date, bool]:
     """A report's period, by default the last calendar year, and whether it is outside
     the rules (refused unless ``unaligned``): an ended calendar year, quarter or month."""
-    from promoctl import disclosure, figures
+    from promoctl.reports import disclosure, figures
 
     first, last = _parse_date(start), _parse_date(end)
     if first is None and last is None:
@@ -97,18 +97,18 @@ def _report_period(start: str | None, end: str | None, interval: str, unaligned:
 
 def _current(root: Path, options: Options) -> Report:
     """The report on the records as they stand, from the report cache when it can."""
-    from promoctl import resultcache
     from promoctl.cli import output
-    from promoctl.workspace import load_valid
+    from promoctl.engine.workspace import load_valid
+    from promoctl.store import results
 
     # Nothing changed since the repository was last found valid: the cached figures.
-    result = resultcache.unchanged_report(root, options)
+    result = results.unchanged_report(root, options)
     if result is None:
         # With validate's cache warm, records are parsed only when a figure reads them.
         with output.progress("loading") as bar:
             loaded = load_valid(root, progress=bar)
         # Unchanged records and options: the figures come from the report cache.
-        result = resultcache.build_report(loaded, options)
+        result = results.build_report(loaded, options)
     return result
 
 
@@ -151,9 +151,9 @@ def report_command(
 ) -> int:
     """Governance figures: approval rates with inconsistency flags, time to progression,
     overrides, audits, escalations, incidents, retention, re-validation, rater calibration."""
-    from promoctl import report
+    from promoctl.base.fsutil import write_atomic
     from promoctl.cli import output, report_table
-    from promoctl.fsutil import write_atomic
+    from promoctl.reports import report
 
     if min_group < MIN_GROUP_FLOOR:
         raise typer.BadParameter(
@@ -166,7 +166,7 @@ def report_command(
     options = report.Options(first, last, dims, min_group, interval.value,
                              unaligned=outside, recorded_on=recorded_on)
     if recorded_on is not None:
-        from promoctl.recorded import load_checked, records_on
+        from promoctl.reports.recorded import load_checked, records_on
 
         with records_on(root, recorded_on) as (then, _commit):
             result = report.build(load_checked(then), options)
@@ -180,8 +180,8 @@ def report_command(
     elif format is ReportFormat.csv:
         _write(report.to_csv(result), out, force)
     elif format is ReportFormat.html:
-        from promoctl import dashboard
-        from promoctl.documents import organisation
+        from promoctl.reports import dashboard
+        from promoctl.reports.documents import organisation
 
         _write(dashboard.render_page(root, result, organisation(root)), out, force)
     elif out is None:
@@ -218,7 +218,7 @@ def one_on_one(
 ) -> int:
     """A 1:1 agenda: milestones since the last 1:1, scores, artifacts, gaps against the
     next level, open development-plan steps and the next review."""
-    from promoctl import agenda, render
+    from promoctl.reports import agenda, render
 
     root = workspace_root(repo, Path.cwd())
     context = agenda.agenda_context(root, person, _parse_date(as_of) or date.today(),

@@ -13,8 +13,8 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
-    from promoctl.figures import Figure
-    from promoctl.report import Report
+    from promoctl.reports.figures import Figure
+    from promoctl.reports.report import Report
 
 # Value columns a narrow terminal loses first: detail beside a figure's main measure
 # (tests behind a flag, which stays; outer quantiles; breakdowns and denominators).
@@ -81,7 +81,7 @@ def _table(figure: Figure, widths: dict[int, int], header: list[str], rows: list
 
 
 def print_tables(console: Console, r: Report) -> None:
-    from promoctl import report
+    from promoctl.reports import report
 
     o = r.options
     console.print(f"Promotion governance report, {o.start} to {o.end}", markup=False)

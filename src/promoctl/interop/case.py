@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from promoctl.errors import InvalidRecords, Problem, Problems
+from promoctl.base.errors import InvalidRecords, Problem, Problems
 from promoctl.interop import case_fields, html_text
 from promoctl.interop.common import MAX_CELL_CHARS, jpath, load_json, valid_id
 from promoctl.interop.framework_file import (
@@ -29,7 +29,7 @@ from promoctl.interop.framework_file import (
     related,
     split_meta,
 )
-from promoctl.models import Framework
+from promoctl.records.models import Framework
 
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://promoctl.invalid/case")
 DEFAULT_CATEGORY = "core"

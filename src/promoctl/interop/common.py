@@ -10,11 +10,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from promoctl import yamlio
-from promoctl.errors import InvalidRecords, Problem, UserError, shown
-from promoctl.fsutil import TooLarge, Unreadable, read_regular, write_atomic
-from promoctl.loader import find_root
-from promoctl.records import Source, parse_record
+from promoctl.base.errors import InvalidRecords, Problem, UserError, shown
+from promoctl.base.fsutil import TooLarge, Unreadable, read_regular, write_atomic
+from promoctl.records import yamlio
+from promoctl.records.loader import find_root
+from promoctl.records.parsing import Source, parse_record
 
 MAX_INPUT_BYTES = 16 * 1024 * 1024
 MAX_CELL_CHARS = 64 * 1024  # one CSV cell or JSON string

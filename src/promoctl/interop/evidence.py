@@ -29,15 +29,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from promoctl import levels, locking, yamlio
-from promoctl.errors import InvalidRecords
-from promoctl.fsutil import write_atomic
+from promoctl.base import locking
+from promoctl.base.errors import InvalidRecords
+from promoctl.base.fsutil import write_atomic
 from promoctl.interop.common import render_record, schema_comment, valid_id
-from promoctl.interop.mapping import CourseIndex, course_key, resolve
-from promoctl.interop.people import People
-from promoctl.loader import Repository, discover, load
-from promoctl.models import LmsCourse, LmsMapping, Packet, Person
-from promoctl.records import parse_record
+from promoctl.records import levels, yamlio
+from promoctl.records.accounts import People
+from promoctl.records.loader import Repository, discover, load
+from promoctl.records.mapping import CourseIndex, course_key, resolve
+from promoctl.records.models import LmsCourse, LmsMapping, Packet, Person
+from promoctl.records.parsing import parse_record
 
 
 @dataclass(frozen=True)

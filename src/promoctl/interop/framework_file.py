@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from promoctl import checks
-from promoctl.errors import InvalidRecords, UserError, display_path
+from promoctl.base.errors import InvalidRecords, UserError, display_path
 from promoctl.interop.common import render_record, repository_root, schema_comment, write_record
-from promoctl.loader import discover, find_root, load, peek_kind
-from promoctl.models import Framework, ScaleValue
-from promoctl.records import parse_record
+from promoctl.records import checks
+from promoctl.records.loader import discover, find_root, load, peek_kind
+from promoctl.records.models import Framework, ScaleValue
+from promoctl.records.parsing import parse_record
 
 CASE_ID = "CASE identifier"
 CODE = "Code"

@@ -24,7 +24,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from promoctl.errors import InvalidRecords, Problem, Problems
+from promoctl.base.errors import InvalidRecords, Problem, Problems
 from promoctl.interop import html_text
 from promoctl.interop.common import MAX_CELL_CHARS, decode, valid_id
 from promoctl.interop.framework_file import (
@@ -35,7 +35,7 @@ from promoctl.interop.framework_file import (
     scale_flags,
     split_meta,
 )
-from promoctl.models import DEFAULT_SCALE, Framework
+from promoctl.records.models import DEFAULT_SCALE, Framework
 
 HEADERS = ("Parent id number", "Id number", "Shortname", "Description", "Description format",
            "Scale values", "Scale configuration", "Rule type (optional)",

@@ -24,11 +24,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from promoctl.errors import InvalidRecords, Problem, Problems
+from promoctl.base.errors import InvalidRecords, Problem, Problems
 from promoctl.interop.common import jpath, load_json, read_input
 from promoctl.interop.evidence import Batch, Completion
 from promoctl.interop.html_text import clean_chars
-from promoctl.models import LmsMapping
+from promoctl.records.models import LmsMapping
 
 # What each verb says: (completed, passed); None leaves it to the statement's
 # result.completion and result.success.

@@ -1,0 +1,211 @@
+"""What the commands share: open a repository, validate it, evaluate packets in it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from promoctl.base.errors import (
+    InvalidRecords,
+    Problem,
+    UserError,
+    display_path,
+    errors_only,
+    shown,
+    summary,
+)
+from promoctl.base.fsutil import Unreadable
+from promoctl.base.repofiles import SKIP_DIRS, relative
+from promoctl.base.repofiles import root_for as root_for
+from promoctl.engine.evaluate import Evaluation, evaluate
+from promoctl.records import checks, levels
+from promoctl.records.loader import Repository, discover, load, peek_kind, read_file
+from promoctl.records.parsing import Source
+from promoctl.records.validation import validate as validate
+from promoctl.store.cache import Cache
+from promoctl.store.cache import location as cache_location
+
+Progress = Callable[[int, int], None]
+
+
+def load_valid(root: Path, *, packets: bool = True, progress: Progress | None = None
+               ) -> Repository:
+    """The whole repository, through the validation cache; refused if anything in it is
+    invalid. ``packets=False`` leaves packets out (most commands never read them)."""
+    cache = Cache(cache_location(root))
+    cache.preload()
+    files = discover([root])
+    repo = load(root, files, progress, cache=cache,
+                skip=None if packets else lambda _d, kind: kind == "packet")
+    found = sorted(set(repo.problems + checks.check_repository(repo)))
+    problems = errors_only(found)
+    if packets:  # it checked what validate checks: remember it as validate does
+        cache.remember_run([relative(p, root) for p in files], repo.keys, root, found)
+    cache.save(prune=False)
+    if problems:
+        raise InvalidRecords(problems, f"{summary(problems)} of the repository; this command "
+                             "answers only when every record is valid, so it printed nothing "
+                             "else (fix these first):")
+    return repo
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One packet: its evaluation, or the problems that stop it being evaluated."""
+
+    display: str
+    evaluation: Evaluation | None
+    problems: tuple[Problem, ...]
+
+
+def evaluate_packets(root: Path, paths: Sequence[Path], as_of: date | None,
+                     progress: Progress | None = None) -> tuple[list[Outcome], list[Problem]]:
+    """Evaluate the packets found under ``paths``.
+
+    Returns one outcome per packet and every problem found in the records they depend
+    on. A packet is evaluated only when it and everything it depends on is valid.
+    """
+    repo, selected, problems = load_packets(root, paths, progress)
+    refuse_non_packets(repo, paths)
+    return evaluate_loaded(repo, selected, problems, as_of), problems
+
+
+def load_packets(root: Path, paths: Sequence[Path], progress: Progress | None = None,
+                 *, cache: Cache | None = None) -> tuple[Repository, list[str], list[Problem]]:
+    """The repository with only the packets under ``paths``, the packets to report on,
+    and every problem in it; through ``cache`` when given.
+
+    Files named directly must be packets; files found in folders are taken if they are.
+    """
+    everything = discover([root])
+    selected = _selected(root, paths, everything)
+    # Other packets are never needed to evaluate these: skip them before parsing.
+    repo = load(root, everything, progress, cache=cache,
+                skip=lambda d, kind: kind == "packet" and d not in selected)
+    problems = errors_only(sorted(set(repo.problems + checks.check_repository(repo))))
+    named = {display_path(p, root) for p in paths if p.is_file()}
+    wanted = [d for d in sorted(selected) if d in repo.packets or d in named
+              or (d in repo.broken and repo.broken[d] in ("packet", None))]
+    return repo, wanted, problems
+
+
+def load_packets_cached(root: Path, paths: Sequence[Path], progress: Progress | None = None
+                        ) -> tuple[Repository, list[str], list[Problem]]:
+    """``load_packets`` through the validation cache (a record seen before is not parsed
+    again), refusing a file named directly that is not a packet."""
+    cache = Cache(cache_location(root))
+    cache.preload()
+    loaded = load_packets(root, paths, progress, cache=cache)
+    cache.save(prune=False)
+    refuse_non_packets(loaded[0], paths)
+    return loaded
+
+
+def refuse_non_packets(repo: Repository, paths: Sequence[Path]) -> None:
+    """A file named directly that is a valid record of another kind is refused, saying
+    what it is (a broken file is not refused: its problems say what is wrong)."""
+    for path in paths:
+        if not path.is_file():
+            continue
+        display = display_path(path, repo.root)
+        if display in repo.packets or display in repo.broken:
+            continue
+        try:
+            kind = peek_kind(read_file(path, repo.root))
+        except Unreadable:
+            continue  # the loader reported it
+        what = f"a {kind} record" if kind else "not a record"
+        raise UserError(f"{shown(display)}: is {what}, not a packet; give packet files "
+                        "(kind: packet), folders of them, or --all")
+
+
+def _selected(root: Path, paths: Sequence[Path], everything: Sequence[Path]) -> set[str]:
+    """Display paths of the record files under ``paths``; refused if one is outside the
+    repository. A folder given is resolved once, not each of its thousands of files, and
+    its files are taken from ``everything`` (``discover([root])``) when walking it from
+    the root finds the same files: when no folder on the way is one discover skips."""
+    base = root.resolve()
+    prefix = os.path.join(str(root), "")
+    displays: list[str] | None = None
+    selected: set[str] = set()
+    for path in paths:
+        folder = Path(os.path.realpath(path)) if path.is_dir() else None
+        inside = folder.relative_to(base).parts \
+            if folder is not None and folder.is_relative_to(base) else None
+        if inside is not None and not any(part.startswith(".") or part in SKIP_DIRS
+                                          for part in inside):
+            if displays is None:  # files under root: their display is their tail
+                displays = [str(f)[len(prefix):].replace(os.sep, "/") for f in everything]
+            start = "/".join(inside) + "/" if inside else ""
+            found = [(d, f) for d, f in zip(displays, everything, strict=True)
+                     if d.startswith(start)]
+        elif folder is not None and inside is not None:
+            found = [((folder / f.relative_to(path)).relative_to(base).as_posix(), f)
+                     for f in discover([path])]
+        else:
+            found = [("", f) for f in discover([path])]
+        for display, file in found:
+            # A file found in a folder inside the repository is inside, unless it is a
+            # symbolic link (os.walk descends into no linked folder).
+            if display and not file.is_symlink():
+                selected.add(display)
+            elif Path(os.path.realpath(file)).is_relative_to(base):  # a loop: its name
+                selected.add(display_path(file, root))
+            else:
+                raise UserError(f"{file}: packet is outside the repository {root}")
+    return selected
+
+
+def evaluate_loaded(repo: Repository, selected: Sequence[str], problems: Sequence[Problem],
+                    as_of: date | None) -> list[Outcome]:
+    by_path = problems_by_path(problems)
+    held = levels.Index(repo)
+    outcomes = []
+    for display in sorted(selected):
+        inputs, blocking = evaluation_inputs(repo, display, by_path)
+        if inputs is None:
+            outcomes.append(Outcome(display, None, blocking))
+            continue
+        packet, person, ladder, framework = (s.record for s in inputs)
+        spell = held.at(person.id, as_of or packet.submitted)
+        outcomes.append(Outcome(display, evaluate(packet, person, ladder, framework, as_of,
+                                                  spell.level, spell.ladder), ()))
+    return outcomes
+
+
+def problems_by_path(problems: Sequence[Problem]) -> dict[str, list[Problem]]:
+    by_path: dict[str, list[Problem]] = {}
+    for problem in problems:
+        by_path.setdefault(problem.path, []).append(problem)
+    return by_path
+
+
+def evaluation_inputs(repo: Repository, display: str, by_path: dict[str, list[Problem]],
+                      names: tuple[str, str] | None = None
+                      ) -> tuple[tuple[Source, Source, Source, Source] | None,
+                                 tuple[Problem, ...]]:
+    """The packet at ``display`` and the candidate, ladder and framework its evaluation
+    reads; or, instead, the problems that stop it being evaluated. ``names`` (candidate
+    and ladder id), when known, save parsing the packet."""
+    src = repo.packets.get(display)
+    if src is None:
+        own = by_path.get(display, [])
+        if not own and display not in repo.broken:
+            own = [Problem(display, 0, 0, "not a packet record (kind: packet)")]
+        return None, tuple(own)
+    candidate, ladder_id = names or (src.record.candidate, src.record.target.ladder)
+    person, ladder = repo.people.get(candidate), repo.ladders.get(ladder_id)
+    framework = repo.frameworks.get(ladder.record.framework) if ladder is not None else None
+    deps = [display, *(s.display for s in (person, ladder, framework) if s is not None)]
+    blocking = tuple(p for d in deps for p in by_path.get(d, []))
+    if blocking:
+        return None, blocking
+    if person is None or ladder is None or framework is None:
+        # A dependency that exists but is broken: its own problems are reported.
+        missing = "candidate" if person is None else "ladder" if ladder is None else "framework"
+        return None, (Problem(display, 0, 0, f"not evaluated: its {missing} record is invalid"),)
+    return (src, person, ladder, framework), ()
+

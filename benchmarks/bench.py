@@ -1951,7 +1951,8 @@ import json, sys
 from datetime import date
 from pathlib import Path
 from promoctl.reports import report
-from promoctl.records.loader import discover, load
+from promoctl.records.loader import discover
+from promoctl.records.reading import load
 root = Path(sys.argv[1])
 repo = load(root, discover([root]))
 options = report.Options(start=date(2000, 1, 1), end=date(2100, 12, 31))
@@ -1991,7 +1992,7 @@ def measure(root: Path, seed: int = DEFAULT_SEED, *, repeats: int = 7, install: 
             jsonschema: bool = True, big_root: Path | None = None,
             log: Callable[[str], None] = print) -> tuple[list[Row], dict[str, Any]]:
     """Run every measurement on ``root``; the table rows and the raw figures."""
-    from promoctl.engine import workspace
+    from promoctl.engine import evaluations
     from promoctl.engine.evaluate import NOT_READY, READY
     from promoctl.records.loader import discover
 
@@ -2177,7 +2178,7 @@ def measure(root: Path, seed: int = DEFAULT_SEED, *, repeats: int = 7, install: 
 
     step("evaluate_packets on every packet, in this process")
     t_eval, (outcomes, eval_problems) = _timed(
-        workspace.evaluate_packets, root, [root / "packets"], None)
+        evaluations.evaluate_fresh, root, [root / "packets"], None)
     verdicts = collections.Counter(
         o.evaluation.verdict if o.evaluation else "not evaluated (problems)" for o in outcomes)
     reasons = collections.Counter(

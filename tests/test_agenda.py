@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from promoctl.base.errors import UserError
-from promoctl.records.loader import discover, load
+from promoctl.records.loader import discover
+from promoctl.records.reading import load
 from promoctl.reports import agenda
 from tests.conftest import Cli
 from tests.test_report import Records, item

@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 
 from promoctl.decisions import panel
-from promoctl.engine import workspace
+from promoctl.engine import evaluations
 from promoctl.engine.evaluate import NOT_READY, READY
 from promoctl.history import audit
+from promoctl.records import validation
 from promoctl.records.parsing import parse_record
 
 
@@ -40,7 +41,7 @@ def test_repository_validates_and_audits_clean(tiny: tuple[Path, Any]) -> None:
     assert len(list((root / "reviews").rglob("*.yaml"))) == 20
     assert _git(root, "status", "--porcelain") == ""  # everything committed
 
-    problems = workspace.validate(root)
+    problems = validation.validate(root)
     assert problems == [], "\n".join(str(p) for p in problems[:10])
     result = audit.audit(root)
     assert result.decisions == 30 and result.replayed == 30
@@ -68,7 +69,7 @@ def test_history_reads_like_decide_made_it(tiny: tuple[Path, Any]) -> None:
 
 def test_verdicts_vary(tiny: tuple[Path, Any]) -> None:
     root, _size = tiny
-    outcomes, problems = workspace.evaluate_packets(root, [root / "packets"], None)
+    outcomes, problems = evaluations.evaluate_fresh(root, [root / "packets"], None)
     assert problems == []
     assert all(o.evaluation is not None for o in outcomes)
     assert {o.evaluation.verdict for o in outcomes if o.evaluation} == {READY, NOT_READY}

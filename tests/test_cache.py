@@ -15,8 +15,7 @@ import pytest
 
 from promoctl.base import fsutil
 from promoctl.base.errors import Problem
-from promoctl.engine import workspace
-from promoctl.records import loader, parsing
+from promoctl.records import loader, parsing, validation
 from promoctl.store import cache, cachedb
 from tests.conftest import Cli
 
@@ -61,7 +60,7 @@ def forget(repo: Path) -> None:
 
 
 def run(repo: Path) -> tuple[list[Problem], cache.Cache]:
-    problems = workspace.validate(repo)
+    problems = validation.validate(repo)
     return problems, cache.Cache(cache_file(repo))
 
 
@@ -73,7 +72,7 @@ def repo(examples: Path) -> Path:
 
 def test_cache_is_kept_in_the_git_directory(repo: Path) -> None:
     assert cache_file(repo) == repo / ".git" / "promoctl" / "validate-cache.sqlite"
-    assert workspace.validate(repo) == []
+    assert validation.validate(repo) == []
     assert stamp(repo) == (cache.CACHE_FORMAT, cache.code_fingerprint())
     assert len(stored(repo, "entries")) == len(list(repo.rglob("*.yaml")))
 
@@ -83,12 +82,12 @@ def test_outside_git_the_user_cache_directory(examples: Path, tmp_path: Path,
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     where = cache.location(examples)
     assert where.is_relative_to(tmp_path / "xdg" / "promoctl")
-    assert workspace.validate(examples) == []
+    assert validation.validate(examples) == []
     assert where.is_file()
 
 
 def test_second_run_parses_nothing(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert workspace.validate(repo) == []
+    assert validation.validate(repo) == []
     calls: list[str] = []
     import promoctl.records.loader as loader
 
@@ -96,28 +95,28 @@ def test_second_run_parses_nothing(repo: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(loader, "parse_record",
                         lambda raw, display, path=None: calls.append(display)
                         or real(raw, display, path))
-    assert workspace.validate(repo) == []
+    assert validation.validate(repo) == []
     assert calls == []
 
 
 def test_a_changed_byte_is_validated_again(repo: Path) -> None:
-    assert workspace.validate(repo) == []
+    assert validation.validate(repo) == []
     person = repo / "people" / "ben-hughes.yaml"
     person.write_text(person.read_text().replace("start_date: 2023-01-09",
                                                  "start_date: 2023-02-30"))
-    problems = workspace.validate(repo)
+    problems = validation.validate(repo)
     assert [str(p) for p in problems] == [
         "people/ben-hughes.yaml:12:13: start_date: '2023-02-30' is not a real date "
         "(day is out of range for month)"]
     # The broken person is cached with its problem, and served from the cache again.
-    assert [str(p) for p in workspace.validate(repo)] == [str(p) for p in problems]
+    assert [str(p) for p in validation.validate(repo)] == [str(p) for p in problems]
 
 
 def test_a_changed_framework_rechecks_the_records_that_read_it(repo: Path) -> None:
-    assert workspace.validate(repo) == []
+    assert validation.validate(repo) == []
     fw = repo / "frameworks" / "professional-services.yaml"
     fw.write_text(fw.read_text().replace("  - id: leadership\n", "  - id: leading\n"))
-    problems = {p.path for p in workspace.validate(repo)}
+    problems = {p.path for p in validation.validate(repo)}
     # Neither the ladder nor the packets changed, but they name a competency that is gone.
     assert problems == {
         "ladders/consulting.yaml",
@@ -128,22 +127,22 @@ def test_a_changed_framework_rechecks_the_records_that_read_it(repo: Path) -> No
         "lms/academy-mapping.yaml",
     }
     fw.write_text(fw.read_text().replace("  - id: leading\n", "  - id: leadership\n"))
-    assert workspace.validate(repo) == []
+    assert validation.validate(repo) == []
 
 
 def test_a_removed_person_rechecks_their_packet(repo: Path) -> None:
-    assert workspace.validate(repo) == []
+    assert validation.validate(repo) == []
     (repo / "people" / "hiro-tanaka.yaml").unlink()
-    problems = [str(p) for p in workspace.validate(repo)]
+    problems = [str(p) for p in validation.validate(repo)]
     assert any(p.startswith("packets/professional/hiro-tanaka-2026-h2.yaml:") and
                "unknown person 'hiro-tanaka'" in p for p in problems)
 
 
 def test_a_changed_artifact_is_noticed(repo: Path) -> None:
-    assert workspace.validate(repo) == []
+    assert validation.validate(repo) == []
     artifact = repo / "artifacts" / "professional" / "grace-liu-dashboard.md"
     artifact.write_text(artifact.read_text() + "edited\n")
-    problems = [str(p) for p in workspace.validate(repo)]
+    problems = [str(p) for p in validation.validate(repo)]
     assert len(problems) == 1 and "grace-liu-dashboard.md' has sha256" in problems[0]
 
 
@@ -156,20 +155,20 @@ def test_a_changed_artifact_is_noticed(repo: Path) -> None:
     lambda raw: b"[]",
 ])
 def test_a_corrupt_cache_is_ignored_and_rebuilt(repo: Path, damage: object) -> None:
-    assert workspace.validate(repo) == []
+    assert validation.validate(repo) == []
     path = cache_file(repo)
     path.write_bytes(damage(path.read_bytes()))  # type: ignore[operator]
-    assert workspace.validate(repo) == []
-    assert workspace.validate(repo) == []
+    assert validation.validate(repo) == []
+    assert validation.validate(repo) == []
     assert stamp(repo) == (cache.CACHE_FORMAT, cache.code_fingerprint())
     assert stored(repo, "entries")
 
 
 def test_a_cache_of_other_code_is_emptied(repo: Path) -> None:
-    assert workspace.validate(repo) == []
+    assert validation.validate(repo) == []
     rewrite(repo, "UPDATE stamp SET code = 'old'")
     rewrite(repo, "INSERT OR REPLACE INTO entries VALUES ('stale', '{}')")
-    assert workspace.validate(repo) == []
+    assert validation.validate(repo) == []
     assert stamp(repo) == (cache.CACHE_FORMAT, cache.code_fingerprint())
     assert "stale" not in stored(repo, "entries")
 
@@ -187,34 +186,34 @@ def test_a_corrupt_last_run_is_ignored_and_rebuilt(repo: Path, trusting: None,
     person = repo / "people" / "ben-hughes.yaml"
     person.write_text(person.read_text().replace("start_date: 2023-01-09",
                                                  "start_date: 2023-01-39"))
-    expected = workspace.validate(repo)
+    expected = validation.validate(repo)
     assert [p.path for p in expected] == ["people/ben-hughes.yaml"]
     body = json.dumps(last_run(repo), separators=(",", ":"))
     assert last_run(repo)["problems"]
     rewrite(repo, "UPDATE last SET body = ?", damage(body))  # type: ignore[operator]
-    assert workspace.validate(repo) == expected
-    assert workspace.validate(repo) == expected
+    assert validation.validate(repo) == expected
+    assert validation.validate(repo) == expected
     assert last_run(repo)["problems"] and len(stored(repo, "files")) > 10
 
 
 def test_a_corrupt_cache_never_hides_a_problem(repo: Path) -> None:
-    assert workspace.validate(repo) == []
+    assert validation.validate(repo) == []
     packet = repo / "packets" / "professional" / "elena-rossi-2026-h2.yaml"
     packet.write_text(packet.read_text().replace("candidate: elena-rossi",
                                                  "candidate: elena"))
     path = cache_file(repo)
     path.write_bytes(path.read_bytes()[:100])
-    assert any("unknown person 'elena'" in p.message for p in workspace.validate(repo))
+    assert any("unknown person 'elena'" in p.message for p in validation.validate(repo))
 
 
 def test_cached_and_uncached_runs_report_the_same(repo: Path) -> None:
     packet = repo / "packets" / "community" / "dev-patel-2026-10.yaml"
     packet.write_text(packet.read_text().replace("type: observation", "type: observaton", 1))
-    first = workspace.validate(repo)
+    first = validation.validate(repo)
     assert first
-    assert workspace.validate(repo) == first
+    assert validation.validate(repo) == first
     forget(repo)
-    assert workspace.validate(repo) == first
+    assert validation.validate(repo) == first
 
 
 def test_concurrent_runs(repo: Path) -> None:
@@ -248,7 +247,7 @@ def test_validate_files_reads_only_what_their_checks_need(
     real = parsing.parse_record
     monkeypatch.setattr(loader, "parse_record", lambda raw, display, path=None:
                         parsed.append(display) or real(raw, display, path))
-    problems = [str(p) for p in workspace.validate(repo, [target])]
+    problems = [str(p) for p in validation.validate(repo, [target])]
     assert problems == ["packets/professional/hiro-tanaka-2026-h2.yaml:10:13: unknown person "
                         "'maria' (did you mean 'maria-gomez'?)"]
     # The other packets and people are indexed, not parsed (no cache yet: a cold run).
@@ -260,8 +259,8 @@ def test_validate_files_with_a_broken_dependency(repo: Path) -> None:
     person = repo / "people" / "hiro-tanaka.yaml"
     person.write_text(person.read_text().replace("name: Hiro Tanaka", "nmae: Hiro Tanaka"))
     target = repo / "packets" / "professional" / "hiro-tanaka-2026-h2.yaml"
-    assert workspace.validate(repo, [target]) == []  # the person's problem is its own
-    assert [p.path for p in workspace.validate(repo, [person])] == [
+    assert validation.validate(repo, [target]) == []  # the person's problem is its own
+    assert [p.path for p in validation.validate(repo, [person])] == [
         "people/hiro-tanaka.yaml", "people/hiro-tanaka.yaml"]
 
 
@@ -290,9 +289,9 @@ def _reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 def test_unchanged_files_are_not_read_again(repo: Path, trusting: None,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    assert workspace.validate(repo) == []
+    assert validation.validate(repo) == []
     reads = _reads(monkeypatch)
-    assert workspace.validate(repo) == []
+    assert validation.validate(repo) == []
     # Only what an uncached check reads (the LMS mapping, and the framework it maps to).
     records = {p.name for folder in ("people", "packets", "ladders")
                for p in (repo / folder).rglob("*.yaml")}
@@ -301,31 +300,31 @@ def test_unchanged_files_are_not_read_again(repo: Path, trusting: None,
 
 def test_files_changed_just_now_are_always_read(repo: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    assert workspace.validate(repo) == []  # every file was written a moment ago
+    assert validation.validate(repo) == []  # every file was written a moment ago
     assert stored(repo, "files") == {}
     reads = _reads(monkeypatch)
-    assert workspace.validate(repo) == []
+    assert validation.validate(repo) == []
     assert "ben-hughes.yaml" in reads
 
 
 def test_a_change_that_keeps_size_and_mtime_is_seen(repo: Path, trusting: None) -> None:
-    assert workspace.validate(repo) == []
+    assert validation.validate(repo) == []
     person = repo / "people" / "ben-hughes.yaml"
     before = person.stat()
     person.write_text(person.read_text().replace("start_date: 2023-01-09",
                                                  "start_date: 2023-01-39"))
     os.utime(person, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert person.stat().st_size == before.st_size
-    assert [p.path for p in workspace.validate(repo)] == ["people/ben-hughes.yaml"]
+    assert [p.path for p in validation.validate(repo)] == ["people/ben-hughes.yaml"]
 
 
 def test_a_renamed_file_is_filed_under_its_new_name(repo: Path, trusting: None) -> None:
-    assert workspace.validate(repo) == []
+    assert validation.validate(repo) == []
     person = repo / "people" / "ben-hughes.yaml"
     person.rename(repo / "people" / "ben.yaml")
     (repo / "people" / "ben-hughes.yaml").write_bytes((repo / "people" / "noor-said.yaml")
                                                       .read_bytes())
-    problems = workspace.validate(repo)
+    problems = validation.validate(repo)
     assert {p.path for p in problems} == {"people/noor-said.yaml"}  # the duplicate id
     assert "also defined at people/ben-hughes.yaml" in problems[0].message
 
@@ -337,28 +336,28 @@ def test_nothing_changed_answers_from_the_index(repo: Path, trusting: None,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     packet = repo / "packets" / "community" / "dev-patel-2026-10.yaml"
     packet.write_text(packet.read_text().replace("type: observation", "type: observaton", 1))
-    first = workspace.validate(repo)
+    first = validation.validate(repo)
     assert first
     reads = _reads(monkeypatch)
     entries: list[str] = []
     real = cachedb.Store.entry
     monkeypatch.setattr(cachedb.Store, "entry",
                         lambda self, key: entries.append(key) or real(self, key))
-    assert workspace.validate(repo) == first
+    assert validation.validate(repo) == first
     assert not [name for name in reads if name.endswith(".yaml")]
     assert entries == []  # no entry is even read
-    assert workspace.validate(repo, [packet]) == first  # and for the files given
+    assert validation.validate(repo, [packet]) == first  # and for the files given
     assert not [name for name in reads if name.endswith(".yaml")]
     assert entries == []
     # The packet refers to Dev, one of the people: its problem is theirs to see too,
     # which the whole run's answer cannot tell apart from others, so a run works it out.
-    assert workspace.validate(repo, [repo / "people"]) == first
+    assert validation.validate(repo, [repo / "people"]) == first
 
 
 @pytest.mark.parametrize("change", ["edit", "add", "remove", "artifact"])
 def test_any_change_is_validated_again(repo: Path, trusting: None, change: str) -> None:
-    assert workspace.validate(repo) == []
-    assert workspace.validate(repo) == []  # from the index
+    assert validation.validate(repo) == []
+    assert validation.validate(repo) == []  # from the index
     person = repo / "people" / "ben-hughes.yaml"
     if change == "edit":
         person.write_text(person.read_text().replace("manager: noor-said", "manager: noor"))
@@ -373,21 +372,21 @@ def test_any_change_is_validated_again(repo: Path, trusting: None, change: str) 
         artifact = repo / "artifacts" / "professional" / "grace-liu-dashboard.md"
         artifact.write_text(artifact.read_text() + "edited\n")
         expected = "grace-liu-dashboard.md' has sha256"
-    assert any(expected in p.message for p in workspace.validate(repo)), expected
+    assert any(expected in p.message for p in validation.validate(repo)), expected
 
 
 def test_validate_files_twice_reads_only_those_files(repo: Path, trusting: None,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     target = repo / "packets" / "professional" / "hiro-tanaka-2026-h2.yaml"
-    assert workspace.validate(repo, [target]) == []
+    assert validation.validate(repo, [target]) == []
     reads = _reads(monkeypatch)
-    assert workspace.validate(repo, [target]) == []
+    assert validation.validate(repo, [target]) == []
     people = {p.name for p in (repo / "people").glob("*.yaml")}
     assert not people & set(reads)  # indexed by the kind and id remembered with their stat
     # An id changed in place is seen: the file's stat changed.
     person = repo / "people" / "maria-gomez.yaml"
     person.write_text(person.read_text().replace("id: maria-gomez", "id: maria-g"))
-    problems = [p.message for p in workspace.validate(repo, [target])]
+    problems = [p.message for p in validation.validate(repo, [target])]
     assert problems == ["unknown person 'maria-gomez' (did you mean 'maria-g'?)"]
 
 
@@ -414,13 +413,13 @@ def test_an_artifact_path_with_a_nul_is_a_problem_not_a_crash(repo: Path, trusti
     lambda entry: {**entry, "id": None},
 ])
 def test_a_hand_edited_entry_is_a_miss(repo: Path, trusting: None, damage: object) -> None:
-    assert workspace.validate(repo) == []
+    assert validation.validate(repo) == []
     for key, entry in stored(repo, "entries").items():
         rewrite(repo, "UPDATE entries SET body = ? WHERE key = ?",
                 json.dumps(damage(entry)), key)  # type: ignore[operator]
     person = repo / "people" / "ben-hughes.yaml"  # so the last whole run cannot answer
     person.write_text(person.read_text() + "\n")
-    assert workspace.validate(repo) == []
+    assert validation.validate(repo) == []
 
 
 @pytest.mark.parametrize("damage", [
@@ -431,28 +430,28 @@ def test_a_hand_edited_entry_is_a_miss(repo: Path, trusting: None, damage: objec
 ])
 def test_a_hand_edited_index_row_is_ignored(repo: Path, trusting: None, damage: object) -> None:
     target = repo / "packets" / "professional" / "hiro-tanaka-2026-h2.yaml"
-    assert workspace.validate(repo, [target]) == []
+    assert validation.validate(repo, [target]) == []
     for name, row in stored(repo, "files").items():
         rewrite(repo, "UPDATE files SET row = ? WHERE name = ?",
                 json.dumps(damage(row)), name.encode())  # type: ignore[operator]
-    assert workspace.validate(repo, [target]) == []
-    assert workspace.validate(repo) == []
+    assert validation.validate(repo, [target]) == []
+    assert validation.validate(repo) == []
 
 
 def test_a_run_over_an_edited_file_keeps_what_the_whole_run_learnt(
         repo: Path, trusting: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert workspace.validate(repo) == []
+    assert validation.validate(repo) == []
     files = stored(repo, "files")
     edited = repo / "people" / "noor-said.yaml"
     edited.write_text(edited.read_text().replace("start_date: ", "start_date: 2023-02-30\nx_: "))
-    problems = workspace.validate(repo, [edited])
+    problems = validation.validate(repo, [edited])
     assert {p.path for p in problems} == {"people/noor-said.yaml"}
     after = stored(repo, "files")
     assert after.keys() == files.keys()  # nothing forgotten
     assert [k for k in files if after[k] != files[k]] == ["people/noor-said.yaml"]
     reads = _reads(monkeypatch)
-    assert workspace.validate(repo, [edited]) == problems  # learnt: not read again
-    assert workspace.validate(repo) == sorted(problems)
+    assert validation.validate(repo, [edited]) == problems  # learnt: not read again
+    assert validation.validate(repo) == sorted(problems)
     assert "noor-said.yaml" not in reads
 
 
@@ -461,6 +460,6 @@ def test_the_json_files_of_earlier_versions_are_removed(repo: Path) -> None:
     folder.mkdir(parents=True)
     for name in ("validate-cache.json", "validate-index.json"):
         (folder / name).write_text("{}")
-    assert workspace.validate(repo) == []
+    assert validation.validate(repo) == []
     assert not (folder / "validate-cache.json").exists()
     assert not (folder / "validate-index.json").exists()

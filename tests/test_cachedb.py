@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from promoctl.engine import workspace
+from promoctl.records import validation
 from promoctl.store import cache, cachedb
 
 
@@ -35,7 +35,7 @@ def test_an_unwritable_cache_folder_still_validates(repo: Path) -> None:
     expected = _break_a_reference(repo)
     (repo / ".git" / "promoctl").write_text("not a folder")  # nothing can be made there
     for _ in range(2):
-        problems = workspace.validate(repo)
+        problems = validation.validate(repo)
         assert [p.message for p in problems if expected in p.message]
     assert (repo / ".git" / "promoctl").read_text() == "not a folder"
 
@@ -43,14 +43,14 @@ def test_an_unwritable_cache_folder_still_validates(repo: Path) -> None:
 def test_a_locked_cache_neither_blocks_nor_changes_the_answer(
         repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cachedb, "BUSY_SECONDS", 0.05)
-    assert workspace.validate(repo) == []
+    assert validation.validate(repo) == []
     expected = _break_a_reference(repo)
     with contextlib.closing(sqlite3.connect(cache.location(repo),
                                             isolation_level=None)) as other:
         other.execute("BEGIN IMMEDIATE")  # another run in the middle of writing
-        assert [p for p in workspace.validate(repo) if expected in p.message]
+        assert [p for p in validation.validate(repo) if expected in p.message]
         other.execute("ROLLBACK")
-    assert [p for p in workspace.validate(repo) if expected in p.message]
+    assert [p for p in validation.validate(repo) if expected in p.message]
     assert _stamp(cache.location(repo)) == [(cache.CACHE_FORMAT, cache.code_fingerprint())]
 
 
@@ -61,9 +61,9 @@ def test_another_programs_database_is_replaced(repo: Path) -> None:
         con.execute("CREATE TABLE stamp (something TEXT)")
         con.execute("CREATE TABLE entries (a, b, c)")
         con.commit()
-    assert workspace.validate(repo) == []
+    assert validation.validate(repo) == []
     assert _stamp(path) == [(cache.CACHE_FORMAT, cache.code_fingerprint())]
-    assert workspace.validate(repo) == []
+    assert validation.validate(repo) == []
 
 
 def _child_writes(store: cachedb.Store) -> None:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from promoctl.records.loader import discover, load
+from promoctl.records.loader import discover
+from promoctl.records.reading import load
 from promoctl.reports import dashboard, report
 from tests.conftest import Cli
 from tests.test_report import END, START, Records, governance_records

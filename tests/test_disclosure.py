@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from promoctl.records.loader import discover, load
+from promoctl.records.loader import discover
+from promoctl.records.reading import load
 from promoctl.reports import disclosure, report, stats
 from tests.conftest import Cli
 from tests.test_report import Records, governance_records, item, rows

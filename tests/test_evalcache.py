@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from promoctl.engine import evaluation_view, workspace
+from promoctl.engine import evaluation_view, evaluations
 from promoctl.engine.evaluate import Evaluation
-from promoctl.records import yamlio
+from promoctl.records import repository, yamlio
 from promoctl.reports import report
 from promoctl.store import cache, cachedb, results
 from promoctl.store.cache import location as cache_location
@@ -57,7 +57,7 @@ class Spy:
             def refuse(*_args: Any, **_kwargs: Any) -> Evaluation:
                 raise AssertionError("a cached evaluation was computed again")
 
-            monkeypatch.setattr(results, "evaluate", refuse)
+            monkeypatch.setattr(evaluations, "evaluate", refuse)
 
     @property
     def packets(self) -> list[str]:
@@ -83,19 +83,19 @@ def test_hit_and_miss_counts(git_examples: Path) -> None:
     forget(git_examples)
     root = git_examples
     packets = [root / "packets"]
-    first, _ = results.evaluate_packets(root, packets, None)
+    first, _ = evaluations.evaluate_packets(root, packets, None)
     assert len(first) == 8
     store = results.EvaluationCache(evaluate_cache(root))
     assert len(store.entries) == 8
-    repo, selected, problems = workspace.load_packets(root, packets)
+    repo, selected, problems = repository.load_packets(root, packets)
     # Without the validation cache there are no content hashes: nothing is looked up.
-    again = results.evaluate_loaded(repo, selected, problems, None, store)
+    again = evaluations.remembered_loaded(repo, selected, problems, None, store)
     assert (store.hits, store.misses) == (0, 0)
     from promoctl.store.cache import Cache
 
-    repo, selected, problems = workspace.load_packets(root, packets,
+    repo, selected, problems = repository.load_packets(root, packets,
                                                       cache=Cache(cache_location(root)))
-    again = results.evaluate_loaded(repo, selected, problems, None, store)
+    again = evaluations.remembered_loaded(repo, selected, problems, None, store)
     assert (store.hits, store.misses) == (8, 0)
     assert [o.shown.text for o in again if o.shown] == [o.shown.text for o in first if o.shown]
 
@@ -246,7 +246,8 @@ def test_report_cold_and_warm_print_the_same_bytes(cli: Cli, git_examples: Path,
 
 
 def resultcache_free_load(root: Path) -> Any:
-    from promoctl.records.loader import discover, load
+    from promoctl.records.loader import discover
+    from promoctl.records.reading import load
 
     return load(root, discover([root]))
 
@@ -310,16 +311,16 @@ def test_report_after_a_clean_whole_run_loads_nothing(cli: Cli, git_examples: Pa
         raise AssertionError("loaded the repository")
 
     with monkeypatch.context() as patched:
-        patched.setattr(workspace, "load_valid", refuse)
+        patched.setattr(repository, "load_valid", refuse)
         warm = cli("report", "--format", "json", *PERIOD, cwd=git_examples)
     assert (warm.code, warm.out) == (cold.code, cold.out)
     # A changed record is loaded, checked and reported afresh.
     edit(git_examples / "people/amara-okafor.yaml", "program: Community Services",
          "program: Community Care")
     loads: list[Path] = []
-    real = workspace.load_valid
+    real = repository.load_valid
     with monkeypatch.context() as patched:
-        patched.setattr(workspace, "load_valid",
+        patched.setattr(repository, "load_valid",
                         lambda root, **kw: loads.append(root) or real(root, **kw))
         after = cli("report", "--format", "json", *PERIOD, cwd=git_examples)
     assert after.code == 0 and loads == [git_examples]

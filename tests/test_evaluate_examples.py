@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from promoctl.engine import workspace
+from promoctl.engine import evaluations
 from promoctl.engine.evaluate import Evaluation
 from tests.conftest import EXAMPLES, Cli
 
@@ -17,7 +17,7 @@ def _evaluate(name: str, as_of: str | None = None) -> Evaluation:
     from datetime import date
 
     path = next(EXAMPLES.glob(f"packets/*/{name}*.yaml"))
-    outcomes, problems = workspace.evaluate_packets(
+    outcomes, problems = evaluations.evaluate_fresh(
         EXAMPLES, [path], date.fromisoformat(as_of) if as_of else None)
     assert problems == []
     (outcome,) = outcomes

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from promoctl.interop.evidence import legacy_item_id
-from promoctl.records.models import LmsCourse
+from promoctl.records.settings import LmsCourse
 from tests.conftest import Cli
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "interop"

@@ -8,8 +8,9 @@ from typing import Any
 
 import yaml
 
-from promoctl.records.loader import discover, load
+from promoctl.records.loader import discover
 from promoctl.records.mapping import check_lms_mappings
+from promoctl.records.reading import load
 from tests.conftest import EXAMPLES, Cli
 
 HIRO = Path("packets/professional/hiro-tanaka-2026-h2.yaml")

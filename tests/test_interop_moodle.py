@@ -12,9 +12,10 @@ import yaml
 
 from promoctl.interop import moodle
 from promoctl.interop.framework_file import related, split_meta
-from promoctl.records.loader import discover, load
+from promoctl.records.loader import discover
 from promoctl.records.models import Framework
 from promoctl.records.parsing import parse_record
+from promoctl.records.reading import load
 from tests.conftest import INTEROP, Cli
 
 OECD = INTEROP / "moodle" / "oecd-core-competencies.csv"

@@ -6,8 +6,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from promoctl.engine import workspace
-from promoctl.records import levels
+from promoctl.records import levels, repository
 from promoctl.records.levels import Move
 from promoctl.records.models import Person
 from tests.conftest import Cli
@@ -91,7 +90,7 @@ def test_history_from_a_decision_recorded_with_decide(cli: Cli, git_examples: Pa
     result = decide(cli, git_examples, "amara-okafor-2026-10", "--effective", "2026-12-01")
     assert result.code == 0, result.err  # type: ignore[attr-defined]
     before = (git_examples / "people" / "amara-okafor.yaml").read_bytes()
-    repo = workspace.load_valid(git_examples, packets=False)
+    repo = repository.load_valid(git_examples, packets=False)
     spell = levels.level_on(repo, "amara-okafor", date(2027, 1, 15))
     assert (spell.ladder, spell.level, spell.since) == (
         "support-work", "senior-support-worker", date(2026, 12, 1))
@@ -113,7 +112,7 @@ def test_a_superseded_approval_does_not_move_anyone(cli: Cli, git_examples: Path
     result = decide(cli, git_examples, "amara-okafor-2026-10", "--supersedes", path.stem,
                     "--override-reason", "Evidence withdrawn", outcome="deferred")
     assert result.code == 0, result.err  # type: ignore[attr-defined]
-    repo = workspace.load_valid(git_examples, packets=False)
+    repo = repository.load_valid(git_examples, packets=False)
     assert levels.level_on(repo, "amara-okafor", date(2027, 6, 1)).level == "support-worker"
 
 

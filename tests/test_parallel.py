@@ -10,10 +10,10 @@ from types import ModuleType
 
 import pytest
 
-from promoctl.engine import workspace
-from promoctl.records import loader
+from promoctl.records import loader, validation
 from promoctl.records.dependents import dependents
-from promoctl.records.loader import discover, load
+from promoctl.records.loader import discover
+from promoctl.records.reading import load
 from promoctl.store import cache, cachedb, parallel
 from promoctl.store.memo import MEMO_NAME
 from tests.conftest import Cli
@@ -84,7 +84,7 @@ def test_any_number_of_jobs_reports_the_same(cli: Cli, messy: Path, warm: bool) 
 def test_files_are_parsed_in_other_processes(messy: Path, tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     _fresh(messy)
-    serial = workspace.validate(messy, jobs=1)
+    serial = validation.validate(messy, jobs=1)
     pids = tmp_path / "pids"
     real = loader.parse_record
 
@@ -95,7 +95,7 @@ def test_files_are_parsed_in_other_processes(messy: Path, tmp_path: Path,
 
     monkeypatch.setattr(loader, "parse_record", spy)
     _fresh(messy)
-    assert workspace.validate(messy, jobs=2) == serial
+    assert validation.validate(messy, jobs=2) == serial
     seen = set(pids.read_text().split())
     assert str(os.getpid()) not in seen and len(seen) >= 2
 
@@ -118,20 +118,20 @@ def test_few_files_never_start_processes(examples: Path, monkeypatch: pytest.Mon
         raise AssertionError("started processes for a handful of files")
 
     monkeypatch.setattr(parallel.multiprocessing, "get_context", no_fork)
-    assert workspace.validate(examples) == []
+    assert validation.validate(examples) == []
 
 
 def test_validating_files_reports_what_the_whole_run_reports_for_them(messy: Path) -> None:
     # So a pre-commit hook may answer from the last whole run when nothing changed.
     _fresh(messy)
-    whole = workspace.validate(messy)
+    whole = validation.validate(messy)
     files = sorted({p.path for p in whole})
     files += [d for d in [loader.relative(p, messy) for p in discover([messy])][::25]
               if d not in files]
-    repo = loader.load(messy, discover([messy]))
+    repo = load(messy, discover([messy]))
     for display in files:
         _fresh(messy)
-        alone = workspace.validate(messy, [messy / display])
+        alone = validation.validate(messy, [messy / display])
         # the file's problems, and those of the records that refer to it
         checked = {display} | dependents(repo, {display})
         assert alone == [p for p in whole if p.path in checked], display
@@ -147,7 +147,7 @@ def test_records_without_a_plain_kind_line_are_checked_too(examples: Path, jobs:
     packet = examples / "packets" / "community" / "dev-patel-2026-10.yaml"
     packet.write_text(packet.read_text().replace("kind: packet", "'kind': packet"))
     _edit(packet, "candidate: dev-patel", "candidate: dev")
-    found = {(p.path, p.message.split(" (")[0]) for p in workspace.validate(examples, jobs=jobs)}
+    found = {(p.path, p.message.split(" (")[0]) for p in validation.validate(examples, jobs=jobs)}
     assert found == {("people/ben-hughes.yaml", "unknown person 'nobody'"),
                      ("packets/community/dev-patel-2026-10.yaml", "unknown person 'dev'")}
 
@@ -161,11 +161,11 @@ def test_a_duplicate_is_reported_on_the_later_file_whatever_its_kind_line(
     # A byte-order mark hides the kind line from the quick look that picks the stream.
     copy = examples / "people" / "zz-copy.yaml"
     copy.write_bytes(b"\xef\xbb\xbf" + (examples / "people" / "ben-hughes.yaml").read_bytes())
-    whole = workspace.validate(examples, jobs=jobs)
+    whole = validation.validate(examples, jobs=jobs)
     assert [(p.path, p.message.split(":")[0]) for p in whole] == [
         ("people/zz-copy.yaml", "duplicate person id 'ben-hughes'")]
     _fresh(examples)
-    assert workspace.validate(examples, [copy]) == whole
+    assert validation.validate(examples, [copy]) == whole
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
@@ -173,7 +173,7 @@ def test_a_kind_line_inside_quoted_text_misleads_nothing(examples: Path, jobs: i
     framework = examples / "frameworks" / "community-services.yaml"
     _edit(framework, "title: Community Services Practice Framework",
           'title: "Community Services\nkind: person framework"')
-    assert workspace.validate(examples, jobs=jobs) == []
+    assert validation.validate(examples, jobs=jobs) == []
 
 
 def test_streaming_finds_what_loading_everything_finds(messy: Path) -> None:
@@ -199,11 +199,11 @@ def test_tiny_spill_batches_and_pages_report_the_same(messy: Path,
     from promoctl.store import spill
 
     _fresh(messy)
-    expected = workspace.validate(messy, jobs=2)
+    expected = validation.validate(messy, jobs=2)
     for name, value in (("BATCH", 3), ("PAGE", 2), ("RECENT", 2)):
         monkeypatch.setattr(spill, name, value)
     monkeypatch.setattr(parallel, "WINDOW", 7)
     for jobs in (1, 2):
         _fresh(messy)
-        assert workspace.validate(messy, jobs=jobs) == expected
+        assert validation.validate(messy, jobs=jobs) == expected
     assert not list(cache.location(messy).parent.glob("promoctl-run-*"))

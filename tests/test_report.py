@@ -19,8 +19,9 @@ from typing import Any
 
 import pytest
 
-from promoctl.records import checks, yamlio
-from promoctl.records.loader import discover, load
+from promoctl.records import checking, yamlio
+from promoctl.records.loader import discover
+from promoctl.records.reading import load
 from promoctl.reports import disclosure, report, stats
 from tests.conftest import Cli
 
@@ -541,11 +542,11 @@ def test_report_reads_each_record_once(governance: Path, monkeypatch: pytest.Mon
     from promoctl.store.cache import Cache
 
     cache = Cache(governance / "cache.json")
-    checks.check_repository(load(governance, discover([governance]), cache=cache))
+    checking.check_repository(load(governance, discover([governance]), cache=cache))
     cache.save(prune=False)
     parsed.clear()
     warm = load(governance, discover([governance]), cache=Cache(governance / "cache.json"))
-    assert parsed == [] and checks.check_repository(warm) == []
+    assert parsed == [] and checking.check_repository(warm) == []
     report.build(warm, report.Options(START, END, by=report.DIMENSIONS))
     assert len(parsed) == len(set(parsed)) and "promoctl.yaml" not in parsed
 

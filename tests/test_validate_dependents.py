@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from promoctl.engine import workspace
 from promoctl.records import validation
 from tests.conftest import Cli, git_commit_all
 
@@ -59,7 +58,7 @@ def test_when_most_of_the_repository_refers_to_a_file_the_whole_run_answers(
     framework = examples / FRAMEWORK
     framework.write_text(framework.read_text(encoding="utf-8").replace(
         "id: continuous-improvement", "id: continuous-improvement-renamed"), encoding="utf-8")
-    one_by_one = workspace.validate(examples, [framework])
+    one_by_one = validation.validate(examples, [framework])
     assert one_by_one
     monkeypatch.setattr(validation, "WHOLE_RUN_FROM", 0)  # the whole run, then filtered
-    assert workspace.validate(examples, [framework]) == one_by_one
+    assert validation.validate(examples, [framework]) == one_by_one

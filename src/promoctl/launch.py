@@ -16,7 +16,7 @@ def main(argv: list[str] | None = None) -> int:
         answered = _remembered(args[1:])
         if answered is not None:
             return answered
-    from promoctl.cli import main as cli_main
+    from promoctl.cli.main import main as cli_main
 
     return cli_main(args)
 

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from promoctl.base.errors import ExitCode
-from promoctl.cli import RepoOption, _parse_date, workspace_root
+from promoctl.cli.app import RepoOption, _parse_date, workspace_root
 from promoctl.cli.interop_commands import export_app
 from promoctl.cli.report_commands import _period, _write
 
@@ -38,8 +38,8 @@ def export_changes(
 ) -> int:
     """Level changes for payroll: promotions, lapses and reinstatements, one row each."""
     from promoctl.cli import output
-    from promoctl.engine.workspace import load_valid
     from promoctl.interop import changes
+    from promoctl.records.repository import load_valid
 
     if format not in ("csv", "json"):
         raise typer.BadParameter("--format is csv or json")

@@ -12,7 +12,7 @@ import typer
 
 from promoctl.base.errors import ExitCode
 from promoctl.base.escape import CsvWriter
-from promoctl.cli import (
+from promoctl.cli.app import (
     AsOfOption,
     ProblemFormat,
     RepoOption,
@@ -174,7 +174,7 @@ def due(
     """Reviews, re-checks, plan steps and mandatory training due or overdue."""
     from promoctl.cli import output
     from promoctl.engine import lifecycle
-    from promoctl.engine.workspace import load_valid
+    from promoctl.records.repository import load_valid
 
     if format not in ("table", "json", "csv"):
         raise typer.BadParameter("--format is table, json or csv")
@@ -213,7 +213,7 @@ def status(
     from promoctl.base.errors import UserError
     from promoctl.cli import output
     from promoctl.engine import lifecycle
-    from promoctl.engine.workspace import load_valid
+    from promoctl.records.repository import load_valid
 
     root = _root(repo)
     when = _parse_date(as_of) or date.today()

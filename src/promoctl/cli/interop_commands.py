@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from promoctl.base.errors import ExitCode
-from promoctl.cli import RepoOption, _parse_date, app, workspace_root
+from promoctl.cli.app import RepoOption, _parse_date, app, workspace_root
 
 if TYPE_CHECKING:
     from promoctl.interop.evidence import Options, Report

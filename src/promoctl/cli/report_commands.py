@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from promoctl.base.errors import ExitCode
-from promoctl.cli import RepoOption, _parse_date, app, workspace_root
+from promoctl.cli.app import RepoOption, _parse_date, app, workspace_root
 from promoctl.reports.disclosure import MIN_GROUP_FLOOR
 
 if TYPE_CHECKING:
@@ -98,17 +98,17 @@ def _report_period(start: str | None, end: str | None, interval: str, unaligned:
 def _current(root: Path, options: Options) -> Report:
     """The report on the records as they stand, from the report cache when it can."""
     from promoctl.cli import output
-    from promoctl.engine.workspace import load_valid
-    from promoctl.store import results
+    from promoctl.records.repository import load_valid
+    from promoctl.reports import remembered
 
     # Nothing changed since the repository was last found valid: the cached figures.
-    result = results.unchanged_report(root, options)
+    result = remembered.unchanged_report(root, options)
     if result is None:
         # With validate's cache warm, records are parsed only when a figure reads them.
         with output.progress("loading") as bar:
             loaded = load_valid(root, progress=bar)
         # Unchanged records and options: the figures come from the report cache.
-        result = results.build_report(loaded, options)
+        result = remembered.build_report(loaded, options)
     return result
 
 

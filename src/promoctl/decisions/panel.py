@@ -18,8 +18,8 @@ from promoctl.base import locking
 from promoctl.base.errors import InvalidRecords, UserError, display_path
 from promoctl.base.gitio import Git
 from promoctl.decisions import recording, trailers
-from promoctl.engine import evaluation_view, plans, workspace
-from promoctl.records import duties, yamlio
+from promoctl.engine import evaluation_view, evaluations, plans
+from promoctl.records import decided, duties, repository, yamlio
 from promoctl.records.loader import Repository
 from promoctl.records.models import OUTCOMES, Decision, Ladder, PanelMember
 from promoctl.records.parsing import Source, parse_record
@@ -56,16 +56,9 @@ def sha256_file(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def superseded_ids(repo: Repository) -> set[str]:
-    # From the indexed fields: no decision record is parsed (decide stays flat in cost
-    # however many decisions the repository holds).
-    return {str(src.meta["supersedes"]) for src in repo.decisions.values()
-            if src.meta.get("supersedes")}
-
-
 def active_decisions(repo: Repository, packet_id: str) -> list[Source]:
     """Decisions on this packet that no later decision supersedes."""
-    gone = superseded_ids(repo)
+    gone = decided.superseded_ids(repo)
     return [src for src in repo.decisions.values()
             if src.meta.get("packet") == packet_id and src.record_id not in gone]
 
@@ -114,15 +107,15 @@ def prepare(root: Path, req: Request, git: Git) -> Prepared:
         raise UserError("a decision needs its specific reasons: give --reason at least once")
     # Through the validation cache: a record seen before is not parsed again, so the
     # cost does not grow with the decisions (and people) the repository holds.
-    repo, selected, problems = workspace.load_packets_cached(root, [req.packet])
+    repo, selected, problems = repository.load_packets_cached(root, [req.packet])
     if len(selected) != 1:
         raise UserError(f"{req.packet}: decide takes exactly one packet file")
-    (outcome,) = workspace.evaluate_loaded(repo, selected, problems, req.as_of)
+    (outcome,) = evaluations.evaluate_loaded(repo, selected, problems, req.as_of)
     if outcome.evaluation is None:
         raise InvalidRecords(list(outcome.problems))
     ev = outcome.evaluation
     packet, ladder = ev.packet, ev.ladder
-    inputs, _ = workspace.evaluation_inputs(repo, outcome.display, {})
+    inputs, _ = evaluations.evaluation_inputs(repo, outcome.display, {})
     assert inputs is not None  # it was evaluated
     deps = [root / s.display for s in inputs]
 
@@ -153,7 +146,7 @@ def prepare(root: Path, req: Request, git: Git) -> Prepared:
         if old.record.candidate != packet.candidate:
             raise UserError(f"--supersedes {req.supersedes!r}: that decision is about "
                             f"{old.record.candidate}, not {packet.candidate}")
-        if req.supersedes in superseded_ids(repo):
+        if req.supersedes in decided.superseded_ids(repo):
             raise UserError(f"--supersedes {req.supersedes!r}: already superseded")
 
     quorum = check_quorum(ladder, req.panel)

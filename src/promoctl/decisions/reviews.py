@@ -18,9 +18,9 @@ from promoctl.base.errors import InvalidRecords, UserError, display_path, shown
 from promoctl.base.fsutil import Unreadable, read_regular
 from promoctl.base.gitio import Git
 from promoctl.decisions import recording
-from promoctl.engine import lifecycle, review_rules, workspace
+from promoctl.engine import lifecycle, review_rules
 from promoctl.engine.evaluate import gate_result
-from promoctl.records import yamlio
+from promoctl.records import repository, yamlio
 from promoctl.records.models import REVIEW_OUTCOMES, EvidenceItem, Review
 
 REVIEWS_DIR = "reviews"
@@ -55,7 +55,7 @@ class Recorded:
 def prepare(root: Path, req: Request, recorded_by: str) -> tuple[Review, tuple[str, ...]]:
     """The review to record and warnings about it; refused when it has nothing to
     review on its date (see ``review_rules``)."""
-    repo = workspace.load_valid(root, packets=False)
+    repo = repository.load_valid(root, packets=False)
     person = repo.person(req.person)
     if person is None:
         raise UserError(f"{req.person}: no such person")

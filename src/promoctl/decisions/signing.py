@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 from promoctl.base.gitio import Git, GitError
-from promoctl.records.models import Signing
+from promoctl.records.settings import Signing
 
 SETUP = ("set up git's signing, for example with SSH: git config gpg.format ssh; "
          "git config user.signingkey ~/.ssh/id_ed25519.pub; then add a line "

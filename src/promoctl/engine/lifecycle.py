@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from promoctl.decisions.panel import superseded_ids
 from promoctl.engine import labels
 from promoctl.records import levels
+from promoctl.records.decided import superseded_ids
 from promoctl.records.levels import Spell
 from promoctl.records.loader import Repository
 from promoctl.records.models import Decision, Ladder, Person, PlanStep, Review

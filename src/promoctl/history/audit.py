@@ -23,8 +23,9 @@ from promoctl.decisions import signing, trailers
 from promoctl.decisions.panel import DECISIONS_DIR, check_quorum
 from promoctl.history import fielddiff, gitlog, replay, seals
 from promoctl.records import duties
-from promoctl.records.models import Decision, Ladder, Policy, RepositoryConfig
+from promoctl.records.models import Decision, Ladder
 from promoctl.records.parsing import parse_record
+from promoctl.records.settings import Policy, RepositoryConfig
 
 FAIL = "fail"
 NOTE = "note"

@@ -15,12 +15,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from promoctl.decisions import panel
 from promoctl.engine.evaluate import Evaluation, evaluate, fmt
 from promoctl.history import gitlog
-from promoctl.records.loader import Repository, discover, load
+from promoctl.records import decided
+from promoctl.records.loader import Repository, discover
 from promoctl.records.models import Framework, Ladder, Packet, Person
 from promoctl.records.parsing import parse_record
+from promoctl.records.reading import load
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,7 @@ def impact(root: Path, base: str, head: str | None, since: date | None,
         before = rules_at(top, prefix, base_sha, blobs)
         after = rules_at(top, prefix, head_sha, blobs) if head_sha else rules_of(repo)
         standing = {s.record.inputs.packet.id for s in repo.decisions.values()
-                    if s.record.id not in panel.superseded_ids(repo)}
+                    if s.record.id not in decided.superseded_ids(repo)}
         period = since is not None or until is not None
         chosen = sorted((s.record for s in repo.decisions.values() if period
                          and (since is None or s.record.decided_on >= since)

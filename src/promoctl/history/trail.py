@@ -10,9 +10,10 @@ from promoctl.base.errors import UserError
 from promoctl.decisions.panel import DECISIONS_DIR
 from promoctl.history import fielddiff, gitlog
 from promoctl.records import levels
-from promoctl.records.loader import Repository, discover, load
+from promoctl.records.loader import Repository, discover
 from promoctl.records.models import Decision, Review
 from promoctl.records.parsing import parse_record
+from promoctl.records.reading import load
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def _entries(root: Path, roles: dict[str, str], marks: dict[str, list[str]]) -> 
 
 
 def decision_trail(root: Path, ref: str) -> Trail:
-    from promoctl.reports.documents import find_decision
+    from promoctl.records.decided import find_decision
 
     repo = _repo(root)
     try:

@@ -1,4 +1,6 @@
-"""Import and export: Moodle and CASE frameworks, LMS CSV and xAPI evidence.
+"""Import and export: Moodle and CASE frameworks in and out, LMS evidence (CSV, xAPI,
+cmi5, Totara) in, and the changes of levels and reviews out for HR systems.
 
-Nothing here imports the CLI; ``promoctl.cli.interop_commands`` calls these modules.
+May import: ``promoctl.base``, ``promoctl.records``, ``promoctl.engine``. Nothing here
+imports the CLI; ``promoctl.cli.interop_commands`` calls these modules.
 """

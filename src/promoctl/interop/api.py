@@ -9,8 +9,8 @@ from pathlib import Path
 from promoctl.interop import case, evidence, lms, moodle, xapi
 from promoctl.interop.common import read_input, repository_root
 from promoctl.interop.framework_file import Written, load_framework, write_framework
-from promoctl.records.models import LmsMapping, RepositoryConfig
 from promoctl.records.parsing import parse_record
+from promoctl.records.settings import LmsMapping, RepositoryConfig
 
 
 def import_moodle(file: Path, *, out: Path | None, repo: Path | None, force: bool,

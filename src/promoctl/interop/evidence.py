@@ -35,10 +35,12 @@ from promoctl.base.fsutil import write_atomic
 from promoctl.interop.common import render_record, schema_comment, valid_id
 from promoctl.records import levels, yamlio
 from promoctl.records.accounts import People
-from promoctl.records.loader import Repository, discover, load
+from promoctl.records.loader import Repository, discover
 from promoctl.records.mapping import CourseIndex, course_key, resolve
-from promoctl.records.models import LmsCourse, LmsMapping, Packet, Person
+from promoctl.records.models import Packet, Person
 from promoctl.records.parsing import parse_record
+from promoctl.records.reading import load
+from promoctl.records.settings import LmsCourse, LmsMapping
 
 
 @dataclass(frozen=True)

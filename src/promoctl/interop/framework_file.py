@@ -19,9 +19,10 @@ from typing import Any
 from promoctl.base.errors import InvalidRecords, UserError, display_path
 from promoctl.interop.common import render_record, repository_root, schema_comment, write_record
 from promoctl.records import checks
-from promoctl.records.loader import discover, find_root, load, peek_kind
+from promoctl.records.loader import discover, find_root, peek_kind
 from promoctl.records.models import Framework, ScaleValue
 from promoctl.records.parsing import parse_record
+from promoctl.records.reading import load
 
 CASE_ID = "CASE identifier"
 CODE = "Code"

@@ -28,7 +28,7 @@ from promoctl.base.errors import InvalidRecords, Problem, Problems
 from promoctl.interop.common import MAX_CELL_CHARS, decode
 from promoctl.interop.evidence import Batch, Completion
 from promoctl.interop.html_text import clean_chars
-from promoctl.records.models import LmsMapping
+from promoctl.records.settings import LmsMapping
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "person": ("person", "person id", "person_id", "promoctl id", "employee id", "username",

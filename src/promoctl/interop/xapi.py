@@ -28,7 +28,7 @@ from promoctl.base.errors import InvalidRecords, Problem, Problems
 from promoctl.interop.common import jpath, load_json, read_input
 from promoctl.interop.evidence import Batch, Completion
 from promoctl.interop.html_text import clean_chars
-from promoctl.records.models import LmsMapping
+from promoctl.records.settings import LmsMapping
 
 # What each verb says: (completed, passed); None leaves it to the statement's
 # result.completion and result.success.

@@ -1,27 +1,24 @@
-"""Cross-record checks: every reference resolves and every number makes sense.
+"""Cross-record checks of one record: every reference resolves and every number makes
+sense.
 
 Each check takes one loaded record (and the repository for lookups) and returns its
-problems; ``check_repository`` runs them all, so one run reports everything.
+problems; ``checking.check_repository`` runs them all, so one run reports everything.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Container, Iterable, Mapping, MutableMapping
+from collections.abc import Container, Iterable, Mapping
 from decimal import Decimal
-from functools import partial
 from pathlib import Path
-from typing import Any
 
 from promoctl.base.errors import WARNING, Problem, quote
 from promoctl.base.fsutil import Unreadable, chunks
 from promoctl.records import coverage, duties, levels
-from promoctl.records.accounts import check_accounts
+from promoctl.records.fields import BUILTIN_EVIDENCE_TYPES
 from promoctl.records.loader import Repository
-from promoctl.records.mapping import check_lms_mappings
 from promoctl.records.models import (
-    BUILTIN_EVIDENCE_TYPES,
     REVIEW_OUTCOMES,
     Decision,
     Framework,
@@ -32,7 +29,6 @@ from promoctl.records.models import (
     Review,
 )
 from promoctl.records.parsing import Source, did_you_mean
-from promoctl.store.recent import MISSING
 from promoctl.store.spill import SpillMap
 
 
@@ -51,12 +47,12 @@ def _duplicates(items: Iterable[str]) -> list[int]:
     return dups
 
 
-def _dangling(repo: Repository, kind: str, value: str, table: Mapping[str, Source]) -> bool:
+def dangling(repo: Repository, kind: str, value: str, table: Mapping[str, Source]) -> bool:
     """A reference to nothing; one to a record that exists but is broken is not reported."""
     return value not in table and value not in repo.broken_ids.get(kind, set())
 
 
-def _unknown(what: str, value: str, options: Iterable[str]) -> str:
+def unknown(what: str, value: str, options: Iterable[str]) -> str:
     names = options.names() if isinstance(options, SpillMap) else list(options)
     return f"unknown {what} {quote(value)}{did_you_mean(value, names)}"
 
@@ -82,13 +78,13 @@ def check_framework(src: Source) -> list[Problem]:
     for i, comp in enumerate(fw.competencies):
         loc = ("competencies", i)
         if comp.category not in fw.categories:
-            out.append(src.problem((*loc, "category"), _unknown("category", comp.category,
+            out.append(src.problem((*loc, "category"), unknown("category", comp.category,
                                                                 fw.categories)
                                    + f"; this framework's categories: {', '.join(fw.categories)}"))
         if comp.parent is not None:
             if comp.parent not in parents:
                 out.append(src.problem((*loc, "parent"),
-                                       _unknown("parent competency", comp.parent, parents)))
+                                       unknown("parent competency", comp.parent, parents)))
             elif _in_cycle(comp.id, parents):
                 out.append(src.problem((*loc, "parent"),
                                        f"competency {comp.id!r} is its own ancestor"))
@@ -99,7 +95,7 @@ def check_framework(src: Source) -> list[Problem]:
         for j, source in enumerate(comp.evidence_sources):
             if source not in types:
                 out.append(src.problem((*loc, "evidence_sources", j),
-                                       _unknown("evidence type", source, types)))
+                                       unknown("evidence type", source, types)))
     return out
 
 
@@ -121,8 +117,8 @@ def check_ladder(src: Source, repo: Repository) -> list[Problem]:
     ladder: Ladder = src.record
     out: list[Problem] = []
     fw = repo.framework(ladder.framework)
-    if _dangling(repo, "framework", ladder.framework, repo.frameworks):
-        out.append(src.problem(("framework",), _unknown("framework", ladder.framework,
+    if dangling(repo, "framework", ladder.framework, repo.frameworks):
+        out.append(src.problem(("framework",), unknown("framework", ladder.framework,
                                                        repo.frameworks)))
     for i in _duplicates(lv.id for lv in ladder.levels):
         out.append(src.problem(("levels", i, "id"), "level id used twice in this ladder"))
@@ -149,7 +145,7 @@ def check_ladder(src: Source, repo: Repository) -> list[Problem]:
         for j, line in enumerate(promo.rubric):
             if fw is not None and fw.competency(line.competency) is None:
                 out.append(src.problem((*loc, "rubric", j, "competency"),
-                                       _unknown("competency", line.competency,
+                                       unknown("competency", line.competency,
                                                 [c.id for c in fw.competencies])
                                        + f" in framework {fw.id!r}"))
             if line.minimum is not None:
@@ -161,7 +157,7 @@ def check_ladder(src: Source, repo: Repository) -> list[Problem]:
         for name in promo.source_weights:
             if fw is not None and name not in types:
                 out.append(src.problem((*loc, "source_weights", name),
-                                       _unknown("evidence type", name, types), key=True))
+                                       unknown("evidence type", name, types), key=True))
         for j, rule in enumerate(promo.lms_rules):
             on_scale(rule.score, (*loc, "lms_rules", j, "score"), "score")
             conditions = (rule.completed, rule.min_assessment, rule.project_accepted, rule.passed)
@@ -175,7 +171,7 @@ def check_ladder(src: Source, repo: Repository) -> list[Problem]:
                 value = getattr(gate, attr)
                 if fw is not None and value is not None and value not in types:
                     out.append(src.problem((*loc, "gates", j, attr),
-                                           _unknown("evidence type", value, types)
+                                           unknown("evidence type", value, types)
                                            + "; no evidence item can ever meet this gate"))
             if gate.min_score is not None:
                 on_scale(gate.min_score, (*loc, "gates", j, "min_score"), "min_score")
@@ -207,10 +203,10 @@ def _ladder_and_level(src: Source, repo: Repository, ladder_id: str, level_id: s
     """The record's top-level ``ladder`` and ``level`` fields name a real level."""
     ladder = repo.ladder(ladder_id)
     if ladder is None:
-        if _dangling(repo, "ladder", ladder_id, repo.ladders):
-            return [src.problem(("ladder",), _unknown("ladder", ladder_id, repo.ladders))]
+        if dangling(repo, "ladder", ladder_id, repo.ladders):
+            return [src.problem(("ladder",), unknown("ladder", ladder_id, repo.ladders))]
     elif ladder.level(level_id) is None:
-        return [src.problem(("level",), _unknown("level", level_id,
+        return [src.problem(("level",), unknown("level", level_id,
                                                  [lv.id for lv in ladder.levels])
                             + f" in ladder {ladder.id!r}")]
     return []
@@ -219,8 +215,8 @@ def _ladder_and_level(src: Source, repo: Repository, ladder_id: str, level_id: s
 def check_person(src: Source, repo: Repository) -> list[Problem]:
     person: Person = src.record
     out = _ladder_and_level(src, repo, person.ladder, person.level)
-    if person.manager is not None and _dangling(repo, "person", person.manager, repo.people):
-        out.append(src.problem(("manager",), _unknown("person", person.manager, repo.people)))
+    if person.manager is not None and dangling(repo, "person", person.manager, repo.people):
+        out.append(src.problem(("manager",), unknown("person", person.manager, repo.people)))
     if person.manager == person.id:
         out.append(src.problem(("manager",), "a person cannot be their own manager"))
     if person.leaving_date is not None and person.leaving_date < person.start_date:
@@ -238,24 +234,24 @@ def check_packet(src: Source, repo: Repository, decided: Container[str] = frozen
     packet: Packet = src.record
     out: list[Problem] = []
     place = _ladder_level_of(repo, packet.candidate, held)
-    if _dangling(repo, "person", packet.candidate, repo.people):
-        out.append(src.problem(("candidate",), _unknown("person", packet.candidate,
+    if dangling(repo, "person", packet.candidate, repo.people):
+        out.append(src.problem(("candidate",), unknown("person", packet.candidate,
                                                        repo.people)))
-    if packet.supervisor is not None and _dangling(repo, "person", packet.supervisor,
+    if packet.supervisor is not None and dangling(repo, "person", packet.supervisor,
                                                    repo.people):
-        out.append(src.problem(("supervisor",), _unknown("person", packet.supervisor,
+        out.append(src.problem(("supervisor",), unknown("person", packet.supervisor,
                                                         repo.people)))
     ladder = repo.ladder(packet.target.ladder)
     fw = repo.framework(ladder.framework) if ladder else None
     if ladder is None:
-        if _dangling(repo, "ladder", packet.target.ladder, repo.ladders):
+        if dangling(repo, "ladder", packet.target.ladder, repo.ladders):
             out.append(src.problem(("target", "ladder"),
-                                   _unknown("ladder", packet.target.ladder, repo.ladders)))
+                                   unknown("ladder", packet.target.ladder, repo.ladders)))
     else:
         level = ladder.level(packet.target.level)
         if level is None:
             out.append(src.problem(("target", "level"),
-                                   _unknown("level", packet.target.level,
+                                   unknown("level", packet.target.level,
                                             [lv.id for lv in ladder.levels])
                                    + f" in ladder {ladder.id!r}"))
         elif level.promotion is None:
@@ -292,14 +288,14 @@ def _ladder_level_of(repo: Repository, person_id: str, held: levels.Index | None
     return spell.ladder, spell.level, where
 
 
-def _people_named(repo: Repository, src: Source) -> list[str]:
+def people_named(repo: Repository, src: Source) -> list[str]:
     """The people a packet names, from its cache entry (the key only matters there)."""
     cache, key = repo.cache, repo.keys.get(src.display)
     entry = cache.entries.get(key) if cache is not None and key is not None else None
     return [str(rid) for kind, rid in (entry or {}).get("refs", []) if kind == "person"]
 
 
-def _level_key(repo: Repository, person_id: str, held: levels.Index) -> str:
+def level_key(repo: Repository, person_id: str, held: levels.Index) -> str:
     """What a packet's checks read of its candidate's decisions, for their cache key."""
     return f"approvals:{held.key(person_id)}" if person_id in repo.people else ""
 
@@ -315,11 +311,11 @@ def _check_evidence(src: Source, repo: Repository, fw: Framework | None) -> list
     for i, item in enumerate(packet.evidence):
         loc = ("evidence", i)
         if fw is not None and item.type not in types:
-            out.append(src.problem((*loc, "type"), _unknown("evidence type", item.type, types)))
+            out.append(src.problem((*loc, "type"), unknown("evidence type", item.type, types)))
         for j, comp in enumerate(item.competencies):
             if fw is not None and comp not in competencies:
                 out.append(src.problem((*loc, "competencies", j),
-                                       _unknown("competency", comp, competencies)
+                                       unknown("competency", comp, competencies)
                                        + f" in framework {fw.id!r}"))
         message = score_problem(item.result.score, fw)
         if message:
@@ -330,7 +326,7 @@ def _check_evidence(src: Source, repo: Repository, fw: Framework | None) -> list
         for j, ref in enumerate(item.based_on):
             if ref not in ids:
                 out.append(src.problem((*loc, "based_on", j),
-                                       _unknown("evidence item", ref, ids) + " in this packet"))
+                                       unknown("evidence item", ref, ids) + " in this packet"))
             elif ref == item.id:
                 out.append(src.problem((*loc, "based_on", j), "an item cannot rest on itself"))
         for j, artifact in enumerate(item.artifacts):
@@ -387,8 +383,8 @@ def _name(repo: Repository, person_id: str) -> str | None:
 def check_decision(src: Source, repo: Repository) -> list[Problem]:
     decision: Decision = src.record
     out: list[Problem] = []
-    if _dangling(repo, "person", decision.candidate, repo.people):
-        out.append(src.problem(("candidate",), _unknown("person", decision.candidate,
+    if dangling(repo, "person", decision.candidate, repo.people):
+        out.append(src.problem(("candidate",), unknown("person", decision.candidate,
                                                        repo.people)))
     snapshot = decision.evaluation.get("candidate")
     if not isinstance(snapshot, dict) or snapshot.get("id") != decision.candidate:
@@ -396,11 +392,11 @@ def check_decision(src: Source, repo: Repository) -> list[Problem]:
                                "decision's candidate"))
     ladder = repo.ladder(decision.target.ladder)
     if ladder is None:
-        if _dangling(repo, "ladder", decision.target.ladder, repo.ladders):
+        if dangling(repo, "ladder", decision.target.ladder, repo.ladders):
             out.append(src.problem(("target", "ladder"),
-                                   _unknown("ladder", decision.target.ladder, repo.ladders)))
+                                   unknown("ladder", decision.target.ladder, repo.ladders)))
     elif ladder.level(decision.target.level) is None:
-        out.append(src.problem(("target", "level"), _unknown(
+        out.append(src.problem(("target", "level"), unknown(
             "level", decision.target.level, [lv.id for lv in ladder.levels])))
     if decision.outcome == "approved" and decision.development_plan is not None:
         out.append(src.problem(("development_plan",), "an approval has a probation plan, "
@@ -430,8 +426,8 @@ def check_decision(src: Source, repo: Repository) -> list[Problem]:
 def check_review(src: Source, repo: Repository) -> list[Problem]:
     review: Review = src.record
     out: list[Problem] = []
-    if _dangling(repo, "person", review.person, repo.people):
-        out.append(src.problem(("person",), _unknown("person", review.person, repo.people)))
+    if dangling(repo, "person", review.person, repo.people):
+        out.append(src.problem(("person",), unknown("person", review.person, repo.people)))
     out.extend(_ladder_and_level(src, repo, review.ladder, review.level))
     ladder = repo.ladder(review.ladder)
     allowed = REVIEW_OUTCOMES[review.type]
@@ -448,9 +444,9 @@ def check_review(src: Source, repo: Repository) -> list[Problem]:
                                "extended_until, the new end of the controlled period"))
     for attr, table in (("decision", repo.decisions), ("supersedes", repo.reviews)):
         value = getattr(review, attr)
-        if value is not None and _dangling(repo, attr if attr == "decision" else "review",
+        if value is not None and dangling(repo, attr if attr == "decision" else "review",
                                            value, table):
-            out.append(src.problem((attr,), _unknown(attr if attr == "decision" else
+            out.append(src.problem((attr,), unknown(attr if attr == "decision" else
                                                      "review", value, table)))
     fw = repo.framework(ladder.framework) if ladder else None
     types = known_evidence_types(fw)
@@ -460,222 +456,5 @@ def check_review(src: Source, repo: Repository) -> list[Problem]:
     for i, item in enumerate(review.evidence):
         if fw is not None and item.type not in types:
             out.append(src.problem(("evidence", i, "type"),
-                                   _unknown("evidence type", item.type, types)))
-    return out
-
-
-def check_supersession(repo: Repository) -> list[Problem]:
-    """Supersession chains, from each decision's few indexed fields (no parsing)."""
-    out = []
-    superseded_by: dict[str, str] = {}
-    for src in _by_display(repo.decisions, repo):
-        old, own = src.meta.get("supersedes"), src.record_id
-        if old is None:
-            continue
-        if old == own:
-            out.append(src.problem(("supersedes",), "a decision cannot supersede itself"))
-        elif _dangling(repo, "decision", old, repo.decisions):
-            out.append(src.problem(("supersedes",), _unknown("decision", old,
-                                                            repo.decisions)))
-        elif old in superseded_by:
-            out.append(src.problem(("supersedes",), f"decision {old!r} is already "
-                                   f"superseded by {superseded_by[old]!r}"))
-        else:
-            superseded_by[old] = str(own)
-    # packet id -> [display, id] of its first decision
-    first: MutableMapping[str, Any] = {} if repo.spill is None else repo.spill.map("first")
-    for src in _by_display(repo.decisions, repo):
-        if src.record_id in superseded_by:
-            continue
-        packet_id = src.meta.get("packet")
-        if packet_id is None:
-            continue
-        if packet_id in first:
-            display, other = first[packet_id]
-            out.append(src.problem(("inputs", "packet", "id"), f"packet {packet_id!r} already "
-                                   f"has decision {other!r} ({display}); a "
-                                   "second decision must supersede it"))
-        else:
-            first[packet_id] = [src.display, src.record_id]
-    return out
-
-
-def check_level_history(repo: Repository, held: levels.Index | None = None
-                        ) -> list[Problem]:
-    """Approvals that do not read as a move up from the level the person then held
-    (warnings, located at the decision): usually a person file edited by hand."""
-    held = held or levels.Index(repo)
-    out: list[Problem] = []
-    for person_id in sorted(held.moves):
-        try:
-            history = held.history(person_id)
-        except KeyError:  # an unknown or broken person: reported of its own
-            continue
-        for ref, message in history.conflicts:
-            src = repo.decisions.get(ref)
-            if src is not None:
-                out.append(src.problem(("target", "level"), message)._replace(
-                    severity=WARNING))
-    return out
-
-
-def _by_display(table: Mapping[str, Source], repo: Repository) -> Iterable[Source]:
-    """A table's records in the order of their files' paths. Tables on disk are filled
-    in that order, and are read back one record at a time."""
-    if repo.spill is not None:
-        return table.values()
-    return sorted(table.values(), key=lambda s: s.display)
-
-
-def _cached(repo: Repository, src: Source, check: Callable[[], list[Problem]],
-            extra: str = "") -> list[Problem]:
-    """A record's cross-checks, reused while nothing they read has changed.
-
-    The dependency key is the content hash of every record the checks read (two levels
-    deep: a packet reads its ladder, which reads its framework) plus ``extra``. Only a
-    clean result is reused: a problem's message may name other records (did you mean),
-    so records with problems are always checked afresh.
-    """
-    cache, key = repo.cache, repo.keys.get(src.display)
-    entry = cache.entries.get(key) if cache is not None and key is not None else None
-    if cache is None or entry is None or key is None:
-        return check()
-    parts = [extra]
-    for kind, record_id in entry.get("refs", []):
-        parts.extend(_dependency(repo, kind, record_id, 1))
-    for relative in entry.get("artifacts", []):
-        parts.append(f"artifact:{relative}:{_file_hash(repo.root, relative)}")
-    dependency_key = hashlib.sha256("\n".join(parts).encode()).hexdigest()
-    previous = entry.get("checks")
-    if isinstance(previous, dict) and previous.get("dep") == dependency_key:
-        return []
-    problems = check()
-    if not problems:
-        cache.entries[key] = {**entry, "checks": {"dep": dependency_key}}
-    elif "checks" in entry:
-        cache.entries[key] = {k: v for k, v in entry.items() if k != "checks"}
-    return problems
-
-
-def _dependency(repo: Repository, kind: str, record_id: str, depth: int) -> tuple[str, ...]:
-    """What one referenced record contributes to a dependency key (memoised per run:
-    thousands of packets read the same ladder and framework)."""
-    memo_key = (kind, record_id, depth)
-    found = repo.dep_memo.get(memo_key)
-    if found is not MISSING:
-        return found  # type: ignore[no-any-return]
-    dep = repo.table(kind).get(record_id)
-    dep_key = repo.keys.get(dep.display) if dep is not None else None
-    if dep is None or dep_key is None:
-        broken = record_id in repo.broken_ids.get(kind, set())
-        parts: tuple[str, ...] = (f"{kind}:{record_id}:{'broken' if broken else 'missing'}",)
-    else:
-        parts = (f"{kind}:{record_id}:{dep_key}",)
-        if depth < 2 and repo.cache is not None:
-            for sub_kind, sub_id in (repo.cache.entries.get(dep_key) or {}).get("refs", []):
-                parts += _dependency(repo, sub_kind, sub_id, depth + 1)
-    repo.dep_memo.put(memo_key, parts)
-    return parts
-
-
-def _file_hash(root: Path, relative: str) -> str:
-    try:
-        digest = hashlib.sha256()
-        for chunk in chunks(os.path.join(root, relative), root):
-            digest.update(chunk)
-        return digest.hexdigest()
-    except (Unreadable, ValueError):
-        return "unreadable"
-
-
-def check_repository(repo: Repository) -> list[Problem]:
-    """Every cross-record problem, for every loaded record."""
-    from promoctl.records.rawchecks import check_broken_packets
-
-    held = levels.Index(repo)
-    out = check_records(repo) + check_packets(repo, list(repo.packets.values()), held=held)
-    out.extend(check_level_history(repo, held))
-    out.extend(check_lms_mappings(repo))  # not cached: its references are not indexed
-    out.extend(check_accounts(repo.people.values()))
-    return out + check_broken_packets(repo)
-
-
-def decided_packets(repo: Repository) -> Container[str]:
-    """The ids of the packets a decision was made on."""
-    ids = (str(s.meta.get("packet")) for s in repo.decisions.values())
-    if repo.spill is None:
-        return frozenset(ids)
-    decided = repo.spill.set("decided")
-    for packet_id in ids:
-        decided.add(packet_id)
-    return decided
-
-
-def check_packets(repo: Repository, sources: list[Source], *, release: bool = False,
-                  decided: Container[str] | None = None, held: levels.Index | None = None
-                  ) -> list[Problem]:
-    """Cross-checks of packets; ``release`` drops each parsed packet once checked, so
-    memory does not grow with their number (validate needs nothing more from them)."""
-    if decided is None:
-        decided = decided_packets(repo)
-    held = held or levels.Index(repo)
-    out: list[Problem] = []
-    for src in sources:
-        flag = f"decided:{src.record_id in decided}"
-        for person_id in _people_named(repo, src):
-            flag += ";" + _level_key(repo, person_id, held)
-        out.extend(_cached(repo, src, partial(check_packet, src, repo, decided, held), flag))
-        if release:
-            src.release()
-    return out
-
-
-def check_one(repo: Repository, src: Source) -> list[Problem]:
-    """One record's own cross-checks (not packets', which need the decided set)."""
-    checkers: dict[str, Callable[[Source], list[Problem]]] = {
-        "framework": check_framework,
-        "ladder": lambda s: check_ladder(s, repo),
-        "person": lambda s: check_person(s, repo),
-        "decision": lambda s: check_decision(s, repo),
-        "review": lambda s: check_review(s, repo),
-    }
-    check = checkers.get(src.kind or "")
-    extra = duties.policy_key(repo.root) if src.kind == "decision" else ""
-    return _cached(repo, src, partial(check, src), extra) if check else []
-
-
-def check_only(repo: Repository, displays: set[str]) -> list[Problem]:
-    """The checks of just these files (``validate FILES``, as a pre-commit hook runs it)."""
-    out: list[Problem] = []
-    decided = decided_packets(repo)
-    held = levels.Index(repo)
-    for kind in ("framework", "ladder", "person", "decision", "review", "packet"):
-        for src in list(repo.table(kind).values()):
-            if src.display not in displays:
-                continue
-            if kind == "packet":
-                out.extend(check_packets(repo, [src], decided=decided, held=held))
-            else:
-                out.extend(check_one(repo, src))
-    out.extend(p for p in check_supersession(repo) + check_lms_mappings(repo)
-               + check_accounts(repo.people.values(), displays)
-               + check_level_history(repo, held) if p.path in displays)
-    return out
-
-
-def check_records(repo: Repository) -> list[Problem]:
-    """Cross-checks of every loaded record except packets."""
-    out: list[Problem] = []
-    for src in repo.frameworks.values():
-        out.extend(_cached(repo, src, partial(check_framework, src)))
-    for src in repo.ladders.values():
-        out.extend(_cached(repo, src, partial(check_ladder, src, repo)))
-    for src in repo.people.values():
-        out.extend(_cached(repo, src, partial(check_person, src, repo)))
-    policy = duties.policy_key(repo.root)  # decisions are checked against the policy
-    for src in repo.decisions.values():
-        out.extend(_cached(repo, src, partial(check_decision, src, repo), policy))
-    for src in repo.reviews.values():
-        out.extend(_cached(repo, src, partial(check_review, src, repo)))
-    out.extend(check_supersession(repo))
+                                   unknown("evidence type", item.type, types)))
     return out

@@ -11,14 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from promoctl.records.models import (
-    BUILTIN_EVIDENCE_TYPES,
-    EvidenceItem,
-    Framework,
-    Ladder,
-    Packet,
-    Promotion,
-)
+from promoctl.records.fields import BUILTIN_EVIDENCE_TYPES
+from promoctl.records.models import EvidenceItem, Framework, Ladder, Packet, Promotion
 
 Loc = tuple[str | int, ...]
 

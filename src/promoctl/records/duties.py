@@ -16,14 +16,8 @@ from typing import Any
 
 from promoctl.base.fsutil import Unreadable, read_regular
 from promoctl.base.repofiles import MARKER
-from promoctl.records.models import (
-    Packet,
-    PanelMember,
-    Person,
-    Policy,
-    RepositoryConfig,
-    SeparationOfDuties,
-)
+from promoctl.records.models import Packet, PanelMember, Person
+from promoctl.records.settings import Policy, RepositoryConfig, SeparationOfDuties
 from promoctl.records.yamlio import MAX_FILE_BYTES
 
 NameOf = Callable[[str], str | None]  # person id -> their name, when known

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,7 +52,7 @@ class Repository:
     keys: MutableMapping[str, str] = field(default_factory=dict)  # display -> content hash
     # left out by ``skip``, in order: [path, the kind its 'kind:' line names, content key]
     skipped: list[Any] | SpillList = field(default_factory=list)
-    dep_memo: Recent = field(default_factory=Recent)  # see checks._dependency
+    dep_memo: Recent = field(default_factory=Recent)  # see checking._dependency
     index_only: Callable[[str, str | None], bool] | None = None
     spill: Spill | None = None  # where the tables are, when they are on disk
 
@@ -125,50 +123,6 @@ def _peek(pattern: re.Pattern[bytes], raw: bytes) -> str | None:
 def peek_kind(raw: bytes) -> str | None:
     """The record kind from a top-level ``kind:`` line, without parsing the file."""
     return _peek(_KIND_LINE, raw)
-
-
-def load(root: Path, files: Sequence[Path] | Iterable[Path],
-         progress: Callable[[int, int], None] | None = None,
-         skip: Callable[[str, str | None], bool] | None = None,
-         cache: Cache | None = None,
-         index_only: Callable[[str, str | None], bool] | None = None,
-         jobs: int | None = None, spill: Spill | None = None,
-         count: int | None = None) -> Repository:
-    """Load ``files``; ``skip(display, peeked_kind)`` leaves files out before parsing.
-
-    With a ``cache``, a file whose content was seen before is not parsed: its record
-    loads lazily if a check needs it. ``index_only(display, peeked_kind)`` files are
-    never parsed up front either: they are filed by the kind and id their top-level
-    lines name, and parsed only if a check reads them. Files are parsed by ``jobs``
-    processes (default: one per CPU) when there are many. With a ``spill``, the tables
-    of records are kept on disk (``count``: how many ``files`` there are, for progress).
-    """
-    from promoctl.store.parallel import read_all  # it builds on this module
-
-    options: dict[str, Any] = {"skip": skip, "cache": cache, "index_only": index_only}
-    repo = Repository(root, **options) if spill is None \
-        else Repository.spilled(root, spill, **options)
-    total = count if count is not None else len(files) if isinstance(files, Sequence) else 0
-    with gc_paused():
-        reads = read_all(repo, ((path, None) for path in files), jobs=jobs)
-        for n, (path, read, _, _) in enumerate(reads, 1):
-            file_one(repo, path, read)
-            if progress:
-                progress(n, total)
-    return repo
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Loading builds many objects and frees few: the cyclic garbage collector would
-    rescan the growing heap again and again (half the run time at 10,000 packets)."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 @dataclass(slots=True)

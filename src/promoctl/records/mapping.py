@@ -13,8 +13,8 @@ from pathlib import Path
 
 from promoctl.base.errors import InvalidRecords, Problem, UserError, display_path
 from promoctl.records.loader import Repository
-from promoctl.records.models import LmsCourse, LmsMapping
 from promoctl.records.parsing import Source, did_you_mean
+from promoctl.records.settings import LmsCourse, LmsMapping
 
 KIND = "lms-mapping"
 

@@ -1,131 +1,34 @@
 """The record kinds, as pydantic models. One YAML file holds one record.
 
 Models check shape and local rules only; anything that needs another record (does this
-competency exist? is this score on the framework's scale?) lives in ``checks``.
+competency exist? is this score on the framework's scale?) lives in ``checks``. The
+field types are in ``fields``; promoctl.yaml and LMS mappings in ``settings``.
 """
 
 from __future__ import annotations
 
-import re
-from datetime import date
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
     Field,
     StringConstraints,
-    WithJsonSchema,
     field_validator,
 )
 
-from promoctl.base.errors import CONTROL_CHARS, quote, shown
-from promoctl.base.limits import MAX_DATE, MAX_DAYS, MIN_DATE
-
-FORMAT = 1
-MAX_EXPONENT = 15
-DEFAULT_CATEGORIES = ("core", "functional", "leadership")
-# Evidence types every repository knows; a framework may declare more.
-BUILTIN_EVIDENCE_TYPES = (
-    "training",
-    "observation",
-    "documentation_audit",
-    "escalation_summary",
-    "supervisor_attestation",
-    "lms_milestone",
-    "manager_rating",
-    "peer_feedback",
-    "case_review",
-    "incident_review",
-    "artifact",
+from promoctl.base.limits import MAX_DAYS
+from promoctl.records.fields import (
+    DEFAULT_CATEGORIES,
+    FormatVersion,
+    Id,
+    IsoDate,
+    Number,
+    PositiveNumber,
+    Sha256,
+    Strict,
+    Text,
+    floats,
 )
-
-
-def _to_date(value: Any) -> Any:
-    # Dates are written as YYYY-MM-DD; the YAML layer leaves them as text on purpose so
-    # an impossible date (2024-02-30) is a located error here, not a crash in PyYAML.
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        if len(value) != 10 or value[4] != "-" or value[7] != "-":
-            raise ValueError(f"expected a date as YYYY-MM-DD, got {value!r}")
-        try:
-            parsed = date.fromisoformat(value)
-        except ValueError as exc:
-            raise ValueError(f"{quote(value)} is not a real date ({exc})") from None
-        if not MIN_DATE <= parsed <= MAX_DATE:
-            raise ValueError(f"{value} is out of range: dates in records are from "
-                             f"{MIN_DATE} to {MAX_DATE}")
-        return parsed
-    raise ValueError(f"expected a date as YYYY-MM-DD, got {value!r}")
-
-
-def _floats(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _floats(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_floats(v) for v in value]
-    return value
-
-
-def _to_decimal(value: Any) -> Any:
-    # Exact arithmetic needs Decimal; booleans are ints in Python and must not pass.
-    if isinstance(value, bool):
-        raise ValueError(f"expected a number, got {str(value).lower()}")
-    if not isinstance(value, (int, Decimal)):
-        raise ValueError(f"expected a number, got {quote(value)}")
-    if isinstance(value, Decimal) and not value.is_finite():
-        raise ValueError(f"expected a finite number, got {value}")
-    number = Decimal(value)
-    # Exact arithmetic on 1e400000000 would take forever; no weight or score needs it.
-    if number and not -MAX_EXPONENT <= number.adjusted() <= MAX_EXPONENT:
-        raise ValueError(f"number {value} is out of range (magnitude 1e-{MAX_EXPONENT} to "
-                         f"1e{MAX_EXPONENT})")
-    return number
-
-
-def _format_version(value: Any) -> Any:
-    # Literal[1] alone would accept true and 1.0, which equal 1 in Python.
-    if type(value) is not int:
-        raise ValueError("must be the whole number 1")
-    return value
-
-
-FormatVersion = Annotated[Literal[1], BeforeValidator(_format_version)]
-IsoDate = Annotated[date, BeforeValidator(_to_date), Field(json_schema_extra={"format": "date"})]
-Number = Annotated[Decimal, BeforeValidator(_to_decimal), WithJsonSchema({"type": "number"})]
-PositiveNumber = Annotated[Decimal, BeforeValidator(_to_decimal), Field(gt=0),
-                           WithJsonSchema({"type": "number", "exclusiveMinimum": 0})]
-Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=100)]
-# Tab and newline aside, control characters (ESC [2J, an OSC title), DEL, C1 and the
-# bidirectional overrides would act on a terminal or hide text: no name or title needs one.
-_CONTROL = re.compile(f"[{CONTROL_CHARS}]")
-
-
-def _plain_text(value: str) -> str:
-    bad = _CONTROL.search(value)
-    if bad is not None:
-        what = "a NUL character (\\x00)" if bad.group() == "\0" \
-            else f"the control character {shown(bad.group())}"
-        raise ValueError(f"contains {what} at character {bad.start() + 1}; names, titles "
-                         "and other text in records may not hold control characters "
-                         "(remove it)")
-    return value
-
-
-Text = Annotated[str, StringConstraints(min_length=1), AfterValidator(_plain_text)]
-Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
-
-
-class Strict(BaseModel):
-    # defer_build: validators are built on first use, not at import (start-up time)
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
-
+from promoctl.records.settings import LmsMapping, RepositoryConfig
 
 # ------------------------------------------------------------------------------ framework
 
@@ -378,75 +281,6 @@ class Packet(Strict):
     evidence: list[EvidenceItem] = Field(default_factory=list)
 
 
-class SeparationOfDuties(Strict):
-    """Who may not sit on a candidate's panel (each on unless turned off), and whether
-    a candidate may assess their own evidence. People are matched by id, or by name."""
-
-    candidate: bool = True  # the candidate is not on their own panel
-    manager: bool = True  # nor is the candidate's manager
-    supervisor: bool = True  # nor the packet's supervisor
-    assessors: bool = True  # nor anyone who assessed or rated evidence in the packet
-    self_assessment: bool = True  # no evidence in a packet is assessed by its candidate
-
-
-class Signing(Strict):
-    """Decision and review commits signed with git's own SSH or GPG signing, verified by
-    ``audit`` against ``allowed_signers`` (an ssh allowed-signers file in the repository)."""
-
-    required: bool = False
-    allowed_signers: Text = ".promoctl/allowed_signers"
-
-
-class Policy(Strict):
-    separation_of_duties: SeparationOfDuties = SeparationOfDuties()
-    signing: Signing = Signing()
-class LetterSettings(Strict):
-    """How decision letters greet and close. ``{name}``, ``{first_name}`` (salutation)
-    and ``{contact}`` (questions, appeal) are replaced; nothing else is."""
-
-    salutation: Text = "Dear {first_name},"
-    signatory: Text = "Human Resources"
-    signatory_title: str | None = None
-    contact: Text = "Human Resources"
-    contact_details: str | None = None  # an email address or a telephone number
-    questions: Text = ("If you have any questions about this decision, please speak to your "
-                       "line manager or contact {contact}.")
-    appeal: Text = ("If you believe the decision is wrong, you may ask for it to be "
-                    "reviewed: write to {contact}, saying which part of the decision you "
-                    "disagree with and why, and they will explain the procedure and its "
-                    "timescales.")
-
-    @field_validator("salutation", mode="after")
-    @classmethod
-    def _salutation_placeholders(cls, value: str) -> str:
-        return _known_placeholders(value, ("name", "first_name"))
-
-    @field_validator("questions", "appeal", mode="after")
-    @classmethod
-    def _contact_placeholders(cls, value: str) -> str:
-        return _known_placeholders(value, ("contact",))
-
-
-def _known_placeholders(text: str, known: tuple[str, ...]) -> str:
-    """A placeholder letters do not fill would reach the candidate as written."""
-    unknown = [m for m in re.findall(r"\{([^{}]*)\}", text) if m not in known]
-    if unknown:
-        raise ValueError(f"unknown placeholder(s) {', '.join('{' + u + '}' for u in unknown)}"
-                         f"; this text may use {', '.join('{' + k + '}' for k in known)}")
-    return text
-
-
-class RepositoryConfig(Strict):
-    """``promoctl.yaml`` at the root: marks the repository and holds its settings."""
-
-    kind: Literal["repository"]
-    format: FormatVersion
-    name: Text
-    description: str | None = None
-    policy: Policy = Policy()
-    letters: LetterSettings = LetterSettings()
-
-
 # ------------------------------------------------------------------------------- decision
 
 OUTCOMES = ("approved", "deferred", "declined")
@@ -545,7 +379,7 @@ class Decision(Strict):
     def _plain_numbers(cls, value: dict[str, Any]) -> dict[str, Any]:
         # Read back from YAML, 2.86 is a Decimal; in memory it was a float. One form, so
         # a snapshot compares equal to itself after a round trip.
-        return _floats(value)  # type: ignore[no-any-return]
+        return floats(value)  # type: ignore[no-any-return]
 
 
 # --------------------------------------------------------------------------------- review
@@ -594,54 +428,4 @@ KINDS: dict[str, type[Strict]] = {
     "person": Person,
     "packet": Packet,
 }
-
-
-# --------------------------------------------------------------------------- lms-mapping
-
-
-class LmsColumns(Strict):
-    """The header of each column in an LMS CSV export, when it is not one promoctl knows."""
-
-    person: str | None = None  # a promoctl person id
-    email: str | None = None
-    course: str | None = None
-    date: str | None = None  # the completion date
-    grade: str | None = None  # a percentage, or points as "17/20"
-    status: str | None = None
-    project: str | None = None  # project accepted: yes/no
-
-
-class LmsCourse(Strict):
-    """One LMS course and the milestone it stands for in promotion evidence."""
-
-    course: Text  # the course's name or id as the LMS writes it
-    aliases: list[Text] = Field(default_factory=list)  # other names or ids (an xAPI IRI)
-    milestone: Text
-    competencies: list[Id] = Field(default_factory=list)
-
-
-class XapiVerb(Strict):
-    """What an xAPI verb says about a course, for a verb promoctl does not know."""
-
-    id: Text  # the verb's IRI
-    completed: bool | None = None
-    passed: bool | None = None
-
-
-class LmsMapping(Strict):
-    """Which LMS course is which milestone, for ``promoctl import lms-csv`` and ``xapi``."""
-
-    kind: Literal["lms-mapping"]
-    format: FormatVersion
-    id: Id
-    title: str | None = None
-    framework: Id
-    columns: LmsColumns = LmsColumns()
-    # strptime format of the CSV's dates when they are not YYYY-MM-DD (e.g. "%d/%m/%Y")
-    date_format: str | None = None
-    # More xAPI verbs to import, besides those promoctl knows (see ``interop.xapi``).
-    verbs: list[XapiVerb] = Field(default_factory=list)
-    courses: list[LmsCourse] = Field(min_length=1)
-
-
 KINDS["lms-mapping"] = LmsMapping

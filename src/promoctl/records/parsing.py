@@ -13,7 +13,8 @@ from pydantic_core import ErrorDetails
 from promoctl.base.errors import QUOTE_CHARS, Problem, quote
 from promoctl.base.fsutil import Unreadable, read_regular
 from promoctl.records import yamlio
-from promoctl.records.models import KINDS, Strict
+from promoctl.records.fields import Strict
+from promoctl.records.models import KINDS
 
 
 class Source:

@@ -14,7 +14,7 @@ from typing import Any
 from promoctl.base.errors import Problem
 from promoctl.base.fsutil import Unreadable
 from promoctl.records import yamlio
-from promoctl.records.checks import _unknown, known_evidence_types, score_problem
+from promoctl.records.checks import known_evidence_types, score_problem, unknown
 from promoctl.records.loader import Repository, read_file
 from promoctl.records.models import Framework
 
@@ -61,12 +61,12 @@ def _evidence(doc: yamlio.Document, fw: Framework) -> list[Problem]:
             continue
         kind = item.get("type")
         if isinstance(kind, str) and kind not in types:
-            problem(("evidence", i, "type"), _unknown("evidence type", kind, types))
+            problem(("evidence", i, "type"), unknown("evidence type", kind, types))
         named = item.get("competencies")
         for j, comp in enumerate(named if isinstance(named, list) else []):
             if isinstance(comp, str) and comp not in competencies:
                 problem(("evidence", i, "competencies", j),
-                        _unknown("competency", comp, competencies) + f" in framework {fw.id!r}")
+                        unknown("competency", comp, competencies) + f" in framework {fw.id!r}")
         result = item.get("result")
         score = result.get("score") if isinstance(result, dict) else None
         if isinstance(score, (int, Decimal)) and not isinstance(score, bool):

@@ -202,11 +202,11 @@ def _streamed(root: Path, cache: Cache, displays: _Listing, progress: Progress |
     before any is checked. Streams are chosen by each file's 'kind:' line; a record of
     another kind raises ``_Misrouted``.
     """
-    from promoctl.records import checks, levels
+    from promoctl.records import checking, levels
     from promoctl.records.accounts import check_accounts
-    from promoctl.records.loader import file_one, gc_paused, load
+    from promoctl.records.loader import file_one
     from promoctl.records.mapping import check_lms_mappings
-    from promoctl.store.parallel import check_each, read_all
+    from promoctl.records.reading import check_each, gc_paused, load, read_all
 
     streamed = ("person", "decision", "review", "packet")
     repo = load(root, displays.paths(), cache=cache, skip=lambda _d, kind: kind in streamed,
@@ -214,7 +214,7 @@ def _streamed(root: Path, cache: Cache, displays: _Listing, progress: Progress |
     if repo.packets or any(repo.table(kind) for kind in streamed):
         raise _Misrouted
     problems = [p for src in (*repo.frameworks.values(), *repo.ladders.values())
-                for p in checks.check_one(repo, src)]
+                for p in checking.check_one(repo, src)]
     repo.skip = None
     done, total = 0, len(repo.skipped)
 
@@ -241,7 +241,7 @@ def _streamed(root: Path, cache: Cache, displays: _Listing, progress: Progress |
                 progress(done, total)
 
     def check_one(source: Source) -> list[Problem]:
-        found = checks.check_one(repo, source)
+        found = checking.check_one(repo, source)
         source.release()
         return found
 
@@ -261,12 +261,12 @@ def _streamed(root: Path, cache: Cache, displays: _Listing, progress: Progress |
                if source.meta.get("supersedes") is None else [])
         check_all(src for src in repo.reviews.values()
                   if src.meta.get("supersedes") is not None)
-        problems.extend(checks.check_supersession(repo) + check_lms_mappings(repo)
+        problems.extend(checking.check_supersession(repo) + check_lms_mappings(repo)
                         + check_accounts(repo.people.values()))
-        decided = checks.decided_packets(repo)
+        decided = checking.decided_packets(repo)
         held = levels.Index(repo)
-        problems.extend(checks.check_level_history(repo, held))
-        stream("packet", lambda source: checks.check_packets(repo, [source], release=True,
+        problems.extend(checking.check_level_history(repo, held))
+        stream("packet", lambda source: checking.check_packets(repo, [source], release=True,
                                                              decided=decided, held=held))
     from promoctl.records.rawchecks import check_broken_packets
 
@@ -276,11 +276,11 @@ def _streamed(root: Path, cache: Cache, displays: _Listing, progress: Progress |
 def _whole(root: Path, cache: Cache, files: list[Path], jobs: int | None
            ) -> tuple[Repository, list[Problem]]:
     """Every problem, with every record loaded at once, in file order."""
-    from promoctl.records import checks
-    from promoctl.records.loader import load
+    from promoctl.records import checking
+    from promoctl.records.reading import load
 
     repo = load(root, files, cache=cache, jobs=jobs)
-    return repo, repo.problems + checks.check_repository(repo)
+    return repo, repo.problems + checking.check_repository(repo)
 
 
 def _validate_files(root: Path, cache: Cache, files: list[Path], wanted: set[str]
@@ -293,8 +293,8 @@ def _validate_files(root: Path, cache: Cache, files: list[Path], wanted: set[str
     entry) and parsed only if a check of a given file reads it; frameworks, ladders and
     decisions are few enough, and needed often enough, to load outright.
     """
-    from promoctl.records import checks
-    from promoctl.records.loader import load
+    from promoctl.records import checking
+    from promoctl.records.reading import load
 
     always = ("framework", "ladder", "decision", "review")
     from promoctl.records.dependents import dependents
@@ -313,7 +313,7 @@ def _validate_files(root: Path, cache: Cache, files: list[Path], wanted: set[str
                     index_only=lambda display, kind: display not in checked
                     and kind not in always)
     problems = [p for p in repo.problems if p.path in checked]
-    problems += checks.check_only(repo, checked)
+    problems += checking.check_only(repo, checked)
     from promoctl.records.rawchecks import check_broken_packets
 
     problems += check_broken_packets(repo, checked)

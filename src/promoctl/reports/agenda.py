@@ -188,7 +188,7 @@ def _readiness_summary(ev: Evaluation) -> dict[str, Any]:
 
 def agenda_context(root: Path, person_id: str, as_of: date, since: date | None
                    ) -> dict[str, Any]:
-    from promoctl.engine.workspace import load_valid
+    from promoctl.records.repository import load_valid
     from promoctl.reports.documents import organisation
 
     repo = load_valid(root)

@@ -7,21 +7,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from promoctl.base.errors import UserError, display_path
+from promoctl.base.errors import UserError
 from promoctl.base.fsutil import Unreadable
-from promoctl.decisions import panel
-from promoctl.engine import evaluation_view, labels, workspace
+from promoctl.engine import evaluation_view, evaluations, labels
 from promoctl.history import replay
-from promoctl.records.loader import MARKER, Repository, read_file
-from promoctl.records.models import (
-    Decision,
-    Framework,
-    Ladder,
-    LetterSettings,
-    Person,
-    RepositoryConfig,
-)
-from promoctl.records.parsing import Source, parse_record
+from promoctl.records import decided, repository
+from promoctl.records.loader import MARKER, read_file
+from promoctl.records.models import Decision, Framework, Ladder, Person
+from promoctl.records.parsing import parse_record
+from promoctl.records.settings import LetterSettings, RepositoryConfig
 
 
 def settings(root: Path) -> RepositoryConfig | None:
@@ -74,20 +68,9 @@ def _steps(d: Decision, ladder: Ladder, framework: Framework | None) -> list[dic
             for s in d.development_plan.steps]
 
 
-def find_decision(repo: Repository, ref: str) -> Source:
-    """A decision by id, or by the path of its file."""
-    if ref in repo.decisions:
-        return repo.decisions[ref]
-    wanted = display_path(Path(ref), repo.root)
-    for src in repo.decisions.values():
-        if src.display == wanted:
-            return src
-    raise UserError(f"{ref}: no such decision (give its id or the path of its file)")
-
-
 def decision_context(root: Path, ref: str) -> dict[str, Any]:
-    repo = workspace.load_valid(root, packets=False)
-    src = find_decision(repo, ref)
+    repo = repository.load_valid(root, packets=False)
+    src = decided.find_decision(repo, ref)
     d: Decision = src.record
     replayed = replay.from_git(root, d)
     if replayed.error is not None or replayed.differences:
@@ -132,20 +115,20 @@ class PanelPack:
 
 
 def panel_context(root: Path, paths: list[Path], as_of: date | None,
-                  progress: workspace.Progress | None = None) -> PanelPack:
+                  progress: repository.Progress | None = None) -> PanelPack:
     """Pending packets (no standing decision) with their evaluations, for the meeting."""
-    repo, selected, problems = workspace.load_packets(root, paths or [root], progress)
-    superseded = panel.superseded_ids(repo)
+    repo, selected, problems = repository.load_packets(root, paths or [root], progress)
+    superseded = decided.superseded_ids(repo)
     standing = {src.record.inputs.packet.id for src in repo.decisions.values()
                 if src.record.id not in superseded}
     # A packet that failed to load cannot be matched to a decision: keep it, so its
     # problems are reported rather than the packet silently missing from the pack.
     pending = [d for d in selected
                if d not in repo.packets or repo.packets[d].record.id not in standing]
-    outcomes = workspace.evaluate_loaded(repo, pending, problems, as_of)
-    evaluations = [evaluation_view.as_json(o.evaluation, o.display)
-                   for o in outcomes if o.evaluation is not None]
-    ladder_ids = sorted({e["target"]["ladder"] for e in evaluations})
+    outcomes = evaluations.evaluate_loaded(repo, pending, problems, as_of)
+    evaluated = [evaluation_view.as_json(o.evaluation, o.display)
+                 for o in outcomes if o.evaluation is not None]
+    ladder_ids = sorted({e["target"]["ladder"] for e in evaluated})
     ladders = []
     for ladder_id in ladder_ids:
         ladder = repo.ladder(ladder_id)
@@ -156,7 +139,7 @@ def panel_context(root: Path, paths: list[Path], as_of: date | None,
         "organisation": organisation(root),
         "meeting": as_of.isoformat() if as_of else "each packet as submitted",
         "ladders": ladders,
-        "evaluations": evaluations,
+        "evaluations": evaluated,
     }
     # Every problem, not only those blocking a packet: the pack is printed first, then all
     # of them (as evaluate does), so a reader sees what the pack leaves out and why.

@@ -19,8 +19,9 @@ from pathlib import Path
 
 from promoctl.base.errors import InvalidRecords, UserError
 from promoctl.history.gitlog import toplevel
-from promoctl.records import checks
-from promoctl.records.loader import Repository, discover, load
+from promoctl.records import checking
+from promoctl.records.loader import Repository, discover
+from promoctl.records.reading import load
 
 
 def commit_on(top: Path, day: date) -> str:
@@ -58,7 +59,7 @@ def load_checked(root: Path) -> Repository:
     """The repository at ``root``, refused if anything in it is invalid. Without the
     validation cache: a copy read once would only leave a cache folder behind."""
     repo = load(root, discover([root]))
-    problems = sorted(set(repo.problems + checks.check_repository(repo)))
+    problems = sorted(set(repo.problems + checking.check_repository(repo)))
     if problems:
         raise InvalidRecords(problems)
     return repo

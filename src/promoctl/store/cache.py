@@ -55,6 +55,7 @@ _CODE = ("records/models.py", "records/yamlio.py", "records/parsing.py", "record
          "records/accounts.py", "records/validation.py", "store/parallel.py", "base/errors.py",
          "store/cache.py", "records/dependents.py", "store/worktree.py", "store/memo.py",
          "store/cachedb.py", "store/spill.py", "store/recent.py", "records/duties.py",
+         "records/reading.py", "records/checking.py", "records/fields.py", "records/settings.py",
          "records/levels.py", "base/fsutil.py", "records/coverage.py")
 
 

@@ -1,11 +1,15 @@
-"""What the commands share: open a repository, validate it, evaluate packets in it."""
+"""Opening a repository: its records loaded and checked, through the store.
+
+This is the one door from the domain to what the store remembers of records: a record
+seen before (the same bytes, the same code) is not parsed again, and a repository
+unchanged since a valid whole run is answered from its content keys alone. Callers get
+records and problems; whether they came from the files or the store is decided here.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 from promoctl.base.errors import (
@@ -18,13 +22,10 @@ from promoctl.base.errors import (
     summary,
 )
 from promoctl.base.fsutil import Unreadable
-from promoctl.base.repofiles import SKIP_DIRS, relative
-from promoctl.base.repofiles import root_for as root_for
-from promoctl.engine.evaluate import Evaluation, evaluate
-from promoctl.records import checks, levels
-from promoctl.records.loader import Repository, discover, load, peek_kind, read_file
-from promoctl.records.parsing import Source
-from promoctl.records.validation import validate as validate
+from promoctl.base.repofiles import SKIP_DIRS, record_files, relative
+from promoctl.records import checking
+from promoctl.records.loader import Repository, discover, peek_kind, read_file
+from promoctl.records.reading import load
 from promoctl.store.cache import Cache
 from promoctl.store.cache import location as cache_location
 
@@ -40,7 +41,7 @@ def load_valid(root: Path, *, packets: bool = True, progress: Progress | None = 
     files = discover([root])
     repo = load(root, files, progress, cache=cache,
                 skip=None if packets else lambda _d, kind: kind == "packet")
-    found = sorted(set(repo.problems + checks.check_repository(repo)))
+    found = sorted(set(repo.problems + checking.check_repository(repo)))
     problems = errors_only(found)
     if packets:  # it checked what validate checks: remember it as validate does
         cache.remember_run([relative(p, root) for p in files], repo.keys, root, found)
@@ -50,27 +51,6 @@ def load_valid(root: Path, *, packets: bool = True, progress: Progress | None = 
                              "answers only when every record is valid, so it printed nothing "
                              "else (fix these first):")
     return repo
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """One packet: its evaluation, or the problems that stop it being evaluated."""
-
-    display: str
-    evaluation: Evaluation | None
-    problems: tuple[Problem, ...]
-
-
-def evaluate_packets(root: Path, paths: Sequence[Path], as_of: date | None,
-                     progress: Progress | None = None) -> tuple[list[Outcome], list[Problem]]:
-    """Evaluate the packets found under ``paths``.
-
-    Returns one outcome per packet and every problem found in the records they depend
-    on. A packet is evaluated only when it and everything it depends on is valid.
-    """
-    repo, selected, problems = load_packets(root, paths, progress)
-    refuse_non_packets(repo, paths)
-    return evaluate_loaded(repo, selected, problems, as_of), problems
 
 
 def load_packets(root: Path, paths: Sequence[Path], progress: Progress | None = None,
@@ -85,7 +65,7 @@ def load_packets(root: Path, paths: Sequence[Path], progress: Progress | None = 
     # Other packets are never needed to evaluate these: skip them before parsing.
     repo = load(root, everything, progress, cache=cache,
                 skip=lambda d, kind: kind == "packet" and d not in selected)
-    problems = errors_only(sorted(set(repo.problems + checks.check_repository(repo))))
+    problems = errors_only(sorted(set(repo.problems + checking.check_repository(repo))))
     named = {display_path(p, root) for p in paths if p.is_file()}
     wanted = [d for d in sorted(selected) if d in repo.packets or d in named
               or (d in repo.broken and repo.broken[d] in ("packet", None))]
@@ -159,53 +139,14 @@ def _selected(root: Path, paths: Sequence[Path], everything: Sequence[Path]) -> 
     return selected
 
 
-def evaluate_loaded(repo: Repository, selected: Sequence[str], problems: Sequence[Problem],
-                    as_of: date | None) -> list[Outcome]:
-    by_path = problems_by_path(problems)
-    held = levels.Index(repo)
-    outcomes = []
-    for display in sorted(selected):
-        inputs, blocking = evaluation_inputs(repo, display, by_path)
-        if inputs is None:
-            outcomes.append(Outcome(display, None, blocking))
-            continue
-        packet, person, ladder, framework = (s.record for s in inputs)
-        spell = held.at(person.id, as_of or packet.submitted)
-        outcomes.append(Outcome(display, evaluate(packet, person, ladder, framework, as_of,
-                                                  spell.level, spell.ladder), ()))
-    return outcomes
-
-
-def problems_by_path(problems: Sequence[Problem]) -> dict[str, list[Problem]]:
-    by_path: dict[str, list[Problem]] = {}
-    for problem in problems:
-        by_path.setdefault(problem.path, []).append(problem)
-    return by_path
-
-
-def evaluation_inputs(repo: Repository, display: str, by_path: dict[str, list[Problem]],
-                      names: tuple[str, str] | None = None
-                      ) -> tuple[tuple[Source, Source, Source, Source] | None,
-                                 tuple[Problem, ...]]:
-    """The packet at ``display`` and the candidate, ladder and framework its evaluation
-    reads; or, instead, the problems that stop it being evaluated. ``names`` (candidate
-    and ladder id), when known, save parsing the packet."""
-    src = repo.packets.get(display)
-    if src is None:
-        own = by_path.get(display, [])
-        if not own and display not in repo.broken:
-            own = [Problem(display, 0, 0, "not a packet record (kind: packet)")]
-        return None, tuple(own)
-    candidate, ladder_id = names or (src.record.candidate, src.record.target.ladder)
-    person, ladder = repo.people.get(candidate), repo.ladders.get(ladder_id)
-    framework = repo.frameworks.get(ladder.record.framework) if ladder is not None else None
-    deps = [display, *(s.display for s in (person, ladder, framework) if s is not None)]
-    blocking = tuple(p for d in deps for p in by_path.get(d, []))
-    if blocking:
-        return None, blocking
-    if person is None or ladder is None or framework is None:
-        # A dependency that exists but is broken: its own problems are reported.
-        missing = "candidate" if person is None else "ladder" if ladder is None else "framework"
-        return None, (Problem(display, 0, 0, f"not evaluated: its {missing} record is invalid"),)
-    return (src, person, ladder, framework), ()
-
+def unchanged_keys(root: Path) -> dict[str, str] | None:
+    """Every record file's content key, when no record changed since a whole run
+    (validate, or a command that loads and checks everything) found the repository
+    valid: then each key is known from its file's stat and nothing need be read. None
+    when something changed, was never checked, or was invalid (loading reports it)."""
+    cache = Cache(cache_location(root))
+    cache.files.preload(cache.store.all_files())
+    displays = [(name, relative(name, root)) for name in record_files(root)]
+    if cache.unchanged(displays, root) != []:
+        return None
+    return {display: cache.files[display][4] for _name, display in displays}

@@ -1,0 +1,172 @@
+"""Evaluating packets in a repository: fresh, or remembered by the content of what each
+evaluation reads.
+
+An evaluation is a pure function of the packet, its candidate, its ladder, the ladder's
+framework, the candidate's approvals and the as-of date, so its key is the content
+hash of each of those, the packet's path (the JSON names it) and the as-of date as
+given (without one, the packet's own submission date, which its content fixes). A
+changed byte in any of them gives a new key: a miss, never a stale result. What is kept
+is what the views render from (``evaluation_view.Shown``), and a fresh result is
+rendered from that same form, so a remembered run prints the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from promoctl.base.errors import Problem
+from promoctl.engine.evaluate import Evaluation, evaluate
+from promoctl.engine.evaluation_view import Shown, shown
+from promoctl.records import levels, repository
+from promoctl.records.loader import Repository
+from promoctl.records.parsing import Source
+from promoctl.records.repository import Progress
+from promoctl.store.results import EVALUATE_CACHE, EvaluationCache, Kept, location
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One packet: its evaluation, or the problems that stop it being evaluated."""
+
+    display: str
+    evaluation: Evaluation | None
+    problems: tuple[Problem, ...]
+
+
+def evaluate_fresh(root: Path, paths: Sequence[Path], as_of: date | None,
+                   progress: Progress | None = None) -> tuple[list[Outcome], list[Problem]]:
+    """Evaluate the packets found under ``paths``, every record read from its file.
+
+    Returns one outcome per packet and every problem found in the records they depend
+    on. A packet is evaluated only when it and everything it depends on is valid.
+    """
+    repo, selected, problems = repository.load_packets(root, paths, progress)
+    repository.refuse_non_packets(repo, paths)
+    return evaluate_loaded(repo, selected, problems, as_of), problems
+
+
+
+def evaluate_loaded(repo: Repository, selected: Sequence[str], problems: Sequence[Problem],
+                    as_of: date | None) -> list[Outcome]:
+    by_path = problems_by_path(problems)
+    held = levels.Index(repo)
+    outcomes = []
+    for display in sorted(selected):
+        inputs, blocking = evaluation_inputs(repo, display, by_path)
+        if inputs is None:
+            outcomes.append(Outcome(display, None, blocking))
+            continue
+        packet, person, ladder, framework = (s.record for s in inputs)
+        spell = held.at(person.id, as_of or packet.submitted)
+        outcomes.append(Outcome(display, evaluate(packet, person, ladder, framework, as_of,
+                                                  spell.level, spell.ladder), ()))
+    return outcomes
+
+
+def problems_by_path(problems: Sequence[Problem]) -> dict[str, list[Problem]]:
+    by_path: dict[str, list[Problem]] = {}
+    for problem in problems:
+        by_path.setdefault(problem.path, []).append(problem)
+    return by_path
+
+
+def evaluation_inputs(repo: Repository, display: str, by_path: dict[str, list[Problem]],
+                      names: tuple[str, str] | None = None
+                      ) -> tuple[tuple[Source, Source, Source, Source] | None,
+                                 tuple[Problem, ...]]:
+    """The packet at ``display`` and the candidate, ladder and framework its evaluation
+    reads; or, instead, the problems that stop it being evaluated. ``names`` (candidate
+    and ladder id), when known, save parsing the packet."""
+    src = repo.packets.get(display)
+    if src is None:
+        own = by_path.get(display, [])
+        if not own and display not in repo.broken:
+            own = [Problem(display, 0, 0, "not a packet record (kind: packet)")]
+        return None, tuple(own)
+    candidate, ladder_id = names or (src.record.candidate, src.record.target.ladder)
+    person, ladder = repo.people.get(candidate), repo.ladders.get(ladder_id)
+    framework = repo.frameworks.get(ladder.record.framework) if ladder is not None else None
+    deps = [display, *(s.display for s in (person, ladder, framework) if s is not None)]
+    blocking = tuple(p for d in deps for p in by_path.get(d, []))
+    if blocking:
+        return None, blocking
+    if person is None or ladder is None or framework is None:
+        # A dependency that exists but is broken: its own problems are reported.
+        missing = "candidate" if person is None else "ladder" if ladder is None else "framework"
+        return None, (Problem(display, 0, 0, f"not evaluated: its {missing} record is invalid"),)
+    return (src, person, ladder, framework), ()
+
+
+# ------------------------------------------------------------- remembered evaluations
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    """One packet: how it is shown, or the problems that stop it being evaluated."""
+
+    display: str
+    shown: Shown | None
+    problems: tuple[Problem, ...]
+
+
+def evaluate_packets(root: Path, paths: Sequence[Path], as_of: date | None,
+                     progress: Progress | None = None) -> tuple[list[Evaluated], list[Problem]]:
+    """Evaluate the packets found under ``paths``, through the validation cache and the
+    evaluation cache: a warm run parses no packet. Same outcomes and problems as
+    ``evaluate_fresh``."""
+    repo, selected, problems = repository.load_packets_cached(root, paths, progress)
+    store = EvaluationCache(location(root, EVALUATE_CACHE))
+    outcomes = remembered_loaded(repo, selected, problems, as_of, store)
+    store.save()
+    return outcomes, problems
+
+
+def remembered_loaded(repo: Repository, selected: Sequence[str], problems: Sequence[Problem],
+                      as_of: date | None, store: EvaluationCache | None = None
+                      ) -> list[Evaluated]:
+    """``evaluate_loaded``'s outcomes, each evaluation taken from ``store``
+    when its key is there. Which files block a packet is decided as there, but from the
+    records' indexes, so a cached packet and its candidate are never parsed."""
+    by_path = problems_by_path(problems)
+    when = as_of.isoformat() if as_of else "submitted"
+    held = levels.Index(repo)
+    outcomes = []
+    for display in sorted(selected):
+        src = repo.packets.get(display)
+        packet_key = repo.keys.get(display)
+        names = store.named(packet_key) if store is not None and packet_key else None
+        if src is not None and names is None:
+            names = (src.record.candidate, src.record.target.ladder)
+            if store is not None and packet_key:
+                store.name(packet_key, *names)
+        sources, blocking = evaluation_inputs(repo, display, by_path, names)
+        if sources is None:
+            outcomes.append(Evaluated(display, None, blocking))
+            continue
+        src, person, ladder, framework = sources
+        inputs = [repo.keys.get(s.display) for s in (src, person, ladder, framework)]
+        key = None
+        if store is not None and all(inputs):
+            # The candidate's level comes from the person file and their approvals.
+            key = hashlib.sha256("\n".join(
+                [display, when, *(f"{kind}:{k}" for kind, k in zip(
+                    ("packet", "person", "ladder", "framework"), inputs, strict=True)),
+                 f"approvals:{held.key(str(person.record_id))}"]
+            ).encode()).hexdigest()
+        kept = store.get(key) if store is not None and key is not None else None
+        result = Shown(*kept) if kept is not None else None
+        if result is None:
+            packet = src.record
+            spell = held.at(packet.candidate, as_of or packet.submitted)
+            ev = evaluate(packet, person.record, ladder.record, framework.record, as_of,
+                          spell.level, spell.ladder)
+            result = shown(ev, display)
+            if store is not None and key is not None and packet_key:
+                store.put(key, Kept(result.path, result.text, result.extras_text, result.ready),
+                          packet_key, when)
+        outcomes.append(Evaluated(display, result, ()))
+    return outcomes

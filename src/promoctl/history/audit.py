@@ -131,8 +131,7 @@ def audit(root: Path, since: date | None = None,
     """Audit every decision, streaming: blobs are read a chunk of decisions at a time and
     forgotten after, so memory does not grow with the number of decisions."""
     top = gitlog.toplevel(root)
-    prefix = root.resolve().relative_to(top.resolve()).as_posix()
-    prefix = "" if prefix == "." else prefix + "/"
+    prefix = gitlog.prefix(root, top)
     commits = gitlog.log(top)
     touched: dict[str, list[tuple[int, str]]] = {}
     for i, commit in enumerate(commits):

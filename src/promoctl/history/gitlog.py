@@ -43,12 +43,25 @@ class Commit:
         return None
 
 
-def _git(top: Path, *args: str, input_text: str | None = None) -> str:
+def run(top: Path, *args: str, input_text: str | None = None, ok: tuple[int, ...] = (0,)
+        ) -> subprocess.CompletedProcess[str]:
+    """``git -C top ARGS``; an exit code not in ``ok`` is refused with git's message."""
     proc = subprocess.run(["git", "-C", str(top), *args], capture_output=True, text=True,
                           input=input_text, check=False)
-    if proc.returncode != 0:
+    if proc.returncode not in ok:
         raise UserError(f"git {args[0]} failed: {proc.stderr.strip()}")
-    return proc.stdout
+    return proc
+
+
+def _git(top: Path, *args: str, input_text: str | None = None) -> str:
+    return run(top, *args, input_text=input_text).stdout
+
+
+def prefix(root: Path, top: Path) -> str:
+    """The repository's folder inside the work tree at ``top``, as a path prefix ("" at
+    the top, else "folder/"): git names files from the top."""
+    rel = root.resolve().relative_to(top.resolve()).as_posix()
+    return "" if rel == "." else rel + "/"
 
 
 def toplevel(start: Path) -> Path:

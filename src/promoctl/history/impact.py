@@ -136,8 +136,7 @@ def impact(root: Path, base: str, head: str | None, since: date | None,
     """``progress(done, total)``: called as records load, then as packets and decisions
     are re-evaluated."""
     top = gitlog.toplevel(root)
-    rel = root.resolve().relative_to(top.resolve()).as_posix()
-    prefix = "" if rel == "." else rel + "/"
+    prefix = gitlog.prefix(root, top)
     base_sha = gitlog.resolve(top, base)
     head_sha = gitlog.resolve(top, head) if head else None
     # Records that fail to load are left out here; `promoctl validate` reports them.

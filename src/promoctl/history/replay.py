@@ -201,8 +201,7 @@ def from_git(root: Path, d: Decision) -> Replay:
     from promoctl.history import gitlog
 
     top = gitlog.toplevel(root)
-    rel = root.resolve().relative_to(top.resolve()).as_posix()
-    prefix = "" if rel == "." else rel + "/"
+    prefix = gitlog.prefix(root, top)
     with gitlog.BlobReader(top) as blobs:
         inputs = load_inputs(d, lambda rev, path: blobs.read(rev, prefix + path))
     if isinstance(inputs, str):

@@ -10,12 +10,10 @@ about what happened before the first one.
 from __future__ import annotations
 
 import hashlib
-import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from promoctl.base.errors import UserError
 from promoctl.history import gitlog
 
 PREFIX = "promoctl-seal/"
@@ -38,18 +36,9 @@ class Broken:
     message: str
 
 
-def _git(top: Path, *args: str, stdin: str | None = None, ok: tuple[int, ...] = (0,)
-         ) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(["git", "-C", str(top), *args], input=stdin, capture_output=True,
-                          text=True, check=False)
-    if proc.returncode not in ok:
-        raise UserError(f"git {args[0]} failed: {proc.stderr.strip()}")
-    return proc
-
-
 def _records(top: Path, rev: str, folder: str) -> dict[str, str]:
     """path -> blob id of every decision record at ``rev``."""
-    out = _git(top, "ls-tree", "-r", "-z", rev, "--", folder).stdout
+    out = gitlog.run(top, "ls-tree", "-r", "-z", rev, "--", folder).stdout
     found = {}
     for entry in out.split("\0"):
         meta, _, path = entry.partition("\t")
@@ -71,7 +60,7 @@ def create(root: Path, folder: str) -> tuple[str, bool]:
     for seal in load(top):
         if seal.head == head:
             return seal.name, False
-    records = _records(top, head, _prefixed(root, top, folder))
+    records = _records(top, head, gitlog.prefix(root, top) + folder)
     entries = []
     with gitlog.BlobReader(top) as blobs:
         paths = sorted(records)
@@ -87,22 +76,17 @@ def create(root: Path, folder: str) -> tuple[str, bool]:
     message = (f"promoctl seal: {len(entries)} decision record(s) audited at "
                f"{now:%Y-%m-%d %H:%M:%S} UTC\n\n{_HEAD}{head}\n"
                f"{_DIGEST}{hashlib.sha256(manifest.encode()).hexdigest()}\n\n{manifest}")
-    key = _git(top, "config", "--get", "user.signingkey", ok=(0, 1)).stdout.strip()
-    _git(top, "tag", "-s" if key else "-a", "--cleanup=verbatim", "-F", "-", name, head,
-         stdin=message)
+    key = gitlog.run(top, "config", "--get", "user.signingkey", ok=(0, 1)).stdout.strip()
+    gitlog.run(top, "tag", "-s" if key else "-a", "--cleanup=verbatim", "-F", "-", name, head,
+         input_text=message)
     return name, True
-
-
-def _prefixed(root: Path, top: Path, folder: str) -> str:
-    rel = root.resolve().relative_to(top.resolve()).as_posix()
-    return folder if rel == "." else f"{rel}/{folder}"
 
 
 def load(top: Path) -> list[Seal]:
     """Every seal, oldest first."""
     fmt = "%(refname:strip=2)%00%(objecttype)%00%(contents)%1e"
     # The last --sort is the main key: by date, then by name within one second.
-    out = _git(top, "for-each-ref", "--sort=refname", "--sort=taggerdate",
+    out = gitlog.run(top, "for-each-ref", "--sort=refname", "--sort=taggerdate",
                f"--format={fmt}", f"refs/tags/{PREFIX}").stdout
     seals = []
     for chunk in out.split("\x1e"):
@@ -134,7 +118,7 @@ def verify(root: Path, folder: str, seals: list[Seal] | None = None) -> list[Bro
     seals = load(top) if seals is None else seals
     if not seals:
         return []
-    current = _records(top, "HEAD", _prefixed(root, top, folder))
+    current = _records(top, "HEAD", gitlog.prefix(root, top) + folder)
     present = set(current.values())
     broken = []
     for seal in seals:
@@ -146,7 +130,7 @@ def verify(root: Path, folder: str, seals: list[Seal] | None = None) -> list[Bro
             broken.append(Broken(seal.name, "the tag's list of records does not match its "
                                  "digest: the tag was edited"))
             continue
-        ancestor = _git(top, "merge-base", "--is-ancestor", seal.head, "HEAD", ok=(0, 1, 128))
+        ancestor = gitlog.run(top, "merge-base", "--is-ancestor", seal.head, "HEAD", ok=(0, 1, 128))
         if ancestor.returncode != 0:
             broken.append(Broken(seal.name, f"the sealed commit {seal.head[:12]} is no longer "
                                  "in this branch's history: history was rewritten or "

@@ -46,15 +46,10 @@ def _repo(root: Path) -> Repository:
     return load(root, discover([root]), skip=lambda _d, kind: kind == "packet")
 
 
-def _prefix(root: Path, top: Path) -> str:
-    rel = root.resolve().relative_to(top.resolve()).as_posix()
-    return "" if rel == "." else rel + "/"
-
-
 def _entries(root: Path, roles: dict[str, str], marks: dict[str, list[str]]) -> list[Entry]:
     """Commits touching ``roles`` (path -> role), oldest first, with field-level changes."""
     top = gitlog.toplevel(root)
-    prefix = _prefix(root, top)
+    prefix = gitlog.prefix(root, top)
     commits = gitlog.log(top, [prefix + p for p in roles])
     wanted = []
     for commit in commits:
@@ -113,7 +108,7 @@ def _deleted_decision(root: Path, ref: str) -> tuple[str, Decision] | None:
     """A decision no longer in the work tree, found in the history by its id (or the
     path it had): its path and its last version."""
     top = gitlog.toplevel(root)
-    prefix = _prefix(root, top)
+    prefix = gitlog.prefix(root, top)
     last: dict[str, tuple[str, str]] = {}  # path -> (commit, status) of its last change
     previous: dict[str, str] = {}  # path -> the last commit where it existed
     for commit in gitlog.log(top, [prefix + DECISIONS_DIR]):

@@ -15,7 +15,6 @@ from promoctl.records.dependents import dependents
 from promoctl.records.loader import discover
 from promoctl.records.reading import load
 from promoctl.store import cache, cachedb, parallel
-from promoctl.store.memo import MEMO_NAME
 from tests.conftest import Cli
 
 pytestmark = pytest.mark.skipif(not parallel.can_fork(), reason="parallel runs need fork")
@@ -56,7 +55,7 @@ def messy(bench: ModuleType, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _fresh(root: Path) -> None:
-    for path in (*cachedb.paths(cache.location(root)), cache.location(root).with_name(MEMO_NAME)):
+    for path in cachedb.paths(cache.location(root)):
         path.unlink(missing_ok=True)
 
 

@@ -59,7 +59,7 @@ def validate(root: Path, paths: Sequence[Path] = (),
                 and cache.still(displays) and worktree.state(root, time.time_ns()) == state:
             stats = _untracked(root, displays, folders, cache.started, spill)
             if stats is not None:
-                memo.remember(state, wanted, problems, {**artifacts, **stats})
+                memo.remember(cache.store, state, wanted, problems, {**artifacts, **stats})
     return problems
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
+import sqlite3
 from pathlib import Path
 from types import ModuleType
 
@@ -206,3 +208,6 @@ def test_tiny_spill_batches_and_pages_report_the_same(messy: Path,
         _fresh(messy)
         assert validation.validate(messy, jobs=jobs) == expected
     assert not list(cache.location(messy).parent.glob("promoctl-run-*"))
+    with contextlib.closing(sqlite3.connect(cache.location(messy))) as con:
+        assert not con.execute("SELECT name FROM sqlite_master WHERE name LIKE 'run%'"
+                               ).fetchall()

@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cache as memoize
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from promoctl import __version__
 from promoctl.store.recent import MISSING, Recent
@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # sqlite3 is imported only by a run that opens the store
     from promoctl.store.cachedb import Store
     from promoctl.store.spill import Spill, SpillSet
 
+T = TypeVar("T")
 # A file changed less than this long before it was read may change again within the same
 # timestamp tick without its stat changing: such a file is read and hashed every time.
 RACY_NS = 2_000_000_000
@@ -118,7 +119,7 @@ def location(root: Path) -> Path:
     return base / "promoctl" / tag / NAME
 
 
-class _Rows:
+class _Rows(Generic[T]):
     """Rows of one table of the store, checked as this code writes them (anything else,
     a hand edit or a bad disk, is a miss, never a crash further on). The latest few are
     kept in memory, misses too: a run asks about one file several times in a row."""
@@ -136,7 +137,7 @@ class _Rows:
         self.everything = dict(rows)
         self.checked: set[str] = set()
 
-    def get(self, name: str | None) -> Any:
+    def get(self, name: str | None) -> T | None:
         if name is None:
             return None
         if self.everything is not None:
@@ -156,7 +157,7 @@ class _Rows:
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and self.get(name) is not None
 
-    def __getitem__(self, name: str) -> Any:
+    def __getitem__(self, name: str) -> T:
         found = self.get(name)
         if found is None:
             raise KeyError(name)
@@ -171,28 +172,6 @@ class _Rows:
             self._write(name, value)
 
 
-class _Entries(_Rows):
-    """Cache entries by content key."""
-
-    def __init__(self, store: Store) -> None:
-        super().__init__(store, store.entry, store.put_entry, _well_formed)
-
-    def get(self, key: str | None) -> dict[str, Any] | None:
-        return super().get(key)  # type: ignore[no-any-return]
-
-
-
-class _Files(_Rows):
-    """Stat rows by display path (see ``Cache.by_stat``)."""
-
-    def __init__(self, store: Store) -> None:
-        super().__init__(store, store.file_row, store.put_file, _row)
-
-    def get(self, display: str | None) -> list[Any] | None:
-        return super().get(display)  # type: ignore[no-any-return]
-
-
-
 class Cache:
     """Entries by content key and each file's stat row, in one SQLite file
     (``cachedb``), with what the last run of the whole repository found. Rows are read
@@ -202,9 +181,11 @@ class Cache:
         self.path = path
         self.store = open_store(path)
         _remove_earlier(path.parent)
-        self.entries = _Entries(self.store)
+        self.entries = _Rows[dict[str, Any]](self.store, self.store.entry,
+                                             self.store.put_entry, _well_formed)
         # display -> [size, mtime_ns, ctime_ns, inode, content key, peeked kind, peeked id]
-        self.files = _Files(self.store)
+        self.files = _Rows[list[Any]](self.store, self.store.file_row, self.store.put_file,
+                                      _row)
         self.last: dict[str, Any] | None = None  # the last whole run: digest and problems
         self.used: set[str] | SpillSet = set()  # the keys of the entries this run used
         self.seen: set[str] | SpillSet = set()  # the files it saw

@@ -104,12 +104,16 @@ def _rebuild(con: sqlite3.Connection, stamp: tuple[int, str]) -> None:
         "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE ? ESCAPE '\\' "
         "ORDER BY type DESC", (RUN_TABLES,)).fetchall()
     for kind, name in found:
-        quoted = name.replace('"', '""')
-        con.execute(f'DROP {kind.upper()} IF EXISTS "{quoted}"')
+        drop(con, name, kind)
     for sql in _TABLES:
         con.execute(sql)
     con.execute(f"PRAGMA user_version = {int(stamp[0])}")
     con.execute("INSERT INTO stamp VALUES (?)", (stamp[1],))
+
+
+def drop(con: sqlite3.Connection, name: str, kind: str = "table") -> None:
+    quoted = name.replace('"', '""')
+    con.execute(f'DROP {kind.upper()} IF EXISTS "{quoted}"')
 
 
 def peek(path: Path, stamp: tuple[int, str], sql: str, args: tuple[Any, ...]) -> list[Any]:
@@ -150,7 +154,8 @@ def _reader(path: Path) -> sqlite3.Connection | None:
 
 def paths(path: Path) -> list[Path]:
     """The database and the files SQLite keeps beside it (remove all or none)."""
-    return [path, *(path.with_name(path.name + suffix) for suffix in ("-wal", "-shm"))]
+    return [path, *(path.with_name(path.name + suffix)
+                    for suffix in ("-wal", "-shm", "-journal"))]
 
 
 def as_bytes(text: str) -> bytes:

@@ -30,10 +30,12 @@ from typing import Any, TypeVar
 from promoctl.store.cachedb import (
     RUN_TABLES,
     as_bytes,
+    drop,
     finish,
     from_bytes,
     json_text,
     keep_inherited,
+    paths,
     transaction,
 )
 from promoctl.store.recent import MISSING, Recent
@@ -142,13 +144,10 @@ class Spill:
         tables, self.tables = self.tables, []
         if not self.private:
             with contextlib.suppress(sqlite3.Error):
-                self.write(lambda con: [con.execute(f"DROP TABLE IF EXISTS {t.name}")
-                                        for t in tables])
+                self.write(lambda con: _drop_all(con, tables))
         self._close()
-        if self.private:
-            for suffix in ("", "-wal", "-shm", "-journal"):
-                with contextlib.suppress(OSError):
-                    os.unlink(self.path + suffix)
+        for path in paths(Path(self.path)) if self.private else ():
+            path.unlink(missing_ok=True)
 
     def _close(self) -> None:
         if self._con is not None:
@@ -171,8 +170,12 @@ def _forget_abandoned(con: sqlite3.Connection) -> None:
         _run, pid, started, *_rest = [*name.split("_"), "", ""]
         if not (pid.isdigit() and started.isdigit() and _alive(int(pid))
                 and int(started) > time.time_ns() - ABANDONED_NS):
-            quoted = name.replace('"', '""')
-            con.execute(f'DROP TABLE IF EXISTS "{quoted}"')
+            drop(con, name)
+
+
+def _drop_all(con: sqlite3.Connection, tables: list[SpillMap[Any] | SpillList]) -> None:
+    for table in tables:
+        drop(con, table.name)
 
 
 def _alive(pid: int) -> bool:

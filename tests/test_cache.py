@@ -8,6 +8,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,8 @@ def last_run(repo: Path) -> Any:
 
 def stamp(repo: Path) -> tuple[int, str]:
     with contextlib.closing(_db(repo)) as con:
-        rows = con.execute("SELECT format, code FROM stamp").fetchall()
+        rows = [(con.execute("PRAGMA user_version").fetchone()[0], code)
+                for (code,) in con.execute("SELECT code FROM stamp")]
     assert len(rows) == 1
     return rows[0]
 
@@ -71,9 +73,9 @@ def repo(examples: Path) -> Path:
 
 
 def test_cache_is_kept_in_the_git_directory(repo: Path) -> None:
-    assert cache_file(repo) == repo / ".git" / "promoctl" / "validate-cache.sqlite"
+    assert cache_file(repo) == repo / ".git" / "promoctl" / "promoctl.sqlite"
     assert validation.validate(repo) == []
-    assert stamp(repo) == (cache.CACHE_FORMAT, cache.code_fingerprint())
+    assert stamp(repo) == (cachedb.SCHEMA, cache.code_fingerprint())
     assert len(stored(repo, "entries")) == len(list(repo.rglob("*.yaml")))
 
 
@@ -160,7 +162,7 @@ def test_a_corrupt_cache_is_ignored_and_rebuilt(repo: Path, damage: object) -> N
     path.write_bytes(damage(path.read_bytes()))  # type: ignore[operator]
     assert validation.validate(repo) == []
     assert validation.validate(repo) == []
-    assert stamp(repo) == (cache.CACHE_FORMAT, cache.code_fingerprint())
+    assert stamp(repo) == (cachedb.SCHEMA, cache.code_fingerprint())
     assert stored(repo, "entries")
 
 
@@ -169,7 +171,7 @@ def test_a_cache_of_other_code_is_emptied(repo: Path) -> None:
     rewrite(repo, "UPDATE stamp SET code = 'old'")
     rewrite(repo, "INSERT OR REPLACE INTO entries VALUES ('stale', '{}')")
     assert validation.validate(repo) == []
-    assert stamp(repo) == (cache.CACHE_FORMAT, cache.code_fingerprint())
+    assert stamp(repo) == (cachedb.SCHEMA, cache.code_fingerprint())
     assert "stale" not in stored(repo, "entries")
 
 
@@ -223,7 +225,7 @@ def test_concurrent_runs(repo: Path) -> None:
     for proc in procs:
         _out, err = proc.communicate()
         assert proc.returncode == 0, err
-    assert stamp(repo) == (cache.CACHE_FORMAT, cache.code_fingerprint())
+    assert stamp(repo) == (cachedb.SCHEMA, cache.code_fingerprint())
     assert len(stored(repo, "entries")) == len(list(repo.rglob("*.yaml")))
     assert not list(cache_file(repo).parent.glob("*.tmp"))  # no stray temp files
 
@@ -455,11 +457,17 @@ def test_a_run_over_an_edited_file_keeps_what_the_whole_run_learnt(
     assert "noor-said.yaml" not in reads
 
 
-def test_the_json_files_of_earlier_versions_are_removed(repo: Path) -> None:
+def test_the_files_of_earlier_versions_are_removed(repo: Path) -> None:
     folder = cache_file(repo).parent
     folder.mkdir(parents=True)
-    for name in ("validate-cache.json", "validate-index.json"):
+    earlier = ["validate-cache.json", "validate-index.json", "validate-cache.sqlite",
+               "validate-cache.sqlite-wal", "validate-memo.json", "evaluate-cache.json",
+               "report-cache.json", "promoctl-run-abc.sqlite"]
+    for name in [*earlier, "promoctl-run-now.sqlite"]:
         (folder / name).write_text("{}")
+    hour_ago = time.time() - 3700
+    os.utime(folder / "promoctl-run-abc.sqlite", (hour_ago, hour_ago))
     assert validation.validate(repo) == []
-    assert not (folder / "validate-cache.json").exists()
-    assert not (folder / "validate-index.json").exists()
+    left = {path.name for path in folder.iterdir()}
+    assert not left & set(earlier)
+    assert "promoctl-run-now.sqlite" in left  # an earlier version's run may be going on

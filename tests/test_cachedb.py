@@ -28,7 +28,8 @@ def _break_a_reference(repo: Path) -> str:
 
 def _stamp(path: Path) -> list[tuple[int, str]]:
     with contextlib.closing(sqlite3.connect(path)) as con:
-        return con.execute("SELECT format, code FROM stamp").fetchall()
+        return [(con.execute("PRAGMA user_version").fetchone()[0], code)
+                for (code,) in con.execute("SELECT code FROM stamp")]
 
 
 def test_an_unwritable_cache_folder_still_validates(repo: Path) -> None:
@@ -51,7 +52,7 @@ def test_a_locked_cache_neither_blocks_nor_changes_the_answer(
         assert [p for p in validation.validate(repo) if expected in p.message]
         other.execute("ROLLBACK")
     assert [p for p in validation.validate(repo) if expected in p.message]
-    assert _stamp(cache.location(repo)) == [(cache.CACHE_FORMAT, cache.code_fingerprint())]
+    assert _stamp(cache.location(repo)) == [(cachedb.SCHEMA, cache.code_fingerprint())]
 
 
 def test_another_programs_database_is_replaced(repo: Path) -> None:
@@ -62,7 +63,7 @@ def test_another_programs_database_is_replaced(repo: Path) -> None:
         con.execute("CREATE TABLE entries (a, b, c)")
         con.commit()
     assert validation.validate(repo) == []
-    assert _stamp(path) == [(cache.CACHE_FORMAT, cache.code_fingerprint())]
+    assert _stamp(path) == [(cachedb.SCHEMA, cache.code_fingerprint())]
     assert validation.validate(repo) == []
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,18 +22,17 @@ from tests.conftest import Cli
 AMARA = "packets/community/amara-okafor-2026-10.yaml"
 
 
-def evaluate_cache(root: Path) -> Path:
-    return results.location(root, results.EVALUATE_CACHE)
-
-
-def report_cache(root: Path) -> Path:
-    return results.location(root, results.REPORT_CACHE)
+def sql(root: Path, query: str, *args: Any) -> list[Any]:
+    """Rows of the store of ``root`` (a change is committed)."""
+    with contextlib.closing(sqlite3.connect(cache_location(root))) as con:
+        found = con.execute(query, args).fetchall()
+        con.commit()
+    return found
 
 
 def forget(root: Path) -> None:
     """Every cache promoctl keeps for ``root``: the next run is cold."""
-    for path in (evaluate_cache(root), report_cache(root),
-                 *cachedb.paths(cache_location(root))):
+    for path in cachedb.paths(cache_location(root)):
         path.unlink(missing_ok=True)
 
 
@@ -72,7 +73,7 @@ def test_warm_run_parses_no_packet_and_computes_nothing(
     forget(git_examples)
     cold = cli("evaluate", "packets", "--format", "json", cwd=git_examples)
     assert cold.code == 1  # some example packets are NOT READY by design
-    assert evaluate_cache(git_examples).is_file()
+    assert sql(git_examples, "SELECT count(*) FROM evaluations") == [(8,)]
     spy = Spy(monkeypatch, forbid_evaluate=True)
     warm = cli("evaluate", "packets", "--format", "json", cwd=git_examples)
     assert spy.packets == []
@@ -85,8 +86,8 @@ def test_hit_and_miss_counts(git_examples: Path) -> None:
     packets = [root / "packets"]
     first, _ = evaluations.evaluate_packets(root, packets, None)
     assert len(first) == 8
-    store = results.EvaluationCache(evaluate_cache(root))
-    assert len(store.entries) == 8
+    store = results.EvaluationCache.of(root)
+    assert sql(root, "SELECT count(*) FROM evaluations") == [(8,)]
     repo, selected, problems = repository.load_packets(root, packets)
     # Without the validation cache there are no content hashes: nothing is looked up.
     again = evaluations.remembered_loaded(repo, selected, problems, None, store)
@@ -161,44 +162,40 @@ def test_as_of_is_part_of_the_key(cli: Cli, git_examples: Path) -> None:
         outputs.setdefault(as_of, set()).add(result.out)
     assert all(len(seen) == 1 for seen in outputs.values())
     assert outputs["2026-10-15"] != outputs["2027-06-01"]
-    store = results.EvaluationCache(evaluate_cache(git_examples))
-    assert sorted(e["as_of"] for e in store.entries.values()) == ["2026-10-15", "2027-06-01"]
+    assert sql(git_examples, "SELECT as_of FROM evaluations ORDER BY as_of") == [
+        ("2026-10-15",), ("2027-06-01",)]
 
 
 def test_new_code_is_a_miss(cli: Cli, git_examples: Path,
                             monkeypatch: pytest.MonkeyPatch) -> None:
     forget(git_examples)
     cold = cli("evaluate", "packets", "--format", "json", cwd=git_examples)
-    monkeypatch.setattr(results, "code_fingerprint", lambda: "another-version")
-    assert results.EvaluationCache(evaluate_cache(git_examples)).entries == {}
+    monkeypatch.setattr(cache, "code_fingerprint", lambda: "another-version")
+    results.EvaluationCache.of(git_examples).save()
+    assert sql(git_examples, "SELECT count(*) FROM evaluations") == [(0,)]
     spy = Spy(monkeypatch, forbid_evaluate=False)
     again = cli("evaluate", "packets", "--format", "json", cwd=git_examples)
     assert again.out == cold.out
-    assert json.loads(evaluate_cache(git_examples).read_bytes().split(b"\n")[0])["code"] \
-        == "another-version"
+    assert sql(git_examples, "SELECT code FROM stamp") == [("another-version",)]
     assert spy.packets  # evaluated afresh
 
 
-@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "bad offsets"])
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "bad rows"])
 def test_corrupt_cache_is_ignored_and_rebuilt(cli: Cli, git_examples: Path,
                                               monkeypatch: pytest.MonkeyPatch,
                                               damage: str) -> None:
     forget(git_examples)
     cold = cli("evaluate", "packets", "--format", "json", cwd=git_examples)
-    path = evaluate_cache(git_examples)
+    path = cache_location(git_examples)
     raw = path.read_bytes()
     if damage == "garbage":
-        path.write_bytes(b"\x00not json at all\n{{{")
+        path.write_bytes(b"\x00not a database at all\n{{{")
     elif damage == "truncated":
         path.write_bytes(raw[: len(raw) - 100])
     elif damage == "empty":
         path.write_bytes(b"")
     else:
-        head, _, blob = raw.partition(b"\n")
-        index = json.loads(head)
-        for entry in index["entries"].values():
-            entry["at"] = [len(blob), 10, 10]
-        path.write_bytes(json.dumps(index).encode() + b"\n" + blob)
+        sql(git_examples, "UPDATE evaluations SET path = 1, ready = 7, text = x'00'")
     damaged = cli("evaluate", "packets", "--format", "json", cwd=git_examples)
     assert damaged.out == cold.out
     spy = Spy(monkeypatch, forbid_evaluate=True)
@@ -212,8 +209,8 @@ def test_superseded_results_are_dropped(cli: Cli, git_examples: Path) -> None:
     cli("evaluate", "packets", "--format", "json", cwd=git_examples)
     edit(git_examples / AMARA, "result: {score: 3}", "result: {score: 2}")
     cli("evaluate", "packets", "--format", "json", cwd=git_examples)
-    store = results.EvaluationCache(evaluate_cache(git_examples))
-    assert len(store.entries) == 8  # the old result for the edited packet is gone
+    # the old result for the edited packet is gone
+    assert sql(git_examples, "SELECT count(*) FROM evaluations") == [(8,)]
 
 
 # ------------------------------------------------------------------------------- report
@@ -233,7 +230,7 @@ def test_report_cold_and_warm_print_the_same_bytes(cli: Cli, git_examples: Path,
             date(2020, 1, 1), date(2027, 12, 31), unaligned=True)))
     cold = cli("report", "--format", fmt, *PERIOD, cwd=git_examples)
     assert cold.code == 0, cold.err
-    assert report_cache(git_examples).is_file()
+    assert sql(git_examples, "SELECT count(*) FROM reports") == [(1,)]
 
     def refuse(*_args: Any, **_kwargs: Any) -> Any:
         raise AssertionError("a cached report was computed again")
@@ -280,15 +277,12 @@ def test_report_round_trips_through_its_cached_form(git_examples: Path) -> None:
 def test_corrupt_report_cache_is_ignored(cli: Cli, git_examples: Path) -> None:
     forget(git_examples)
     cold = cli("report", "--format", "json", *PERIOD, cwd=git_examples)
-    path = report_cache(git_examples)
-    data = json.loads(path.read_text())
-    for entry in data["entries"].values():
-        entry["report"] = {"figures": "not a list"}
-    path.write_text(json.dumps(data))
+    sql(git_examples, "UPDATE reports SET body = ?", '{"figures": "not a list"}')
     assert cli("report", "--format", "json", *PERIOD, cwd=git_examples).out == cold.out
+    path = cache_location(git_examples)
     path.write_bytes(path.read_bytes()[:50])
     assert cli("report", "--format", "json", *PERIOD, cwd=git_examples).out == cold.out
-    assert json.loads(path.read_text())["entries"]
+    assert sql(git_examples, "SELECT count(*) FROM reports") == [(1,)]
 
 
 def test_all_is_every_packet_in_the_repository(cli: Cli, git_examples: Path) -> None:

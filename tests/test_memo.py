@@ -3,8 +3,10 @@ only when nothing validate reads changed; never stale."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -15,8 +17,7 @@ import pytest
 
 from promoctl import launch
 from promoctl.records import validation
-from promoctl.store import cache, worktree
-from promoctl.store.memo import MEMO_NAME
+from promoctl.store import cache, cachedb, worktree
 from tests.conftest import Cli, git_commit_all
 
 PERSON = "people/ben-hughes.yaml"
@@ -36,8 +37,18 @@ def repo(git_examples: Path, trusting: None, monkeypatch: pytest.MonkeyPatch) ->
     return git_examples
 
 
-def memo_file(root: Path) -> Path:
-    return cache.location(root).with_name(MEMO_NAME)
+def memo_bodies(root: Path) -> list[str]:
+    """The runs in the memo table of the store, as kept."""
+    with contextlib.closing(sqlite3.connect(cache.location(root))) as con:
+        return [body for (body,) in con.execute("SELECT body FROM memo")]
+
+
+def set_memo(root: Path, bodies: list[str]) -> None:
+    with contextlib.closing(sqlite3.connect(cache.location(root))) as con:
+        (state,), = set(con.execute("SELECT state FROM memo"))
+        con.execute("DELETE FROM memo")
+        con.executemany("INSERT INTO memo VALUES (?, NULL, ?)", ((state, b) for b in bodies))
+        con.commit()
 
 
 def _edit(path: Path, old: str, new: str) -> None:
@@ -134,8 +145,8 @@ def test_any_change_validate_reads_is_seen(repo: Path, change: Callable[[Path], 
     remembered = validation.remembered(repo)
     assert remembered is None
     answer = validation.validate(repo)
-    memo_file(repo).unlink()
-    cache.location(repo).unlink()
+    for path in cachedb.paths(cache.location(repo)):
+        path.unlink(missing_ok=True)
     assert answer == validation.validate(repo)  # what a run with no cache at all says
 
 
@@ -167,7 +178,7 @@ def test_a_tree_that_changed_during_the_run_is_not_remembered(
     states = iter(["before", "after"])
     monkeypatch.setattr(worktree.Probe, "state", lambda self, now: next(states))
     validation.validate(repo)
-    assert not memo_file(repo).exists()
+    assert memo_bodies(repo) == []
 
 
 def test_files_changed_a_moment_ago_are_not_trusted(git_examples: Path) -> None:
@@ -195,7 +206,7 @@ def test_other_files_are_never_answered_from_the_memo(repo: Path) -> None:
                                      b'{"format": 1, "code": "x", "runs": []}'])
 def test_a_corrupt_memo_is_ignored(repo: Path, content: bytes) -> None:
     problems = validation.validate(repo)
-    memo_file(repo).write_bytes(content)
+    set_memo(repo, [content.decode()])
     assert validation.remembered(repo) is None
     assert validation.validate(repo) == problems
     assert validation.remembered(repo) == problems
@@ -203,11 +214,10 @@ def test_a_corrupt_memo_is_ignored(repo: Path, content: bytes) -> None:
 
 def test_malformed_runs_are_ignored(repo: Path) -> None:
     validation.validate(repo)
-    data = json.loads(memo_file(repo).read_text())
-    good = data["runs"][0]
-    data["runs"] = [{**good, "problems": [["x", "1", 1, "m"]]}, {**good, "scope": "x"},
-                    {**good, "stats": {"a": ["1"]}}, "junk"]
-    memo_file(repo).write_text(json.dumps(data))
+    good = json.loads(memo_bodies(repo)[0])
+    set_memo(repo, [json.dumps(run) for run in (
+        {**good, "problems": [["x", "1", 1, "m"]]}, {**good, "scope": "x"},
+        {**good, "stats": {"a": ["1"]}}, "junk")])
     assert validation.remembered(repo) is None
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
+import sqlite3
 from pathlib import Path
 from types import ModuleType
 
@@ -15,7 +17,6 @@ from promoctl.records.dependents import dependents
 from promoctl.records.loader import discover
 from promoctl.records.reading import load
 from promoctl.store import cache, cachedb, parallel
-from promoctl.store.memo import MEMO_NAME
 from tests.conftest import Cli
 
 pytestmark = pytest.mark.skipif(not parallel.can_fork(), reason="parallel runs need fork")
@@ -56,7 +57,7 @@ def messy(bench: ModuleType, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _fresh(root: Path) -> None:
-    for path in (*cachedb.paths(cache.location(root)), cache.location(root).with_name(MEMO_NAME)):
+    for path in cachedb.paths(cache.location(root)):
         path.unlink(missing_ok=True)
 
 
@@ -207,3 +208,6 @@ def test_tiny_spill_batches_and_pages_report_the_same(messy: Path,
         _fresh(messy)
         assert validation.validate(messy, jobs=jobs) == expected
     assert not list(cache.location(messy).parent.glob("promoctl-run-*"))
+    with contextlib.closing(sqlite3.connect(cache.location(messy))) as con:
+        assert not con.execute("SELECT name FROM sqlite_master WHERE name LIKE 'run%'"
+                               ).fetchall()

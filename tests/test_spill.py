@@ -3,8 +3,11 @@ for, in one process and in forked workers, and leave nothing behind."""
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import sqlite3
+import subprocess
 import time
 from pathlib import Path
 
@@ -23,7 +26,7 @@ def small(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_map_is_a_dict_in_insertion_order(tmp_path: Path, small: None) -> None:
-    with Spill(tmp_path) as spill:
+    with Spill(tmp_path / "db.sqlite") as spill:
         table = spill.map("t")
         expected: dict[str, object] = {}
         for n in range(11):
@@ -52,7 +55,7 @@ def test_a_map_is_a_dict_in_insertion_order(tmp_path: Path, small: None) -> None
 def test_texts_sets_and_lists_keep_names_that_are_not_utf8(tmp_path: Path,
                                                            small: None) -> None:
     name = b"people/caf\xe9.yaml".decode("utf-8", "surrogateescape")
-    with Spill(tmp_path) as spill:
+    with Spill(tmp_path / "db.sqlite") as spill:
         texts, names, rows = spill.texts("t"), spill.list("n", texts=True), spill.list("j")
         seen = spill.set("s")
         for n in range(7):
@@ -78,7 +81,7 @@ def _in_a_worker(spill: Spill, table: spill_.SpillMap[object], out: Path) -> Non
                     reason="needs fork")
 def test_a_forked_worker_reads_the_table_and_writes_nothing(tmp_path: Path,
                                                              small: None) -> None:
-    with Spill(tmp_path) as spill:
+    with Spill(tmp_path / "db.sqlite") as spill:
         table = spill.map("t")
         table["before"] = 1
         spill.release()
@@ -94,28 +97,46 @@ def test_a_forked_worker_reads_the_table_and_writes_nothing(tmp_path: Path,
         assert list(table) == ["before", "after"]
 
 
-def test_the_file_is_removed_when_the_run_ends(tmp_path: Path) -> None:
-    with Spill(tmp_path) as spill:
+def _run_tables(database: Path) -> list[str]:
+    with contextlib.closing(sqlite3.connect(database)) as con:
+        return sorted(name for (name,) in con.execute(
+            "SELECT name FROM sqlite_master WHERE name LIKE 'run%'"))
+
+
+def test_the_tables_are_dropped_when_the_run_ends(tmp_path: Path) -> None:
+    database = tmp_path / "db.sqlite"
+    with Spill(database) as spill:
         spill.map("t")["k"] = 1
-        assert Path(spill.path).parent == tmp_path and Path(spill.path).exists()
-    assert not list(tmp_path.iterdir())
+        spill.list("l").append(1)
+        assert spill.path == str(database) and len(_run_tables(database)) == 2
+    assert _run_tables(database) == []
+    assert {path.name for path in tmp_path.iterdir()} <= {"db.sqlite", "db.sqlite-wal",
+                                                          "db.sqlite-shm"}
 
 
-def test_what_a_killed_run_left_is_removed_a_day_later(tmp_path: Path) -> None:
-    old, recent = tmp_path / "promoctl-run-old.sqlite", tmp_path / "promoctl-run-new.sqlite"
-    for path in (old, recent):
-        path.write_bytes(b"")
-    day = time.time() - spill_.ABANDONED_SECONDS - 60
-    os.utime(old, (day, day))
-    with Spill(tmp_path):
+def test_what_a_killed_run_left_is_dropped(tmp_path: Path) -> None:
+    database = tmp_path / "db.sqlite"
+    gone = subprocess.run(["true"], check=True)  # a process that has ended
+    dead = multiprocessing.get_context("spawn").Process(target=time.sleep, args=(0,))
+    dead.start()
+    dead.join()
+    now, day_ago = time.time_ns(), time.time_ns() - spill_.ABANDONED_NS - 10**9
+    left = [f"run_{dead.pid}_{now}_t_0", f"run_{os.getpid()}_{day_ago}_t_0",
+            f"run_{os.getpid()}_{now}_t_0", "run_junk"]
+    with contextlib.closing(sqlite3.connect(database)) as con:
+        for name in left:
+            con.execute(f"CREATE TABLE {name} (x)")
+        con.commit()
+    with Spill(database):
         pass
-    assert not old.exists() and recent.exists()  # another run may be using it
+    assert gone.returncode == 0
+    assert _run_tables(database) == [left[2]]  # another run of this process, going on
 
 
 def test_an_unwritable_folder_falls_back_to_the_temporary_folder(tmp_path: Path) -> None:
     blocked = tmp_path / "file"
     blocked.write_text("not a folder")
-    with Spill(blocked / "promoctl") as spill:
+    with Spill(blocked / "promoctl" / "db.sqlite") as spill:
         assert not Path(spill.path).is_relative_to(tmp_path)
         spill.map("t")["k"] = 1
         assert spill.map("u").get("k") is None

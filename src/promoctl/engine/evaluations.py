@@ -25,7 +25,7 @@ from promoctl.records import levels, repository
 from promoctl.records.loader import Repository
 from promoctl.records.parsing import Source
 from promoctl.records.repository import Progress
-from promoctl.store.results import EVALUATE_CACHE, EvaluationCache, Kept, location
+from promoctl.store.results import EvaluationCache, Kept
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ def evaluate_packets(root: Path, paths: Sequence[Path], as_of: date | None,
     evaluation cache: a warm run parses no packet. Same outcomes and problems as
     ``evaluate_fresh``."""
     repo, selected, problems = repository.load_packets_cached(root, paths, progress)
-    store = EvaluationCache(location(root, EVALUATE_CACHE))
+    store = EvaluationCache.of(root)
     outcomes = remembered_loaded(repo, selected, problems, as_of, store)
     store.save()
     return outcomes, problems

@@ -47,7 +47,7 @@ def validate(root: Path, paths: Sequence[Path] = (),
     from promoctl.store.spill import Spill
 
     cache = Cache(cache_location(root))
-    with Spill(cache.path.parent) as spill:
+    with Spill(None if cache.store.private else cache.path) as spill:
         folders: list[str] = []
         # Only a whole run keeps the list on disk; a run over some files holds the
         # whole cache anyway.
@@ -59,7 +59,7 @@ def validate(root: Path, paths: Sequence[Path] = (),
                 and cache.still(displays) and worktree.state(root, time.time_ns()) == state:
             stats = _untracked(root, displays, folders, cache.started, spill)
             if stats is not None:
-                memo.remember(state, wanted, problems, {**artifacts, **stats})
+                memo.remember(cache.store, state, wanted, problems, {**artifacts, **stats})
     return problems
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from promoctl.records import repository
 from promoctl.records.loader import Repository
 from promoctl.reports import report as report_
-from promoctl.store.results import REPORT_CACHE, ReportCache, location
+from promoctl.store.results import ReportCache
 
 
 def report_key(repo: Repository, options: report_.Options) -> str | None:
@@ -44,7 +44,7 @@ def unchanged_report(root: Path, options: report_.Options) -> report_.Report | N
     keys = repository.unchanged_keys(root)
     if keys is None:
         return None  # changed, never checked, or invalid (which loading reports)
-    return _kept(ReportCache(location(root, REPORT_CACHE)), _report_key(keys, options))
+    return _kept(ReportCache.of(root), _report_key(keys, options))
 
 
 def _kept(store: ReportCache, key: str) -> report_.Report | None:
@@ -60,7 +60,7 @@ def _kept(store: ReportCache, key: str) -> report_.Report | None:
 def build_report(repo: Repository, options: report_.Options) -> report_.Report:
     """``report.build``, from the report cache when nothing it reads has changed. A fresh
     report goes through the cached form too, so both print the same bytes."""
-    store = ReportCache(location(repo.root, REPORT_CACHE))
+    store = ReportCache.of(repo.root)
     key = report_key(repo, options)
     if key is not None:
         cached = _kept(store, key)

@@ -16,11 +16,11 @@ also keeps what the last run over the whole repository found, under a digest of 
 file's content hash (and the stat of every artifact it hashed): when nothing changed,
 that is the answer, and no entry is even read.
 
-All of it lives in one SQLite file (``cachedb``: rows are JSON, never pickle, so
-nothing in them can run code) inside the repository's git directory, or in the user's
-cache directory outside git. A run holds only the rows it is working on, so memory does
-not grow with the repository. Concurrent runs each write consistent rows; a corrupt or
-truncated file is removed and rebuilt.
+All of it lives in tables of promoctl's one database (``cachedb``) inside the
+repository's git directory, or in the user's cache directory outside git. A run holds
+only the rows it is working on, so memory does not grow with the repository.
+Concurrent runs each write consistent rows; a corrupt or truncated file is removed and
+rebuilt.
 """
 
 from __future__ import annotations
@@ -28,47 +28,51 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib.util
-import json
 import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cache as memoize
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from promoctl import __version__
-from promoctl.base.fsutil import write_atomic
 from promoctl.store.recent import MISSING, Recent
 
-if TYPE_CHECKING:  # sqlite3 is imported only by a run that reads the cache
+if TYPE_CHECKING:  # sqlite3 is imported only by a run that opens the store
     from promoctl.store.cachedb import Store
     from promoctl.store.spill import Spill, SpillSet
 
-CACHE_FORMAT = 5
+T = TypeVar("T")
 # A file changed less than this long before it was read may change again within the same
 # timestamp tick without its stat changing: such a file is read and hashed every time.
 RACY_NS = 2_000_000_000
-# The modules whose behaviour decides what an entry says.
-_CODE = ("records/models.py", "records/yamlio.py", "records/parsing.py", "records/checks.py",
-         "records/rawchecks.py", "records/loader.py", "base/repofiles.py", "records/mapping.py",
-         "records/accounts.py", "records/validation.py", "store/parallel.py", "base/errors.py",
-         "store/cache.py", "records/dependents.py", "store/worktree.py", "store/memo.py",
-         "store/cachedb.py", "store/spill.py", "store/recent.py", "records/duties.py",
-         "records/reading.py", "records/checking.py", "records/fields.py", "records/settings.py",
-         "records/levels.py", "base/fsutil.py", "records/coverage.py")
-
-
 @memoize
 def code_fingerprint() -> str:
-    """promoctl's version and the code that decides what validate says, with the versions
-    of what it builds on (a new pydantic may word an error differently)."""
+    """promoctl's version and every module of its core (the command line excepted: what
+    decides an entry, an evaluation or a report is spread over models, parsing, checks,
+    evaluation and statistics), with the versions of what it builds on (a new pydantic
+    may word an error differently). Any change to any of them empties the store."""
     versions = [sys.version, *(_installed(module, dist) for module, dist in _BUILDS_ON)]
-    digest = hashlib.sha256(f"{__version__}/{CACHE_FORMAT}/{'/'.join(versions)}".encode())
-    here = Path(__file__).parent.parent
-    for name in _CODE:
-        digest.update((here / name).read_bytes())
+    digest = hashlib.sha256(f"{__version__}/{'/'.join(versions)}".encode())
+    here = os.path.dirname(os.path.dirname(__file__))
+    for relative, path in sorted(_modules(here, "")):
+        with open(path, "rb") as handle:
+            digest.update(relative.encode() + b"\0" + handle.read() + b"\0")
     return digest.hexdigest()[:16]
+
+
+def _modules(folder: str, relative: str) -> list[tuple[str, str]]:
+    """(name relative to the package, path) of every module under ``folder`` but the
+    command line's (os.scandir: a third of what pathlib's glob costs)."""
+    found = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.name.endswith(".py"):
+                found.append((relative + entry.name, entry.path))
+            elif entry.is_dir() and entry.name not in ("cli", "__pycache__"):
+                found += _modules(entry.path, f"{relative}{entry.name}/")
+    return found
 
 
 # Modules validate's results depend on, with the name their distribution is installed as.
@@ -89,8 +93,14 @@ def _installed(module: str, dist: str) -> str:
     return ",".join(found) or f"{module}:?"
 
 
-NAME = "validate-cache.sqlite"
-_BEFORE_SQLITE = ("validate-cache.json", "validate-index.json")
+NAME = "promoctl.sqlite"
+# What earlier versions kept beside it: removed when found (a spill file only once no
+# run can be using it any more).
+_EARLIER = ("validate-cache.json", "validate-index.json", "validate-cache.sqlite",
+            "validate-cache.sqlite-wal", "validate-cache.sqlite-shm", "validate-memo.json",
+            "evaluate-cache.json", "report-cache.json")
+_EARLIER_RUNS = "promoctl-run-"
+_EARLIER_RUN_SECONDS = 3600
 
 
 def location(root: Path) -> Path:
@@ -109,7 +119,7 @@ def location(root: Path) -> Path:
     return base / "promoctl" / tag / NAME
 
 
-class _Rows:
+class _Rows(Generic[T]):
     """Rows of one table of the store, checked as this code writes them (anything else,
     a hand edit or a bad disk, is a miss, never a crash further on). The latest few are
     kept in memory, misses too: a run asks about one file several times in a row."""
@@ -127,7 +137,7 @@ class _Rows:
         self.everything = dict(rows)
         self.checked: set[str] = set()
 
-    def get(self, name: str | None) -> Any:
+    def get(self, name: str | None) -> T | None:
         if name is None:
             return None
         if self.everything is not None:
@@ -147,7 +157,7 @@ class _Rows:
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and self.get(name) is not None
 
-    def __getitem__(self, name: str) -> Any:
+    def __getitem__(self, name: str) -> T:
         found = self.get(name)
         if found is None:
             raise KeyError(name)
@@ -162,44 +172,20 @@ class _Rows:
             self._write(name, value)
 
 
-class _Entries(_Rows):
-    """Cache entries by content key."""
-
-    def __init__(self, store: Store) -> None:
-        super().__init__(store, store.entry, store.put_entry, _well_formed)
-
-    def get(self, key: str | None) -> dict[str, Any] | None:
-        return super().get(key)  # type: ignore[no-any-return]
-
-
-
-class _Files(_Rows):
-    """Stat rows by display path (see ``Cache.by_stat``)."""
-
-    def __init__(self, store: Store) -> None:
-        super().__init__(store, store.file_row, store.put_file, _row)
-
-    def get(self, display: str | None) -> list[Any] | None:
-        return super().get(display)  # type: ignore[no-any-return]
-
-
-
 class Cache:
     """Entries by content key and each file's stat row, in one SQLite file
     (``cachedb``), with what the last run of the whole repository found. Rows are read
     as a run needs them: a run that finds no file changed reads one row a file."""
 
     def __init__(self, path: Path) -> None:
-        from promoctl.store.cachedb import Store
-
         self.path = path
-        self.store = Store(path, CACHE_FORMAT, code_fingerprint())
-        for name in _BEFORE_SQLITE:  # what promoctl kept there before: never read again
-            with contextlib.suppress(OSError):
-                path.with_name(name).unlink()
-        self.entries = _Entries(self.store)
+        self.store = open_store(path)
+        _remove_earlier(path.parent)
+        self.entries = _Rows[dict[str, Any]](self.store, self.store.entry,
+                                             self.store.put_entry, _well_formed)
         # display -> [size, mtime_ns, ctime_ns, inode, content key, peeked kind, peeked id]
-        self.files = _Files(self.store)
+        self.files = _Rows[list[Any]](self.store, self.store.file_row, self.store.put_file,
+                                      _row)
         self.last: dict[str, Any] | None = None  # the last whole run: digest and problems
         self.used: set[str] | SpillSet = set()  # the keys of the entries this run used
         self.seen: set[str] | SpillSet = set()  # the files it saw
@@ -361,6 +347,23 @@ class Cache:
         self.store.release()
 
 
+def open_store(path: Path) -> Store:
+    """The database at ``path``, for this schema and this code."""
+    from promoctl.store.cachedb import SCHEMA, Store
+
+    return Store(path, SCHEMA, code_fingerprint())
+
+
+def _remove_earlier(folder: Path) -> None:
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        old = time.time() - _EARLIER_RUN_SECONDS
+        for entry in entries:
+            with contextlib.suppress(OSError):
+                if entry.name in _EARLIER or (entry.name.startswith(_EARLIER_RUNS)
+                                              and entry.stat().st_mtime < old):
+                    os.unlink(entry.path)
+
+
 def well_formed_problems(value: Any) -> bool:
     return isinstance(value, list) and all(
         isinstance(p, list) and len(p) in (4, 5) and isinstance(p[0], str)
@@ -377,34 +380,6 @@ def artifact_row(path: Path, started: int) -> list[int] | str | None:
     if max(stat.st_mtime_ns, stat.st_ctime_ns) > started - RACY_NS:
         return "racy"
     return [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
-
-
-def read_stamped(path: Path, format_: int, code: str) -> dict[str, Any] | None:
-    """A cache file written by ``write_stamped`` with this format and code fingerprint,
-    or None: missing, truncated, corrupt, or written by another version are all just a
-    cold start."""
-    try:
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError, RecursionError):
-        return None
-    return data if stamped(data, format_, code) else None
-
-
-def stamped(data: Any, format_: int, code: str) -> bool:
-    return isinstance(data, dict) and data.get("format") == format_ \
-        and data.get("code") == code
-
-
-def write_stamped(path: Path, format_: int, code: str, data: dict[str, Any],
-                  tail: bytes | None = None) -> None:
-    """``data`` as JSON stamped with the format and code fingerprint (one line, then
-    ``tail`` on the next when given); written atomically. A read-only checkout still
-    works: it just does not remember."""
-    # ASCII: a file name that is not UTF-8 (kept by Python as surrogates) survives.
-    head = json.dumps({"format": format_, "code": code, **data},
-                      separators=(",", ":")).encode()
-    with contextlib.suppress(OSError):
-        write_atomic(path, head if tail is None else head + b"\n" + tail, overwrite=True)
 
 
 def _texts(value: Any, size: int | None = None) -> bool:

@@ -1,4 +1,9 @@
-"""The validation cache's file: one SQLite database, read and written a row at a time.
+"""promoctl's one database, ``promoctl.sqlite``: read and written a row at a time.
+
+It holds every table of the store (see ``_TABLES``); a run's spill tables (``spill``)
+live in it too, beside them. One schema version (SQLite's ``user_version``) and one
+fingerprint of promoctl's code (``stamp``) say whose rows these are: any other, and
+every table is dropped and made afresh.
 
 A run holds in memory only the rows it is working on, so memory does not grow with the
 repository; a warm run reads only the rows of the files it looks at. Rows are written in
@@ -18,7 +23,7 @@ import contextlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +32,28 @@ BATCH = 2_000
 # How long a run waits for another run's batch (each takes milliseconds).
 BUSY_SECONDS = 10.0
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS stamp (format INTEGER NOT NULL, code TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS files (name BLOB PRIMARY KEY, row TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS last (body TEXT NOT NULL);
-"""
+# The schema, PRAGMA user_version: a change to any table below is a new number.
+SCHEMA = 6
+# Rows are JSON text, never pickle: nothing in them can run code.
+_TABLES = (
+    "CREATE TABLE stamp (code TEXT NOT NULL)",
+    # The validation cache (``cache``): entries by content key, stat rows by file name,
+    # and what the last run over the whole repository found.
+    "CREATE TABLE entries (key TEXT PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE files (name BLOB PRIMARY KEY, row TEXT NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE last (body TEXT NOT NULL)",
+    # Computed results (``results``): evaluations, what each packet content names, and
+    # reports' JSON; the newest rows have the highest rowid.
+    "CREATE TABLE evaluations (key TEXT PRIMARY KEY, path BLOB NOT NULL, as_of TEXT NOT NULL,"
+    " packet TEXT NOT NULL, ready INTEGER NOT NULL, text TEXT NOT NULL, extras TEXT NOT NULL)",
+    "CREATE INDEX evaluations_path ON evaluations (path, as_of)",
+    "CREATE TABLE names (packet TEXT PRIMARY KEY, candidate TEXT NOT NULL, ladder TEXT NOT NULL)",
+    "CREATE TABLE reports (key TEXT PRIMARY KEY, body TEXT NOT NULL)",
+    # What recent validate runs found (``memo``), by the state of the work tree.
+    "CREATE TABLE memo (state TEXT NOT NULL, scope TEXT, body TEXT NOT NULL)",
+)
+# Tables a rebuild leaves alone: the spill tables of runs going on (``spill``).
+RUN_TABLES = "run\\_%"
 
 
 # SQLite's primary result codes that mean the file is damaged, not a database, or of
@@ -55,6 +76,56 @@ def finish(con: sqlite3.Connection) -> None:
         if con.in_transaction:
             con.execute("COMMIT")
         con.close()
+
+
+# The database files this process has checked whole, as they were then.
+_CHECKED: set[tuple[str, int, int, int]] = set()
+
+
+def _identity(path: Path) -> tuple[str, int, int, int]:
+    stat = path.stat()
+    return str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
+def stamped(con: sqlite3.Connection, stamp: tuple[int, str]) -> bool:
+    """Whether the database holds this schema and this code's rows."""
+    if con.execute("PRAGMA user_version").fetchone()[0] != stamp[0]:
+        return False
+    try:
+        return con.execute("SELECT code FROM stamp").fetchall() == [(stamp[1],)]
+    except sqlite3.OperationalError:  # no such table: an empty or foreign file
+        return False
+
+
+def _rebuild(con: sqlite3.Connection, stamp: tuple[int, str]) -> None:
+    """Every table dropped (but the spill tables of runs going on) and made afresh."""
+    found = con.execute(
+        "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view') "
+        "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE ? ESCAPE '\\' "
+        "ORDER BY type DESC", (RUN_TABLES,)).fetchall()
+    for kind, name in found:
+        drop(con, name, kind)
+    for sql in _TABLES:
+        con.execute(sql)
+    con.execute(f"PRAGMA user_version = {int(stamp[0])}")
+    con.execute("INSERT INTO stamp VALUES (?)", (stamp[1],))
+
+
+def drop(con: sqlite3.Connection, name: str, kind: str = "table") -> None:
+    quoted = name.replace('"', '""')
+    con.execute(f'DROP {kind.upper()} IF EXISTS "{quoted}"')
+
+
+def peek(path: Path, stamp: tuple[int, str], sql: str, args: tuple[Any, ...]) -> list[Any]:
+    """Rows read without opening the store (no checks, no writes, no wait): nothing
+    when the file is missing, busy, damaged, or holds another code's rows."""
+    if not path.is_file():
+        return []
+    try:
+        with contextlib.closing(sqlite3.connect(str(path), timeout=0.1)) as con:
+            return con.execute(sql, args).fetchall() if stamped(con, stamp) else []
+    except sqlite3.Error:
+        return []
 
 
 def _damage(exc: BaseException) -> bool:
@@ -83,7 +154,8 @@ def _reader(path: Path) -> sqlite3.Connection | None:
 
 def paths(path: Path) -> list[Path]:
     """The database and the files SQLite keeps beside it (remove all or none)."""
-    return [path, *(path.with_name(path.name + suffix) for suffix in ("-wal", "-shm"))]
+    return [path, *(path.with_name(path.name + suffix)
+                    for suffix in ("-wal", "-shm", "-journal"))]
 
 
 def as_bytes(text: str) -> bytes:
@@ -102,6 +174,9 @@ def _data(text: str) -> Any:
         return json.loads(text)
     except (ValueError, RecursionError):
         return None
+
+
+loads = _data  # for the store's other modules
 
 
 def json_text(value: Any) -> str:
@@ -146,15 +221,18 @@ class Store:
         try:
             if path is not None:
                 con.execute("PRAGMA journal_mode=WAL")  # readers never wait for a writer
-            con.executescript(_SCHEMA)
-            row = con.execute("SELECT format, code FROM stamp").fetchall()
-            if row != [self.stamp]:
+            if not stamped(con, self.stamp):
                 with transaction(con):
-                    for table in ("stamp", "entries", "files", "last"):
-                        con.execute(f"DELETE FROM {table}")
-                    con.execute("INSERT INTO stamp VALUES (?, ?)", self.stamp)
-            if con.execute("PRAGMA quick_check(1)").fetchall() != [("ok",)]:
-                raise sqlite3.DatabaseError("damaged")
+                    if not stamped(con, self.stamp):  # another run may have just done it
+                        _rebuild(con, self.stamp)
+            # A whole check reads every page: once a process is enough while the file
+            # is as it was (a page damaged later is found when it is read, see _broken).
+            seen = None if path is None else _identity(path)
+            if seen is None or seen not in _CHECKED:
+                if con.execute("PRAGMA quick_check(1)").fetchall() != [("ok",)]:
+                    raise sqlite3.DatabaseError("damaged")
+                if seen is not None:
+                    _CHECKED.add(seen)
         except BaseException:
             con.close()
             raise
@@ -224,6 +302,15 @@ class Store:
         self.con = self._open()
 
     # --------------------------------------------------------------------- rows
+
+    def rows(self, sql: str, args: tuple[Any, ...] = ()) -> list[Any]:
+        """The rows a query finds; none when the database is damaged or busy too long."""
+        return self._query(sql, args)
+
+    def change(self, change: Callable[[sqlite3.Connection], Any]) -> None:
+        """Run ``change`` in one write transaction (not in a forked worker; given up
+        when the database is locked too long or read-only: the store only saves work)."""
+        self._write(change)
 
     def entry(self, key: str) -> Any:
         """An entry as JSON data (not yet checked), or None."""
@@ -309,7 +396,7 @@ class Store:
             con.execute("DELETE FROM keep_keys")
             con.execute("DELETE FROM keep_names")
 
-    def _write(self, change: Any) -> None:
+    def _write(self, change: Callable[[sqlite3.Connection], Any]) -> None:
         con = self._db()
         if con is None or not self.owned():
             return

@@ -9,8 +9,9 @@ file added, removed or renamed there changes the folder's times) and the artifac
 hashed. A run is remembered only when the tracked files were the same after it as
 before, and none of the rest changed since it started.
 
-One small JSON file next to the validation cache, written atomically; corrupt, from
-another promoctl, or missing, it is simply empty.
+The runs are rows of the store's ``memo`` table, read here with a connection of its
+own and none of the store's checks (a damaged or foreign database is simply empty);
+they are written through the store, by the run that opened it.
 """
 
 from __future__ import annotations
@@ -21,32 +22,27 @@ from pathlib import Path
 from typing import Any
 
 from promoctl.base.errors import Problem
-from promoctl.store.cache import (
-    artifact_row,
-    code_fingerprint,
-    location,
-    read_stamped,
-    well_formed_problems,
-    write_stamped,
-)
+from promoctl.store.cache import artifact_row, code_fingerprint, location, well_formed_problems
+from promoctl.store.cachedb import SCHEMA, Store, json_text, loads, peek
 
-MEMO_NAME = "validate-memo.json"
-MEMO_FORMAT = 1
 KEEP = 16  # runs: the whole repository's, and a few sets of files
 
 
 class Memo:
     @classmethod
     def of(cls, root: Path) -> Memo:
-        """The memo of the repository at ``root``, next to its validation cache."""
-        return cls(location(root).with_name(MEMO_NAME))
+        """The memo of the repository at ``root``, in its store."""
+        return cls(location(root))
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        data = read_stamped(path, MEMO_FORMAT, code_fingerprint())
-        runs = data.get("runs") if data is not None else None
-        self.runs: list[dict[str, Any]] = [r for r in runs if _well_formed(r)] \
-            if isinstance(runs, list) else []
+
+    def runs(self, state: str) -> list[dict[str, Any]]:
+        """The remembered runs in ``state``, latest first."""
+        found = peek(self.path, (SCHEMA, code_fingerprint()),
+                     "SELECT body FROM memo WHERE state = ? ORDER BY rowid DESC", (state,))
+        return [run for run in map(loads, (row[0] for row in found))
+                if _well_formed(run) and run["state"] == state]
 
     def answer(self, state: str, wanted: Collection[str] | None, root: Path
                ) -> list[Problem] | None:
@@ -57,10 +53,9 @@ class Memo:
         ``dependents``): the same run answers with all it found; a wider one only when
         it found nothing outside ``wanted`` (else the referring records' problems, which
         it cannot tell apart, would be lost)."""
-        for run in self.runs:
+        for run in self.runs(state):
             scope = run["scope"]
-            if run["state"] != state or (
-                    scope is not None and (wanted is None or not set(wanted) <= set(scope))):
+            if (scope is not None and (wanted is None or not set(wanted) <= set(scope))):
                 continue
             now = time.time_ns()
             if any(artifact_row(root / relative, now) != row
@@ -72,16 +67,22 @@ class Memo:
             return [Problem(*p) for p in run["problems"]]
         return None
 
-    def remember(self, state: str, wanted: Collection[str] | None,
+    @staticmethod
+    def remember(store: Store, state: str, wanted: Collection[str] | None,
                  problems: Sequence[Problem], stats: dict[str, list[int] | None]) -> None:
         """Remember a run's problems under the state of the tracked files, with the
-        stat (``cache.artifact_row``) of every other path it depended on."""
-        run = {"state": state, "scope": None if wanted is None else sorted(wanted),
-               "stats": stats,
-               "problems": [list(p) for p in problems]}
-        others = [r for r in self.runs if (r["state"], r["scope"]) != (state, run["scope"])]
-        self.runs = [run, *others][:KEEP]
-        write_stamped(self.path, MEMO_FORMAT, code_fingerprint(), {"runs": self.runs})
+        stat (``cache.artifact_row``) of every other path it depended on, in ``store``
+        (the latest ``KEEP`` runs are kept, one for each state and scope)."""
+        scope = None if wanted is None else sorted(wanted)
+        body = json_text({"state": state, "scope": scope, "stats": stats,
+                          "problems": [list(p) for p in problems]})
+        scope_text = None if scope is None else json_text(scope)
+        store.change(lambda con: (
+            con.execute("DELETE FROM memo WHERE state = ? AND scope IS ?", (state, scope_text)),
+            con.execute("INSERT INTO memo VALUES (?, ?, ?)", (state, scope_text, body)),
+            con.execute("DELETE FROM memo WHERE rowid NOT IN "
+                        f"(SELECT rowid FROM memo ORDER BY rowid DESC LIMIT {KEEP})")))
+        store.release()
 
 
 def _well_formed(run: Any) -> bool:

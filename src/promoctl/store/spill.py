@@ -3,15 +3,16 @@
 A whole-repository ``validate`` must know, across its passes, every file's name and
 content key and every record's id (to find duplicates and resolve references). Held in
 Python objects that costs about 2 KB a file, so memory grows with the repository; here
-the tables live in a private SQLite file, and only a batch of rows and a few recently
-used ones are in memory at a time.
+the tables live on disk, and only a batch of rows and a few recently used ones are in
+memory at a time.
 
-The file is made next to the validation cache (or in the temporary folder when that
-cannot be written) and removed when the run ends; one a killed run left behind is
-removed by a later run once it is a day old. Forked worker
-processes read it through connections of their own (a connection is never shared
-between processes); what a worker writes stays in its own memory, and only the latest
-batch of it.
+The tables are made in the store's database (``cachedb``), named for the run
+(``run_<pid>_<start>_...``), and dropped when the run ends; those of a run that was
+killed are dropped by a later run (its process is gone, or it began a day ago). When
+the database cannot be written (a read-only checkout), a private file in the temporary
+folder holds them, removed when the run ends. Forked worker processes read the tables
+through connections of their own (a connection is never shared between processes);
+what a worker writes stays in its own memory, and only the latest batch of it.
 """
 
 from __future__ import annotations
@@ -27,11 +28,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from promoctl.store.cachedb import (
+    RUN_TABLES,
     as_bytes,
+    drop,
     finish,
     from_bytes,
     json_text,
     keep_inherited,
+    paths,
     transaction,
 )
 from promoctl.store.recent import MISSING, Recent
@@ -39,8 +43,8 @@ from promoctl.store.recent import MISSING, Recent
 V = TypeVar("V")
 
 BATCH = 2_000  # rows kept in memory before they are written
-PREFIX = "promoctl-run-"
-ABANDONED_SECONDS = 24 * 3600  # no run takes that long
+PREFIX = "promoctl-run-"  # a private file's name
+ABANDONED_NS = 24 * 3600 * 10**9  # no run takes that long
 PAGE = 500  # rows read at a time when a table is read in order
 RECENT = 4_096  # rows read lately, kept in memory (see recent)
 _UNKNOWN = object()
@@ -48,24 +52,24 @@ _ABSENT = object()  # what Recent keeps for a key the table does not have
 
 
 class Spill:
-    """One private database, and the tables made in it."""
+    """The tables of one run, in the store's database or a private file."""
 
-    def __init__(self, folder: Path | None = None) -> None:
-        """The file goes in ``folder`` when it can (next to the cache: the temporary
-        folder is often kept in memory, which would defeat the purpose)."""
-        try:
-            if folder is None:
-                raise OSError
-            folder.mkdir(parents=True, exist_ok=True)
-            _forget_abandoned(folder)
-            handle, self.path = tempfile.mkstemp(prefix=PREFIX, suffix=".sqlite", dir=folder)
-        except OSError:
-            handle, self.path = tempfile.mkstemp(prefix=PREFIX, suffix=".sqlite")
-        os.close(handle)
+    def __init__(self, database: Path | None = None) -> None:
         self.owner = os.getpid()  # the process that writes; forked workers only read
         self.pid = self.owner  # the process self._con belongs to
         self.tables: list[SpillMap[Any] | SpillList] = []
         self._con: sqlite3.Connection | None = None
+        self.prefix = f"run_{self.owner}_{time.time_ns()}_"
+        self.path, self.private = str(database), False
+        try:
+            if database is None:
+                raise sqlite3.OperationalError("no database")
+            self.write(_forget_abandoned)  # which also shows the database can be written
+        except sqlite3.Error:
+            self._close()
+            handle, self.path = tempfile.mkstemp(prefix=PREFIX, suffix=".sqlite")
+            os.close(handle)
+            self.private = True
 
     @property
     def con(self) -> sqlite3.Connection:
@@ -79,7 +83,9 @@ class Spill:
             self._con = sqlite3.connect(self.path, isolation_level=None,
                                         check_same_thread=False, timeout=60)
             self._con.execute("PRAGMA journal_mode=WAL")  # workers read while it writes
-            self._con.execute("PRAGMA synchronous=OFF")  # nothing here outlives the run
+            # Nothing here outlives the run; a database the system's crash damaged is
+            # rebuilt (cachedb).
+            self._con.execute("PRAGMA synchronous=OFF")
         return self._con
 
     def release(self) -> None:
@@ -112,7 +118,8 @@ class Spill:
     def map(self, name: str, encode: Callable[[Any], str | bytes] | None = None,
             decode: Callable[[Any], Any] | None = None) -> SpillMap[Any]:
         """A table of values kept as the text ``encode`` makes (JSON by default)."""
-        table = SpillMap[Any](self, f"{name}_{len(self.tables)}", encode or json_text,
+        table = SpillMap[Any](self, f"{self.prefix}{name}_{len(self.tables)}",
+                              encode or json_text,
                               decode or json.loads)
         self.tables.append(table)
         return table
@@ -126,20 +133,27 @@ class Spill:
 
     def list(self, name: str, *, texts: bool = False) -> SpillList:
         """A list of JSON values, or of texts kept as they are."""
-        table = SpillList(self, f"{name}_{len(self.tables)}", texts)
+        table = SpillList(self, f"{self.prefix}{name}_{len(self.tables)}", texts)
         self.tables.append(table)
         return table
 
     def close(self) -> None:
+        """Drop the run's tables (or remove its private file)."""
         if not self.owned():
             return
+        tables, self.tables = self.tables, []
+        if not self.private:
+            with contextlib.suppress(sqlite3.Error):
+                self.write(lambda con: _drop_all(con, tables))
+        self._close()
+        for path in paths(Path(self.path)) if self.private else ():
+            path.unlink(missing_ok=True)
+
+    def _close(self) -> None:
         if self._con is not None:
             with contextlib.suppress(sqlite3.Error):
                 self._con.close()
             self._con = None
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            with contextlib.suppress(OSError):
-                os.unlink(self.path + suffix)
 
     def __enter__(self) -> Spill:
         return self
@@ -148,13 +162,30 @@ class Spill:
         self.close()
 
 
-def _forget_abandoned(folder: Path) -> None:
-    """Remove what runs that were killed left behind (a run removes its own file)."""
-    old = time.time() - ABANDONED_SECONDS
-    for path in folder.glob(f"{PREFIX}*"):
-        with contextlib.suppress(OSError):
-            if path.stat().st_mtime < old:
-                path.unlink()
+def _forget_abandoned(con: sqlite3.Connection) -> None:
+    """Drop the tables of runs that were killed (a run drops its own)."""
+    found = con.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                        "AND name LIKE ? ESCAPE '\\'", (RUN_TABLES,)).fetchall()
+    for name in (str(row[0]) for row in found):
+        _run, pid, started, *_rest = [*name.split("_"), "", ""]
+        if not (pid.isdigit() and started.isdigit() and _alive(int(pid))
+                and int(started) > time.time_ns() - ABANDONED_NS):
+            drop(con, name)
+
+
+def _drop_all(con: sqlite3.Connection, tables: list[SpillMap[Any] | SpillList]) -> None:
+    for table in tables:
+        drop(con, table.name)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's: it exists
+        return True
+    return True
 
 
 class SpillMap(MutableMapping[str, V]):

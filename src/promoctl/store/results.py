@@ -97,8 +97,10 @@ class _Store:
 
 
 class EvaluationCache(_Store):
-    """Evaluations by key; and what each packet content names (its candidate and ladder),
-    so a cached packet's dependencies are found without parsing it.
+    """Evaluations by key; what each packet content names (its candidate and ladder),
+    what each ladder content names (its framework), and every person's approvals key
+    with the decisions it was computed from: so a cached packet's key is found from the
+    content keys alone, without parsing or loading anything.
 
     The file is one line of JSON (the index) and then the evaluations' texts, back to
     back, which the index locates by byte offset: decoding 80 MB of JSON strings with
@@ -110,6 +112,8 @@ class EvaluationCache(_Store):
     def __init__(self, path: Path) -> None:
         self.names: dict[str, list[str]] = {}
         self.names_used: set[str] = set()
+        self.frameworks: dict[str, str] = {}  # ladder content key -> framework id
+        self.approvals: dict[str, Any] = {}  # {"decisions": digest, "people": {id: key}}
         self.fresh: dict[str, Kept] = {}
         self.blob = memoryview(b"")
         super().__init__(path)
@@ -131,6 +135,35 @@ class EvaluationCache(_Store):
         if isinstance(names, dict):
             self.names = {k: v for k, v in names.items() if isinstance(v, list)
                           and len(v) == 2 and all(isinstance(i, str) for i in v)}
+        frameworks = data.get("frameworks")
+        if isinstance(frameworks, dict):
+            self.frameworks = {k: v for k, v in frameworks.items() if isinstance(v, str)}
+        approvals = data.get("approvals")
+        if isinstance(approvals, dict) and isinstance(approvals.get("decisions"), str) \
+                and isinstance(approvals.get("people"), dict) \
+                and all(isinstance(v, str) for v in approvals["people"].values()):
+            self.approvals = approvals
+
+    def framework_of(self, ladder_key: str) -> str | None:
+        return self.frameworks.get(ladder_key)
+
+    def name_framework(self, ladder_key: str, framework: str) -> None:
+        if self.frameworks.get(ladder_key) != framework:
+            self.frameworks[ladder_key] = framework
+            self.changed = True
+
+    def approvals_of(self, decisions: str) -> dict[str, str] | None:
+        """Every person's approvals key, if computed from the decisions of digest
+        ``decisions``."""
+        if self.approvals.get("decisions") != decisions:
+            return None
+        people: dict[str, str] = self.approvals["people"]
+        return people
+
+    def keep_approvals(self, decisions: str, people: dict[str, str]) -> None:
+        if self.approvals.get("decisions") != decisions:
+            self.approvals = {"decisions": decisions, "people": people}
+            self.changed = True
 
     def named(self, packet_key: str) -> tuple[str, str] | None:
         found = self.names.get(packet_key)
@@ -206,7 +239,8 @@ class EvaluationCache(_Store):
             offset += len(text) + len(extras)
         wanted = self.names_used | {str(e.get("packet")) for e in index.values()}
         head = {"blob": offset, "entries": index,
-                "names": {k: v for k, v in self.names.items() if k in wanted}}
+                "names": {k: v for k, v in self.names.items() if k in wanted},
+                "frameworks": self.frameworks, "approvals": self.approvals}
         write_stamped(self.path, CACHE_FORMAT, code_fingerprint(), head, b"".join(chunks))
 
 

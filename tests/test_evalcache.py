@@ -436,3 +436,21 @@ def test_evaluate_of_a_repository_with_problems(cli: Cli, git_examples: Path,
     loads.clear()
     after = cli("evaluate", *every, cwd=git_examples)
     assert loads and (after.code, after.out, after.err) == fresh(cli, git_examples, *every)
+
+
+def test_evaluate_all_remembers_its_whole_run(cli: Cli, git_examples: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """``evaluate --all`` loads and checks everything, as validate does: the next run
+    is answered from the keys without a validate between."""
+    monkeypatch.setattr(cache, "RACY_NS", -10**18)
+    forget(git_examples)
+    cold = cli("evaluate", "--all", cwd=git_examples)
+    with monkeypatch.context() as patched:
+        refusing_loads(patched)
+        warm = cli("evaluate", "--all", cwd=git_examples)
+    assert (warm.code, warm.out, warm.err) == (cold.code, cold.out, cold.err)
+    forget(git_examples)
+    cli("evaluate", "packets/community", cwd=git_examples)  # some packets: not a whole run
+    loads = counting_loads(monkeypatch)
+    cli("evaluate", "packets/community", cwd=git_examples)
+    assert loads

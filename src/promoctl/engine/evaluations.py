@@ -245,6 +245,7 @@ def evaluate_unchanged(root: Path, paths: Sequence[Path], as_of: date | None
         return None
     by_path = problems_by_path(problems)
     when = as_of.isoformat() if as_of else "submitted"
+    base = str(root)
     outcomes = []
     for display in selected:
         packet_key, kind, _id = rows[display]
@@ -253,7 +254,7 @@ def evaluate_unchanged(root: Path, paths: Sequence[Path], as_of: date | None
                 return None  # refused by the loading path, which says what it is
             continue
         names = store.named(packet_key)  # known only for a packet that was read
-        if names is None or os.path.islink(root / display):
+        if names is None or os.path.islink(os.path.join(base, display)):
             return None
         candidate, ladder_id = names
         person, ladder = ids.get(("person", candidate)), ids.get(("ladder", ladder_id))

@@ -166,8 +166,9 @@ def unchanged_records(root: Path) -> tuple[Rows, list[Problem]] | None:
     last = cache.unchanged(displays, root)
     if last is None:
         return None
+    rows = cache.files.everything or {}  # every one checked by ``unchanged``
     return ({display: (row[4], row[5], row[6])
-             for display, row in ((d, cache.files[d]) for _name, d in displays)},
+             for display, row in ((d, rows[d]) for _name, d in displays)},
             sorted({Problem(*p) for p in last}))
 
 

@@ -324,3 +324,127 @@ def test_report_after_a_clean_whole_run_loads_nothing(cli: Cli, git_examples: Pa
     edit(git_examples / "people/amara-okafor.yaml", "program: Community Care", "program: 7")
     assert cli("report", "--format", "json", *PERIOD, cwd=git_examples).code == 3
 
+
+
+# ------------------------------------------- evaluate answered from the content keys
+
+
+def refusing_loads(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    def refuse(*_args: Any, **_kwargs: Any) -> Any:
+        raise AssertionError("loaded the repository")
+
+    monkeypatch.setattr(repository, "load_packets", refuse)
+    return monkeypatch
+
+
+def counting_loads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    loads: list[Path] = []
+    real = repository.load_packets
+    monkeypatch.setattr(repository, "load_packets",
+                        lambda root, *a, **kw: loads.append(root) or real(root, *a, **kw))
+    return loads
+
+
+EVALUATIONS = [("packets", "--format", "json"), ("packets",), ("--all", "--format", "markdown"),
+               ("packets/community",), (AMARA,), (AMARA, "--as-of", "2026-12-01")]
+
+
+def fresh(cli: Cli, root: Path, *args: str) -> tuple[int, str, str]:
+    forget(root)
+    result = cli("evaluate", *args, cwd=root)
+    return result.code, result.out, result.err
+
+
+def test_evaluate_after_a_whole_run_loads_nothing(cli: Cli, git_examples: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache, "RACY_NS", -10**18)  # trust files written a moment ago
+    colds = {args: fresh(cli, git_examples, *args) for args in EVALUATIONS}
+    forget(git_examples)
+    assert cli("validate", cwd=git_examples).code == 0
+    for args in EVALUATIONS:  # computed once, through the loading path
+        cli("evaluate", *args, cwd=git_examples)
+    with monkeypatch.context() as patched:
+        refusing_loads(patched)
+        for args in EVALUATIONS:
+            warm = cli("evaluate", *args, cwd=git_examples)
+            assert (warm.code, warm.out, warm.err) == colds[args], args
+    # A file named that is not a packet is refused as before, by the loading path.
+    refused = cli("evaluate", "people/amara-okafor.yaml", cwd=git_examples)
+    assert refused.code == 4 and "is a person record" in refused.err
+
+
+@pytest.mark.parametrize("change", ["person", "ladder", "decision"])
+def test_evaluate_after_a_change_is_the_fresh_answer(cli: Cli, git_examples: Path,
+                                                     monkeypatch: pytest.MonkeyPatch,
+                                                     change: str) -> None:
+    monkeypatch.setattr(cache, "RACY_NS", -10**18)
+    forget(git_examples)
+    args = ("packets", "--format", "json", "--as-of", "2026-12-01")
+    assert cli("validate", cwd=git_examples).code == 0
+    before = cli("evaluate", *args, cwd=git_examples)
+    if change == "person":
+        edit(git_examples / "people/amara-okafor.yaml", "program: Community Services",
+             "program: Community Care")
+    elif change == "ladder":
+        ladder = next((git_examples / "ladders").glob("*.yaml"))
+        edit(ladder, "title: ", "title: Renamed ")
+    else:
+        from tests.test_decide import decide
+        assert decide(cli, git_examples, "amara-okafor-2026-10").code == 0  # type: ignore[attr-defined]
+    loads = counting_loads(monkeypatch)
+    after = cli("evaluate", *args, cwd=git_examples)
+    assert loads, "a changed repository must be loaded"
+    assert (after.code, after.out, after.err) == fresh(cli, git_examples, *args)
+    # Validated again, the next run answers from the keys with the new content.
+    assert cli("validate", cwd=git_examples).code == 0
+    cli("evaluate", *args, cwd=git_examples)
+    loads.clear()
+    again = cli("evaluate", *args, cwd=git_examples)
+    assert loads == [] and (again.code, again.out) == (after.code, after.out)
+    if change == "decision":
+        assert after.out != before.out  # the approval moved the candidate's level
+
+
+def test_evaluate_of_a_repository_with_problems(cli: Cli, git_examples: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache, "RACY_NS", -10**18)
+    edit(git_examples / AMARA, "result: {score: 3}", "result: {score: 2.5}")
+    every = ("--all", "--format", "json")
+    cold = fresh(cli, git_examples, *every)
+    assert cold[0] == 3 and "2.5" in cold[1]
+    assert cli("validate", cwd=git_examples).code == 3
+    assert cli("evaluate", *every, cwd=git_examples).out == cold[1]
+    with monkeypatch.context() as patched:
+        refusing_loads(patched)
+        warm = cli("evaluate", *every, cwd=git_examples)
+    assert (warm.code, warm.out, warm.err) == cold
+    # Some packets only: the problems are those of what it loads, so it loads.
+    loads = counting_loads(monkeypatch)
+    some = cli("evaluate", "packets/professional", cwd=git_examples)
+    assert loads and (some.code, some.out, some.err) == fresh(
+        cli, git_examples, "packets/professional")
+    # A candidate with problems blocks its packets in a way the keys cannot tell.
+    edit(git_examples / "people/ben-hughes.yaml", "program: Community Services", "program: 7")
+    assert cli("validate", cwd=git_examples).code == 3
+    cli("evaluate", *every, cwd=git_examples)
+    loads.clear()
+    after = cli("evaluate", *every, cwd=git_examples)
+    assert loads and (after.code, after.out, after.err) == fresh(cli, git_examples, *every)
+
+
+def test_evaluate_all_remembers_its_whole_run(cli: Cli, git_examples: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """``evaluate --all`` loads and checks everything, as validate does: the next run
+    is answered from the keys without a validate between."""
+    monkeypatch.setattr(cache, "RACY_NS", -10**18)
+    forget(git_examples)
+    cold = cli("evaluate", "--all", cwd=git_examples)
+    with monkeypatch.context() as patched:
+        refusing_loads(patched)
+        warm = cli("evaluate", "--all", cwd=git_examples)
+    assert (warm.code, warm.out, warm.err) == (cold.code, cold.out, cold.err)
+    forget(git_examples)
+    cli("evaluate", "packets/community", cwd=git_examples)  # some packets: not a whole run
+    loads = counting_loads(monkeypatch)
+    cli("evaluate", "packets/community", cwd=git_examples)
+    assert loads

@@ -50,6 +50,12 @@ _NOT_UTF8 = re.compile("[\udc80-\udcff]")
 def json_text(text: str) -> str:
     """JSON text whose strings may hold bytes a file name had that were not UTF-8 (as
     surrogates): each becomes the escape ``\\xNN`` as text, so the output is UTF-8."""
+    try:
+        text.encode()  # in C: ten times faster than the search on a 100 MB document
+    except UnicodeEncodeError:
+        pass  # a surrogate somewhere
+    else:
+        return text
     if not _NOT_UTF8.search(text):
         return text
     return _NOT_UTF8.sub(lambda m: f"\\\\x{ord(m.group()) - 0xDC00:02x}", text)

@@ -13,12 +13,13 @@ rendered from that same form, so a remembered run prints the same bytes.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import os
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from promoctl.base.errors import Problem
+from promoctl.base.errors import Problem, errors_only
 from promoctl.engine.evaluate import Evaluation, evaluate
 from promoctl.engine.evaluation_view import Shown, shown
 from promoctl.records import levels, repository
@@ -118,6 +119,9 @@ def evaluate_packets(root: Path, paths: Sequence[Path], as_of: date | None,
     """Evaluate the packets found under ``paths``, through the validation cache and the
     evaluation cache: a warm run parses no packet. Same outcomes and problems as
     ``evaluate_fresh``."""
+    unchanged = evaluate_unchanged(root, paths, as_of)
+    if unchanged is not None:
+        return unchanged
     repo, selected, problems = repository.load_packets_cached(root, paths, progress)
     store = EvaluationCache.of(root)
     outcomes = remembered_loaded(repo, selected, problems, as_of, store)
@@ -134,6 +138,14 @@ def remembered_loaded(repo: Repository, selected: Sequence[str], problems: Seque
     by_path = problems_by_path(problems)
     when = as_of.isoformat() if as_of else "submitted"
     held = levels.Index(repo)
+    if store is not None:
+        decided = decisions_digest(repo.keys, repo.decisions.values())
+        if decided is not None:
+            store.keep_approvals(decided, {person: held.key(person) for person in held.moves})
+        for ladder in repo.ladders.values():  # few: every one, for blocked packets too
+            ladder_key = repo.keys.get(ladder.display)
+            if ladder_key:
+                store.name_framework(ladder_key, ladder.record.framework)
     outcomes = []
     for display in sorted(selected):
         src = repo.packets.get(display)
@@ -151,12 +163,8 @@ def remembered_loaded(repo: Repository, selected: Sequence[str], problems: Seque
         inputs = [repo.keys.get(s.display) for s in (src, person, ladder, framework)]
         key = None
         if store is not None and all(inputs):
-            # The candidate's level comes from the person file and their approvals.
-            key = hashlib.sha256("\n".join(
-                [display, when, *(f"{kind}:{k}" for kind, k in zip(
-                    ("packet", "person", "ladder", "framework"), inputs, strict=True)),
-                 f"approvals:{held.key(str(person.record_id))}"]
-            ).encode()).hexdigest()
+            key = evaluation_key(display, when, [k for k in inputs if k],
+                                 held.key(str(person.record_id)))
         kept = store.get(key) if store is not None and key is not None else None
         result = Shown(*kept) if kept is not None else None
         if result is None:
@@ -170,3 +178,106 @@ def remembered_loaded(repo: Repository, selected: Sequence[str], problems: Seque
                           packet_key, when)
         outcomes.append(Evaluated(display, result, ()))
     return outcomes
+
+
+def evaluation_key(display: str, when: str, inputs: Sequence[str], approvals: str) -> str:
+    """The key of a packet's evaluation: its path, the as-of date, the content keys of
+    the packet, candidate, ladder and framework, and the candidate's approvals key (their
+    level comes from the person file and their approvals)."""
+    return hashlib.sha256("\n".join(
+        [display, when, *(f"{kind}:{k}" for kind, k in zip(
+            ("packet", "person", "ladder", "framework"), inputs, strict=True)),
+         f"approvals:{approvals}"]).encode()).hexdigest()
+
+
+def decisions_digest(keys: Mapping[str, str], decisions: Iterable[Source | str]
+                     ) -> str | None:
+    """The content of every decision (what approvals keys are computed from), by their
+    files' content keys; None when one has no key."""
+    displays = sorted(d if isinstance(d, str) else d.display for d in decisions)
+    digest = hashlib.sha256()
+    for display in displays:
+        key = keys.get(display)
+        if key is None:
+            return None
+        digest.update(f"{display}\0{key}\n".encode(errors="surrogateescape"))
+    return digest.hexdigest()
+
+
+# The kinds of record an evaluation's key reads.
+_READ = ("packet", "person", "ladder", "framework", "decision")
+
+
+def evaluate_unchanged(root: Path, paths: Sequence[Path], as_of: date | None
+                       ) -> tuple[list[Evaluated], list[Problem]] | None:
+    """``evaluate_packets``'s answer when no record changed since the last whole run and
+    every packet's evaluation is kept: each key is computed from the content keys the
+    store knows, and nothing is loaded. None when it must load.
+
+    With problems in the repository, only when every packet is asked for (the problems
+    are then that run's) and no candidate, ladder or framework has any (a broken one
+    blocks a packet otherwise than one with check problems, which the keys cannot tell).
+    """
+    found = repository.unchanged_records(root)
+    if found is None:
+        return None
+    rows, every = found
+    chosen = repository.plain_selection(root, paths, rows)
+    if chosen is None:
+        return None
+    selected, named = chosen
+    problems = errors_only(every)
+    if problems and len([d for d in selected if rows[d][1] == "packet"]) \
+            != len([row for row in rows.values() if row[1] == "packet"]):
+        return None
+    ids: dict[tuple[str, str], str] = {}
+    for display, (_key, kind, record_id) in rows.items():
+        if record_id is None and kind is not None and kind not in _READ:
+            continue  # the repository's settings, say
+        if kind is None or record_id is None \
+                or ids.setdefault((kind, record_id), display) != display:
+            return None  # not what its lines seemed to say: the loading path decides
+    store = EvaluationCache.of(root)
+    try:
+        return _from_keys(store, rows, ids, selected, named, problems, as_of, str(root))
+    finally:
+        store.save()  # writes nothing here; ends its reads
+
+
+def _from_keys(store: EvaluationCache, rows: repository.Rows, ids: dict[tuple[str, str], str],
+               selected: list[str], named: set[str], problems: list[Problem],
+               as_of: date | None, base: str) -> tuple[list[Evaluated], list[Problem]] | None:
+    approvals = store.approvals_of(decisions_digest(
+        {d: row[0] for d, row in rows.items()},
+        [d for d, row in rows.items() if row[1] == "decision"]) or "")
+    if approvals is None:
+        return None
+    by_path = problems_by_path(problems)
+    when = as_of.isoformat() if as_of else "submitted"
+    outcomes = []
+    for display in selected:
+        packet_key, kind, _id = rows[display]
+        if kind != "packet":
+            if display in named:
+                return None  # refused by the loading path, which says what it is
+            continue
+        names = store.named(packet_key)  # known only for a packet that was read
+        if names is None or os.path.islink(os.path.join(base, display)):
+            return None
+        candidate, ladder_id = names
+        person, ladder = ids.get(("person", candidate)), ids.get(("ladder", ladder_id))
+        framework_id = store.framework_of(rows[ladder][0]) if ladder is not None else None
+        framework = ids.get(("framework", framework_id)) if framework_id else None
+        if person is None or ladder is None or framework is None \
+                or any(d in by_path for d in (person, ladder, framework)):
+            return None
+        if display in by_path:
+            outcomes.append(Evaluated(display, None, tuple(by_path[display])))
+            continue
+        kept = store.get(evaluation_key(
+            display, when, [packet_key, *(rows[d][0] for d in (person, ladder, framework))],
+            approvals.get(candidate, "")))
+        if kept is None:
+            return None
+        outcomes.append(Evaluated(display, Shown(*kept), ()))
+    return outcomes, problems

@@ -9,7 +9,7 @@ records and problems; whether they came from the files or the store is decided h
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from promoctl.base.errors import (
@@ -65,7 +65,10 @@ def load_packets(root: Path, paths: Sequence[Path], progress: Progress | None = 
     # Other packets are never needed to evaluate these: skip them before parsing.
     repo = load(root, everything, progress, cache=cache,
                 skip=lambda d, kind: kind == "packet" and d not in selected)
-    problems = errors_only(sorted(set(repo.problems + checking.check_repository(repo))))
+    found = sorted(set(repo.problems + checking.check_repository(repo)))
+    if cache is not None and not repo.skipped:  # a whole run: remembered as validate does
+        cache.remember_run([relative(p, root) for p in everything], repo.keys, root, found)
+    problems = errors_only(found)
     named = {display_path(p, root) for p in paths if p.is_file()}
     wanted = [d for d in sorted(selected) if d in repo.packets or d in named
               or (d in repo.broken and repo.broken[d] in ("packet", None))]
@@ -144,9 +147,55 @@ def unchanged_keys(root: Path) -> dict[str, str] | None:
     (validate, or a command that loads and checks everything) found the repository
     valid: then each key is known from its file's stat and nothing need be read. None
     when something changed, was never checked, or was invalid (loading reports it)."""
+    found = unchanged_records(root)
+    if found is None or found[1]:
+        return None
+    return {display: row[0] for display, row in found[0].items()}
+
+
+Rows = dict[str, tuple[str, str | None, str | None]]
+
+
+def unchanged_records(root: Path) -> tuple[Rows, list[Problem]] | None:
+    """When no record changed since the last whole run: every record file's content key
+    and the kind and id its top-level lines name, and the problems that run found
+    (errors and warnings). None when something changed or none was remembered."""
     cache = Cache(cache_location(root))
     cache.files.preload(cache.store.all_files())
     displays = [(name, relative(name, root)) for name in record_files(root)]
-    if cache.unchanged(displays, root) != []:
+    last = cache.unchanged(displays, root)
+    if last is None:
         return None
-    return {display: cache.files[display][4] for _name, display in displays}
+    rows = cache.files.everything or {}  # every one checked by ``unchanged``
+    return ({display: (row[4], row[5], row[6])
+             for display, row in ((d, rows[d]) for _name, d in displays)},
+            sorted({Problem(*p) for p in last}))
+
+
+def plain_selection(root: Path, paths: Sequence[Path], displays: Iterable[str]
+                    ) -> tuple[list[str], set[str]] | None:
+    """What ``load_packets`` selects under ``paths``, from the record files' display
+    paths alone, and which of them were named as files; None when a path is not plainly
+    inside the repository (a symbolic link on the way, a skipped or missing folder), for
+    which the loading path decides."""
+    base = os.path.realpath(root)
+    prefixes: list[str] = []
+    named: set[str] = set()
+    for path in paths:
+        real = os.path.realpath(path)
+        if real != os.path.abspath(path) or not (real == base or real.startswith(base + os.sep)):
+            return None
+        inside = os.path.relpath(real, base).replace(os.sep, "/")
+        parts = [] if inside == "." else inside.split("/")
+        if path.is_file():
+            named.add(inside)
+        elif not path.is_dir() or any(p.startswith(".") or p in SKIP_DIRS for p in parts):
+            return None
+        else:
+            prefixes.append("/".join(parts) + "/" if parts else "")
+    everything = set(displays)
+    if not named <= everything:
+        return None
+    selected = sorted({d for d in everything if d in named
+                       or any(d.startswith(prefix) for prefix in prefixes)})
+    return selected, named

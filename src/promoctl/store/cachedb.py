@@ -33,7 +33,7 @@ BATCH = 2_000
 BUSY_SECONDS = 10.0
 
 # The schema, PRAGMA user_version: a change to any table below is a new number.
-SCHEMA = 6
+SCHEMA = 7
 # Rows are JSON text, never pickle: nothing in them can run code.
 _TABLES = (
     "CREATE TABLE stamp (code TEXT NOT NULL)",
@@ -49,6 +49,10 @@ _TABLES = (
     "CREATE INDEX evaluations_path ON evaluations (path, as_of)",
     "CREATE TABLE names (packet TEXT PRIMARY KEY, candidate TEXT NOT NULL, ladder TEXT NOT NULL)",
     "CREATE TABLE reports (key TEXT PRIMARY KEY, body TEXT NOT NULL)",
+    # What each ladder content names (its framework), and every person's approvals key
+    # with the digest of the decisions it comes from: a warm evaluate's keys, unloaded.
+    "CREATE TABLE frameworks (ladder TEXT PRIMARY KEY, framework TEXT NOT NULL)",
+    "CREATE TABLE approvals (decisions TEXT NOT NULL, body TEXT NOT NULL)",
     # What recent validate runs found (``memo``), by the state of the work tree.
     "CREATE TABLE memo (state TEXT NOT NULL, scope TEXT, body TEXT NOT NULL)",
 )

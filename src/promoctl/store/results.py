@@ -58,14 +58,46 @@ class _Results:
 
 
 class EvaluationCache(_Results):
-    """Evaluations by key; and what each packet content names (its candidate and ladder),
-    so a cached packet's dependencies are found without parsing it. An evaluation of a
-    packet's path and as-of date replaces the older one of the same."""
+    """Evaluations by key; what each packet content names (its candidate and ladder),
+    what each ladder content names (its framework), and every person's approvals key
+    with the decisions it was computed from: so a cached packet's key is found from the
+    content keys alone, without parsing or loading anything. An evaluation of a packet's
+    path and as-of date replaces the older one of the same."""
 
     def __init__(self, path: Path) -> None:
         super().__init__(path)
         self.fresh: dict[str, tuple[Kept, str, str]] = {}  # not yet written
         self.names: dict[str, tuple[str, str]] = {}
+        self.frameworks: dict[str, str] = {}  # ladder content key -> framework id
+        self.approvals: tuple[str, dict[str, str]] | None = None  # decisions digest, keys
+
+    def framework_of(self, ladder_key: str) -> str | None:
+        found = self.frameworks.get(ladder_key)
+        if found is None:
+            rows = self.store.rows("SELECT framework FROM frameworks WHERE ladder = ?",
+                                   (ladder_key,))
+            found = rows[0][0] if rows and isinstance(rows[0][0], str) else None
+        return found
+
+    def name_framework(self, ladder_key: str, framework: str) -> None:
+        if self.framework_of(ladder_key) != framework:
+            self.frameworks[ladder_key] = framework
+
+    def approvals_of(self, decisions: str) -> dict[str, str] | None:
+        """Every person's approvals key, if computed from the decisions of digest
+        ``decisions``."""
+        if self.approvals is not None and self.approvals[0] == decisions:
+            return self.approvals[1]
+        rows = self.store.rows("SELECT body FROM approvals WHERE decisions = ?", (decisions,))
+        people = loads(rows[0][0]) if rows and isinstance(rows[0][0], str) else None
+        if not isinstance(people, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in people.items()):
+            return None
+        return people
+
+    def keep_approvals(self, decisions: str, people: dict[str, str]) -> None:
+        if self.approvals_of(decisions) is None:
+            self.approvals = (decisions, people)
 
     def named(self, packet_key: str) -> tuple[str, str] | None:
         found = self.names.get(packet_key)
@@ -98,15 +130,21 @@ class EvaluationCache(_Results):
             self._flush()
 
     def _flush(self) -> None:
-        fresh, names = self.fresh, self.names
-        self.fresh, self.names = {}, {}
-        if fresh or names:
-            self.store.change(lambda con: _write(con, fresh, names))
+        fresh, names, frameworks = self.fresh, self.names, self.frameworks
+        self.fresh, self.names, self.frameworks = {}, {}, {}
+        if fresh or names or frameworks:
+            self.store.change(lambda con: _write(con, fresh, names, frameworks))
 
     def save(self) -> None:
         """Write what is new, and keep the newest rows besides those used."""
-        changed = bool(self.fresh or self.names)
+        changed = bool(self.fresh or self.names or self.frameworks)
         self._flush()
+        approvals, self.approvals = self.approvals, None
+        if approvals is not None:
+            self.store.change(lambda con: (
+                con.execute("DELETE FROM approvals"),
+                con.execute("INSERT INTO approvals VALUES (?, ?)",
+                            (approvals[0], json_text(approvals[1])))))
         if changed:
             keep = len(self.used) + MAX_UNUSED_EVALUATIONS
             self.store.change(lambda con: _prune(con, keep))
@@ -114,7 +152,7 @@ class EvaluationCache(_Results):
 
 
 def _write(con: sqlite3.Connection, fresh: dict[str, tuple[Kept, str, str]],
-           names: dict[str, tuple[str, str]]) -> None:
+           names: dict[str, tuple[str, str]], frameworks: dict[str, str]) -> None:
     for key, (kept, packet_key, as_of) in fresh.items():
         path = as_bytes(kept.path)
         con.execute("DELETE FROM evaluations WHERE path = ? AND as_of = ? AND key != ?",
@@ -124,6 +162,7 @@ def _write(con: sqlite3.Connection, fresh: dict[str, tuple[Kept, str, str]],
                      kept.extras_text))
     con.executemany("INSERT OR REPLACE INTO names VALUES (?, ?, ?)",
                     ((key, *found) for key, found in names.items()))
+    con.executemany("INSERT OR REPLACE INTO frameworks VALUES (?, ?)", frameworks.items())
 
 
 def _prune(con: sqlite3.Connection, keep: int) -> None:

@@ -47,6 +47,7 @@ from .sizes import (
     DEFAULT_DIR,
     DEFAULT_SEED,
     DEFAULT_SIZE,
+    GENERATOR_VERSION,
     PROJECT,
     QUICK_DIR,
     QUICK_SIZE,
@@ -127,11 +128,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     base = QUICK_SIZE if args.quick else DEFAULT_SIZE
     root = (args.dir or (QUICK_DIR if args.quick else DEFAULT_DIR)).resolve()
     found = read_manifest(root) or {}
-    if args.dir and not args.quick and found.get("complete") and not any(
-            getattr(args, name) for name, _ in SIZES):
-        # --dir alone: the repository there, whatever its size (never regenerated)
+    # --dir alone: the repository there as it is, whatever its size (never regenerated:
+    # others may be using it)
+    as_is = bool(args.dir and not args.quick and args.seed is None and found.get("complete")
+                 and not any(getattr(args, name) for name, _ in SIZES))
+    if as_is:
         base = Size(*(found[name] for name, _ in SIZES))
-        args.seed = found["seed"] if args.seed is None else args.seed
+        args.seed = found["seed"]
     args.seed = DEFAULT_SEED if args.seed is None else args.seed
     size = Size(*(getattr(args, name) or getattr(base, name) for name, _ in SIZES))
     if size.packets < 1 or size.people < 8 or size.commits < 1:
@@ -143,6 +146,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     few_root = args.few_dir.resolve() if args.few_dir else None
     if few_root is not None and not (read_manifest(few_root) or {}).get("complete"):
         args_parser.error(f"{few_root}: --few-dir needs a repository this benchmark made")
+    stale = [f"WARNING: {folder} was made by generator {made.get('generator')}, this is "
+             f"{GENERATOR_VERSION}: its records are not what the generator makes now (and "
+             "may have problems promoctl reports); regenerate into another --dir"
+             for folder in ([root] if as_is else []) + ([few_root] if few_root else [])
+             for made in [read_manifest(folder) or {}]
+             if made.get("generator") != GENERATOR_VERSION]
 
     def log(text: str) -> None:
         print(text, flush=True)
@@ -150,9 +159,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("\n".join(machine()))
     print(f"repository   {root}")
     t0 = time.perf_counter()
-    reused = ensure_repo(root, size, args.seed, log)
-    _describe_repo(root, size, args.seed, "reused" if reused
+    reused = as_is or ensure_repo(root, size, args.seed, log)
+    _describe_repo(root, size, args.seed, "reused as it is" if as_is else "reused" if reused
                    else f"generated in {time.perf_counter() - t0:.1f} s")
+    for warning in stale:
+        print(warning)
     big_root = args.big_dir.resolve() if args.big_dir else None
     if big_root is not None and not (big_root / "promoctl.yaml").is_file():
         args_parser.error(f"{big_root}: --big-dir needs an existing repository")

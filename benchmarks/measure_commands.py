@@ -53,14 +53,12 @@ def evaluate(ctx: Context) -> list[Row]:
             reasons.update(r["kind"] for e in answer["evaluations"] for r in e["reasons"])
         del answer
     mine = verdicts.get(CURRENT, collections.Counter())
-    evaluated = sum(n for k, n in mine.items() if k != NOT_EVALUATED)
-    rows.append(row("packets evaluated / s", {k: sum(n for v, n in found.items()
-                                                    if v != NOT_EVALUATED)
-                                              / runs[k].cold.seconds
-                                              for k, found in verdicts.items()},
+    evaluated = {k: found.total() - found[NOT_EVALUATED] for k, found in verdicts.items()}
+    rows.append(row("packets evaluated / s", {k: n / runs[k].cold.seconds
+                                              for k, n in evaluated.items()},
                     count, better=HIGHER,
-                    note=f"{evaluated:,} packets in the cold {shown} ({secs(now.cold.seconds)}, "
-                    "loading included)"))
+                    note=f"{evaluated.get(CURRENT, 0):,} packets in the cold {shown} "
+                    f"({secs(now.cold.seconds)}, loading included)"))
     for verdict in sorted({k for found in verdicts.values() for k in found}):
         if verdict == NOT_EVALUATED and not any(f[verdict] for f in verdicts.values()):
             continue

@@ -6,6 +6,7 @@ ladder, which many records refer to. Also promoctl's parser, libyaml against pur
 from __future__ import annotations
 
 import re
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -122,17 +123,22 @@ def precommit(ctx: Context) -> list[Row]:
     return rows
 
 
-def parser(ctx: Context) -> list[Row]:
-    """promoctl's YAML parser with libyaml against pure Python, the same sampled packets."""
-    ctx.step("promoctl parser, libyaml vs pure Python")
-    found = {v.label: parser_probe(v, ctx.paths(v, "packets"), v.root, ctx.seed)
-             for v in ctx.versions.each()}
-    now = found[CURRENT]
-    n = now["files"]
-    ctx.figures.update(parse_fast=now["fast"], parse_pure=now["pure"])
-    return [row("promoctl parser, libyaml", {k: f["fast"] / f["files"] for k, f in found.items()},
-                lambda s: f"{s * 1000:.2f} ms/packet",
-                reference=f"pure Python: {now['pure'] * 1000 / n:.2f} ms/packet",
-                ratio=faster(now["pure"] / now["fast"]),
-                note=f"{n} sampled packets, I/O excluded; promoctl uses "
-                + ("libyaml" if now["libyaml"] else "the pure-Python parser (no libyaml)"))]
+def parser(ctx: Context, rounds: int = 3) -> list[Row]:
+    """promoctl's YAML parser with libyaml against pure Python, the same sampled packets;
+    the medians of ``rounds`` fresh processes per version, interleaved."""
+    ctx.step(f"promoctl parser, libyaml vs pure Python (median of {rounds})")
+    probes: dict[str, list[dict[str, float]]] = {v.label: [] for v in ctx.versions}
+    for _ in range(rounds):
+        for v in ctx.versions.each():
+            probes[v.label].append(parser_probe(v, ctx.paths(v, "packets"), v.root, ctx.seed))
+    fast = {k: statistics.median(p["fast"] / p["files"] for p in found)
+            for k, found in probes.items()}
+    pure = statistics.median(p["pure"] / p["files"] for p in probes[CURRENT])
+    now = probes[CURRENT][0]
+    ctx.figures.update(parse_fast=fast[CURRENT], parse_pure=pure)
+    return [row("promoctl parser, libyaml", fast, lambda s: f"{s * 1000:.2f} ms/packet",
+                reference=f"pure Python: {pure * 1000:.2f} ms/packet",
+                ratio=faster(pure / fast[CURRENT]),
+                note=f"{now['files']:.0f} sampled packets, I/O excluded, median of {rounds}; "
+                "promoctl uses " + ("libyaml" if now["libyaml"]
+                                    else "the pure-Python parser (no libyaml)"))]

@@ -254,7 +254,7 @@ def community_packet(rng: random.Random, cand: PersonRow, staff: Staff, submitte
                   date=_before(submitted, 20, 250, rng), assessor=rng.choice(quality),
                   competencies=comps(["support-planning"]), result={"passed": True})
 
-    header = [f"# Synthetic packet (benchmarks/bench.py): ability {ability:.2f}"
+    header = [f"# Synthetic packet (python -m benchmarks): ability {ability:.2f}"
               + (f", faults: {', '.join(sorted(faults))}" if faults else "")]
     return _packet_text(header, packet_id, cand, "support-work", "senior-support-worker",
                         submitted, manager, cycle, items)
@@ -386,7 +386,7 @@ def professional_packet(rng: random.Random, cand: PersonRow, staff: Staff, submi
               based_on=[*case_ids, *artifact_ids[:1]],
               notes=f"I support {first}'s case for senior consultant; see the items listed.")
 
-    header = [f"# Synthetic packet (benchmarks/bench.py): ability {ability:.2f}"
+    header = [f"# Synthetic packet (python -m benchmarks): ability {ability:.2f}"
               + (f", faults: {', '.join(sorted(faults))}" if faults else "")]
     return _packet_text(header, packet_id, cand, "consulting", "senior-consultant", submitted,
                         manager, cycle, items)

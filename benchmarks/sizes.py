@@ -17,7 +17,8 @@ BIG_DIR = HERE / "out" / "repo-big"
 DEFAULT_SEED = 20261015
 PARSER_SAMPLE = 300
 # Bump when the generated content changes, so an old repository is not reused.
-GENERATOR_VERSION = 4  # 3, 4: panels and assessors keep the separation of duties
+GENERATOR_VERSION = 5  # 3, 4: panels and assessors keep the separation of duties;
+# 5: peers give whole points (a score must be a level of the scale)
 MANIFEST = ".bench-manifest.json"
 WIDTH = 100
 

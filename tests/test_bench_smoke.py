@@ -4,7 +4,9 @@ version of promoctl or for a baseline and the working tree side by side."""
 
 from __future__ import annotations
 
+import json
 import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -114,6 +116,10 @@ def test_versions_each_measure_their_own_copy(tiny: tuple[Path, Any], versions: 
     baseline, current = versions.items
     assert baseline.root != current.root and baseline.cache_home != current.cache_home
     assert (baseline.src / "promoctl" / "__init__.py").is_file()
+    for version in versions:  # each imports its own src/, ahead of the installed one
+        found = run([sys.executable, "-c", "import promoctl; print(promoctl.__file__)"],
+                    version.root, version.env())
+        assert Path(found.out.strip()).is_relative_to(version.src), found.err
     assert baseline.entry == current.entry  # both from their own pyproject.toml
     # Each version's cache is written in its own copy; the source repository is only read.
     done = run([*baseline.cmd(), "validate"], baseline.root, baseline.env())
@@ -231,6 +237,27 @@ def test_main_compares_a_baseline(tiny: tuple[Path, Any],
     assert _git(root, "status", "--porcelain") == ""
     assert sorted((p.name, p.stat().st_mtime) for p in (root / ".git").iterdir()
                   if p.name.startswith("promoctl")) == cached
+
+
+def test_a_repository_given_alone_is_never_regenerated(tiny: tuple[Path, Any],
+                                                       capsys: pytest.CaptureFixture[str]
+                                                       ) -> None:
+    """--dir DIR alone reuses DIR whatever its size, and only warns when an older generator
+    made it: others may be using it."""
+    from benchmarks.__main__ import main
+    from benchmarks.sizes import MANIFEST
+
+    root, _size = tiny
+    manifest = (root / MANIFEST).read_text()
+    try:
+        (root / MANIFEST).write_text(json.dumps({**json.loads(manifest), "generator": 1}))
+        assert main(["--dir", str(root), "--generate-only"]) == 0
+    finally:
+        (root / MANIFEST).write_text(manifest)
+    out = capsys.readouterr().out
+    assert "(reused as it is)" in out
+    assert f"WARNING: {root} was made by generator 1" in out
+    assert len(list((root / "packets").rglob("*.yaml"))) == 30
 
 
 def test_scaling_measures_decide_and_audit(tiny: tuple[Path, Any], versions: Any) -> None:

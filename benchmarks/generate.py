@@ -23,18 +23,11 @@ from typing import Any
 
 from .history import plan_history, write_history
 from .packets import make_packets
+from .processes import git
 from .sizes import DEFAULT_SEED, GENERATOR_VERSION, MANIFEST, Size
 from .staff import make_staff, person_yaml
 
 __all__ = ["Size", "ensure_repo", "generate", "read_manifest"]
-
-
-def _git(root: Path, *args: str) -> str:
-    proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
-                          check=False)
-    if proc.returncode != 0:
-        raise RuntimeError(f"git {' '.join(args)} failed in {root}: {proc.stderr.strip()}")
-    return proc.stdout
 
 
 def _wanted(size: Size, seed: int) -> dict[str, Any]:
@@ -62,8 +55,8 @@ def generate(root: Path, size: Size, seed: int = DEFAULT_SEED,
     root.mkdir(parents=True, exist_ok=True)
     manifest: dict[str, Any] = {**_wanted(size, seed), "complete": False}
     (root / MANIFEST).write_text(json.dumps(manifest) + "\n")
-    _git(root, "init", "--quiet", "--initial-branch=main")
-    _git(root, "config", "gc.auto", "0")  # no background repacking during measurements
+    git(root, "init", "--quiet", "--initial-branch=main")
+    git(root, "config", "gc.auto", "0")  # no background repacking during measurements
     with (root / ".git" / "info" / "exclude").open("a") as fh:
         fh.write(f"/{MANIFEST}\n")
     staff = make_staff(rng, size.people)
@@ -80,7 +73,7 @@ def generate(root: Path, size: Size, seed: int = DEFAULT_SEED,
         log(f"  writing {len(plan.commits):,} commits with git fast-import "
             f"({time.perf_counter() - t0:.0f} s so far) ...")
     head = write_history(root, plan)
-    _git(root, "reset", "--hard", "--quiet")
+    git(root, "reset", "--hard", "--quiet")
     manifest.update(complete=True, head=head, made={
         "commits": len(plan.commits), "decisions": plan.decisions + plan.superseding,
         "superseding": plan.superseding, "overrides": plan.overrides,
@@ -106,7 +99,7 @@ def ensure_repo(root: Path, size: Size, seed: int = DEFAULT_SEED,
             head = subprocess.run(["git", "-C", str(root), "rev-parse", "--verify", "-q",
                                    "HEAD"], capture_output=True, text=True, check=False)
             # no optional locks: a repository shared with others is only read
-            if head.stdout.strip() == found.get("head") and not _git(
+            if head.stdout.strip() == found.get("head") and not git(
                     root, "--no-optional-locks", "status", "--porcelain",
                     "--untracked-files=no"):
                 return True

@@ -31,6 +31,7 @@ check-jsonschema is installed into this interpreter's environment when it is mis
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import tempfile
 import time
@@ -179,6 +180,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "scaling" in names and few_root is None:
         few_root = few_decisions_root(root)
 
+    # Stopped with kill: the copies are removed and the running command is killed too.
+    signal.signal(signal.SIGTERM, lambda _sig, _frame: sys.exit(143))
     work = Path(tempfile.mkdtemp(prefix="promoctl-bench-"))
     try:
         log(f"copying the repository for each version into {work}")

@@ -77,7 +77,11 @@ def measure(ctx: Context, names: Sequence[str]) -> list[Row]:
     """The rows of the chosen measurements, in order."""
     rows = repository_rows(ctx)
     for name in names:
-        rows.extend(FIGURES[name][0](ctx))
+        found = FIGURES[name][0](ctx)
+        for r in found:  # as they come: a long run stopped early still says something
+            ctx.log(f"  {r.figure}: " + (f"{r.before} -> {r.value} ({r.change})" if r.before
+                                          else r.value) + (f"; {r.target}" if r.target else ""))
+        rows.extend(found)
     return rows
 
 

@@ -83,9 +83,10 @@ def version_jobs(versions: Versions, args: Sequence[str]) -> list[Job]:
 
 
 def clear_caches(version: Version, root: Path | None = None) -> None:
-    """What a cold run starts from: the version's repository copy (or ``root``) cleared,
-    and an empty XDG_CACHE_HOME."""
-    clear_repository(root or version.root)
+    """What a cold run starts from: the version's repository copy cleared (or only
+    promoctl's caches in ``root``, a repository that is not a copy of ours), and an empty
+    XDG_CACHE_HOME."""
+    clear_repository(root or version.root, untracked=root is None)
     shutil.rmtree(version.cache_home, ignore_errors=True)
     version.cache_home.mkdir(parents=True)
 

@@ -110,11 +110,13 @@ def export_baseline(rev: str, into: Path) -> tuple[str, Path, str]:
     return sha[:7], into / "src", entry_point(into / "pyproject.toml")
 
 
-def clear_repository(root: Path) -> None:
-    """Forget whatever an earlier run cached in ``root``: untracked and ignored files (the
-    manifest excepted) and promoctl's own entries in .git (its lock excepted)."""
-    subprocess.run(["git", "-C", str(root), "clean", "-fdxq", "-e", f"/{MANIFEST}"],
-                   check=True)
+def clear_repository(root: Path, *, untracked: bool = True) -> None:
+    """Forget whatever an earlier run cached in ``root``: promoctl's own entries in .git
+    (its lock excepted) and, in a copy of ours, untracked and ignored files (the manifest
+    excepted)."""
+    if untracked:
+        subprocess.run(["git", "-C", str(root), "clean", "-fdxq", "-e", f"/{MANIFEST}"],
+                       check=True)
     for entry in (root / ".git").iterdir():
         if entry.name.startswith("promoctl") and not entry.name.endswith(".lock"):
             if entry.is_dir():

@@ -146,6 +146,14 @@ def test_measuring_pieces_run_on_the_tiny_repository(tiny: tuple[Path, Any],
     root = current.root
     probe = memory_probe(current)
     assert probe["code"] == 0 and probe["peak"] > 0
+    # On a repository that is not a copy of ours (--big-dir), only promoctl's caches go.
+    source = tiny[0]
+    (source / "notes.txt").write_text("someone's notes\n")
+    try:
+        assert memory_probe(current, source)["code"] == 0
+        assert (source / "notes.txt").is_file()
+    finally:
+        (source / "notes.txt").unlink()
 
     (root / "stray-cache").mkdir()
     (root / "stray-cache" / "x.bin").write_bytes(b"x")

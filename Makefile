@@ -42,8 +42,10 @@ lint: $(VENV)/.dev
 
 check: lint test
 
+# The benchmark (README "Performance"), with options in BENCH, e.g.
+# make bench BENCH="--quick" or make bench BENCH="--baseline main --only precommit".
 bench: $(VENV)/.dev
-	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python -m benchmarks $(BENCH)
 
 schemas: $(VENV)/.dev
 	$(BIN)/promoctl schema --out schemas

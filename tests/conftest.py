@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import shutil
 import sys
 from collections.abc import Callable
@@ -83,15 +83,10 @@ def git_examples(examples: Path) -> Path:
     return examples
 
 
-BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "bench.py"
-
-
 @pytest.fixture(scope="session")
 def bench() -> ModuleType:
-    """The benchmark script as a module, for its generator of realistic repositories."""
-    spec = importlib.util.spec_from_file_location("promoctl_bench", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while being built
-    spec.loader.exec_module(module)
-    return module
+    """The benchmark's generator of realistic repositories (``benchmarks.generate``: its
+    ``Size``, ``generate`` and ``ensure_repo``)."""
+    if str(PROJECT) not in sys.path:  # benchmarks/ is a package beside src/, not installed
+        sys.path.insert(0, str(PROJECT))
+    return importlib.import_module("benchmarks.generate")

@@ -254,7 +254,8 @@ def _from_keys(store: EvaluationCache, rows: repository.Rows, ids: dict[tuple[st
         return None
     by_path = problems_by_path(problems)
     when = as_of.isoformat() if as_of else "submitted"
-    outcomes = []
+    store.preload_names()  # one query, not one per packet
+    wanted: list[tuple[str, str | None]] = []  # (display, key), or no key when blocked
     for display in selected:
         packet_key, kind, _id = rows[display]
         if kind != "packet":
@@ -271,13 +272,16 @@ def _from_keys(store: EvaluationCache, rows: repository.Rows, ids: dict[tuple[st
         if person is None or ladder is None or framework is None \
                 or any(d in by_path for d in (person, ladder, framework)):
             return None
-        if display in by_path:
-            outcomes.append(Evaluated(display, None, tuple(by_path[display])))
-            continue
-        kept = store.get(evaluation_key(
+        wanted.append((display, None if display in by_path else evaluation_key(
             display, when, [packet_key, *(rows[d][0] for d in (person, ladder, framework))],
-            approvals.get(candidate, "")))
-        if kept is None:
+            approvals.get(candidate, ""))))
+    kept = store.get_many([key for _display, key in wanted if key is not None])
+    outcomes = []
+    for display, key in wanted:
+        if key is None:
+            outcomes.append(Evaluated(display, None, tuple(by_path[display])))
+        elif key not in kept:
             return None
-        outcomes.append(Evaluated(display, Shown(*kept), ()))
+        else:
+            outcomes.append(Evaluated(display, Shown(*kept[key]), ()))
     return outcomes, problems

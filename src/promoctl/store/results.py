@@ -69,14 +69,19 @@ class EvaluationCache(_Results):
         self.fresh: dict[str, tuple[Kept, str, str]] = {}  # not yet written
         self.names: dict[str, tuple[str, str]] = {}
         self.frameworks: dict[str, str] = {}  # ladder content key -> framework id
+        self.read_names: dict[str, tuple[str, str]] | None = None  # every row, when preloaded
+        self.read_frameworks: dict[str, str | None] = {}  # rows read (a few ladders)
         self.approvals: tuple[str, dict[str, str]] | None = None  # decisions digest, keys
 
     def framework_of(self, ladder_key: str) -> str | None:
         found = self.frameworks.get(ladder_key)
         if found is None:
-            rows = self.store.rows("SELECT framework FROM frameworks WHERE ladder = ?",
-                                   (ladder_key,))
-            found = rows[0][0] if rows and isinstance(rows[0][0], str) else None
+            if ladder_key not in self.read_frameworks:
+                rows = self.store.rows("SELECT framework FROM frameworks WHERE ladder = ?",
+                                       (ladder_key,))
+                self.read_frameworks[ladder_key] = \
+                    rows[0][0] if rows and isinstance(rows[0][0], str) else None
+            found = self.read_frameworks[ladder_key]
         return found
 
     def name_framework(self, ladder_key: str, framework: str) -> None:
@@ -99,8 +104,17 @@ class EvaluationCache(_Results):
         if self.approvals_of(decisions) is None:
             self.approvals = (decisions, people)
 
+    def preload_names(self) -> None:
+        """Read every packet content's names at once (for many packets)."""
+        self.read_names = {
+            packet: (candidate, ladder) for packet, candidate, ladder in self.store.rows(
+                "SELECT packet, candidate, ladder FROM names", ())
+            if isinstance(candidate, str) and isinstance(ladder, str)}
+
     def named(self, packet_key: str) -> tuple[str, str] | None:
         found = self.names.get(packet_key)
+        if found is None and self.read_names is not None:
+            return self.read_names.get(packet_key)
         if found is None:
             rows = self.store.rows("SELECT candidate, ladder FROM names WHERE packet = ?",
                                    (packet_key,))
@@ -122,6 +136,21 @@ class EvaluationCache(_Results):
                 path, text, extras, ready = rows[0]
                 result = Kept(from_bytes(path), text, extras, bool(ready))
         return self._found(key, result)  # type: ignore[no-any-return]
+
+    def get_many(self, keys: list[str]) -> dict[str, Kept]:
+        """The kept evaluations of ``keys`` that are kept, read a few hundred at a time."""
+        found: dict[str, Kept] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            for key, path, text, extras, ready in self.store.rows(
+                    "SELECT key, path, text, extras, ready FROM evaluations WHERE key IN "
+                    f"({', '.join('?' * len(chunk))})", tuple(chunk)):
+                if isinstance(path, bytes) and isinstance(text, str) \
+                        and isinstance(extras, str) and ready in (0, 1):
+                    found[key] = Kept(from_bytes(path), text, extras, bool(ready))
+        for key in keys:
+            self._found(key, found.get(key))
+        return found
 
     def put(self, key: str, result: Kept, packet_key: str, as_of: str) -> None:
         self.fresh[key] = (result, packet_key, as_of)

@@ -79,8 +79,9 @@ def measure(ctx: Context, names: Sequence[str]) -> list[Row]:
     for name in names:
         found = FIGURES[name][0](ctx)
         for r in found:  # as they come: a long run stopped early still says something
-            ctx.log(f"  {r.figure}: " + (f"{r.before} -> {r.value} ({r.change})" if r.before
-                                          else r.value) + (f"; {r.target}" if r.target else ""))
+            ctx.log(f"  {r.figure}: " + "; ".join(part for part in (
+                f"{r.before} -> {r.value} ({r.change})" if r.before else r.value,
+                r.reference, r.ratio, r.target) if part))
         rows.extend(found)
     return rows
 

@@ -87,7 +87,7 @@ def _fields(raw: bytes | None, src: Source | None, display: str) -> Any:
 
 
 def _from_meta(src: Source | None, kind: str) -> dict[str, Any] | None:
-    """What a parsed or cached record refers to, from its meta (``records.meta_of``):
+    """What a parsed or cached record refers to, from its meta (``parsing.meta_of``):
     no file read, nothing parsed. None when the meta does not say."""
     if src is None or "ladder" not in src.meta:
         return None

@@ -91,7 +91,7 @@ class Move:
 
     @classmethod
     def from_meta(cls, ref: str, meta: Mapping[str, Any]) -> Move | None:
-        """From ``records.meta_of`` of a decision; None when it is not an approval."""
+        """From ``parsing.meta_of`` of a decision; None when it is not an approval."""
         if meta.get("outcome") != "approved":
             return None
         try:

@@ -1,7 +1,8 @@
-"""LMS mapping records (``kind: lms-mapping``): which LMS course is which milestone.
+"""Checking LMS mapping records (``kind: lms-mapping``, modelled in ``settings``), and the
+index of which LMS course is which milestone.
 
 ``check_lms_mappings`` is the cross-record check that ``validate`` runs; it imports
-nothing from ``checks`` so that ``checks`` can call it.
+nothing from ``checking`` so that ``checking`` can call it.
 """
 
 from __future__ import annotations

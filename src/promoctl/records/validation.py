@@ -3,7 +3,7 @@
 The heavy modules (the models, pydantic, the checks) are imported only when something
 must be checked. When git says nothing changed since a run that covered the same files,
 its answer comes from the memo (``memo``, ``worktree``); otherwise, when no file's stat
-changed since the last whole run, from the cache's index. Either costs little more than
+changed since the last whole run, from the store's file rows. Either costs little more than
 starting Python.
 """
 

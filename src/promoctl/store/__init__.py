@@ -2,7 +2,7 @@
 
 File stats and content keys, what each record file holds, the references between
 records, check results, evaluation and report results, and the memo of recent runs; a
-run's spill tables; reading files on every core. The store only ever saves work: a
+run's spill tables; running work on every core (``parallel``). The store only ever saves work: a
 missing, corrupt or foreign database is rebuilt, and an answer never depends on it.
 
 May import: ``promoctl.base``. Only ``promoctl.records`` uses the store's record

@@ -3,8 +3,9 @@ packet's evaluation, and governance reports.
 
 Callers make the key (``engine.evaluations``, ``reports.remembered``): a changed byte
 in anything a result read gives a new key, a miss, never a stale result. Results are
-rows of the store's ``evaluations``, ``names`` and ``reports`` tables (``cachedb``),
-read one at a time; a new version of any core module empties them with the rest.
+rows of the store's ``evaluations``, ``names``, ``frameworks``, ``approvals`` and
+``reports`` tables (``cachedb``), read a few at a time; a new version of any core
+module empties them with the rest.
 """
 
 from __future__ import annotations

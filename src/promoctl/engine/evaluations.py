@@ -187,7 +187,7 @@ def evaluation_key(display: str, when: str, inputs: Sequence[str], approvals: st
     return hashlib.sha256("\n".join(
         [display, when, *(f"{kind}:{k}" for kind, k in zip(
             ("packet", "person", "ladder", "framework"), inputs, strict=True)),
-         f"approvals:{approvals}"]).encode()).hexdigest()
+         f"approvals:{approvals}"]).encode(errors="surrogateescape")).hexdigest()
 
 
 def decisions_digest(keys: Mapping[str, str], decisions: Iterable[Source | str]

@@ -33,7 +33,7 @@ def _report_key(keys: Mapping[str, str], options: report_.Options) -> str:
                                 options.unaligned, str(options.recorded_on)])
     digest = hashlib.sha256(shown_options.encode())
     for display in sorted(keys):
-        digest.update(f"\n{display}\0{keys[display]}".encode())
+        digest.update(f"\n{display}\0{keys[display]}".encode(errors="surrogateescape"))
     return digest.hexdigest()
 
 

@@ -181,7 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         few_root = few_decisions_root(root)
 
     # Stopped with kill: the copies are removed and the running command is killed too.
-    signal.signal(signal.SIGTERM, lambda _sig, _frame: sys.exit(143))
+    before = signal.signal(signal.SIGTERM, lambda _sig, _frame: sys.exit(143))
     work = Path(tempfile.mkdtemp(prefix="promoctl-bench-"))
     try:
         log(f"copying the repository for each version into {work}")
@@ -193,6 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                       big_root=big_root, few_root=few_root)
         rows = measure(ctx, names)
     finally:
+        signal.signal(signal.SIGTERM, before)  # an embedding process keeps its own
         if args.keep:
             print(f"kept {work}")
         else:

@@ -12,6 +12,7 @@ import collections
 import itertools
 import multiprocessing
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
@@ -29,6 +30,13 @@ def state() -> Any:
     """What ``in_order``'s caller gave the workers (in a worker only)."""
     assert _STATE is not None
     return _STATE
+
+
+def _plain_signals() -> None:
+    # A worker must die when the pool terminates it: a SIGTERM handler the parent set
+    # (a program embedding promoctl, a test run) would leave it blocked on the pool's
+    # queue, and the parent waiting for it for ever.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def default_jobs() -> int:
@@ -73,7 +81,7 @@ def in_order(items: Iterable[T], elsewhere: Callable[[T], bool], jobs: int | Non
     _STATE = state
     # e.g. close database connections: no SQLite connection may cross a fork.
     before_fork()
-    pool = multiprocessing.get_context("fork").Pool(workers)
+    pool = multiprocessing.get_context("fork").Pool(workers, initializer=_plain_signals)
     try:
         def ask(window: list[tuple[T, bool]]) -> tuple[list[tuple[T, bool]], Iterator[Any]]:
             todo = [send(item) for item, flag in window if flag]

@@ -110,3 +110,23 @@ def test_a_file_name_that_is_not_utf8_is_kept(tmp_path: Path) -> None:
     store.put_file(name, [1])
     store.release()
     assert cachedb.Store(tmp_path / "c.sqlite", 1, "code").file_row(name) == [1]
+
+
+def test_a_run_of_other_code_neither_writes_nor_reads_the_rebuilt_tables(
+        tmp_path: Path) -> None:
+    """An older promoctl still running when a new one rebuilt the store for its code:
+    the old run's later rows must not become the new code's answers, nor the new
+    code's rows the old run's."""
+    path = tmp_path / "c.sqlite"
+    old = cachedb.Store(path, cachedb.SCHEMA, "old code")
+    old.put_entry("seen", {"kind": None})
+    old.flush()
+    assert old.entry("seen") == {"kind": None}
+    new = cachedb.Store(path, cachedb.SCHEMA, "new code")  # rebuilds for its code
+    new.put_entry("fresh", {"kind": "person"})
+    new.flush()
+    old.put_entry("late", {"kind": None})
+    old.flush()
+    assert old.entry("fresh") is None
+    again = cachedb.Store(path, cachedb.SCHEMA, "new code")
+    assert again.entry("late") is None and again.entry("fresh") == {"kind": "person"}

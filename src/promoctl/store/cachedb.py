@@ -193,6 +193,7 @@ class Store:
     def __init__(self, path: Path, format_: int, code: str) -> None:
         self.path = path
         self.stamp = (format_, code)
+        self.superseded = False
         self.owner = os.getpid()  # the process that writes; forked workers only read
         self.entries: dict[str, Any] = {}  # not yet written
         self.files: dict[bytes, Any] = {}
@@ -254,6 +255,8 @@ class Store:
     def _db(self) -> sqlite3.Connection | None:
         """The connection: opened again after ``release``, and by a forked worker for
         itself (a connection is never used by two processes; see ``release``)."""
+        if self.superseded:
+            return None
         if os.getpid() != self.con_pid:
             self.con_pid = os.getpid()
             self.entries, self.files = {}, {}
@@ -286,11 +289,22 @@ class Store:
                 # Reads share one snapshot until the next write: a lookup then costs a
                 # third of one in a transaction of its own (writers are not blocked).
                 con.execute("BEGIN")
+                if not stamped(con, self.stamp):
+                    return self._superseded(con)
             return con.execute(sql, args).fetchall()
         except sqlite3.Error as exc:
             if _damage(exc):
                 self._broken()
             return []  # damaged, or locked for too long: a miss
+
+    def _superseded(self, con: sqlite3.Connection) -> list[Any]:
+        """Another promoctl (a new version, or an older one) rebuilt the tables for its
+        code while this run had them open: its rows are not this code's, so the rest of
+        this run neither reads nor writes them (every lookup a miss)."""
+        with contextlib.suppress(sqlite3.Error):
+            con.rollback()
+        self.superseded = True
+        return []
 
     def _broken(self) -> None:
         """Found damaged while a command runs: it is removed, and the rest of the run
@@ -406,11 +420,19 @@ class Store:
             return
         try:
             with transaction(con):
+                if not stamped(con, self.stamp):
+                    raise _Superseded
                 change(con)
+        except _Superseded:
+            self._superseded(con)
         except sqlite3.Error as exc:
             if _damage(exc):
                 self._broken()
             # else locked by another run for too long, or read-only: not remembered
+
+class _Superseded(Exception):
+    """The database holds another code's rows (see ``Store._superseded``)."""
+
 
 @contextlib.contextmanager
 def transaction(con: sqlite3.Connection) -> Iterator[None]:

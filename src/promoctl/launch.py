@@ -12,6 +12,9 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    # pydantic looks for plugins in every installed distribution's metadata on first
+    # use (a tenth of a pre-commit run); promoctl uses none.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     if args[:1] == ["validate"] and not any(a.startswith("-") for a in args[1:]):
         answered = _remembered(args[1:])
         if answered is not None:
@@ -41,6 +44,8 @@ def _remembered(args: list[str]) -> int | None:
         root = validation.root_for(Path(repo) if repo else None,
                                    paths[0] if paths else Path.cwd())
         problems = validation.remembered(root, paths, probe)
+        if problems is None and paths:  # a pre-commit run: what the index can tell
+            problems = validation.from_index(root, paths)
     except Exception:  # the command runs instead, and reports it as it should
         probe.close()
         return None

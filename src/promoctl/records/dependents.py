@@ -120,10 +120,12 @@ def _ids(sources: Iterable[Source], displays: set[str]) -> set[str]:
     return {str(s.record_id) for s in sources if s.display in displays and s.record_id}
 
 
-def dependents(repo: Repository, displays: set[str]) -> set[str]:
+def dependents(repo: Repository, displays: set[str],
+               before: dict[str, set[str]] | None = None) -> set[str]:
     """The displays of the records that refer to the records in ``displays`` (by their
-    ids now and in the last commit), broken ones included."""
-    before = committed_ids(repo.root, displays)
+    ids now and in the last commit, ``before`` when known), broken ones included."""
+    if before is None:
+        before = committed_ids(repo.root, displays)
     frameworks = _ids(repo.frameworks.values(), displays) | before.get("framework", set())
     ladders = _ids(repo.ladders.values(), displays) | before.get("ladder", set())
     people = _ids(repo.people.values(), displays) | before.get("person", set())

@@ -92,7 +92,8 @@ def meta_of(record: Any) -> dict[str, Any]:
                 "effective": (record.effective or record.decided_on).isoformat(),
                 "decided_on": record.decided_on.isoformat(),
                 "from_level": before if isinstance(before, str) else None,
-                "framework": record.inputs.framework.id}
+                "framework": record.inputs.framework.id,
+                "panel": sorted({m.person for m in record.panel if m.person})}
     if kind == "review":
         return {"supersedes": record.supersedes, "person": record.person,
                 "ladder": record.ladder, "decision": record.decision}

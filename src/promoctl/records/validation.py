@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from promoctl.base.errors import Problem, display_path
-from promoctl.base.repofiles import discover, is_record, record_files, relative
+from promoctl.base.errors import Problem, display_path, errors_only
+from promoctl.base.repofiles import MARKER, discover, is_record, record_files, relative
 from promoctl.base.repofiles import root_for as root_for
 from promoctl.store import worktree
 from promoctl.store.cache import Cache, artifact_row
@@ -46,21 +46,46 @@ def validate(root: Path, paths: Sequence[Path] = (),
             return found
     from promoctl.store.spill import Spill
 
-    cache = Cache(cache_location(root))
+    cache = Cache(cache_location(root), check=wanted is None)
+    found = _nearby(root, cache, wanted)
+    if found is not None:
+        return found
     with Spill(None if cache.store.private else cache.path) as spill:
         folders: list[str] = []
         # Only a whole run keeps the list on disk; a run over some files holds the
         # whole cache anyway.
         displays = _Listing(spill if wanted is None else None, record_files(root, folders),
                             root)
-        problems, artifacts = _validate(root, cache, displays, wanted, progress, jobs, spill)
+        problems, artifacts, token = _validate(root, cache, displays, wanted, progress, jobs,
+                                               spill)
+        changes = worktree.changes(root) if token is not None else None
         if memo is not None and state is not None and artifacts is not None \
                 and (wanted is None or all(map(is_record, wanted))) \
                 and cache.still(displays) and worktree.state(root, time.time_ns()) == state:
             stats = _untracked(root, displays, folders, cache.started, spill)
             if stats is not None:
                 memo.remember(cache.store, state, wanted, problems, {**artifacts, **stats})
+                if token is not None and changes is not None:
+                    _set_basis(root, cache, token, changes, folders, stats)
     return problems
+
+
+# validate FILE with at most this many files tries the reference index first (``nearby``).
+NEARBY_AT_MOST = 20
+
+
+def _set_basis(root: Path, cache: Cache, token: str, changes: worktree.Changes,
+               folders: Sequence[str], stats: dict[str, list[int] | None]) -> None:
+    """Say what the work tree was when the index was written: git's view of the
+    tracked files, and the stat of every folder walked and every other file read."""
+    from promoctl.store import index
+
+    walked = {relative(f, root) if f != str(root) else "." for f in folders}
+    index.set_basis(cache.store, token, {
+        "tree": changes.tree, "listed": sorted(changes.listed),
+        "folders": {k: v for k, v in stats.items() if k in walked},
+        "untracked": {k: v for k, v in stats.items() if k not in walked}})
+    cache.store.release()
 
 
 class _Listing:
@@ -106,6 +131,32 @@ def remembered(root: Path, paths: Sequence[Path] = (),
     return Memo.of(root).answer(state, wanted, root)
 
 
+def from_index(root: Path, paths: Sequence[Path]) -> list[Problem] | None:
+    """``validate``'s answer for a few files from the reference index (``nearby``),
+    when it can tell it; None when it must do the work."""
+    wanted = _wanted(root, paths)
+    return _nearby(root, Cache(cache_location(root), check=False), wanted) \
+        if wanted is not None and _nearby_fits(wanted) else None
+
+
+def _nearby_fits(wanted: set[str]) -> bool:
+    return 0 < len(wanted) <= NEARBY_AT_MOST and all(map(is_record, wanted))
+
+
+def _nearby(root: Path, cache: Cache, wanted: set[str] | None) -> list[Problem] | None:
+    if wanted is None or not _nearby_fits(wanted):
+        return None
+    from promoctl.store import index
+
+    basis = index.basis(cache.store)
+    if basis is None:
+        return None
+    asking = worktree.Asking(root, basis["tree"])  # git runs while the checks import
+    from promoctl.records import nearby
+
+    return nearby.check(root, cache, wanted, basis, asking)
+
+
 def _wanted(root: Path, paths: Sequence[Path]) -> set[str] | None:
     return {display_path(p, root) for p in discover(paths)} if paths else None
 
@@ -135,9 +186,10 @@ def _untracked(root: Path, displays: Iterable[tuple[str, str]], folders: Sequenc
 
 def _validate(root: Path, cache: Cache, displays: _Listing, wanted: set[str] | None,
               progress: Progress | None, jobs: int | None, spill: Spill
-              ) -> tuple[list[Problem], dict[str, list[int] | None] | None]:
-    """The problems, and the stat of the artifacts they were found with (None if one
-    changed too close to the run to trust its stat)."""
+              ) -> tuple[list[Problem], dict[str, list[int] | None] | None, str | None]:
+    """The problems, the stat of the artifacts they were found with (None if one
+    changed too close to the run to trust its stat), and the token of the reference
+    index a whole run that found no error wrote (``store.index``)."""
     if wanted is not None:
         # A few files (a pre-commit run): every row read one by one costs more than all
         # read at once. Memory is then the whole cache's, as for evaluate and report.
@@ -153,7 +205,7 @@ def _validate(root: Path, cache: Cache, displays: _Listing, wanted: set[str] | N
         # when it found problems in other files: some may be in records that refer to
         # the given ones, which a run over files reports too (see ``dependents``).
         assert cache.last is not None
-        return [Problem(*p) for p in last], cache.last["artifacts"]
+        return [Problem(*p) for p in last], cache.last["artifacts"], None
     checked: set[str] | None = None
     if wanted is not None:
         files = list(displays.paths())
@@ -161,7 +213,7 @@ def _validate(root: Path, cache: Cache, displays: _Listing, wanted: set[str] | N
         if problems is not None:
             # Files only indexed (never parsed, so no entry) hashed no artifact.
             return problems, cache.artifact_rows(
-                [k for k in cache.used if k in cache.entries], root)
+                [k for k in cache.used if k in cache.entries], root), None
         # Much of the repository refers to the given files (a framework): the whole
         # run, which streams and reuses every check the cache holds, costs less.
     cache.spill_to(spill)
@@ -173,10 +225,25 @@ def _validate(root: Path, cache: Cache, displays: _Listing, wanted: set[str] | N
         repo, problems = _whole(root, cache, list(displays.paths()), jobs)
     problems = sorted(set(problems))
     cache.remember_run((d for _p, d in displays), repo.keys, root, problems)
+    token = _index(repo, cache, displays) if not errors_only(problems) else None
     cache.save(prune=True)
     if checked is not None:
         problems = [p for p in problems if p.path in checked]
-    return problems, cache.last["artifacts"] if cache.last is not None else None
+    return problems, cache.last["artifacts"] if cache.last is not None else None, token
+
+
+def _index(repo: Repository, cache: Cache, displays: _Listing) -> str | None:
+    """Write the reference index of a whole run; its token, when it holds every record
+    the run read (the repository file is not a record)."""
+    from promoctl.records import nearby
+    from promoctl.store import index
+
+    cache.store.flush()
+    if repo.spill is not None:
+        repo.spill.release()  # its batch written: the index is written beside it
+    token = index.write(cache.store, nearby.index_rows(repo))
+    records = sum(1 for _path, display in displays if display != MARKER)
+    return token if token is not None and index.count(cache.store) == records else None
 
 
 # Above this many files to check (and a tenth of the repository), validate FILE runs the

@@ -177,9 +177,9 @@ class Cache:
     (``cachedb``), with what the last run of the whole repository found. Rows are read
     as a run needs them: a run that finds no file changed reads one row a file."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, check: bool = True) -> None:
         self.path = path
-        self.store = open_store(path)
+        self.store = open_store(path, check)
         _remove_earlier(path.parent)
         self.entries = _Rows[dict[str, Any]](self.store, self.store.entry,
                                              self.store.put_entry, _well_formed)
@@ -347,11 +347,12 @@ class Cache:
         self.store.release()
 
 
-def open_store(path: Path) -> Store:
-    """The database at ``path``, for this schema and this code."""
+def open_store(path: Path, check: bool = True) -> Store:
+    """The database at ``path``, for this schema and this code (``check``: read every
+    page for damage first, as a run that reads most of it does)."""
     from promoctl.store.cachedb import SCHEMA, Store
 
-    return Store(path, SCHEMA, code_fingerprint())
+    return Store(path, SCHEMA, code_fingerprint(), check)
 
 
 def _remove_earlier(folder: Path) -> None:

@@ -20,7 +20,7 @@ import os
 TYPE_CHECKING = False  # typing and pathlib are imported while git runs (see Probe)
 if TYPE_CHECKING:
     import subprocess
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator
     from pathlib import Path
     from typing import Any
 
@@ -69,6 +69,7 @@ class Probe:
         lines = os.fsdecode(found).splitlines()
         if len(lines) != 2:
             return None
+        _LISTED[self.root] = listed
         root = Path(self.root)
         return _digest(root, Path(lines[0]), root / lines[1], listed, now)
 
@@ -255,4 +256,106 @@ def _differing(listed: bytes) -> list[tuple[str, str]]:
             i += 1  # the next field is the path it was renamed or copied from
         if code[1:] != b" ":
             paths.append((code.decode("ascii", "replace"), path))
+    return paths
+
+
+# What ``git status`` listed when this process last asked (``Probe.state``), by root:
+# ``changes`` takes it rather than run git status a second time.
+_LISTED: dict[str, bytes] = {}
+
+
+class Changes:
+    """What git says may differ from a basis: the tree of HEAD, the tracked files under
+    the root whose index or work-tree content is not HEAD's (``listed``), and those whose
+    content in HEAD is not the basis tree's (``committed``); names relative to the root."""
+
+    def __init__(self, tree: str, listed: set[str], committed: set[str]) -> None:
+        self.tree, self.listed, self.committed = tree, listed, committed
+
+
+class Asking:
+    """The git commands that tell ``Changes`` since the tree ``since``, started (so they
+    run while Python imports the rest); read with ``changes``."""
+
+    def __init__(self, root: Path, since: str | None = None) -> None:
+        self.root = root
+        self.seen = _LISTED.pop(str(root), None)
+        asks: list[tuple[str, ...]] = [
+            ("rev-parse", "--show-toplevel", "HEAD^{tree}"), ("ls-files", "-v", "-z"),
+            ("diff-tree", "-r", "-z", "--name-only", "--no-renames", since or "HEAD",
+             "HEAD")]
+        if self.seen is None:
+            asks.append(_ASKS[1])
+        env = {**os.environ, **_ENV}
+        self.running: list[_Git] | None = []
+        try:
+            for ask in asks:
+                self.running.append(_Git(str(root), ask, env))
+        except OSError:
+            self._close()
+            self.running = None
+
+    def changes(self) -> Changes | None:
+        """None outside git, with no commit yet, or when git is told to take some file
+        as unchanged (assume-unchanged, skip-worktree): ``git status`` would not look
+        at it."""
+        from promoctl.base.repofiles import relative
+
+        if self.running is None:
+            return None
+        try:
+            outs = [process.output() for process in self.running]
+        finally:
+            self._close()
+        found, flags, committed, *listing = outs
+        listed = self.seen if self.seen is not None else listing[0]
+        if found is None or flags is None or committed is None or listed is None:
+            return None
+        lines = os.fsdecode(found).splitlines()
+        if len(lines) != 2 or _flagged(flags):
+            return None
+        top = lines[0]
+
+        def names(paths: Iterable[str]) -> set[str]:
+            return {relative(os.path.join(top, path), self.root) for path in paths}
+
+        return Changes(lines[1], names(_all_listed(listed)),
+                       names(os.fsdecode(p) for p in committed.split(b"\0") if p))
+
+    def _close(self) -> None:
+        for process in self.running or ():
+            process.close()
+
+
+def changes(root: Path, since: str | None = None) -> Changes | None:
+    """``Changes`` since the tree ``since`` (see ``Asking``)."""
+    return Asking(root, since).changes()
+
+
+def _flagged(listed: bytes) -> bool:
+    """Whether ``git ls-files -v -z`` shows a file git takes as unchanged (its tag in
+    lower case) or skips (S). Counted, not searched: 45,000 entries in a millisecond."""
+    entries = listed.count(b"\0")
+    cached = listed.count(b"\0H ") + listed.startswith(b"H ")
+    if cached == entries:
+        return False
+    import re
+
+    return re.search(rb"(?:^|\0)[a-zS] ", listed) is not None
+
+
+def _all_listed(listed: bytes) -> list[str]:
+    """Every path ``git status --porcelain -z`` names, renamed-from paths too."""
+    paths: list[str] = []
+    fields = listed.split(b"\0")
+    i = 0
+    while i < len(fields):
+        field = fields[i]
+        i += 1
+        if len(field) < 4:
+            continue
+        paths.append(os.fsdecode(field[3:]))
+        if field[:1] in (b"R", b"C") and i < len(fields):
+            paths.append(os.fsdecode(fields[i]))  # the path it was renamed or copied from
+            i += 1
     return paths

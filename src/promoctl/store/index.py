@@ -1,0 +1,139 @@
+"""The reference index: every record of the last whole run, by kind and id, and the ids
+each one names, both ways; with the state of the work tree it was taken in (the basis).
+
+A pre-commit run (``validate FILE`` just after FILE was edited) answers from it: it asks
+which records name an id, or share one, and reads only those files. The index is
+written whole by a run over the whole repository that found no error, and stands for
+the files as they were then: the basis says what git and the file system looked like,
+so a later run can tell which files may have changed since (``worktree.changes``). The
+rows are the store's, under its schema and code stamp; a run that finds no basis, or
+one that is not complete, simply does the work.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from promoctl.store.cachedb import Store, as_bytes, from_bytes, json_text, loads
+
+# A whole run's index rows: (name, kind, id, content key) and the (kind, id) it names.
+Row = tuple[str, str, str, str, list[tuple[str, str]]]
+# SQLite's limit on the values of one statement is far above this.
+_CHUNK = 500
+
+
+def write(store: Store, rows: Iterable[Row]) -> str | None:
+    """Replace the index with ``rows`` in one transaction; the token a basis must name
+    to stand for it (None when the store could not be written)."""
+    token = secrets.token_hex(8)
+
+    def names() -> Iterator[tuple[bytes, str, str, str]]:
+        for name, kind, record_id, key, named in rows:
+            links.extend((as_bytes(name), k, i, kind) for k, i in named)
+            yield as_bytes(name), kind, record_id, key
+
+    links: list[tuple[bytes, str, str, str]] = []
+
+    def change(con: Any) -> None:
+        for table in ("records", "links", "basis"):
+            con.execute(f"DELETE FROM {table}")
+        con.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)", names())
+        con.executemany("INSERT INTO links VALUES (?, ?, ?, ?)", links)
+        con.execute("INSERT INTO basis VALUES (?)", (json_text({"token": token}),))
+
+    store.change(change)
+    return token if basis(store, complete=False) == {"token": token} else None
+
+
+def set_basis(store: Store, token: str, body: dict[str, Any]) -> None:
+    """Complete the basis of the index written with ``token`` (if it is still that one)."""
+    store.change(lambda con: con.execute(
+        "UPDATE basis SET body = ? WHERE body = ?",
+        (json_text({**body, "token": token}), json_text({"token": token}))))
+
+
+def basis(store: Store, complete: bool = True) -> dict[str, Any] | None:
+    """The basis of the index; None when there is none (or, with ``complete``, when the
+    run that wrote the index did not finish it)."""
+    found = store.rows("SELECT body FROM basis")
+    body = loads(found[0][0]) if len(found) == 1 else None
+    if not isinstance(body, dict) or (complete and "tree" not in body):
+        return None
+    return body
+
+
+def _chunks(values: list[Any]) -> Iterator[list[Any]]:
+    for at in range(0, len(values), _CHUNK):
+        yield values[at:at + _CHUNK]
+
+
+def records(store: Store, names: Iterable[str]) -> dict[str, tuple[str, str, str]]:
+    """name -> (kind, id, content key) of those of ``names`` in the index."""
+    out: dict[str, tuple[str, str, str]] = {}
+    for chunk in _chunks(sorted({as_bytes(n) for n in names})):
+        marks = ",".join("?" * len(chunk))
+        for name, kind, record_id, key in store.rows(
+                f"SELECT name, kind, id, key FROM records WHERE name IN ({marks})",
+                tuple(chunk)):
+            out[from_bytes(name)] = (kind, record_id, key)
+    return out
+
+
+def with_ids(store: Store, pairs: Iterable[tuple[str, str]]) -> set[str]:
+    """The names of the records that have one of these (kind, id)."""
+    return _by_pair(store, "records", pairs)
+
+
+def naming(store: Store, pairs: Iterable[tuple[str, str]],
+           kinds: tuple[str, ...] | None = None) -> set[str]:
+    """The names of the records (of ``kinds``, when given) that name one of these
+    (kind, id)."""
+    return _by_pair(store, "links", pairs, kinds)
+
+
+def named_by(store: Store, names: Iterable[str]) -> set[tuple[str, str]]:
+    """The (kind, id) the records of ``names`` name."""
+    out: set[tuple[str, str]] = set()
+    for chunk in _chunks(sorted({as_bytes(n) for n in names})):
+        marks = ",".join("?" * len(chunk))
+        out.update((k, i) for k, i in store.rows(
+            f"SELECT kind, id FROM links WHERE name IN ({marks})", tuple(chunk)))
+    return out
+
+
+def of_kinds_other_than(store: Store, kinds: tuple[str, ...]) -> set[str]:
+    """The names of the records of any other kind (the few read by every check)."""
+    marks = ",".join("?" * len(kinds))
+    return {from_bytes(name) for (name,) in store.rows(
+        f"SELECT name FROM records WHERE kind NOT IN ({marks})", kinds)}
+
+
+def in_folder(store: Store, folder: str) -> set[str]:
+    """The names of the records directly in ``folder`` ("." for the top)."""
+    prefix = "" if folder == "." else folder.rstrip("/") + "/"
+    rows = store.rows("SELECT name FROM records WHERE name >= ? AND name < ?",
+                      (as_bytes(prefix), as_bytes(prefix) + b"\xff"))
+    names = (from_bytes(name) for (name,) in rows)
+    return {name for name in names if "/" not in name[len(prefix):]}
+
+
+def count(store: Store) -> int:
+    found = store.rows("SELECT count(*) FROM records")
+    return int(found[0][0]) if found else 0
+
+
+def _by_pair(store: Store, table: str, pairs: Iterable[tuple[str, str]],
+             kinds: tuple[str, ...] | None = None) -> set[str]:
+    out: set[str] = set()
+    wanted = set(pairs)
+    of = "" if kinds is None else f" AND of IN ({','.join('?' * len(kinds))})"
+    for chunk in _chunks(sorted({i for _k, i in wanted})):
+        marks = ",".join("?" * len(chunk))
+        for name, kind, record_id in store.rows(
+                f"SELECT name, kind, id FROM {table} WHERE id IN ({marks}){of}",
+                (*chunk, *(kinds or ()))):
+            if (kind, record_id) in wanted:
+                out.add(from_bytes(name))
+    return out

@@ -20,31 +20,49 @@ from promoctl.store.cachedb import Store, as_bytes, from_bytes, json_text, loads
 
 # A whole run's index rows: (name, kind, id, content key) and the (kind, id) it names.
 Row = tuple[str, str, str, str, list[tuple[str, str]]]
+# Rows written at a time: memory stays small whatever the repository's size.
+_BATCH = 2_000
 # SQLite's limit on the values of one statement is far above this.
 _CHUNK = 500
 
 
 def write(store: Store, rows: Iterable[Row]) -> str | None:
-    """Replace the index with ``rows`` in one transaction; the token a basis must name
-    to stand for it (None when the store could not be written)."""
+    """Make the index hold ``rows`` (only those whose content key changed are written
+    again), in one transaction; the token a basis must name to stand for it (None when
+    the store could not be written)."""
     token = secrets.token_hex(8)
 
-    def names() -> Iterator[tuple[bytes, str, str, str]]:
-        for name, kind, record_id, key, named in rows:
-            links.extend((as_bytes(name), k, i, kind) for k, i in named)
-            yield as_bytes(name), kind, record_id, key
-
-    links: list[tuple[bytes, str, str, str]] = []
-
     def change(con: Any) -> None:
-        for table in ("records", "links", "basis"):
-            con.execute(f"DELETE FROM {table}")
-        con.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)", names())
-        con.executemany("INSERT INTO links VALUES (?, ?, ?, ?)", links)
+        known = dict(con.execute("SELECT name, key FROM records"))
+        con.execute("DELETE FROM basis")
+        batch: list[Row] = []
+        for row in rows:
+            name = as_bytes(row[0])
+            if known.pop(name, None) != row[3]:
+                batch.append(row)
+                if len(batch) >= _BATCH:
+                    _replace(con, batch)
+        _replace(con, batch)
+        gone = [(name,) for name in known]  # files the run did not read
+        con.executemany("DELETE FROM records WHERE name = ?", gone)
+        con.executemany("DELETE FROM links WHERE name = ?", gone)
         con.execute("INSERT INTO basis VALUES (?)", (json_text({"token": token}),))
 
     store.change(change)
     return token if basis(store, complete=False) == {"token": token} else None
+
+
+def _replace(con: Any, batch: list[Row]) -> None:
+    """Write the rows of ``batch`` over those of the same names, and empty it."""
+    names = [(as_bytes(row[0]),) for row in batch]
+    con.executemany("DELETE FROM links WHERE name = ?", names)
+    con.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)",
+                    ((as_bytes(name), kind, record_id, key)
+                     for name, kind, record_id, key, _named in batch))
+    con.executemany("INSERT INTO links VALUES (?, ?, ?, ?)",
+                    ((as_bytes(name), k, i, kind)
+                     for name, kind, _id, _key, named in batch for k, i in named))
+    batch.clear()
 
 
 def set_basis(store: Store, token: str, body: dict[str, Any]) -> None:

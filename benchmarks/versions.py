@@ -151,11 +151,19 @@ def prepare(source: Path, work: Path, baseline: str | None) -> Versions:
         launcher = work / label / "promoctl-launcher.py"
         launcher.parent.mkdir(parents=True, exist_ok=True)
         launcher.write_text(_LAUNCHER.format(module=module, function=function))
+        _compile(src)
         root = copy_repository(source, work / label / "repo")
         cache_home = work / label / "cache"
         cache_home.mkdir()
         items.append(Version(label, name, src, entry, launcher, root, cache_home))
     return Versions(items)
+
+
+def _compile(src: Path) -> None:
+    """Byte-compile a version's modules first, as an installed promoctl is: a shell with
+    PYTHONDONTWRITEBYTECODE set would otherwise compile every module on every run."""
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(src)], check=True,
+                   capture_output=True)
 
 
 def remove(work: Path) -> None:

@@ -13,6 +13,7 @@ from types import ModuleType
 
 import pytest
 
+from promoctl import launch
 from promoctl.base.errors import Problem
 from promoctl.records import nearby, validation
 from promoctl.store import cache, index, worktree
@@ -272,12 +273,29 @@ def test_the_index_reads_only_what_the_checks_need(
 
 
 def test_a_pre_commit_run_prints_what_the_command_prints(
-        repo: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+        repo: Path, cli: Cli, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``promoctl validate FILE`` answers from the index before the command line is
+    imported, with the command's output and exit code."""
     rel = staged_packet(repo)
-    answered = cli("validate", rel, cwd=repo)
+    monkeypatch.chdir(repo)
+    answered: list[Problem] | None = None
+    from_index = validation.from_index
+
+    def spy(root: Path, paths: list[Path]) -> list[Problem] | None:
+        nonlocal answered
+        answered = from_index(root, paths)
+        return answered
+
+    monkeypatch.setattr(validation, "from_index", spy)
+    capsys.readouterr()
+    code = launch.main(["validate", rel])
+    quick = capsys.readouterr()
+    assert answered == []
     monkeypatch.setattr(validation, "_nearby", lambda *_args: None)
-    assert cli("validate", rel, cwd=repo) == answered
-    assert answered.code == 0
+    command = cli("validate", rel)
+    assert (code, quick.out, quick.err) == (command.code, command.out, command.err)
+    assert code == 0
 
 
 def test_an_older_index_stands_after_a_run_that_found_errors(

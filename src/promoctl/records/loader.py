@@ -6,7 +6,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from promoctl.records.parsing import Source, parse_record
 from promoctl.records.yamlio import MAX_FRAMEWORK_BYTES, YamlProblems, too_large
 from promoctl.store.cache import Cache
 from promoctl.store.recent import Recent
-from promoctl.store.spill import Spill, SpillList
+from promoctl.store.spill import Spill, SpillList, SpillMap
 
 Table = MutableMapping[str, Source]
 
@@ -76,6 +76,18 @@ class Repository:
         if kind in tables:
             return tables[kind]
         return self.others.setdefault(kind, {})
+
+    def summaries(self) -> Iterator[tuple[str, str | None, str | None, dict[str, Any]]]:
+        """(display, kind, id, meta) of every filed record; those of tables on disk
+        without making a source of each (a path each costs more than its JSON)."""
+        for table in (self.frameworks, self.ladders, self.people, self.packet_ids,
+                      self.decisions, self.reviews, *self.others.values()):
+            if isinstance(table, SpillMap):
+                for row in table.encoded():
+                    display, _path, kind, record_id, meta = json.loads(row)
+                    yield display, kind, record_id, meta
+            else:
+                yield from ((s.display, s.kind, s.record_id, s.meta) for s in table.values())
 
     def framework(self, framework_id: str) -> Framework | None:
         return self._record("framework", framework_id)  # type: ignore[no-any-return]

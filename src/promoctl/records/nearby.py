@@ -34,6 +34,9 @@ from promoctl.store.cache import Cache, artifact_row
 
 # The kinds of which there are thousands; every record of another kind is loaded.
 BULK = ("person", "packet", "decision", "review")
+# The kinds of id the run asks who names: never a ladder or framework (they are
+# loaded whole, and nearly every record names one).
+ASKED = frozenset({*BULK, "account"})
 # More files changed since the basis than this: the index is too far behind to help.
 CHANGED_AT_MOST = 200
 # Rounds of "what the checks read" from the checked records (a packet's candidate, the
@@ -63,15 +66,12 @@ def links(kind: str | None, meta: dict[str, Any]) -> set[tuple[str, str]]:
 
 def index_rows(repo: Repository) -> Iterator[index.Row]:
     """The index rows of a whole run's repository (every record filed, none broken)."""
-    tables = (repo.frameworks, repo.ladders, repo.people, repo.packet_ids, repo.decisions,
-              repo.reviews, *repo.others.values())
     keys = dict(repo.keys.items())  # one read of a table on disk, not one a record
-    for table in tables:
-        for src in table.values():
-            key = keys.get(src.display)
-            if key is not None and src.kind is not None and src.record_id is not None:
-                yield (src.display, src.kind, str(src.record_id), key,
-                       sorted(links(src.kind, src.meta)) if src.kind in BULK else [])
+    for display, kind, record_id, meta in repo.summaries():
+        key = keys.get(display)
+        if key is not None and kind is not None and record_id is not None:
+            yield (display, kind, str(record_id), key,
+                   sorted(links(kind, meta)) if kind in BULK else [])
 
 
 def check(root: Path, cache: Cache, wanted: set[str], basis: dict[str, Any],
@@ -179,6 +179,8 @@ def _reads(root: Path, store: Any, wanted: set[str], fresh: dict[str, Source | N
 
     given = own(wanted)
     before = committed_ids(root, wanted)
+    if any(kind not in BULK for kind in before):
+        return None  # a framework or ladder in the last commit: thousands refer to it
     for kind, ids in before.items():
         given |= {(kind, i) for i in ids}
     checked = wanted | naming(given)

@@ -241,7 +241,7 @@ def _index(repo: Repository, cache: Cache, displays: _Listing) -> str | None:
     cache.store.flush()
     if repo.spill is not None:
         repo.spill.release()  # its batch written: the index is written beside it
-    token = index.write(cache.store, nearby.index_rows(repo))
+    token = index.write(cache.store, nearby.index_rows(repo), nearby.ASKED)
     records = sum(1 for _path, display in displays if display != MARKER)
     return token if token is not None and index.count(cache.store) == records else None
 

@@ -58,12 +58,11 @@ _TABLES = (
     # The reference index (``index``): each record of the last whole run by kind and id,
     # what it names, and the state of the work tree it stands for.
     "CREATE TABLE records (name BLOB PRIMARY KEY, kind TEXT NOT NULL, id TEXT NOT NULL,"
-    " key TEXT NOT NULL) WITHOUT ROWID",
+    " key TEXT NOT NULL, named TEXT NOT NULL) WITHOUT ROWID",
     "CREATE INDEX records_id ON records (id)",
-    "CREATE TABLE links (name BLOB NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL,"
-    " of TEXT NOT NULL)",  # ``of``: the kind of the record that names it
-    "CREATE INDEX links_id ON links (id, of)",
-    "CREATE INDEX links_name ON links (name)",
+    # Each (kind, id) a record names, by the id: ``of`` is the naming record's kind.
+    "CREATE TABLE links (id TEXT NOT NULL, kind TEXT NOT NULL, of TEXT NOT NULL,"
+    " name BLOB NOT NULL, PRIMARY KEY (id, kind, of, name)) WITHOUT ROWID",
     "CREATE TABLE basis (body TEXT NOT NULL)",
 )
 # Tables a rebuild leaves alone: the spill tables of runs going on (``spill``).

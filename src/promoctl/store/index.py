@@ -13,7 +13,7 @@ one that is not complete, simply does the work.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from typing import Any
 
 from promoctl.store.cachedb import Store, as_bytes, from_bytes, json_text, loads
@@ -26,10 +26,11 @@ _BATCH = 2_000
 _CHUNK = 500
 
 
-def write(store: Store, rows: Iterable[Row]) -> str | None:
-    """Make the index hold ``rows`` (only those whose content key changed are written
+def write(store: Store, rows: Iterable[Row], asked: Container[str]) -> str | None:
+    """Make the index hold ``rows`` (only files whose content key changed are written
     again), in one transaction; the token a basis must name to stand for it (None when
-    the store could not be written)."""
+    the store could not be written). Only ids of the ``asked`` kinds are found by who
+    names them (``naming``): a ladder is named by nearly every record."""
     token = secrets.token_hex(8)
 
     def change(con: Any) -> None:
@@ -38,30 +39,41 @@ def write(store: Store, rows: Iterable[Row]) -> str | None:
         batch: list[Row] = []
         for row in rows:
             name = as_bytes(row[0])
-            if known.pop(name, None) != row[3]:
+            key = known.pop(name, None)
+            if key != row[3]:
+                if key is not None:
+                    _forget(con, [name])
                 batch.append(row)
                 if len(batch) >= _BATCH:
-                    _replace(con, batch)
-        _replace(con, batch)
-        gone = [(name,) for name in known]  # files the run did not read
-        con.executemany("DELETE FROM records WHERE name = ?", gone)
-        con.executemany("DELETE FROM links WHERE name = ?", gone)
+                    _insert(con, batch, asked)
+        _insert(con, batch, asked)
+        _forget(con, list(known))  # files the run did not read
         con.execute("INSERT INTO basis VALUES (?)", (json_text({"token": token}),))
 
     store.change(change)
     return token if basis(store, complete=False) == {"token": token} else None
 
 
-def _replace(con: Any, batch: list[Row]) -> None:
-    """Write the rows of ``batch`` over those of the same names, and empty it."""
-    names = [(as_bytes(row[0]),) for row in batch]
-    con.executemany("DELETE FROM links WHERE name = ?", names)
-    con.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)",
-                    ((as_bytes(name), kind, record_id, key)
-                     for name, kind, record_id, key, _named in batch))
-    con.executemany("INSERT INTO links VALUES (?, ?, ?, ?)",
-                    ((as_bytes(name), k, i, kind)
-                     for name, kind, _id, _key, named in batch for k, i in named))
+def _forget(con: Any, names: list[bytes]) -> None:
+    """Delete the rows of these files, their links first (found by what they name)."""
+    for chunk in _chunks(names):
+        marks = ",".join("?" * len(chunk))
+        found = con.execute(f"SELECT name, kind, named FROM records WHERE name IN ({marks})",
+                            chunk).fetchall()
+        con.executemany("DELETE FROM links WHERE id = ? AND kind = ? AND of = ? AND name = ?",
+                        [(i, k, of, name) for name, of, named in found
+                         for k, i in (loads(named) or ())])
+        con.executemany("DELETE FROM records WHERE name = ?", ((n,) for n in chunk))
+
+
+def _insert(con: Any, batch: list[Row], asked: Container[str]) -> None:
+    """Write the rows of ``batch`` (files not in the index), and empty it."""
+    con.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?)",
+                    ((as_bytes(name), kind, record_id, key, json_text(named))
+                     for name, kind, record_id, key, named in batch))
+    con.executemany("INSERT OR IGNORE INTO links VALUES (?, ?, ?, ?)", sorted(
+        (i, k, kind, as_bytes(name)) for name, kind, _id, _key, named in batch
+        for k, i in named if k in asked))
     batch.clear()
 
 
@@ -107,7 +119,7 @@ def with_ids(store: Store, pairs: Iterable[tuple[str, str]]) -> set[str]:
 def naming(store: Store, pairs: Iterable[tuple[str, str]],
            kinds: tuple[str, ...] | None = None) -> set[str]:
     """The names of the records (of ``kinds``, when given) that name one of these
-    (kind, id)."""
+    (kind, id), of the kinds ``write`` was asked to find so."""
     return _by_pair(store, "links", pairs, kinds)
 
 
@@ -116,8 +128,11 @@ def named_by(store: Store, names: Iterable[str]) -> set[tuple[str, str]]:
     out: set[tuple[str, str]] = set()
     for chunk in _chunks(sorted({as_bytes(n) for n in names})):
         marks = ",".join("?" * len(chunk))
-        out.update((k, i) for k, i in store.rows(
-            f"SELECT kind, id FROM links WHERE name IN ({marks})", tuple(chunk)))
+        for (named,) in store.rows(f"SELECT named FROM records WHERE name IN ({marks})",
+                                   tuple(chunk)):
+            found = loads(named)
+            if isinstance(found, list):
+                out.update((str(k), str(i)) for k, i in found)
     return out
 
 

@@ -277,6 +277,10 @@ class SpillMap(MutableMapping[str, V]):
         """The values in order, each read once (the mapping's own would look each up)."""
         return (self.decode(v) for (v,) in self._rows("v"))
 
+    def encoded(self) -> Iterator[Any]:
+        """The values in order as kept, not decoded."""
+        return (v for (v,) in self._rows("v"))
+
     def items(self) -> Iterator[tuple[str, V]]:  # type: ignore[override]
         return ((from_bytes(k), self.decode(v)) for k, v in self._rows("k, v"))
 

@@ -130,3 +130,17 @@ def test_a_run_of_other_code_neither_writes_nor_reads_the_rebuilt_tables(
     assert old.entry("fresh") is None
     again = cachedb.Store(path, cachedb.SCHEMA, "new code")
     assert again.entry("late") is None and again.entry("fresh") == {"kind": "person"}
+
+
+def test_a_table_another_run_dropped_is_a_miss_not_damage(tmp_path: Path) -> None:
+    """SQLite's generic error once the file is open (here: a table gone) is not taken
+    for damage: removing the file would pull it from under every run using it."""
+    path = tmp_path / "c.sqlite"
+    store = cachedb.Store(path, cachedb.SCHEMA, "code")
+    store.put_entry("kept", {"kind": None})
+    store.release()
+    with contextlib.closing(sqlite3.connect(path)) as con:
+        con.execute("DROP TABLE files")
+        con.commit()
+    assert store.file_row("people/a.yaml") is None
+    assert path.exists() and store.entry("kept") == {"kind": None}

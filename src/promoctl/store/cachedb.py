@@ -71,7 +71,11 @@ RUN_TABLES = "run\\_%"
 
 # SQLite's primary result codes that mean the file is damaged, not a database, or of
 # another schema; any other error (busy, locked, read-only, full...) leaves it alone.
-_DAMAGE = (1, 11, 26)  # SQLITE_ERROR, SQLITE_CORRUPT, SQLITE_NOTADB
+_DAMAGE = (11, 26)  # SQLITE_CORRUPT, SQLITE_NOTADB
+# While opening, SQLite's generic error too: once the file is open and stamped, it is
+# more likely another run's doing (a table it dropped) than damage, and removing the
+# file would pull it from under every run using it.
+_DAMAGE_OPENING = (1, *_DAMAGE)
 # Connections a forked worker inherited: kept, never closed there (closing one would
 # act on its parent's locks).
 _INHERITED: list[Any] = []
@@ -141,13 +145,13 @@ def peek(path: Path, stamp: tuple[int, str], sql: str, args: tuple[Any, ...]) ->
         return []
 
 
-def _damage(exc: BaseException) -> bool:
+def _damage(exc: BaseException, codes: tuple[int, ...] = _DAMAGE) -> bool:
     if not isinstance(exc, sqlite3.DatabaseError):
         return False
     code = getattr(exc, "sqlite_errorcode", None)
     if code is None:  # raised here (a failed check) or by an older Python
         return not isinstance(exc, sqlite3.OperationalError)
-    return code & 0xFF in _DAMAGE
+    return code & 0xFF in codes
 
 
 def _plain(name: str) -> sqlite3.Connection:
@@ -221,7 +225,7 @@ class Store:
             try:
                 return self._connect(self.path)
             except (sqlite3.Error, OSError) as exc:
-                if attempt == 1 or not _damage(exc):
+                if attempt == 1 or not _damage(exc, _DAMAGE_OPENING):
                     break  # locked by another run, or not writable: do not remove it
                 self._remove()  # corrupt, not a database, or another schema: afresh
         self.private = True

@@ -282,9 +282,10 @@ def test_a_pre_commit_run_prints_what_the_command_prints(
     answered: list[Problem] | None = None
     from_index = validation.from_index
 
-    def spy(root: Path, paths: list[Path]) -> list[Problem] | None:
+    def spy(root: Path, paths: list[Path], listed: bytes | None) -> list[Problem] | None:
         nonlocal answered
-        answered = from_index(root, paths)
+        assert listed is not None  # git status is not run twice
+        answered = from_index(root, paths, listed)
         return answered
 
     monkeypatch.setattr(validation, "from_index", spy)

@@ -45,7 +45,8 @@ def _remembered(args: list[str]) -> int | None:
                                    paths[0] if paths else Path.cwd())
         problems = validation.remembered(root, paths, probe)
         if problems is None and paths:  # a pre-commit run: what the index can tell
-            problems = validation.from_index(root, paths)
+            problems = validation.from_index(
+                root, paths, probe.listed if Path(probe.root) == root else None)
     except Exception:  # the command runs instead, and reports it as it should
         probe.close()
         return None

@@ -44,20 +44,25 @@ CHANGED_AT_MOST = 200
 ROUNDS = 3
 
 
+# People a record names in a role no run asks who holds (``ASKED``): a panel member or
+# an assessor may sit on hundreds of panels, and no check of theirs reads those.
+ROLES = {"panel": "person", "assessor": "person"}
+
+
 def links(kind: str | None, meta: dict[str, Any]) -> set[tuple[str, str]]:
     """The (kind, id) a record names, from its meta (``parsing.meta_of``); accounts as
-    ("account", name)."""
+    ("account", name), panel members and assessors under their role (``ROLES``)."""
     pairs: list[tuple[str, Any]] = [("ladder", meta.get("ladder"))]
     if kind == "packet":
         pairs += [("person", meta.get("candidate")), ("person", meta.get("supervisor"))]
-        pairs += [("person", assessor) for assessor, _id in meta.get("assessors") or ()]
+        pairs += [("assessor", assessor) for assessor, _id in meta.get("assessors") or ()]
     elif kind == "person":
         pairs += [("person", meta.get("manager"))]
         pairs += [("account", str(name).strip()) for _home, name in meta.get("accounts") or ()]
     elif kind == "decision":
         pairs += [("person", meta.get("candidate")), ("packet", meta.get("packet")),
                   ("framework", meta.get("framework")), ("decision", meta.get("supersedes"))]
-        pairs += [("person", member) for member in meta.get("panel") or ()]
+        pairs += [("panel", member) for member in meta.get("panel") or ()]
     elif kind == "review":
         pairs += [("person", meta.get("person")), ("decision", meta.get("decision")),
                   ("review", meta.get("supersedes"))]
@@ -190,11 +195,11 @@ def _reads(root: Path, store: Any, wanted: set[str], fresh: dict[str, Source | N
     frontier = set(checked)
     for _round in range(ROUNDS):
         pairs = named(frontier) | own(frontier)
-        records = {p for p in pairs if p[0] != "account"}
+        records = {(ROLES.get(k, k), i) for k, i in pairs if k != "account"}
         found = index.with_ids(store, records) - stale
         found |= {n for n, s in fresh.items() if s is not None
                   and (s.kind, str(s.record_id)) in records}
-        people = {p for p in records if p[0] == "person"}
+        people = {p for p in pairs if p[0] == "person"}  # whose level history is read
         settled = {p for p in records if p[0] in ("packet", "decision")}
         found |= naming(people | settled, ("decision",))
         accounts = {p for p in named(frontier & checked) if p[0] == "account"}

@@ -38,7 +38,8 @@ def validate(root: Path, paths: Sequence[Path] = (),
     the result is the same whatever their number.
     """
     wanted = _wanted(root, paths)
-    state = worktree.state(root, time.time_ns())
+    probe = worktree.Probe(str(root))
+    state = probe.state(time.time_ns())
     memo = Memo.of(root) if state is not None else None
     if memo is not None and state is not None:
         found = memo.answer(state, wanted, root)
@@ -47,7 +48,7 @@ def validate(root: Path, paths: Sequence[Path] = (),
     from promoctl.store.spill import Spill
 
     cache = Cache(cache_location(root), check=wanted is None)
-    found = _nearby(root, cache, wanted)
+    found = _nearby(root, cache, wanted, probe.listed)
     if found is not None:
         return found
     with Spill(None if cache.store.private else cache.path) as spill:
@@ -131,11 +132,13 @@ def remembered(root: Path, paths: Sequence[Path] = (),
     return Memo.of(root).answer(state, wanted, root)
 
 
-def from_index(root: Path, paths: Sequence[Path]) -> list[Problem] | None:
+def from_index(root: Path, paths: Sequence[Path], listed: bytes | None = None
+               ) -> list[Problem] | None:
     """``validate``'s answer for a few files from the reference index (``nearby``),
-    when it can tell it; None when it must do the work."""
+    when it can tell it; None when it must do the work. ``listed``: what git status
+    listed in ``root`` a moment ago (``worktree.Probe.listed``)."""
     wanted = _wanted(root, paths)
-    return _nearby(root, Cache(cache_location(root), check=False), wanted) \
+    return _nearby(root, Cache(cache_location(root), check=False), wanted, listed) \
         if wanted is not None and _nearby_fits(wanted) else None
 
 
@@ -143,7 +146,8 @@ def _nearby_fits(wanted: set[str]) -> bool:
     return 0 < len(wanted) <= NEARBY_AT_MOST and all(map(is_record, wanted))
 
 
-def _nearby(root: Path, cache: Cache, wanted: set[str] | None) -> list[Problem] | None:
+def _nearby(root: Path, cache: Cache, wanted: set[str] | None, listed: bytes | None
+            ) -> list[Problem] | None:
     if wanted is None or not _nearby_fits(wanted):
         return None
     from promoctl.store import index
@@ -151,7 +155,7 @@ def _nearby(root: Path, cache: Cache, wanted: set[str] | None) -> list[Problem] 
     basis = index.basis(cache.store)
     if basis is None:
         return None
-    asking = worktree.Asking(root, basis["tree"])  # git runs while the checks import
+    asking = worktree.Asking(root, basis["tree"], listed)  # runs while the checks import
     from promoctl.records import nearby
 
     return nearby.check(root, cache, wanted, basis, asking)

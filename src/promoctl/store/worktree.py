@@ -43,6 +43,7 @@ class Probe:
 
     def __init__(self, root: str) -> None:
         self.root = root
+        self.listed: bytes | None = None  # what git status listed, once ``state`` read it
         env = {**os.environ, **_ENV}
         self.running: list[_Git] | None = []
         try:
@@ -69,7 +70,7 @@ class Probe:
         lines = os.fsdecode(found).splitlines()
         if len(lines) != 2:
             return None
-        _LISTED[self.root] = listed
+        self.listed = listed
         root = Path(self.root)
         return _digest(root, Path(lines[0]), root / lines[1], listed, now)
 
@@ -259,11 +260,6 @@ def _differing(listed: bytes) -> list[tuple[str, str]]:
     return paths
 
 
-# What ``git status`` listed when this process last asked (``Probe.state``), by root:
-# ``changes`` takes it rather than run git status a second time.
-_LISTED: dict[str, bytes] = {}
-
-
 class Changes:
     """What git says may differ from a basis: the tree of HEAD, the tracked files under
     the root whose index or work-tree content is not HEAD's (``listed``), and those whose
@@ -275,11 +271,13 @@ class Changes:
 
 class Asking:
     """The git commands that tell ``Changes`` since the tree ``since``, started (so they
-    run while Python imports the rest); read with ``changes``."""
+    run while Python imports the rest); read with ``changes``. ``listed``: what git
+    status listed a moment ago in the same root (``Probe.listed``), not asked again."""
 
-    def __init__(self, root: Path, since: str | None = None) -> None:
+    def __init__(self, root: Path, since: str | None = None,
+                 listed: bytes | None = None) -> None:
         self.root = root
-        self.seen = _LISTED.pop(str(root), None)
+        self.seen = listed
         asks: list[tuple[str, ...]] = [
             ("rev-parse", "--show-toplevel", "HEAD^{tree}"), ("ls-files", "-v", "-z"),
             ("diff-tree", "-r", "-z", "--name-only", "--no-renames", since or "HEAD",
@@ -327,9 +325,10 @@ class Asking:
             process.close()
 
 
-def changes(root: Path, since: str | None = None) -> Changes | None:
+def changes(root: Path, since: str | None = None, listed: bytes | None = None
+            ) -> Changes | None:
     """``Changes`` since the tree ``since`` (see ``Asking``)."""
-    return Asking(root, since).changes()
+    return Asking(root, since, listed).changes()
 
 
 def _flagged(listed: bytes) -> bool:

@@ -1,7 +1,7 @@
 """Everything promoctl remembers between runs, in one SQLite file under ``.git/promoctl/``.
 
 File stats and content keys, what each record file holds, the references between
-records, check results, evaluation and report results, and the memo of recent runs; a
+records (``index``, with the state of the work tree they stand for), check results, evaluation and report results, and the memo of recent runs; a
 run's spill tables; running work on every core (``parallel``). The store only ever saves work: a
 missing, corrupt or foreign database is rebuilt, and an answer never depends on it.
 

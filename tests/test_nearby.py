@@ -255,6 +255,15 @@ def test_the_index_never_answers_otherwise_than_the_full_run(
         assert fast is None
 
 
+def test_a_renamed_file_is_read_under_its_new_name(
+        repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rel = sorted((repo / "packets").rglob("*.yaml"))[-1].relative_to(repo).as_posix()
+    moved = rel.replace(".yaml", "-moved.yaml")
+    git(repo, "mv", rel, moved)
+    fast = validation.from_index(repo, [repo / moved])
+    assert fast is None or fast == full(repo, moved, monkeypatch)
+
+
 def test_the_index_reads_only_what_the_checks_need(
         repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     loaded: list[set[str]] = []

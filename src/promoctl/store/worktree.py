@@ -244,7 +244,13 @@ def _digest(root: Path, top: Path, index: Path, listed: bytes, now: int) -> str 
 def _differing(listed: bytes) -> list[tuple[str, str]]:
     """The tracked paths (from the top of the work tree) whose content in the work tree
     is not the index's, with their status code."""
-    paths: list[tuple[str, str]] = []
+    return [(code, path) for code, path, _source in _entries(listed) if code[1:] != " "]
+
+
+def _entries(listed: bytes) -> list[tuple[str, str, str | None]]:
+    """``git status --porcelain -z``'s entries: status code, path, and the path a rename
+    or copy came from."""
+    entries: list[tuple[str, str, str | None]] = []
     fields = listed.split(b"\0")
     i = 0
     while i < len(fields):
@@ -252,12 +258,12 @@ def _differing(listed: bytes) -> list[tuple[str, str]]:
         i += 1
         if len(field) < 4:
             continue
-        code, path = field[:2], os.fsdecode(field[3:])
-        if code[:1] in (b"R", b"C"):
-            i += 1  # the next field is the path it was renamed or copied from
-        if code[1:] != b" ":
-            paths.append((code.decode("ascii", "replace"), path))
-    return paths
+        source = None
+        if field[:1] in (b"R", b"C") and i < len(fields):
+            source = os.fsdecode(fields[i])  # the next field
+            i += 1
+        entries.append((field[:2].decode("ascii", "replace"), os.fsdecode(field[3:]), source))
+    return entries
 
 
 class Changes:
@@ -345,16 +351,4 @@ def _flagged(listed: bytes) -> bool:
 
 def _all_listed(listed: bytes) -> list[str]:
     """Every path ``git status --porcelain -z`` names, renamed-from paths too."""
-    paths: list[str] = []
-    fields = listed.split(b"\0")
-    i = 0
-    while i < len(fields):
-        field = fields[i]
-        i += 1
-        if len(field) < 4:
-            continue
-        paths.append(os.fsdecode(field[3:]))
-        if field[:1] in (b"R", b"C") and i < len(fields):
-            paths.append(os.fsdecode(fields[i]))  # the path it was renamed or copied from
-            i += 1
-    return paths
+    return [path for _code, *paths in _entries(listed) for path in paths if path is not None]

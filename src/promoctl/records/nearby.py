@@ -108,7 +108,10 @@ def check(root: Path, cache: Cache, wanted: set[str], basis: dict[str, Any],
     if any(src is None or src.kind not in BULK for name, src in fresh.items()
            if name in wanted):
         return None  # a broken given file, or a framework or ladder (thousands refer to it)
-    reads = _reads(root, store, wanted, fresh, candidates)
+    # What HEAD holds of a given file is its index row, unless it was listed then or
+    # committed since.
+    reads = _reads(root, store, wanted, fresh, candidates,
+                   set(basis["listed"]) | changes.committed)
     if reads is None:
         return None
     return _checked(root, cache, wanted, *reads)
@@ -153,10 +156,12 @@ def _added_or_removed(root: Path, folder: str, walked: dict[str, Any], known: se
 
 
 def _reads(root: Path, store: Any, wanted: set[str], fresh: dict[str, Source | None],
-           stale: set[str]) -> tuple[set[str], dict[str, set[str]]] | None:
+           stale: set[str], moved: set[str]
+           ) -> tuple[set[str], dict[str, set[str]]] | None:
     """The files to load: the given and changed ones, what refers to the given ones,
     what the checks of all those read, and every record not of a bulk kind; with the
-    ids the given files had in the last commit."""
+    ids the given files had in the last commit (asked of git for those ``moved`` since
+    the index was written)."""
     from promoctl.records.dependents import committed_ids
 
     def named(names: Iterable[str]) -> set[tuple[str, str]]:
@@ -183,7 +188,10 @@ def _reads(root: Path, store: Any, wanted: set[str], fresh: dict[str, Source | N
         return set(found.values())
 
     given = own(wanted)
-    before = committed_ids(root, wanted)
+    asked = wanted & moved
+    before = committed_ids(root, asked) if asked else {}
+    for kind, record_id, _key in index.records(store, wanted - asked).values():
+        before.setdefault(kind, set()).add(record_id)
     if any(kind not in BULK for kind in before):
         return None  # a framework or ladder in the last commit: thousands refer to it
     for kind, ids in before.items():

@@ -20,6 +20,7 @@ from promoctl.base.gitio import Git
 from promoctl.decisions import recording, trailers
 from promoctl.engine import evaluation_view, evaluations, plans
 from promoctl.records import decided, duties, repository, yamlio
+from promoctl.records.checks import person_name
 from promoctl.records.loader import Repository
 from promoctl.records.models import OUTCOMES, Decision, Ladder, PanelMember
 from promoctl.records.parsing import Source, parse_record
@@ -92,13 +93,6 @@ def panel_members(repo: Repository, given: list[tuple[str, str]]) -> list[PanelM
     return out
 
 
-def _name_of(repo: Repository) -> Callable[[str], str | None]:
-    def name_of(person_id: str) -> str | None:
-        person = repo.person(person_id) if person_id in repo.people else None
-        return person.name if person else None
-    return name_of
-
-
 def prepare(root: Path, req: Request, git: Git) -> Prepared:
     if req.outcome not in OUTCOMES:
         raise UserError(f"outcome must be one of {', '.join(OUTCOMES)}, not {req.outcome!r}")
@@ -154,7 +148,8 @@ def prepare(root: Path, req: Request, git: Git) -> Prepared:
         raise UserError("; ".join(quorum))
     panel = panel_members(repo, req.panel)
     breaches = duties.breaches(duties.load_policy(root).separation_of_duties, panel,
-                               duties.Parties.of(ev.person, packet), _name_of(repo))
+                               duties.Parties.of(ev.person, packet),
+                               lambda pid: person_name(repo, pid))
     if breaches:
         raise UserError("; ".join(breaches) + " (policy.separation_of_duties in "
                         "promoctl.yaml)")

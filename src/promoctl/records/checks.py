@@ -375,7 +375,8 @@ def _check_artifact(root: Path, relative: str, sha256: str) -> str | None:
     return None
 
 
-def _name(repo: Repository, person_id: str) -> str | None:
+def person_name(repo: Repository, person_id: str) -> str | None:
+    """A person's name, from what loading kept of the person (no parsing)."""
     found = repo.people.get(person_id)
     return str(found.meta["name"]) if found is not None and found.meta.get("name") else None
 
@@ -410,7 +411,7 @@ def check_decision(src: Source, repo: Repository) -> list[Problem]:
         parties = duties.Parties.from_meta(decision.candidate, person_src.meta,
                                            packet_src.meta if packet_src else None)
         for breach in duties.breaches(duties.load_policy(repo.root).separation_of_duties,
-                                      decision.panel, parties, lambda pid: _name(repo, pid)):
+                                      decision.panel, parties, lambda pid: person_name(repo, pid)):
             out.append(src.problem(("panel",), breach))
     verdict = decision.evaluation.get("verdict")
     if decision.against_evaluation and decision.override is None:

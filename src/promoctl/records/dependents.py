@@ -14,7 +14,6 @@ the last commit counts too: renaming a person breaks the packets that name the o
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -23,12 +22,11 @@ from pydantic import ValidationError
 
 from promoctl.base.fsutil import Unreadable
 from promoctl.records import yamlio
-from promoctl.records.loader import Repository, read_file
+from promoctl.records.loader import Repository, peek_id, peek_kind, read_file
 from promoctl.records.parsing import Source
 from promoctl.records.yamlio import YamlProblems
 
 MAPPING = "lms-mapping"
-_LINE = re.compile(rb"^(kind|id):[ \t]*['\"]?([A-Za-z0-9][A-Za-z0-9._-]*)", re.MULTILINE)
 
 
 def committed_ids(root: Path, displays: Iterable[str]) -> dict[str, set[str]]:
@@ -54,10 +52,11 @@ def committed_ids(root: Path, displays: Iterable[str]) -> dict[str, set[str]]:
         if len(header) != 3 or header[1] != b"blob":
             continue  # missing (a new file) or not a file
         size = int(header[2])
-        lines: dict[bytes, bytes] = {m[1]: m[2] for m in _LINE.finditer(out[at:at + size])}
+        blob = out[at:at + size]
         at += size + 1
-        if b"kind" in lines and b"id" in lines:
-            found.setdefault(lines[b"kind"].decode(), set()).add(lines[b"id"].decode())
+        kind, record_id = peek_kind(blob), peek_id(blob)
+        if kind is not None and record_id is not None:
+            found.setdefault(kind, set()).add(record_id)
     return found
 
 

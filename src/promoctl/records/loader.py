@@ -137,6 +137,11 @@ def peek_kind(raw: bytes) -> str | None:
     return _peek(_KIND_LINE, raw)
 
 
+def peek_id(raw: bytes) -> str | None:
+    """The record id from a top-level ``id:`` line, without parsing the file."""
+    return _peek(_ID_LINE, raw)
+
+
 @dataclass(slots=True)
 class Read:
     """What one file says about itself, learnt without looking at any other record (so
@@ -179,7 +184,7 @@ def read_one(repo: Repository, path: Path, key: str | None = None) -> Read:
         key, kind, peeked_id = known
     else:
         assert raw is not None
-        kind, peeked_id = peek_kind(raw), _peek(_ID_LINE, raw)
+        kind, peeked_id = peek_kind(raw), peek_id(raw)
         if cache is not None and stat is not None:
             key = cache.key(raw)
             row = cache.stat_row(stat, key, kind, peeked_id, now)

@@ -26,7 +26,7 @@ from promoctl.records import levels, repository
 from promoctl.records.loader import Repository
 from promoctl.records.parsing import Source
 from promoctl.records.repository import Progress
-from promoctl.store.results import EvaluationCache, Kept
+from promoctl.store.results import Answer, EvaluationCache, Kept
 
 
 @dataclass(frozen=True)
@@ -112,21 +112,79 @@ class Evaluated:
     display: str
     shown: Shown | None
     problems: tuple[Problem, ...]
+    key: str | None = None  # the evaluation's key, when it has one
 
 
 def evaluate_packets(root: Path, paths: Sequence[Path], as_of: date | None,
                      progress: Progress | None = None) -> tuple[list[Evaluated], list[Problem]]:
     """Evaluate the packets found under ``paths``, through the validation cache and the
     evaluation cache: a warm run parses no packet. Same outcomes and problems as
-    ``evaluate_fresh``."""
-    unchanged = evaluate_unchanged(root, paths, as_of)
-    if unchanged is not None:
-        return unchanged
-    repo, selected, problems = repository.load_packets_cached(root, paths, progress)
-    store = EvaluationCache.of(root)
-    outcomes = remembered_loaded(repo, selected, problems, as_of, store)
-    store.save()
+    ``evaluate_fresh``.
+
+    Over the whole repository, the answer is remembered with the state of the work
+    tree as git tells it (``repository.snapshot``): in the same state, the next run
+    reads only the kept evaluations, and neither stats every file nor decodes its row."""
+    when = as_of.isoformat() if as_of else "submitted"
+    every = repository.whole(root, paths)
+    if every:
+        state = repository.tree_state(root)
+        answered = _answered(root, state, when) if state is not None else None
+        if answered is not None:
+            return answered
+    found = evaluate_unchanged(root, paths, as_of)
+    if found is not None:
+        outcomes, problems, keys = found
+    else:
+        repo, selected, problems = repository.load_packets_cached(root, paths, progress)
+        store = EvaluationCache.of(root)
+        outcomes = remembered_loaded(repo, selected, problems, as_of, store)
+        store.save()
+        keys = dict(repo.keys)
+    if every:
+        _remember(root, when, outcomes, problems, keys)
     return outcomes, problems
+
+
+def _answered(root: Path, state: str, when: str
+              ) -> tuple[list[Evaluated], list[Problem]] | None:
+    """The answer remembered for the work tree's ``state``, if every path it does not
+    cover is as it was and every evaluation is kept; else None."""
+    store = EvaluationCache.of(root)
+    try:
+        answer = store.answer(state, when)
+        if answer is None or not repository.unchanged_snapshot(answer.stats, root):
+            return None
+        kept = store.get_many([key for _d, key, _p in answer.outcomes if key is not None])
+    finally:
+        store.save()  # writes nothing here; ends its reads
+    outcomes = []
+    for display, key, problems in answer.outcomes:
+        if key is None:
+            outcomes.append(Evaluated(display, None, tuple(Problem(*p) for p in problems)))
+        elif key not in kept:
+            return None
+        else:
+            outcomes.append(Evaluated(display, Shown(*kept[key]), (), key))
+    return outcomes, [Problem(*p) for p in answer.problems]
+
+
+def _remember(root: Path, when: str, outcomes: Sequence[Evaluated], problems: Sequence[Problem],
+              keys: Mapping[str, str]) -> None:
+    """Remember the answer of a run over the whole repository with the work tree's state,
+    when the record files hold now the content ``keys`` it was computed from."""
+    if any(o.shown is not None and o.key is None for o in outcomes):
+        return  # an evaluation not kept
+    found = repository.snapshot(root)
+    if found is None or found[2] != keys:
+        return
+    state, stats, _keys = found
+    store = EvaluationCache.of(root)
+    try:
+        store.remember_answer(state, when, Answer(
+            stats, [(o.display, o.key, [list(p) for p in o.problems]) for o in outcomes],
+            [list(p) for p in problems]))
+    finally:
+        store.save()
 
 
 def remembered_loaded(repo: Repository, selected: Sequence[str], problems: Sequence[Problem],
@@ -176,7 +234,7 @@ def remembered_loaded(repo: Repository, selected: Sequence[str], problems: Seque
             if store is not None and key is not None and packet_key:
                 store.put(key, Kept(result.path, result.text, result.extras_text, result.ready),
                           packet_key, when)
-        outcomes.append(Evaluated(display, result, ()))
+        outcomes.append(Evaluated(display, result, (), key))
     return outcomes
 
 
@@ -209,10 +267,11 @@ _READ = ("packet", "person", "ladder", "framework", "decision")
 
 
 def evaluate_unchanged(root: Path, paths: Sequence[Path], as_of: date | None
-                       ) -> tuple[list[Evaluated], list[Problem]] | None:
+                       ) -> tuple[list[Evaluated], list[Problem], dict[str, str]] | None:
     """``evaluate_packets``'s answer when no record changed since the last whole run and
-    every packet's evaluation is kept: each key is computed from the content keys the
-    store knows, and nothing is loaded. None when it must load.
+    every packet's evaluation is kept, with every record file's content key: each
+    evaluation key is computed from the content keys the store knows, and nothing is
+    loaded. None when it must load.
 
     With problems in the repository, only when every packet is asked for (the problems
     are then that run's) and no candidate, ladder or framework has any (a broken one
@@ -239,7 +298,8 @@ def evaluate_unchanged(root: Path, paths: Sequence[Path], as_of: date | None
             return None  # not what its lines seemed to say: the loading path decides
     store = EvaluationCache.of(root)
     try:
-        return _from_keys(store, rows, ids, selected, named, problems, as_of, str(root))
+        answer = _from_keys(store, rows, ids, selected, named, problems, as_of, str(root))
+        return None if answer is None else (*answer, {d: row[0] for d, row in rows.items()})
     finally:
         store.save()  # writes nothing here; ends its reads
 
@@ -283,5 +343,5 @@ def _from_keys(store: EvaluationCache, rows: repository.Rows, ids: dict[tuple[st
         elif key not in kept:
             return None
         else:
-            outcomes.append(Evaluated(display, Shown(*kept[key]), ()))
+            outcomes.append(Evaluated(display, Shown(*kept[key]), (), key))
     return outcomes, problems

@@ -14,7 +14,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any, NamedTuple, Self
 
-from promoctl.store.cache import location, open_store
+from promoctl.store.cache import location, open_store, well_formed_problems
 from promoctl.store.cachedb import BATCH, as_bytes, from_bytes, json_text, loads
 
 # Reports are few and small; keep the latest periods and groupings asked for.
@@ -33,6 +33,21 @@ class Kept(NamedTuple):
     text: str
     extras_text: str
     ready: bool
+
+
+# Answers of whole-repository evaluate runs kept: a few dates, a few work-tree states.
+MAX_ANSWERS = 4
+
+
+class Answer(NamedTuple):
+    """What an ``evaluate`` run over the whole repository answered, in a state of the
+    work tree (``worktree``): the stat of every path that state does not cover, each
+    packet's evaluation key (or, instead, the problems that blocked it) in order, and
+    the problems of the repository. Problems are kept as their fields."""
+
+    stats: dict[str, list[int] | None]
+    outcomes: list[tuple[str, str | None, list[list[Any]]]]
+    problems: list[list[Any]]
 
 
 class _Results:
@@ -152,6 +167,35 @@ class EvaluationCache(_Results):
         for key in keys:
             self._found(key, found.get(key))
         return found
+
+    def answer(self, state: str, when: str) -> Answer | None:
+        """The answer remembered for ``state`` and ``when``, if one was and is well
+        formed (anything else is a miss)."""
+        rows = self.store.rows("SELECT body FROM answers WHERE state = ? AND scope = ?",
+                               (state, when))
+        body = loads(rows[0][0]) if rows and isinstance(rows[0][0], str) else None
+        if not isinstance(body, dict):
+            return None
+        stats, outcomes, problems = (body.get(k) for k in ("stats", "outcomes", "problems"))
+        if not (isinstance(stats, dict) and all(
+                row is None or (isinstance(row, list) and all(type(v) is int for v in row))
+                for row in stats.values())
+                and isinstance(outcomes, list) and all(
+                    isinstance(o, list) and len(o) == 3 and isinstance(o[0], str)
+                    and (isinstance(o[1], str) or (o[1] is None and well_formed_problems(o[2])))
+                    for o in outcomes)
+                and well_formed_problems(problems)):
+            return None
+        return Answer(stats, [(d, k, p) for d, k, p in outcomes], problems or [])
+
+    def remember_answer(self, state: str, when: str, answer: Answer) -> None:
+        """Keep ``answer`` for ``state`` and ``when`` (the latest ``MAX_ANSWERS``)."""
+        body = json_text(answer._asdict())
+        self.store.change(lambda con: (
+            con.execute("DELETE FROM answers WHERE state = ? AND scope = ?", (state, when)),
+            con.execute("INSERT INTO answers VALUES (?, ?, ?)", (state, when, body)),
+            con.execute("DELETE FROM answers WHERE rowid NOT IN (SELECT rowid FROM answers "
+                        f"ORDER BY rowid DESC LIMIT {MAX_ANSWERS})")))
 
     def put(self, key: str, result: Kept, packet_key: str, as_of: str) -> None:
         self.fresh[key] = (result, packet_key, as_of)

@@ -87,11 +87,17 @@ def evaluate(
     if format is ReportFormat.json:
         from promoctl.base.escape import json_text
 
-        sys.stdout.write(json_text(evaluation_view.json_document(
-            when.isoformat() if when else None, done,
-            [{"path": shown(o.display), "problems": [p.as_json() for p in o.problems]}
-             for o in blocked],
-            [p.as_json() for p in capped(problems)])) + "\n")
+        document = (when.isoformat() if when else None, done,
+                    [{"path": shown(o.display), "problems": [p.as_json() for p in o.problems]}
+                     for o in blocked],
+                    [p.as_json() for p in capped(problems)])
+        pieces = evaluation_view.json_output(*document)
+        buffer = getattr(sys.stdout, "buffer", None)
+        if pieces is not None and buffer is not None:  # the kept bytes: never decoded
+            sys.stdout.flush()
+            buffer.writelines(pieces)
+        else:
+            sys.stdout.write(json_text(evaluation_view.json_document(*document)) + "\n")
     else:
         if format is ReportFormat.markdown:
             if len(outcomes) == 1 and done:

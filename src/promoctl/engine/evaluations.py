@@ -26,7 +26,7 @@ from promoctl.records import levels, repository
 from promoctl.records.loader import Repository
 from promoctl.records.parsing import Source
 from promoctl.records.repository import Progress
-from promoctl.store.results import Answer, EvaluationCache, Kept
+from promoctl.store.results import Answer, EvaluationCache, Kept, kept_answer
 
 
 @dataclass(frozen=True)
@@ -149,14 +149,10 @@ def _answered(root: Path, state: str, when: str
               ) -> tuple[list[Evaluated], list[Problem]] | None:
     """The answer remembered for the work tree's ``state``, if every path it does not
     cover is as it was and every evaluation is kept; else None."""
-    store = EvaluationCache.of(root)
-    try:
-        answer = store.answer(state, when)
-        if answer is None or not repository.unchanged_snapshot(answer.stats, root):
-            return None
-        kept = store.get_many([key for _d, key, _p in answer.outcomes if key is not None])
-    finally:
-        store.save()  # writes nothing here; ends its reads
+    found = kept_answer(root, state, when)
+    if found is None or not repository.unchanged_snapshot(found[0].stats, root):
+        return None
+    answer, kept = found
     outcomes = []
     for display, key, problems in answer.outcomes:
         if key is None:
@@ -232,7 +228,7 @@ def remembered_loaded(repo: Repository, selected: Sequence[str], problems: Seque
                           spell.level, spell.ladder)
             result = shown(ev, display)
             if store is not None and key is not None and packet_key:
-                store.put(key, Kept(result.path, result.text, result.extras_text, result.ready),
+                store.put(key, Kept(result.path, result.nested, result.extras_text, result.ready),
                           packet_key, when)
         outcomes.append(Evaluated(display, result, (), key))
     return outcomes

@@ -235,3 +235,19 @@ def test_json_output_is_the_document_as_utf8(repo: Path) -> None:
     assert evaluation_view.json_output(None, [odd], [], []) is None
     assert "\udcff" in evaluation_view.json_document(None, [odd], [], [])
     assert odd.text == evaluation_view.Shown(odd.path, odd.nested, odd.extras).text
+
+
+@pytest.mark.parametrize("target", ["--all", "packets"])
+@pytest.mark.parametrize("extras", ["{not json", "[1, 2]"])
+def test_damaged_display_values_are_a_miss(cli: Cli, repo: Path, target: str,
+                                           extras: str) -> None:
+    """A kept evaluation whose display values do not parse is evaluated again (the
+    summary table needs them), never a crash; the JSON output does not read them."""
+    outputs = {fmt: cli("evaluate", target, "--format", fmt, cwd=repo)
+               for fmt in ("table", "json", "markdown")}
+    with contextlib.closing(sqlite3.connect(cache_location(repo))) as con:
+        con.execute("UPDATE evaluations SET extras = ?", (extras,))
+        con.commit()
+    for fmt, cold in outputs.items():
+        again = cli("evaluate", target, "--format", fmt, cwd=repo)
+        assert (again.code, again.out, again.err) == (cold.code, cold.out, cold.err), fmt

@@ -77,7 +77,8 @@ def evaluate(
     root = repofiles.root_for(repo, packets[0] if packets else Path.cwd())
     packets = packets or [root]
     with output.progress("evaluating") as bar:
-        outcomes, problems = evaluations.evaluate_packets(root, packets, when, bar)
+        outcomes, problems = evaluations.evaluate_packets(
+            root, packets, when, bar, extras=format is not ReportFormat.json)
     if not outcomes:  # nothing to evaluate: refused, whatever else the records hold
         where = ", ".join(str(p) for p in packets) if not every else "the repository"
         raise PromoctlError(f"no packet records in {shown(where)}; give packet files "

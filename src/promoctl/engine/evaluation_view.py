@@ -132,9 +132,19 @@ class Shown:
     @property
     def extras(self) -> dict[str, Any]:
         if isinstance(self._extras, str):
-            self._extras = json.loads(self._extras)
-        assert isinstance(self._extras, dict)
+            found = json.loads(self._extras)
+            if not isinstance(found, dict):
+                raise ValueError("an evaluation's display values are not a JSON object")
+            self._extras = found
         return self._extras
+
+    def readable(self) -> bool:
+        """Whether the display values parse (a damaged cache row's may not): parsed
+        once, here, for the views that need them."""
+        try:
+            return isinstance(self.extras, dict)
+        except (ValueError, RecursionError):
+            return False
 
     @property
     def extras_text(self) -> str:

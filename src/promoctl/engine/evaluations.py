@@ -116,19 +116,23 @@ class Evaluated:
 
 
 def evaluate_packets(root: Path, paths: Sequence[Path], as_of: date | None,
-                     progress: Progress | None = None) -> tuple[list[Evaluated], list[Problem]]:
+                     progress: Progress | None = None, *, extras: bool = True
+                     ) -> tuple[list[Evaluated], list[Problem]]:
     """Evaluate the packets found under ``paths``, through the validation cache and the
     evaluation cache: a warm run parses no packet. Same outcomes and problems as
     ``evaluate_fresh``.
 
     Over the whole repository, the answer is remembered with the state of the work
     tree as git tells it (``repository.snapshot``): in the same state, the next run
-    reads only the kept evaluations, and neither stats every file nor decodes its row."""
+    reads only the kept evaluations, and neither stats every file nor decodes its row.
+    ``extras=False``: the caller needs no display values (the JSON output), so a kept
+    evaluation's are not parsed on that way (they are on the others, where a damaged
+    one is a miss)."""
     when = as_of.isoformat() if as_of else "submitted"
     every = repository.whole(root, paths)
     if every:
         state = repository.tree_state(root)
-        answered = _answered(root, state, when) if state is not None else None
+        answered = _answered(root, state, when, extras) if state is not None else None
         if answered is not None:
             return answered
     found = evaluate_unchanged(root, paths, as_of)
@@ -145,10 +149,11 @@ def evaluate_packets(root: Path, paths: Sequence[Path], as_of: date | None,
     return outcomes, problems
 
 
-def _answered(root: Path, state: str, when: str
+def _answered(root: Path, state: str, when: str, extras: bool
               ) -> tuple[list[Evaluated], list[Problem]] | None:
     """The answer remembered for the work tree's ``state``, if every path it does not
-    cover is as it was and every evaluation is kept; else None."""
+    cover is as it was and every evaluation is kept (with readable display values when
+    ``extras``); else None."""
     found = kept_answer(root, state, when)
     if found is None or not repository.unchanged_snapshot(found[0].stats, root):
         return None
@@ -157,11 +162,19 @@ def _answered(root: Path, state: str, when: str
     for display, key, problems in answer.outcomes:
         if key is None:
             outcomes.append(Evaluated(display, None, tuple(Problem(*p) for p in problems)))
-        elif key not in kept:
+            continue
+        result = _shown(kept.get(key), extras)
+        if result is None:
             return None
-        else:
-            outcomes.append(Evaluated(display, Shown(*kept[key]), (), key))
+        outcomes.append(Evaluated(display, result, (), key))
     return outcomes, [Problem(*p) for p in answer.problems]
+
+
+def _shown(kept: Kept | None, extras: bool = True) -> Shown | None:
+    """A kept evaluation as the views show it; None when there is none, or its display
+    values are damaged and ``extras`` are needed."""
+    result = Shown(*kept) if kept is not None else None
+    return None if result is None or (extras and not result.readable()) else result
 
 
 def _remember(root: Path, when: str, outcomes: Sequence[Evaluated], problems: Sequence[Problem],
@@ -219,8 +232,7 @@ def remembered_loaded(repo: Repository, selected: Sequence[str], problems: Seque
         if store is not None and all(inputs):
             key = evaluation_key(display, when, [k for k in inputs if k],
                                  held.key(str(person.record_id)))
-        kept = store.get(key) if store is not None and key is not None else None
-        result = Shown(*kept) if kept is not None else None
+        result = _shown(store.get(key) if store is not None and key is not None else None)
         if result is None:
             packet = src.record
             spell = held.at(packet.candidate, as_of or packet.submitted)
@@ -336,8 +348,9 @@ def _from_keys(store: EvaluationCache, rows: repository.Rows, ids: dict[tuple[st
     for display, key in wanted:
         if key is None:
             outcomes.append(Evaluated(display, None, tuple(by_path[display])))
-        elif key not in kept:
+            continue
+        result = _shown(kept.get(key))
+        if result is None:
             return None
-        else:
-            outcomes.append(Evaluated(display, Shown(*kept[key]), (), key))
+        outcomes.append(Evaluated(display, result, (), key))
     return outcomes, problems

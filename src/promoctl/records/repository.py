@@ -109,25 +109,20 @@ def refuse_non_packets(repo: Repository, paths: Sequence[Path]) -> None:
 
 def _selected(root: Path, paths: Sequence[Path], everything: Sequence[Path]) -> set[str]:
     """Display paths of the record files under ``paths``; refused if one is outside the
-    repository. A folder given is resolved once, not each of its thousands of files, and
-    its files are taken from ``everything`` (``discover([root])``) when walking it from
-    the root finds the same files: when no folder on the way is one discover skips."""
-    base = root.resolve()
+    repository. When each path is plainly inside the repository (``plain_selection``),
+    its files are taken from ``everything`` (``discover([root])``), a folder's thousands
+    of files without resolving each; otherwise each path is walked on its own."""
     prefix = os.path.join(str(root), "")
-    displays: list[str] | None = None
+    # Files under root: their display is their tail.
+    displays = [str(f)[len(prefix):].replace(os.sep, "/") for f in everything]
+    plain = plain_selection(root, paths, displays)
+    if plain is not None:
+        return set(plain[0])
+    base = root.resolve()
     selected: set[str] = set()
     for path in paths:
         folder = Path(os.path.realpath(path)) if path.is_dir() else None
-        inside = folder.relative_to(base).parts \
-            if folder is not None and folder.is_relative_to(base) else None
-        if inside is not None and not any(part.startswith(".") or part in SKIP_DIRS
-                                          for part in inside):
-            if displays is None:  # files under root: their display is their tail
-                displays = [str(f)[len(prefix):].replace(os.sep, "/") for f in everything]
-            start = "/".join(inside) + "/" if inside else ""
-            found = [(d, f) for d, f in zip(displays, everything, strict=True)
-                     if d.startswith(start)]
-        elif folder is not None and inside is not None:
+        if folder is not None and folder.is_relative_to(base):
             found = [((folder / f.relative_to(path)).relative_to(base).as_posix(), f)
                      for f in discover([path])]
         else:

@@ -251,3 +251,24 @@ def test_damaged_display_values_are_a_miss(cli: Cli, repo: Path, target: str,
     for fmt, cold in outputs.items():
         again = cli("evaluate", target, "--format", fmt, cwd=repo)
         assert (again.code, again.out, again.err) == (cold.code, cold.out, cold.err), fmt
+
+
+def test_a_run_answered_from_the_content_keys_remembers_its_state(
+        cli: Cli, repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After validate, evaluate --all answers from the content keys (nothing loaded) and
+    remembers that answer with the state it took first: the next run reads only it."""
+    cold = fresh(cli, repo, *EVERY)
+    assert cli("validate", cwd=repo).code == 0
+    with contextlib.closing(sqlite3.connect(cache_location(repo))) as con:
+        con.execute("DELETE FROM answers")
+        con.commit()
+    snapshots: list[Path] = []
+    with monkeypatch.context() as patched:
+        patched.setattr(repository, "load_packets", lambda *_a, **_k: 1 / 0)
+        patched.setattr(repository, "snapshot", lambda root: snapshots.append(root))
+        first = cli(*EVERY, cwd=repo)
+    assert snapshots == [] and len(answers(repo)) == 1  # the state taken once, first
+    with monkeypatch.context() as patched:
+        loading_refused(patched)
+        warm = cli(*EVERY, cwd=repo)
+    assert (first.code, first.out, first.err) == (warm.code, warm.out, warm.err) == cold

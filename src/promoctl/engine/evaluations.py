@@ -126,18 +126,19 @@ def evaluate_packets(root: Path, paths: Sequence[Path], as_of: date | None,
     tree as git tells it (``repository.snapshot``): in the same state, the next run
     reads only the kept evaluations, and neither stats every file nor decodes its row.
     ``extras=False``: the caller needs no display values (the JSON output), so a kept
-    evaluation's are not parsed on that way (they are on the others, where a damaged
-    one is a miss)."""
+    evaluation's are not parsed (when they are, a damaged one is a miss); the loading
+    way parses them always."""
     when = as_of.isoformat() if as_of else "submitted"
     every = repository.whole(root, paths)
-    if every:
-        state = repository.tree_state(root)
-        answered = _answered(root, state, when, extras) if state is not None else None
+    state = repository.tree_state(root) if every else None
+    if state is not None:
+        answered = _answered(root, state, when, extras)
         if answered is not None:
             return answered
-    found = evaluate_unchanged(root, paths, as_of)
+    found = evaluate_unchanged(root, paths, as_of, state, extras=extras)
+    snapshot = None
     if found is not None:
-        outcomes, problems, keys = found
+        outcomes, problems, keys, snapshot = found
     else:
         repo, selected, problems = repository.load_packets_cached(root, paths, progress)
         store = EvaluationCache.of(root)
@@ -145,7 +146,7 @@ def evaluate_packets(root: Path, paths: Sequence[Path], as_of: date | None,
         store.save()
         keys = dict(repo.keys)
     if every:
-        _remember(root, when, outcomes, problems, keys)
+        _remember(root, when, outcomes, problems, keys, snapshot)
     return outcomes, problems
 
 
@@ -178,19 +179,20 @@ def _shown(kept: Kept | None, extras: bool = True) -> Shown | None:
 
 
 def _remember(root: Path, when: str, outcomes: Sequence[Evaluated], problems: Sequence[Problem],
-              keys: Mapping[str, str]) -> None:
-    """Remember the answer of a run over the whole repository with the work tree's state,
-    when the record files hold now the content ``keys`` it was computed from."""
+              keys: Mapping[str, str], snapshot: repository.Snapshot | None) -> None:
+    """Remember the answer of a run over the whole repository with the work tree's state
+    (``snapshot``, taken now when not given), when the record files hold the content
+    ``keys`` it was computed from."""
     if any(o.shown is not None and o.key is None for o in outcomes):
         return  # an evaluation not kept
-    found = repository.snapshot(root)
-    if found is None or found[2] != keys:
+    snapshot = snapshot or repository.snapshot(root)
+    if snapshot is None or snapshot.keys != keys:
         return
-    state, stats, _keys = found
     store = EvaluationCache.of(root)
     try:
-        store.remember_answer(state, when, Answer(
-            stats, [(o.display, o.key, [list(p) for p in o.problems]) for o in outcomes],
+        store.remember_answer(snapshot.state, when, Answer(
+            snapshot.stats,
+            [(o.display, o.key, [list(p) for p in o.problems]) for o in outcomes],
             [list(p) for p in problems]))
     finally:
         store.save()
@@ -274,21 +276,24 @@ def decisions_digest(keys: Mapping[str, str], decisions: Iterable[Source | str]
 _READ = ("packet", "person", "ladder", "framework", "decision")
 
 
-def evaluate_unchanged(root: Path, paths: Sequence[Path], as_of: date | None
-                       ) -> tuple[list[Evaluated], list[Problem], dict[str, str]] | None:
+def evaluate_unchanged(root: Path, paths: Sequence[Path], as_of: date | None,
+                       state: str | None = None, *, extras: bool = True
+                       ) -> tuple[list[Evaluated], list[Problem], dict[str, str],
+                                  repository.Snapshot | None] | None:
     """``evaluate_packets``'s answer when no record changed since the last whole run and
-    every packet's evaluation is kept, with every record file's content key: each
+    every packet's evaluation is kept, with every record file's content key and, given
+    the work tree's ``state`` taken before, the ``repository.Snapshot`` in it: each
     evaluation key is computed from the content keys the store knows, and nothing is
-    loaded. None when it must load.
+    loaded. None when it must load. ``extras``: as ``evaluate_packets``.
 
     With problems in the repository, only when every packet is asked for (the problems
     are then that run's) and no candidate, ladder or framework has any (a broken one
     blocks a packet otherwise than one with check problems, which the keys cannot tell).
     """
-    found = repository.unchanged_records(root)
+    found = repository.unchanged_in(root, state)
     if found is None:
         return None
-    rows, every = found
+    rows, every, snapshot = found
     chosen = repository.plain_selection(root, paths, rows)
     if chosen is None:
         return None
@@ -306,15 +311,18 @@ def evaluate_unchanged(root: Path, paths: Sequence[Path], as_of: date | None
             return None  # not what its lines seemed to say: the loading path decides
     store = EvaluationCache.of(root)
     try:
-        answer = _from_keys(store, rows, ids, selected, named, problems, as_of, str(root))
-        return None if answer is None else (*answer, {d: row[0] for d, row in rows.items()})
+        answer = _from_keys(store, rows, ids, selected, named, problems, as_of, str(root),
+                            extras)
+        return None if answer is None else (
+            *answer, {d: row[0] for d, row in rows.items()}, snapshot)
     finally:
         store.save()  # writes nothing here; ends its reads
 
 
 def _from_keys(store: EvaluationCache, rows: repository.Rows, ids: dict[tuple[str, str], str],
                selected: list[str], named: set[str], problems: list[Problem],
-               as_of: date | None, base: str) -> tuple[list[Evaluated], list[Problem]] | None:
+               as_of: date | None, base: str, extras: bool
+               ) -> tuple[list[Evaluated], list[Problem]] | None:
     approvals = store.approvals_of(decisions_digest(
         {d: row[0] for d, row in rows.items()},
         [d for d, row in rows.items() if row[1] == "decision"]) or "")
@@ -349,7 +357,7 @@ def _from_keys(store: EvaluationCache, rows: repository.Rows, ids: dict[tuple[st
         if key is None:
             outcomes.append(Evaluated(display, None, tuple(by_path[display])))
             continue
-        result = _shown(kept.get(key))
+        result = _shown(kept.get(key), extras)
         if result is None:
             return None
         outcomes.append(Evaluated(display, result, (), key))

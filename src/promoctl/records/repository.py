@@ -12,6 +12,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from promoctl.base.errors import (
     InvalidRecords,
@@ -191,29 +192,46 @@ def tree_state(root: Path) -> str | None:
     return worktree.state(root, time.time_ns())
 
 
-def snapshot(root: Path) -> tuple[str, dict[str, list[int] | None], dict[str, str]] | None:
+class Snapshot(NamedTuple):
     """The work tree's state (``tree_state``), the stat of every path that state does
     not cover but a whole run depends on (untracked record files, folders, artifacts),
-    and the content key of every record file: what an answer computed from those keys
-    holds in that state, for as long as those paths keep their stat (see
-    ``unchanged_snapshot``). None when it cannot be told: git cannot say, a file changed
-    since the last whole run or too recently to trust, or git is told to take some file
-    as unchanged. Costs what ``unchanged_records`` does, and git's answers."""
+    and the content key of every record file: an answer computed from those keys holds
+    in that state for as long as those paths keep their stat (``unchanged_snapshot``)."""
+
+    state: str
+    stats: dict[str, list[int] | None]
+    keys: dict[str, str]
+
+
+def snapshot(root: Path) -> Snapshot | None:
+    """The ``Snapshot`` of the repository now. None when it cannot be told: git cannot
+    say, a file changed since the last whole run or too recently to trust, or git is
+    told to take some file as unchanged. Costs what ``unchanged_records`` does, and
+    git's answers."""
     state = tree_state(root)
-    if state is None:
-        return None
+    found = unchanged_in(root, state) if state is not None else None
+    return None if found is None else found[2]
+
+
+def unchanged_in(root: Path, state: str | None
+                 ) -> tuple[Rows, list[Problem], Snapshot | None] | None:
+    """``unchanged_records``, with the ``Snapshot`` in ``state`` (``tree_state``, taken
+    before) when there is one."""
     # After git's state: a tracked file changed since shows in its stat, which
-    # ``_unchanged`` compares with the row of what the run read.
+    # ``_unchanged`` compares with the row of what the last whole run read.
     started = time.time_ns()
     folders: list[str] = []
     found = _unchanged(root, folders)
     if found is None:
         return None
-    rows, _problems, cache, displays = found
+    rows, problems, cache, displays = found
+    if state is None or cache.last is None:
+        return rows, problems, None
     stats = worktree.untracked_stats(root, displays, folders, started, {})
-    if stats is None or cache.last is None or tree_state(root) != state:
-        return None
-    return state, {**cache.last["artifacts"], **stats}, {d: row[0] for d, row in rows.items()}
+    if stats is None or tree_state(root) != state:
+        return rows, problems, None
+    return rows, problems, Snapshot(state, {**cache.last["artifacts"], **stats},
+                                    {d: row[0] for d, row in rows.items()})
 
 
 def unchanged_snapshot(stats: dict[str, list[int] | None], root: Path) -> bool:

@@ -77,7 +77,8 @@ def evaluate(
     root = repofiles.root_for(repo, packets[0] if packets else Path.cwd())
     packets = packets or [root]
     with output.progress("evaluating") as bar:
-        outcomes, problems = evaluations.evaluate_packets(root, packets, when, bar)
+        outcomes, problems = evaluations.evaluate_packets(
+            root, packets, when, bar, extras=format is not ReportFormat.json)
     if not outcomes:  # nothing to evaluate: refused, whatever else the records hold
         where = ", ".join(str(p) for p in packets) if not every else "the repository"
         raise PromoctlError(f"no packet records in {shown(where)}; give packet files "
@@ -87,11 +88,17 @@ def evaluate(
     if format is ReportFormat.json:
         from promoctl.base.escape import json_text
 
-        sys.stdout.write(json_text(evaluation_view.json_document(
-            when.isoformat() if when else None, done,
-            [{"path": shown(o.display), "problems": [p.as_json() for p in o.problems]}
-             for o in blocked],
-            [p.as_json() for p in capped(problems)])) + "\n")
+        document = (when.isoformat() if when else None, done,
+                    [{"path": shown(o.display), "problems": [p.as_json() for p in o.problems]}
+                     for o in blocked],
+                    [p.as_json() for p in capped(problems)])
+        pieces = evaluation_view.json_output(*document)
+        buffer = getattr(sys.stdout, "buffer", None)
+        if pieces is not None and buffer is not None:  # the kept bytes: never decoded
+            sys.stdout.flush()
+            buffer.writelines(pieces)
+        else:
+            sys.stdout.write(json_text(evaluation_view.json_document(*document)) + "\n")
     else:
         if format is ReportFormat.markdown:
             if len(outcomes) == 1 and done:

@@ -90,20 +90,38 @@ class Shown:
     """One evaluation as the views need it, from a fresh ``Evaluation`` or the cache.
 
     ``text`` is ``as_json``'s dict dumped as the JSON output does (two-space indent, not
-    ASCII-escaped); ``extras`` are the display values JSON lacks, given as a dict or as
-    its JSON text. Each is parsed only when a view needs it: the JSON output needs
-    neither, the summary tables only ``extras``.
+    ASCII-escaped); ``nested`` is the same text as it sits in the output's list of
+    evaluations (each line but the first indented four more spaces), UTF-8 with any
+    surrogate kept (``surrogatepass``): the form the cache keeps, so a remembered run
+    only joins bytes. Either is given, the other made when asked for (JSON strings hold
+    no raw newline, so the indentation is told apart). ``extras`` are the display values
+    JSON lacks, given as a dict or as its JSON text. Each is parsed only when a view
+    needs it: the JSON output needs neither, the summary tables only ``extras``.
     """
 
-    __slots__ = ("_data", "_extras", "path", "ready", "text")
+    __slots__ = ("_data", "_extras", "_nested", "_text", "path", "ready")
 
-    def __init__(self, path: str, text: str, extras: dict[str, Any] | str,
+    def __init__(self, path: str, text: str | bytes, extras: dict[str, Any] | str,
                  ready: bool | None = None) -> None:
         self.path = path
-        self.text = text
+        self._text = text if isinstance(text, str) else None
+        self._nested = text if isinstance(text, bytes) else None
         self._extras = extras
         self._data: dict[str, Any] | None = None
         self.ready = bool(self.extras["ready"]) if ready is None else ready
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            assert self._nested is not None
+            self._text = self._nested.decode("utf-8", "surrogatepass").replace("\n    ", "\n")
+        return self._text
+
+    @property
+    def nested(self) -> bytes:
+        if self._nested is None:
+            self._nested = self.text.replace("\n", "\n    ").encode("utf-8", "surrogatepass")
+        return self._nested
 
     @property
     def data(self) -> dict[str, Any]:
@@ -114,9 +132,19 @@ class Shown:
     @property
     def extras(self) -> dict[str, Any]:
         if isinstance(self._extras, str):
-            self._extras = json.loads(self._extras)
-        assert isinstance(self._extras, dict)
+            found = json.loads(self._extras)
+            if not isinstance(found, dict):
+                raise ValueError("an evaluation's display values are not a JSON object")
+            self._extras = found
         return self._extras
+
+    def readable(self) -> bool:
+        """Whether the display values parse (a damaged cache row's may not): parsed
+        once, here, for the views that need them."""
+        try:
+            return isinstance(self.extras, dict)
+        except (ValueError, RecursionError):
+            return False
 
     @property
     def extras_text(self) -> str:
@@ -164,13 +192,40 @@ def json_document(as_of: str | None, evaluations: Sequence[Shown],
     """``evaluate --format json``'s document, byte for byte what ``dump`` gives for it,
     with each evaluation's text nested as it is rather than decoded and encoded again
     (that would be most of a cached run's time)."""
+    return b"".join(_document(as_of, evaluations, not_evaluated, problems)).decode(
+        "utf-8", "surrogatepass")
+
+
+def json_output(as_of: str | None, evaluations: Sequence[Shown],
+                not_evaluated: list[dict[str, Any]], problems: list[dict[str, Any]]
+                ) -> list[bytes] | None:
+    """``json_document`` and a newline, encoded as UTF-8, in pieces to write one after
+    the other: the evaluations' kept bytes, neither joined nor decoded. None when it is
+    not plain UTF-8 (a file name's bytes kept as surrogates, which the printed text
+    shows escaped: print ``json_document`` then)."""
+    pieces = [*_document(as_of, evaluations, not_evaluated, problems), b"\n"]
+    for piece in pieces:
+        if not piece.isascii():
+            try:
+                piece.decode("utf-8")  # in C: a tenth of what the text's checks cost
+            except UnicodeDecodeError:
+                return None
+    return pieces
+
+
+def _document(as_of: str | None, evaluations: Sequence[Shown],
+              not_evaluated: list[dict[str, Any]], problems: list[dict[str, Any]]
+              ) -> list[bytes]:
     outer = dump({"format": JSON_FORMAT, "as_of": as_of, "evaluations": _SLOT,
                   "not_evaluated": not_evaluated, "problems": problems})
+    # The slot is the first string after "format" and "as_of": split at that one.
+    head, _slot, tail = outer.partition(json.dumps(_SLOT))
+    pieces = [head.encode("utf-8", "surrogatepass")]
     # The evaluations list sits at depth 1, its items at depth 2 (four spaces).
-    nested = "[\n    " + ",\n    ".join(s.text.replace("\n", "\n    ")
-                                         for s in evaluations) + "\n  ]" if evaluations else "[]"
-    # The slot is the first string after "format" and "as_of": replace only that one.
-    return outer.replace(json.dumps(_SLOT), nested, 1)
+    for i, shown_one in enumerate(evaluations):
+        pieces += (b",\n    " if i else b"[\n    ", shown_one.nested)
+    pieces += (b"\n  ]" if evaluations else b"[]", tail.encode("utf-8", "surrogatepass"))
+    return pieces
 
 
 def _yes(flag: bool) -> str:

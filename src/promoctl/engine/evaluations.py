@@ -26,7 +26,7 @@ from promoctl.records import levels, repository
 from promoctl.records.loader import Repository
 from promoctl.records.parsing import Source
 from promoctl.records.repository import Progress
-from promoctl.store.results import EvaluationCache, Kept
+from promoctl.store.results import Answer, EvaluationCache, Kept, kept_answer
 
 
 @dataclass(frozen=True)
@@ -112,21 +112,90 @@ class Evaluated:
     display: str
     shown: Shown | None
     problems: tuple[Problem, ...]
+    key: str | None = None  # the evaluation's key, when it has one
 
 
 def evaluate_packets(root: Path, paths: Sequence[Path], as_of: date | None,
-                     progress: Progress | None = None) -> tuple[list[Evaluated], list[Problem]]:
+                     progress: Progress | None = None, *, extras: bool = True
+                     ) -> tuple[list[Evaluated], list[Problem]]:
     """Evaluate the packets found under ``paths``, through the validation cache and the
     evaluation cache: a warm run parses no packet. Same outcomes and problems as
-    ``evaluate_fresh``."""
-    unchanged = evaluate_unchanged(root, paths, as_of)
-    if unchanged is not None:
-        return unchanged
-    repo, selected, problems = repository.load_packets_cached(root, paths, progress)
-    store = EvaluationCache.of(root)
-    outcomes = remembered_loaded(repo, selected, problems, as_of, store)
-    store.save()
+    ``evaluate_fresh``.
+
+    Over the whole repository, the answer is remembered with the state of the work
+    tree as git tells it (``repository.snapshot``): in the same state, the next run
+    reads only the kept evaluations, and neither stats every file nor decodes its row.
+    ``extras=False``: the caller needs no display values (the JSON output), so a kept
+    evaluation's are not parsed (when they are, a damaged one is a miss); the loading
+    way parses them always."""
+    when = as_of.isoformat() if as_of else "submitted"
+    every = repository.whole(root, paths)
+    state = repository.tree_state(root) if every else None
+    if state is not None:
+        answered = _answered(root, state, when, extras)
+        if answered is not None:
+            return answered
+    found = evaluate_unchanged(root, paths, as_of, state, extras=extras)
+    snapshot = None
+    if found is not None:
+        outcomes, problems, keys, snapshot = found
+    else:
+        repo, selected, problems = repository.load_packets_cached(root, paths, progress)
+        store = EvaluationCache.of(root)
+        outcomes = remembered_loaded(repo, selected, problems, as_of, store)
+        store.save()
+        keys = dict(repo.keys)
+    if every:
+        _remember(root, when, outcomes, problems, keys, snapshot)
     return outcomes, problems
+
+
+def _answered(root: Path, state: str, when: str, extras: bool
+              ) -> tuple[list[Evaluated], list[Problem]] | None:
+    """The answer remembered for the work tree's ``state``, if every path it does not
+    cover is as it was and every evaluation is kept (with readable display values when
+    ``extras``); else None."""
+    found = kept_answer(root, state, when)
+    if found is None or not repository.unchanged_snapshot(found[0].stats, root):
+        return None
+    answer, kept = found
+    outcomes = []
+    for display, key, problems in answer.outcomes:
+        if key is None:
+            outcomes.append(Evaluated(display, None, tuple(Problem(*p) for p in problems)))
+            continue
+        result = _shown(kept.get(key), extras)
+        if result is None:
+            return None
+        outcomes.append(Evaluated(display, result, (), key))
+    return outcomes, [Problem(*p) for p in answer.problems]
+
+
+def _shown(kept: Kept | None, extras: bool = True) -> Shown | None:
+    """A kept evaluation as the views show it; None when there is none, or its display
+    values are damaged and ``extras`` are needed."""
+    result = Shown(*kept) if kept is not None else None
+    return None if result is None or (extras and not result.readable()) else result
+
+
+def _remember(root: Path, when: str, outcomes: Sequence[Evaluated], problems: Sequence[Problem],
+              keys: Mapping[str, str], snapshot: repository.Snapshot | None) -> None:
+    """Remember the answer of a run over the whole repository with the work tree's state
+    (``snapshot``, taken now when not given), when the record files hold the content
+    ``keys`` it was computed from."""
+    if any(o.shown is not None and o.key is None for o in outcomes):
+        return  # an evaluation not kept
+    snapshot = snapshot or repository.snapshot(root)
+    if snapshot is None or snapshot.keys != keys:
+        return
+    store = EvaluationCache.of(root)
+    try:
+        store.remember_answer(snapshot.state, when, Answer(
+            snapshot.stats,
+            [(o.display, o.key, [list(p) for p in o.problems]) for o in outcomes],
+            [list(p) for p in problems]))
+    finally:
+        store.save()
 
 
 def remembered_loaded(repo: Repository, selected: Sequence[str], problems: Sequence[Problem],
@@ -165,8 +234,7 @@ def remembered_loaded(repo: Repository, selected: Sequence[str], problems: Seque
         if store is not None and all(inputs):
             key = evaluation_key(display, when, [k for k in inputs if k],
                                  held.key(str(person.record_id)))
-        kept = store.get(key) if store is not None and key is not None else None
-        result = Shown(*kept) if kept is not None else None
+        result = _shown(store.get(key) if store is not None and key is not None else None)
         if result is None:
             packet = src.record
             spell = held.at(packet.candidate, as_of or packet.submitted)
@@ -174,9 +242,9 @@ def remembered_loaded(repo: Repository, selected: Sequence[str], problems: Seque
                           spell.level, spell.ladder)
             result = shown(ev, display)
             if store is not None and key is not None and packet_key:
-                store.put(key, Kept(result.path, result.text, result.extras_text, result.ready),
+                store.put(key, Kept(result.path, result.nested, result.extras_text, result.ready),
                           packet_key, when)
-        outcomes.append(Evaluated(display, result, ()))
+        outcomes.append(Evaluated(display, result, (), key))
     return outcomes
 
 
@@ -208,20 +276,24 @@ def decisions_digest(keys: Mapping[str, str], decisions: Iterable[Source | str]
 _READ = ("packet", "person", "ladder", "framework", "decision")
 
 
-def evaluate_unchanged(root: Path, paths: Sequence[Path], as_of: date | None
-                       ) -> tuple[list[Evaluated], list[Problem]] | None:
+def evaluate_unchanged(root: Path, paths: Sequence[Path], as_of: date | None,
+                       state: str | None = None, *, extras: bool = True
+                       ) -> tuple[list[Evaluated], list[Problem], dict[str, str],
+                                  repository.Snapshot | None] | None:
     """``evaluate_packets``'s answer when no record changed since the last whole run and
-    every packet's evaluation is kept: each key is computed from the content keys the
-    store knows, and nothing is loaded. None when it must load.
+    every packet's evaluation is kept, with every record file's content key and, given
+    the work tree's ``state`` taken before, the ``repository.Snapshot`` in it: each
+    evaluation key is computed from the content keys the store knows, and nothing is
+    loaded. None when it must load. ``extras``: as ``evaluate_packets``.
 
     With problems in the repository, only when every packet is asked for (the problems
     are then that run's) and no candidate, ladder or framework has any (a broken one
     blocks a packet otherwise than one with check problems, which the keys cannot tell).
     """
-    found = repository.unchanged_records(root)
+    found = repository.unchanged_in(root, state)
     if found is None:
         return None
-    rows, every = found
+    rows, every, snapshot = found
     chosen = repository.plain_selection(root, paths, rows)
     if chosen is None:
         return None
@@ -239,14 +311,18 @@ def evaluate_unchanged(root: Path, paths: Sequence[Path], as_of: date | None
             return None  # not what its lines seemed to say: the loading path decides
     store = EvaluationCache.of(root)
     try:
-        return _from_keys(store, rows, ids, selected, named, problems, as_of, str(root))
+        answer = _from_keys(store, rows, ids, selected, named, problems, as_of, str(root),
+                            extras)
+        return None if answer is None else (
+            *answer, {d: row[0] for d, row in rows.items()}, snapshot)
     finally:
         store.save()  # writes nothing here; ends its reads
 
 
 def _from_keys(store: EvaluationCache, rows: repository.Rows, ids: dict[tuple[str, str], str],
                selected: list[str], named: set[str], problems: list[Problem],
-               as_of: date | None, base: str) -> tuple[list[Evaluated], list[Problem]] | None:
+               as_of: date | None, base: str, extras: bool
+               ) -> tuple[list[Evaluated], list[Problem]] | None:
     approvals = store.approvals_of(decisions_digest(
         {d: row[0] for d, row in rows.items()},
         [d for d, row in rows.items() if row[1] == "decision"]) or "")
@@ -280,8 +356,9 @@ def _from_keys(store: EvaluationCache, rows: repository.Rows, ids: dict[tuple[st
     for display, key in wanted:
         if key is None:
             outcomes.append(Evaluated(display, None, tuple(by_path[display])))
-        elif key not in kept:
+            continue
+        result = _shown(kept.get(key), extras)
+        if result is None:
             return None
-        else:
-            outcomes.append(Evaluated(display, Shown(*kept[key]), ()))
+        outcomes.append(Evaluated(display, result, (), key))
     return outcomes, problems

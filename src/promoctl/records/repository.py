@@ -9,8 +9,10 @@ records and problems; whether they came from the files or the store is decided h
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from promoctl.base.errors import (
     InvalidRecords,
@@ -26,6 +28,7 @@ from promoctl.base.repofiles import SKIP_DIRS, record_files, relative
 from promoctl.records import checking
 from promoctl.records.loader import Repository, discover, peek_kind, read_file
 from promoctl.records.reading import load
+from promoctl.store import worktree
 from promoctl.store.cache import Cache
 from promoctl.store.cache import location as cache_location
 
@@ -107,25 +110,20 @@ def refuse_non_packets(repo: Repository, paths: Sequence[Path]) -> None:
 
 def _selected(root: Path, paths: Sequence[Path], everything: Sequence[Path]) -> set[str]:
     """Display paths of the record files under ``paths``; refused if one is outside the
-    repository. A folder given is resolved once, not each of its thousands of files, and
-    its files are taken from ``everything`` (``discover([root])``) when walking it from
-    the root finds the same files: when no folder on the way is one discover skips."""
-    base = root.resolve()
+    repository. When each path is plainly inside the repository (``plain_selection``),
+    its files are taken from ``everything`` (``discover([root])``), a folder's thousands
+    of files without resolving each; otherwise each path is walked on its own."""
     prefix = os.path.join(str(root), "")
-    displays: list[str] | None = None
+    # Files under root: their display is their tail.
+    displays = [str(f)[len(prefix):].replace(os.sep, "/") for f in everything]
+    plain = plain_selection(root, paths, displays)
+    if plain is not None:
+        return set(plain[0])
+    base = root.resolve()
     selected: set[str] = set()
     for path in paths:
         folder = Path(os.path.realpath(path)) if path.is_dir() else None
-        inside = folder.relative_to(base).parts \
-            if folder is not None and folder.is_relative_to(base) else None
-        if inside is not None and not any(part.startswith(".") or part in SKIP_DIRS
-                                          for part in inside):
-            if displays is None:  # files under root: their display is their tail
-                displays = [str(f)[len(prefix):].replace(os.sep, "/") for f in everything]
-            start = "/".join(inside) + "/" if inside else ""
-            found = [(d, f) for d, f in zip(displays, everything, strict=True)
-                     if d.startswith(start)]
-        elif folder is not None and inside is not None:
+        if folder is not None and folder.is_relative_to(base):
             found = [((folder / f.relative_to(path)).relative_to(base).as_posix(), f)
                      for f in discover([path])]
         else:
@@ -160,16 +158,85 @@ def unchanged_records(root: Path) -> tuple[Rows, list[Problem]] | None:
     """When no record changed since the last whole run: every record file's content key
     and the kind and id its top-level lines name, and the problems that run found
     (errors and warnings). None when something changed or none was remembered."""
+    found = _unchanged(root, None)
+    return None if found is None else found[:2]
+
+
+def _unchanged(root: Path, folders: list[str] | None
+               ) -> tuple[Rows, list[Problem], Cache, list[tuple[str, str]]] | None:
+    """``unchanged_records``, with the cache it read (released) and the record files as
+    (name, display) pairs; the folders walked are added to ``folders``."""
     cache = Cache(cache_location(root))
-    cache.files.preload(cache.store.all_files())
-    displays = [(name, relative(name, root)) for name in record_files(root)]
-    last = cache.unchanged(displays, root)
+    try:
+        cache.files.preload(cache.store.all_files())
+        displays = [(name, relative(name, root)) for name in record_files(root, folders)]
+        last = cache.unchanged(displays, root)
+    finally:
+        cache.store.release()
     if last is None:
         return None
     rows = cache.files.everything or {}  # every one checked by ``unchanged``
     return ({display: (row[4], row[5], row[6])
              for display, row in ((d, rows[d]) for _name, d in displays)},
-            sorted({Problem(*p) for p in last}))
+            sorted({Problem(*p) for p in last}), cache, displays)
+
+
+def whole(root: Path, paths: Sequence[Path]) -> bool:
+    """Whether ``paths`` are the whole repository (``--all``)."""
+    return len(paths) == 1 and os.path.realpath(paths[0]) == os.path.realpath(root)
+
+
+def tree_state(root: Path) -> str | None:
+    """The state of the work tree as git tells it (``worktree.state``); None when it
+    cannot be told (no git, or an index written too recently to trust)."""
+    return worktree.state(root, time.time_ns())
+
+
+class Snapshot(NamedTuple):
+    """The work tree's state (``tree_state``), the stat of every path that state does
+    not cover but a whole run depends on (untracked record files, folders, artifacts),
+    and the content key of every record file: an answer computed from those keys holds
+    in that state for as long as those paths keep their stat (``unchanged_snapshot``)."""
+
+    state: str
+    stats: dict[str, list[int] | None]
+    keys: dict[str, str]
+
+
+def snapshot(root: Path) -> Snapshot | None:
+    """The ``Snapshot`` of the repository now. None when it cannot be told: git cannot
+    say, a file changed since the last whole run or too recently to trust, or git is
+    told to take some file as unchanged. Costs what ``unchanged_records`` does, and
+    git's answers."""
+    state = tree_state(root)
+    found = unchanged_in(root, state) if state is not None else None
+    return None if found is None else found[2]
+
+
+def unchanged_in(root: Path, state: str | None
+                 ) -> tuple[Rows, list[Problem], Snapshot | None] | None:
+    """``unchanged_records``, with the ``Snapshot`` in ``state`` (``tree_state``, taken
+    before) when there is one."""
+    # After git's state: a tracked file changed since shows in its stat, which
+    # ``_unchanged`` compares with the row of what the last whole run read.
+    started = time.time_ns()
+    folders: list[str] = []
+    found = _unchanged(root, folders)
+    if found is None:
+        return None
+    rows, problems, cache, displays = found
+    if state is None or cache.last is None:
+        return rows, problems, None
+    stats = worktree.untracked_stats(root, displays, folders, started, {})
+    if stats is None or tree_state(root) != state:
+        return rows, problems, None
+    return rows, problems, Snapshot(state, {**cache.last["artifacts"], **stats},
+                                    {d: row[0] for d, row in rows.items()})
+
+
+def unchanged_snapshot(stats: dict[str, list[int] | None], root: Path) -> bool:
+    """Whether every path of a ``snapshot``'s stats is as it was."""
+    return worktree.unchanged_stats(root, stats, time.time_ns())
 
 
 def plain_selection(root: Path, paths: Sequence[Path], displays: Iterable[str]

@@ -18,7 +18,7 @@ from promoctl.base.errors import Problem, display_path, errors_only
 from promoctl.base.repofiles import MARKER, discover, is_record, record_files, relative
 from promoctl.base.repofiles import root_for as root_for
 from promoctl.store import worktree
-from promoctl.store.cache import Cache, artifact_row
+from promoctl.store.cache import Cache
 from promoctl.store.cache import location as cache_location
 from promoctl.store.memo import Memo
 
@@ -167,25 +167,8 @@ def _wanted(root: Path, paths: Sequence[Path]) -> set[str] | None:
 
 def _untracked(root: Path, displays: Iterable[tuple[str, str]], folders: Sequence[str],
                started: int, spill: Spill) -> dict[str, list[int] | None] | None:
-    """The stat of what git's state does not cover: every folder walked, the record
-    files git does not track, and what tracked links point at. None if one changed after
-    ``started`` (or too close before it to trust its stat), or git cannot say."""
-    tracked = spill.map("tracked")  # name -> whether it is a symbolic link
-    listed = worktree.tracked(root)
-    if listed is None:
-        return None
-    for name, link in listed:
-        tracked[name] = link
-    if listed.refused:
-        return None
-    stats: dict[str, list[int] | None] = {}
-    for name in [*folders, *(path for path, display in displays
-                             if tracked.get(display, True))]:
-        row = artifact_row(Path(name), started)  # a link's is its target's
-        if isinstance(row, str):
-            return None
-        stats[relative(name, root) if name != str(root) else "."] = row
-    return stats
+    """``worktree.untracked_stats``, what git tracks kept on disk."""
+    return worktree.untracked_stats(root, displays, folders, started, spill.map("tracked"))
 
 
 def _validate(root: Path, cache: Cache, displays: _Listing, wanted: set[str] | None,

@@ -44,7 +44,11 @@ def unchanged_report(root: Path, options: report_.Options) -> report_.Report | N
     keys = repository.unchanged_keys(root)
     if keys is None:
         return None  # changed, never checked, or invalid (which loading reports)
-    return _kept(ReportCache.of(root), _report_key(keys, options))
+    store = ReportCache.of(root)
+    try:
+        return _kept(store, _report_key(keys, options))
+    finally:
+        store.save()  # ends its reads: a connection is never left open
 
 
 def _kept(store: ReportCache, key: str) -> report_.Report | None:
@@ -61,13 +65,15 @@ def build_report(repo: Repository, options: report_.Options) -> report_.Report:
     """``report.build``, from the report cache when nothing it reads has changed. A fresh
     report goes through the cached form too, so both print the same bytes."""
     store = ReportCache.of(repo.root)
-    key = report_key(repo, options)
-    if key is not None:
-        cached = _kept(store, key)
-        if cached is not None:
-            return cached
-    data = report_.to_cache(report_.build(repo, options))
-    if key is not None:
-        store.put(key, data)
-        store.save()
+    try:
+        key = report_key(repo, options)
+        if key is not None:
+            cached = _kept(store, key)
+            if cached is not None:
+                return cached
+        data = report_.to_cache(report_.build(repo, options))
+        if key is not None:
+            store.put(key, data)
+    finally:
+        store.save()  # writes nothing more; ends its reads
     return report_.from_cache(data)

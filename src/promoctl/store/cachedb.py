@@ -33,7 +33,7 @@ BATCH = 2_000
 BUSY_SECONDS = 10.0
 
 # The schema, PRAGMA user_version: a change to any table below is a new number.
-SCHEMA = 8
+SCHEMA = 9
 # Rows are JSON text, never pickle: nothing in them can run code.
 _TABLES = (
     "CREATE TABLE stamp (code TEXT NOT NULL)",
@@ -64,6 +64,9 @@ _TABLES = (
     "CREATE TABLE links (id TEXT NOT NULL, kind TEXT NOT NULL, of TEXT NOT NULL,"
     " name BLOB NOT NULL, PRIMARY KEY (id, kind, of, name)) WITHOUT ROWID",
     "CREATE TABLE basis (body TEXT NOT NULL)",
+    # What recent ``evaluate`` runs over the whole repository answered (``results``),
+    # by the state of the work tree and the as-of date: their evaluations' keys.
+    "CREATE TABLE answers (state TEXT NOT NULL, scope TEXT NOT NULL, body TEXT NOT NULL)",
 )
 # Tables a rebuild leaves alone: the spill tables of runs going on (``spill``).
 RUN_TABLES = "run\\_%"

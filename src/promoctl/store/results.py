@@ -14,8 +14,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any, NamedTuple, Self
 
-from promoctl.store.cache import location, open_store
-from promoctl.store.cachedb import BATCH, as_bytes, from_bytes, json_text, loads
+from promoctl.store.cache import code_fingerprint, location, open_store, well_formed_problems
+from promoctl.store.cachedb import BATCH, SCHEMA, as_bytes, from_bytes, json_text, loads, peek
 
 # Reports are few and small; keep the latest periods and groupings asked for.
 MAX_REPORTS = 16
@@ -26,13 +26,29 @@ MAX_UNUSED_EVALUATIONS = 20_000
 
 
 class Kept(NamedTuple):
-    """One evaluation as it is kept: the packet's path, its JSON text, the display values
-    JSON lacks (as JSON text), and whether it is ready."""
+    """One evaluation as it is kept: the packet's path, its JSON text as it sits in the
+    output's list (``evaluation_view.Shown.nested``, bytes), the display values JSON
+    lacks (as JSON text), and whether it is ready."""
 
     path: str
-    text: str
+    nested: bytes
     extras_text: str
     ready: bool
+
+
+# Answers of whole-repository evaluate runs kept: a few dates, a few work-tree states.
+MAX_ANSWERS = 4
+
+
+class Answer(NamedTuple):
+    """What an ``evaluate`` run over the whole repository answered, in a state of the
+    work tree (``worktree``): the stat of every path that state does not cover, each
+    packet's evaluation key (or, instead, the problems that blocked it) in order, and
+    the problems of the repository. Problems are kept as their fields."""
+
+    stats: dict[str, list[int] | None]
+    outcomes: list[tuple[str, str | None, list[list[Any]]]]
+    problems: list[list[Any]]
 
 
 class _Results:
@@ -132,7 +148,7 @@ class EvaluationCache(_Results):
         if result is None:
             rows = self.store.rows(
                 "SELECT path, text, extras, ready FROM evaluations WHERE key = ?", (key,))
-            if rows and isinstance(rows[0][0], bytes) and isinstance(rows[0][1], str) \
+            if rows and isinstance(rows[0][0], bytes) and isinstance(rows[0][1], bytes) \
                     and isinstance(rows[0][2], str) and rows[0][3] in (0, 1):
                 path, text, extras, ready = rows[0]
                 result = Kept(from_bytes(path), text, extras, bool(ready))
@@ -146,12 +162,21 @@ class EvaluationCache(_Results):
             for key, path, text, extras, ready in self.store.rows(
                     "SELECT key, path, text, extras, ready FROM evaluations WHERE key IN "
                     f"({', '.join('?' * len(chunk))})", tuple(chunk)):
-                if isinstance(path, bytes) and isinstance(text, str) \
+                if isinstance(path, bytes) and isinstance(text, bytes) \
                         and isinstance(extras, str) and ready in (0, 1):
                     found[key] = Kept(from_bytes(path), text, extras, bool(ready))
         for key in keys:
             self._found(key, found.get(key))
         return found
+
+    def remember_answer(self, state: str, when: str, answer: Answer) -> None:
+        """Keep ``answer`` for ``state`` and ``when`` (the latest ``MAX_ANSWERS``)."""
+        body = json_text(answer._asdict())
+        self.store.change(lambda con: (
+            con.execute("DELETE FROM answers WHERE state = ? AND scope = ?", (state, when)),
+            con.execute("INSERT INTO answers VALUES (?, ?, ?)", (state, when, body)),
+            con.execute("DELETE FROM answers WHERE rowid NOT IN (SELECT rowid FROM answers "
+                        f"ORDER BY rowid DESC LIMIT {MAX_ANSWERS})")))
 
     def put(self, key: str, result: Kept, packet_key: str, as_of: str) -> None:
         self.fresh[key] = (result, packet_key, as_of)
@@ -181,6 +206,39 @@ class EvaluationCache(_Results):
         self.store.release()
 
 
+def kept_answer(root: Path, state: str, when: str) -> tuple[Answer, dict[str, Kept]] | None:
+    """The answer remembered for ``state`` and ``when`` (``EvaluationCache
+    .remember_answer``), with those of its evaluations that are kept; None when there is
+    none well formed. Read without opening the store (no checks, no writes, no wait:
+    opening checks every page of a file of a hundred megabytes), as ``memo`` reads."""
+    path, stamp = location(root), (SCHEMA, code_fingerprint())
+    rows = peek(path, stamp, "SELECT body FROM answers WHERE state = ? AND scope = ?",
+                (state, when))
+    body = loads(rows[0][0]) if rows and isinstance(rows[0][0], str) else None
+    if not isinstance(body, dict):
+        return None
+    stats, outcomes, problems = (body.get(k) for k in ("stats", "outcomes", "problems"))
+    if not (isinstance(stats, dict) and all(
+            row is None or (isinstance(row, list) and all(type(v) is int for v in row))
+            for row in stats.values())
+            and isinstance(outcomes, list) and all(
+                isinstance(o, list) and len(o) == 3 and isinstance(o[0], str)
+                and (isinstance(o[1], str) or (o[1] is None and well_formed_problems(o[2])))
+                for o in outcomes)
+            and well_formed_problems(problems)):
+        return None
+    answer = Answer(stats, [(d, k, p) for d, k, p in outcomes], problems or [])
+    keys = [key for _display, key, _problems in answer.outcomes if key is not None]
+    kept = {}
+    for key, name, text, extras, ready in peek(
+            path, stamp, "SELECT key, path, text, extras, ready FROM evaluations "
+            "WHERE key IN (SELECT value FROM json_each(?))", (json_text(keys),)):
+        if isinstance(name, bytes) and isinstance(text, bytes) and isinstance(extras, str) \
+                and ready in (0, 1):
+            kept[key] = Kept(from_bytes(name), text, extras, bool(ready))
+    return answer, kept
+
+
 def _write(con: sqlite3.Connection, fresh: dict[str, tuple[Kept, str, str]],
            names: dict[str, tuple[str, str]], frameworks: dict[str, str]) -> None:
     for key, (kept, packet_key, as_of) in fresh.items():
@@ -188,7 +246,7 @@ def _write(con: sqlite3.Connection, fresh: dict[str, tuple[Kept, str, str]],
         con.execute("DELETE FROM evaluations WHERE path = ? AND as_of = ? AND key != ?",
                     (path, as_of, key))
         con.execute("INSERT OR REPLACE INTO evaluations VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (key, path, as_of, packet_key, int(kept.ready), kept.text,
+                    (key, path, as_of, packet_key, int(kept.ready), kept.nested,
                      kept.extras_text))
     con.executemany("INSERT OR REPLACE INTO names VALUES (?, ?, ?)",
                     ((key, *found) for key, found in names.items()))

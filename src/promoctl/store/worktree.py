@@ -20,7 +20,7 @@ import os
 TYPE_CHECKING = False  # typing and pathlib are imported while git runs (see Probe)
 if TYPE_CHECKING:
     import subprocess
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Iterable, Iterator, MutableMapping, Sequence
     from pathlib import Path
     from typing import Any
 
@@ -203,6 +203,45 @@ def tracked(root: Path) -> Tracked | None:
     except OSError:
         return None
     return Tracked(process)
+
+
+def untracked_stats(root: Path, files: Iterable[tuple[str, str]], folders: Sequence[str],
+                    started: int, tracked_files: MutableMapping[str, bool]
+                    ) -> dict[str, list[int] | None] | None:
+    """The stat (``cache.artifact_row``) of what ``state`` does not cover: every folder
+    walked, the record ``files`` ((name, display) pairs) git does not track, and what
+    tracked links point at; keyed by their path relative to ``root`` ("." for itself).
+    None if one changed after ``started`` (or too close before it to trust its stat), or
+    git cannot say (or is told to take some file as unchanged). ``tracked_files`` holds
+    what git tracks while this works (a spill's map, for a big repository)."""
+    from pathlib import Path
+
+    from promoctl.base.repofiles import relative
+    from promoctl.store.cache import artifact_row
+
+    listed = tracked(root)
+    if listed is None:
+        return None
+    for name, link in listed:
+        tracked_files[name] = link
+    if listed.refused:
+        return None
+    stats: dict[str, list[int] | None] = {}
+    for name in [*folders, *(path for path, display in files
+                             if tracked_files.get(display, True))]:
+        row = artifact_row(Path(name), started)  # a link's is its target's
+        if isinstance(row, str):
+            return None
+        stats[relative(name, root) if name != str(root) else "."] = row
+    return stats
+
+
+def unchanged_stats(root: Path, stats: dict[str, list[int] | None], now: int) -> bool:
+    """Whether every path of ``stats`` (``untracked_stats``, with any other path a run
+    depended on) has the stat it had."""
+    from promoctl.store.cache import artifact_row
+
+    return all(artifact_row(root / relative, now) == row for relative, row in stats.items())
 
 
 def _digest(root: Path, top: Path, index: Path, listed: bytes, now: int) -> str | None:

@@ -869,6 +869,71 @@ def many_changed_not_given(root: Path) -> list[str]:
     return [packet]
 
 
+def account_hidden_by_a_clean_filter(root: Path) -> list[str]:
+    """git's clean filter drops a person's accounts from what git compares: an account
+    renamed in the file on disk (same size, so git compares the filtered content) is
+    not listed by git status."""
+    given, taker = files(root, "people")[0], files(root, "people")[-1]  # unrelated
+    git(root, "config", "filter.hide.clean", "sed -e '/^accounts:/,$d'")
+    git(root, "config", "filter.hide.smudge", "cat")
+    write(root, ".gitattributes", f"{taker} filter=hide\n")
+    append(root, taker, ACCOUNT % "aaaaaa")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "a filter")
+    reindex(root)
+    edit(root, taker, "name: aaaaaa", "name: filter")
+    assert taker not in git(root, "status", "--porcelain")
+    append(root, given, ACCOUNT % "filter")
+    return [given]
+
+
+def account_edit_git_does_not_stat(root: Path) -> list[str]:
+    """git told to trust only the size and whole-second mtime (core.checkStat minimal,
+    core.trustctime false): a same-size edit with the mtime put back is not listed."""
+    given, taker = files(root, "people")[0], files(root, "people")[-1]  # unrelated
+    git(root, "config", "core.checkStat", "minimal")
+    git(root, "config", "core.trustctime", "false")
+    append(root, taker, ACCOUNT % "aaaaaa")
+    old = time.time_ns() - 3600 * 10**9  # not racily clean: git trusts its stat
+    os.utime(root / taker, ns=(old, old))
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "an account")
+    reindex(root)
+    before = (root / taker).stat()
+    edit(root, taker, "name: aaaaaa", "name: unseen")
+    os.utime(root / taker, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert taker not in git(root, "status", "--porcelain")
+    append(root, given, ACCOUNT % "unseen")
+    return [given]
+
+
+def account_name_unicode_forms(root: Path) -> list[str]:
+    """The same name in two Unicode forms is two names for both runs."""
+    taker, given = files(root, "people")[-2:]
+    append(root, taker, ACCOUNT % "caf\u00e9")
+    git_commit_all(root, "an account")
+    reindex(root)
+    append(root, given, ACCOUNT % "cafe\u0301")
+    return [given]
+
+
+def partial_commit_index(root: Path) -> list[str]:
+    """A pre-commit hook of ``git commit FILE``: git points GIT_INDEX_FILE at a
+    temporary index holding HEAD and the file; another person holding the account is
+    staged in the real index only."""
+    taker, given = files(root, "people")[-2:]
+    append(root, taker, ACCOUNT % "partial")
+    git(root, "add", taker)
+    append(root, given, ACCOUNT % "partial")
+    temporary = root / ".git" / "next-index.lock"
+    subprocess.run(["git", "read-tree", "HEAD"], cwd=root, check=True,
+                   env={**os.environ, "GIT_INDEX_FILE": str(temporary)})
+    subprocess.run(["git", "add", given], cwd=root, check=True,
+                   env={**os.environ, "GIT_INDEX_FILE": str(temporary)})
+    os.environ["GIT_INDEX_FILE"] = str(temporary)  # the test takes it away
+    return [given]
+
+
 CASES: list[Case] = [
     account_case_differs, account_with_spaces, account_home_page_variant,
     account_other_system, account_added_to_unchanged_holder_staged,
@@ -894,6 +959,8 @@ CASES: list[Case] = [
     ignored_decision_edited, untracked_candidate_removed, untracked_candidate_edited,
     given_is_a_link_to_a_record, yml_duplicate, decision_moved_to_other_packet,
     repository_file_given, not_a_record_given, many_changed_not_given,
+    account_hidden_by_a_clean_filter, account_edit_git_does_not_stat, account_name_unicode_forms,
+    partial_commit_index,
 ]
 
 # The cases whose edit breaks something in the files checked (the others check that
@@ -911,16 +978,35 @@ BREAKS = frozenset({
     "too_many_given", "given_twice_and_a_folder", "review_of_removed_decision",
     "approval_outcome_changed", "untracked_second_decision", "ignored_decision_edited",
     "untracked_candidate_removed", "untracked_candidate_edited", "yml_duplicate",
-    "decision_moved_to_other_packet", "not_a_record_given",
+    "decision_moved_to_other_packet", "not_a_record_given", "account_hidden_by_a_clean_filter",
+    "account_edit_git_does_not_stat", "partial_commit_index",
 })
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.__name__)
+# Found wrong: the index answers [] where the full run reports the shared account. Both
+# trust ``git status`` to list every tracked file whose content changed since the basis.
+MISSED = {
+    "account_hidden_by_a_clean_filter": "git status compares a file through its clean "
+    "filter (.gitattributes filter=): an edit the filter drops, of the same size, is not "
+    "listed, so the index's account of the other holder is taken as current",
+    "account_edit_git_does_not_stat": "with core.checkStat=minimal and core.trustctime="
+    "false git status does not list a same-size edit whose mtime was put back, so the "
+    "index's account of the other holder is taken as current",
+}
+
+
+@pytest.mark.parametrize("case", [
+    pytest.param(c, id=c.__name__, marks=[pytest.mark.xfail(strict=True,
+                                                            reason=MISSED[c.__name__])]
+                 if c.__name__ in MISSED else []) for c in CASES])
 def test_the_index_answers_as_the_full_run(
         repo: Path, case: Case, monkeypatch: pytest.MonkeyPatch) -> None:
-    given = case(repo)
-    fast = quick(repo, given)
-    whole = full(repo, given, monkeypatch)
+    try:
+        given = case(repo)
+        fast = quick(repo, given)
+        whole = full(repo, given, monkeypatch)
+    finally:
+        os.environ.pop("GIT_INDEX_FILE", None)  # partial_commit_index sets it
     assert fast is None or fast == whole
     if case.__name__ in BREAKS:
         assert whole, "the case should break something"

@@ -934,6 +934,63 @@ def partial_commit_index(root: Path) -> list[str]:
     return [given]
 
 
+def untracked_holder_stashed_and_back(root: Path) -> list[str]:
+    """An untracked person holding an account is stashed away (-u) when the index is
+    written, and comes back with the stash."""
+    given = files(root, "people")[0]
+    source = files(root, "people")[-1]
+    folder = source.rsplit("/", 1)[0]
+    text = read(root, source).replace(f"id: {field(root, source, 'id')}", "id: stashed-person")
+    write(root, f"{folder}/zz-stashed.yaml", text + ACCOUNT % "comes-back")
+    git(root, "stash", "-q", "-u")
+    reindex(root)
+    git(root, "stash", "pop", "-q")
+    append(root, given, ACCOUNT % "comes-back")
+    return [given]
+
+
+def amended_and_pruned(root: Path) -> list[str]:
+    """The commit the index stands for was amended and garbage-collected: git cannot say
+    what changed since its tree."""
+    given, taker = files(root, "people")[0], files(root, "people")[-1]
+    append(root, taker, "# a comment\n")
+    git_commit_all(root, "a comment")
+    reindex(root)
+    append(root, taker, ACCOUNT % "amended")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "--amend", "-m", "an account instead")
+    git(root, "reflog", "expire", "--expire=now", "--all")
+    git(root, "gc", "-q", "--prune=now")
+    append(root, given, ACCOUNT % "amended")
+    return [given]
+
+
+def holder_renamed_with_git_mv(root: Path) -> list[str]:
+    """The other holder of an account is moved (staged rename) into an existing folder;
+    its content is unchanged since the index."""
+    given, taker = files(root, "people")[0], files(root, "people")[-1]
+    append(root, taker, ACCOUNT % "moved")
+    git_commit_all(root, "an account")
+    reindex(root)
+    folder = given.rsplit("/", 1)[0]
+    git(root, "mv", taker, f"{folder}/zz-moved.yaml")
+    append(root, given, ACCOUNT % "moved")
+    return [given]
+
+
+def holder_replaced_by_other_file(root: Path) -> list[str]:
+    """Another file is moved over the other holder's path: same name, other content."""
+    given, taker = files(root, "people")[0], files(root, "people")[-1]
+    other = files(root, "people")[-2]
+    text = read(root, other) + ACCOUNT % "replaced"
+    write(root, other, text)
+    git_commit_all(root, "an account")
+    reindex(root)
+    os.replace(root / other, root / taker)
+    append(root, given, ACCOUNT % "replaced")
+    return [given]
+
+
 CASES: list[Case] = [
     account_case_differs, account_with_spaces, account_home_page_variant,
     account_other_system, account_added_to_unchanged_holder_staged,
@@ -960,7 +1017,8 @@ CASES: list[Case] = [
     given_is_a_link_to_a_record, yml_duplicate, decision_moved_to_other_packet,
     repository_file_given, not_a_record_given, many_changed_not_given,
     account_hidden_by_a_clean_filter, account_edit_git_does_not_stat, account_name_unicode_forms,
-    partial_commit_index,
+    partial_commit_index, untracked_holder_stashed_and_back, amended_and_pruned,
+    holder_renamed_with_git_mv, holder_replaced_by_other_file,
 ]
 
 # The cases whose edit breaks something in the files checked (the others check that
@@ -980,6 +1038,8 @@ BREAKS = frozenset({
     "untracked_candidate_removed", "untracked_candidate_edited", "yml_duplicate",
     "decision_moved_to_other_packet", "not_a_record_given", "account_hidden_by_a_clean_filter",
     "account_edit_git_does_not_stat", "partial_commit_index",
+    "untracked_holder_stashed_and_back", "amended_and_pruned", "holder_renamed_with_git_mv",
+    "holder_replaced_by_other_file",
 })
 
 

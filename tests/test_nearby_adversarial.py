@@ -1,6 +1,18 @@
 """Adversarial cases for ``validate FILE`` from the reference index (``records.nearby``):
 each edits a generated repository, or its git state, in a way the index could miss, then
-checks that the index answers as the full run does (or leaves the answer to it)."""
+checks that the index answers as the full run does (or leaves the answer to it, None).
+
+The cases: accounts (names with spaces, home page variants, other systems, holders that
+are ignored, untracked, linked, filtered, stashed, moved or replaced), ids (duplicates
+across kinds and folders, first or second in file order, ids renamed in the last commit,
+a file whose kind changed, broken YAML), git state (staged, unstaged, committed after
+the index, renamed, deleted, skip-worktree, another branch, a merge, a stash, a reset,
+an amended and pruned commit, the temporary index of a partial commit, new and removed
+folders), decisions and level history (corrections, supersession twice, approvals and
+open packets, level_since), separation of duties (panel members by name or id,
+managers, supervisors, assessors, the promoctl.yaml policy), many given files and a file
+edited while the index answers. The cases the index answers wrongly are strict xfails.
+"""
 
 from __future__ import annotations
 
@@ -220,7 +232,8 @@ def account_via_symlink_target(root: Path) -> list[str]:
     text = read(root, source).replace(f"id: {field(root, source, 'id')}", "id: linked-person")
     write(root, "notes/linked-person.txt", text)
     os.symlink("../notes/linked-person.txt", root / "people" / "zz-linked.yaml")
-    git_commit_all(root, "a linked person")
+    git(root, "add", "-A")  # git itself: a link is stored as a link
+    git(root, "commit", "-qm", "a linked person")
     reindex(root)
     append(root, "notes/linked-person.txt", ACCOUNT % "via-link")
     given = files(root, "people")[-2]
@@ -473,8 +486,7 @@ def approval_superseded_twice(root: Path) -> list[str]:
                 text.replace("kind: decision\n", f"kind: decision\nsupersedes: {own}\n", 1))
     git(root, "add", "-A")
     git_commit_all(root, "first fix")
-    reindex_ok = validation.validate(root)
-    assert reindex_ok  # superseded twice
+    assert validation.validate(root)  # superseded twice: the index stays as it was
     return [decision.replace(".yaml", "-fix2.yaml")]
 
 
@@ -555,17 +567,13 @@ def approval_given_while_packet_open(root: Path) -> list[str]:
                   not in decided)
     template = approved(root)[0]
     candidate = field(root, packet, "candidate")
-    target = read(root, packet).split("level: ", 1)[1].split("}", 1)[0].strip()
-    old_candidate = field(root, template, "candidate")
-    text = read(root, template).replace(old_candidate, candidate)
+    text = read(root, template).replace(field(root, template, "candidate"), candidate)
     text = text.replace(f"id: {field(root, template, 'id')}", "id: 2026-01-01-extra")
-    text = text.replace("target:\n  ladder: ", "target:\n  ladder: ", 1)
     rel = "decisions/extra/2026-01-01-extra.yaml"
     write(root, rel, text)
     git(root, "add", rel)
     git_commit_all(root, "an approval")
     append(root, packet, "# edited\n")
-    del target
     return [packet]
 
 
@@ -601,8 +609,7 @@ def manager_changed_to_panel_member(root: Path) -> list[str]:
     name = field(root, member, "name")
     edit(root, decision, "panel:\n", f"panel:\n- name: {name}\n  role: hr\n")
     git_commit_all(root, "panel")
-    reindex_result = validation.validate(root)
-    assert reindex_result == []
+    reindex(root)
     edit(root, rel, f"manager: {field(root, rel, 'manager')}",
          f"manager: {field(root, member, 'id')}")
     return [rel]

@@ -141,12 +141,17 @@ def full(root: Path, given: list[str], monkeypatch: pytest.MonkeyPatch) -> list[
 # ------------------------------------------------------------- accounts
 
 
+def held(root: Path, holder: str, name: str) -> None:
+    """``holder`` lists the account ``name``, committed, and the index knows it."""
+    append(root, holder, ACCOUNT % name)
+    git_commit_all(root, "an account")
+    reindex(root)
+
+
 def account_case_differs(root: Path) -> list[str]:
     """Account names compare exactly (after strip): 'Taken' is not 'taken'."""
     taker, other = files(root, "people")[-2:]
-    append(root, taker, ACCOUNT % "taken")
-    git_commit_all(root, "an account")
-    reindex(root)
+    held(root, taker, "taken")
     append(root, other, ACCOUNT % "Taken")
     return [other]
 
@@ -154,9 +159,7 @@ def account_case_differs(root: Path) -> list[str]:
 def account_with_spaces(root: Path) -> list[str]:
     """The same account, its name quoted with spaces around it."""
     taker, other = files(root, "people")[-2:]
-    append(root, taker, ACCOUNT % "'  spaced  '")
-    git_commit_all(root, "an account")
-    reindex(root)
+    held(root, taker, "'  spaced  '")
     append(root, other, ACCOUNT % "spaced")
     return [other]
 
@@ -164,9 +167,7 @@ def account_with_spaces(root: Path) -> list[str]:
 def account_home_page_variant(root: Path) -> list[str]:
     """Home pages compare without case or a trailing slash."""
     taker, other = files(root, "people")[-2:]
-    append(root, taker, ACCOUNT % "homed")
-    git_commit_all(root, "an account")
-    reindex(root)
+    held(root, taker, "homed")
     append(root, other, "accounts:\n  - {home_page: 'HTTPS://LMS.example.org/', name: homed}\n")
     return [other]
 
@@ -174,9 +175,7 @@ def account_home_page_variant(root: Path) -> list[str]:
 def account_other_system(root: Path) -> list[str]:
     """The same name on another system is another account."""
     taker, other = files(root, "people")[-2:]
-    append(root, taker, ACCOUNT % "elsewhere")
-    git_commit_all(root, "an account")
-    reindex(root)
+    held(root, taker, "elsewhere")
     append(root, other, "accounts:\n  - {home_page: 'https://other.example.org', "
                         "name: elsewhere}\n")
     return [other]
@@ -203,9 +202,7 @@ def account_given_is_the_earlier_holder(root: Path) -> list[str]:
 def account_removed_from_holder(root: Path) -> list[str]:
     """The account's other holder drops it (unstaged): the given person is alone now."""
     taker, other = files(root, "people")[-2:]
-    append(root, taker, ACCOUNT % "dropped")
-    git_commit_all(root, "an account")
-    reindex(root)
+    held(root, taker, "dropped")
     edit(root, taker, "name: dropped", "name: dropped-no-more")
     append(root, other, ACCOUNT % "dropped")
     return [other]
@@ -591,6 +588,13 @@ def second_decision_on_packet_committed(root: Path) -> list[str]:
 # ------------------------------------------------------------- separation of duties
 
 
+def on_panel(root: Path, decision: str, member: str) -> None:
+    """The decision's panel gains ``member`` (its YAML lines), committed and indexed."""
+    edit(root, decision, "panel:\n", f"panel:\n{member}  role: hr\n")
+    git_commit_all(root, "panel")
+    reindex(root)
+
+
 def panel_member_is_manager_by_name(root: Path) -> list[str]:
     """A decision's panel member named (not by id) as the candidate's manager."""
     decision = approved(root)[0]
@@ -621,9 +625,7 @@ def manager_renamed_to_panel_member(root: Path) -> list[str]:
     decision = approved(root)[0]
     manager = person(root, field(root, person(root, field(root, decision, "candidate")),
                                  "manager"))
-    edit(root, decision, "panel:\n", "panel:\n- name: Zed Nobody\n  role: hr\n")
-    git_commit_all(root, "panel")
-    reindex(root)
+    on_panel(root, decision, "- name: Zed Nobody\n")
     edit(root, manager, f"name: {field(root, manager, 'name')}", "name: Zed Nobody")
     return [manager]
 
@@ -644,10 +646,7 @@ def supervisor_changed_to_panel_member(root: Path) -> list[str]:
     decision = approved(root)[0]
     packet = packet_of(root, decision)
     member = files(root, "people")[-1]
-    edit(root, decision, "panel:\n",
-         f"panel:\n- name: {field(root, member, 'name')}\n  role: hr\n")
-    git_commit_all(root, "panel")
-    reindex(root)
+    on_panel(root, decision, f"- name: {field(root, member, 'name')}\n")
     edit(root, packet, f"supervisor: {field(root, packet, 'supervisor')}",
          f"supervisor: {field(root, member, 'id')}")
     return [packet]
@@ -658,10 +657,7 @@ def assessor_added_on_panel(root: Path) -> list[str]:
     decision = approved(root)[0]
     packet = packet_of(root, decision)
     member = files(root, "people")[-1]
-    edit(root, decision, "panel:\n",
-         f"panel:\n- name: Someone\n  person: {field(root, member, 'id')}\n  role: hr\n")
-    git_commit_all(root, "panel")
-    reindex(root)
+    on_panel(root, decision, f"- name: Someone\n  person: {field(root, member, 'id')}\n")
     edit(root, packet, f"    assessor: {field(root, packet, 'supervisor')}\n",
          f"    assessor: {field(root, member, 'id')}\n")
     return [packet]
@@ -676,29 +672,28 @@ def self_assessed(root: Path) -> list[str]:
     return [packet]
 
 
-def policy_relaxed_then_breach(root: Path) -> list[str]:
-    """The policy allowed managers on the panel when the index was written; it no
-    longer does."""
+def manager_allowed_then_not(root: Path) -> str:
+    """The policy allowed the candidate's manager on a panel when the index was written,
+    and the manager sits on the approval's panel; the policy no longer allows it."""
     decision = approved(root)[0]
     manager = field(root, person(root, field(root, decision, "candidate")), "manager")
     append(root, "promoctl.yaml", "policy:\n  separation_of_duties:\n    manager: false\n")
-    edit(root, decision, "panel:\n", f"panel:\n- name: X\n  person: {manager}\n  role: hr\n")
-    git_commit_all(root, "relaxed")
-    reindex(root)
+    on_panel(root, decision, f"- name: X\n  person: {manager}\n")
     edit(root, "promoctl.yaml", "    manager: false\n", "    manager: true\n")
+    return decision
+
+
+def policy_relaxed_then_breach(root: Path) -> list[str]:
+    """The policy allowed managers on the panel when the index was written; it no
+    longer does."""
+    decision = manager_allowed_then_not(root)
     packet = packet_of(root, decision)
     append(root, packet, "# edited\n")
     return [packet]
 
 
 def policy_tightened_decision_given(root: Path) -> list[str]:
-    decision = approved(root)[0]
-    manager = field(root, person(root, field(root, decision, "candidate")), "manager")
-    append(root, "promoctl.yaml", "policy:\n  separation_of_duties:\n    manager: false\n")
-    edit(root, decision, "panel:\n", f"panel:\n- name: X\n  person: {manager}\n  role: hr\n")
-    git_commit_all(root, "relaxed")
-    reindex(root)
-    edit(root, "promoctl.yaml", "    manager: false\n", "    manager: true\n")
+    decision = manager_allowed_then_not(root)
     return [decision]
 
 
@@ -917,9 +912,7 @@ def account_edit_git_does_not_stat(root: Path) -> list[str]:
 def account_name_unicode_forms(root: Path) -> list[str]:
     """The same name in two Unicode forms is two names for both runs."""
     taker, given = files(root, "people")[-2:]
-    append(root, taker, ACCOUNT % "caf\u00e9")
-    git_commit_all(root, "an account")
-    reindex(root)
+    held(root, taker, "caf\u00e9")
     append(root, given, ACCOUNT % "cafe\u0301")
     return [given]
 
@@ -976,9 +969,7 @@ def holder_renamed_with_git_mv(root: Path) -> list[str]:
     """The other holder of an account is moved (staged rename) into an existing folder;
     its content is unchanged since the index."""
     given, taker = files(root, "people")[0], files(root, "people")[-1]
-    append(root, taker, ACCOUNT % "moved")
-    git_commit_all(root, "an account")
-    reindex(root)
+    held(root, taker, "moved")
     folder = given.rsplit("/", 1)[0]
     git(root, "mv", taker, f"{folder}/zz-moved.yaml")
     append(root, given, ACCOUNT % "moved")

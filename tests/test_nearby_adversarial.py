@@ -909,6 +909,19 @@ def account_edit_git_does_not_stat(root: Path) -> list[str]:
     return [given]
 
 
+def account_edit_git_ignores_stat(root: Path) -> list[str]:
+    """core.ignoreStat: git marks what it adds as unchanged and never looks again."""
+    given, taker = files(root, "people")[0], files(root, "people")[-1]  # unrelated
+    git(root, "config", "core.ignoreStat", "true")
+    append(root, taker, ACCOUNT % "aaaaaa")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "an account")
+    assert validation.validate(root) == []  # writes no index: git would not look
+    edit(root, taker, "name: aaaaaa", "name: hidden")
+    append(root, given, ACCOUNT % "hidden")
+    return [given]
+
+
 def account_name_unicode_forms(root: Path) -> list[str]:
     """The same name in two Unicode forms is two names for both runs."""
     taker, given = files(root, "people")[-2:]
@@ -1014,7 +1027,8 @@ CASES: list[Case] = [
     ignored_decision_edited, untracked_candidate_removed, untracked_candidate_edited,
     given_is_a_link_to_a_record, yml_duplicate, decision_moved_to_other_packet,
     repository_file_given, not_a_record_given, many_changed_not_given,
-    account_hidden_by_a_clean_filter, account_edit_git_does_not_stat, account_name_unicode_forms,
+    account_hidden_by_a_clean_filter, account_edit_git_does_not_stat,
+    account_edit_git_ignores_stat, account_name_unicode_forms,
     partial_commit_index, untracked_holder_stashed_and_back, amended_and_pruned,
     holder_renamed_with_git_mv, holder_replaced_by_other_file,
 ]
@@ -1035,7 +1049,7 @@ BREAKS = frozenset({
     "approval_outcome_changed", "untracked_second_decision", "ignored_decision_edited",
     "untracked_candidate_removed", "untracked_candidate_edited", "yml_duplicate",
     "decision_moved_to_other_packet", "not_a_record_given", "account_hidden_by_a_clean_filter",
-    "account_edit_git_does_not_stat", "partial_commit_index",
+    "account_edit_git_does_not_stat", "account_edit_git_ignores_stat", "partial_commit_index",
     "untracked_holder_stashed_and_back", "amended_and_pruned", "holder_renamed_with_git_mv",
     "holder_replaced_by_other_file",
 })

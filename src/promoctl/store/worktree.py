@@ -32,7 +32,8 @@ INDEX_RACY_NS = 2_000_000_000
 _TRAILER = 32
 _ASKS = (("rev-parse", "--show-toplevel", "--git-path", "index"),
          ("--no-optional-locks", "status", "--porcelain=v1", "-z", "--untracked-files=no",
-          "--", "."))
+          "--", "."),
+         ("config", "--list", "-z"))
 _ENV = {"GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
 
 
@@ -62,10 +63,10 @@ class Probe:
         if self.running is None:
             return None
         try:
-            found, listed = (process.output() for process in self.running)
+            found, listed, config = (process.output() for process in self.running)
         finally:
             self.close()
-        if found is None or listed is None:
+        if found is None or listed is None or config is None or not trusted(config):
             return None
         lines = os.fsdecode(found).splitlines()
         if len(lines) != 2:
@@ -326,7 +327,7 @@ class Asking:
         asks: list[tuple[str, ...]] = [
             ("rev-parse", "--show-toplevel", "HEAD^{tree}"), ("ls-files", "-v", "-z"),
             ("diff-tree", "-r", "-z", "--name-only", "--no-renames", since or "HEAD",
-             "HEAD")]
+             "HEAD"), _ASKS[2]]
         if self.seen is None:
             asks.append(_ASKS[1])
         env = {**os.environ, **_ENV}
@@ -350,9 +351,10 @@ class Asking:
             outs = [process.output() for process in self.running]
         finally:
             self._close()
-        found, flags, committed, *listing = outs
+        found, flags, committed, config, *listing = outs
         listed = self.seen if self.seen is not None else listing[0]
-        if found is None or flags is None or committed is None or listed is None:
+        if found is None or flags is None or committed is None or listed is None \
+                or config is None or not trusted(config):
             return None
         lines = os.fsdecode(found).splitlines()
         if len(lines) != 2 or _flagged(flags):
@@ -374,6 +376,26 @@ def changes(root: Path, since: str | None = None, listed: bytes | None = None
             ) -> Changes | None:
     """``Changes`` since the tree ``since`` (see ``Asking``)."""
     return Asking(root, since, listed).changes()
+
+
+def trusted(config: bytes) -> bool:
+    """Whether ``git status`` sees every edit under this configuration (``git config
+    --list -z``): not when it compares a file through a clean filter (an edit the filter
+    drops is not listed), or by less than its whole stat (``core.checkStat=minimal``,
+    ``core.trustctime=false``, ``core.ignoreStat``)."""
+    false = (b"false", b"no", b"off", b"0", b"")
+    for entry in config.split(b"\0"):
+        key, newline, value = entry.partition(b"\n")
+        key, value = key.lower(), value.strip().lower()
+        if key.startswith(b"filter.") and key.endswith((b".clean", b".process")):
+            return False
+        if key == b"core.checkstat" and value == b"minimal":
+            return False
+        if key == b"core.trustctime" and newline and value in false:
+            return False
+        if key == b"core.ignorestat" and (not newline or value not in false):
+            return False
+    return True
 
 
 def _flagged(listed: bytes) -> bool:

@@ -320,3 +320,26 @@ def test_an_older_index_stands_after_a_run_that_found_errors(
     assert full(repo, rel, monkeypatch) == []
     assert validation.from_index(repo, [repo / rel]) == []
     assert validation.from_index(repo, [repo / broken]) is None
+
+
+def test_a_whole_pre_commit_run_just_after_git_add_leaves_an_index(
+        repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hook runs a moment after ``git add``, when git's state cannot be told from the
+    index's stat: a run that checks the whole repository (a ladder much refers to)
+    tells it afterwards, so the index it wrote serves the next pre-commit run."""
+    monkeypatch.setattr(validation, "WHOLE_RUN_FROM", 0)
+    rel = ladder_edited(repo)
+    git(repo, "add", "--", rel)
+    asked = worktree.Probe.state
+    calls: list[int] = []
+
+    def just_added(probe: worktree.Probe, now: int) -> str | None:
+        calls.append(now)
+        return probe.close() if len(calls) == 1 else asked(probe, now)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(worktree.Probe, "state", just_added)
+        assert validation.validate(repo, [repo / rel]) == []
+    assert len(calls) > 1
+    assert index.basis(cache.Cache(cache.location(repo)).store) is not None
+    assert validation.from_index(repo, [repo / staged_packet(repo)]) == []

@@ -40,9 +40,8 @@ def validate(root: Path, paths: Sequence[Path] = (),
     wanted = _wanted(root, paths)
     probe = worktree.Probe(str(root))
     state = probe.state(time.time_ns())
-    memo = Memo.of(root) if state is not None else None
-    if memo is not None and state is not None:
-        found = memo.answer(state, wanted, root)
+    if state is not None:
+        found = Memo.of(root).answer(state, wanted, root)
         if found is not None:
             return found
     from promoctl.store.spill import Spill
@@ -59,13 +58,20 @@ def validate(root: Path, paths: Sequence[Path] = (),
                             root)
         problems, artifacts, token = _validate(root, cache, displays, wanted, progress, jobs,
                                                spill)
+        if artifacts is None or (wanted is not None and not all(map(is_record, wanted))):
+            return problems
+        if state is None:
+            # git's index was written a moment before the run (a pre-commit hook runs
+            # just after `git add`): the state can be told now. What the run read is
+            # the work tree's if every file still has the stat it was read with.
+            state = worktree.state(root, time.time_ns())
         changes = worktree.changes(root) if token is not None else None
-        if memo is not None and state is not None and artifacts is not None \
-                and (wanted is None or all(map(is_record, wanted))) \
-                and cache.still(displays) and worktree.state(root, time.time_ns()) == state:
+        if state is not None and cache.still(displays) \
+                and worktree.state(root, time.time_ns()) == state:
             stats = _untracked(root, displays, folders, cache.started, spill)
             if stats is not None:
-                memo.remember(cache.store, state, wanted, problems, {**artifacts, **stats})
+                Memo.of(root).remember(cache.store, state, wanted, problems,
+                                       {**artifacts, **stats})
                 if token is not None and changes is not None:
                     _set_basis(root, cache, token, changes, folders, stats)
     return problems

@@ -112,7 +112,7 @@ def versions(tiny: tuple[Path, Any], tmp_path_factory: pytest.TempPathFactory) -
 
 def test_versions_each_measure_their_own_copy(tiny: tuple[Path, Any], versions: Any) -> None:
     from benchmarks.processes import run
-    from benchmarks.versions import BASELINE, CURRENT
+    from benchmarks.versions import BASELINE, CURRENT, entry_point
 
     root, _size = tiny
     assert [v.label for v in versions] == [BASELINE, CURRENT]
@@ -123,7 +123,8 @@ def test_versions_each_measure_their_own_copy(tiny: tuple[Path, Any], versions: 
         found = run([sys.executable, "-c", "import promoctl; print(promoctl.__file__)"],
                     version.root, version.env())
         assert Path(found.out.strip()).is_relative_to(version.src), found.err
-    assert baseline.entry == current.entry  # both from their own pyproject.toml
+    for version in versions:  # each from its own pyproject.toml
+        assert version.entry == entry_point(version.src.parent / "pyproject.toml")
     # Each version's cache is written in its own copy; the source repository is only read.
     done = run([*baseline.cmd(), "validate"], baseline.root, baseline.env())
     assert done.code == 0, done.err

@@ -71,7 +71,7 @@ def field(root: Path, rel: str, name: str) -> str:
 
 def full(root: Path, rel: str, monkeypatch: pytest.MonkeyPatch) -> list[Problem]:
     with monkeypatch.context() as patch:
-        patch.setattr(validation, "_nearby", lambda *_args: None)
+        patch.setattr(validation.Asked, "answer", lambda *_args: None)
         return validation.validate(root, [root / rel])
 
 
@@ -289,20 +289,20 @@ def test_a_pre_commit_run_prints_what_the_command_prints(
     rel = staged_packet(repo)
     monkeypatch.chdir(repo)
     answered: list[Problem] | None = None
-    from_index = validation.from_index
+    answer = validation.Asked.answer
 
-    def spy(root: Path, paths: list[Path], listed: bytes | None) -> list[Problem] | None:
+    def spy(asked: validation.Asked, listed: bytes | None) -> list[Problem] | None:
         nonlocal answered
         assert listed is not None  # git status is not run twice
-        answered = from_index(root, paths, listed)
+        answered = answer(asked, listed)
         return answered
 
-    monkeypatch.setattr(validation, "from_index", spy)
+    monkeypatch.setattr(validation.Asked, "answer", spy)
     capsys.readouterr()
     code = launch.main(["validate", rel])
     quick = capsys.readouterr()
     assert answered == []
-    monkeypatch.setattr(validation, "_nearby", lambda *_args: None)
+    monkeypatch.setattr(validation.Asked, "answer", lambda *_args: None)
     command = cli("validate", rel)
     assert (code, quick.out, quick.err) == (command.code, command.out, command.err)
     assert code == 0

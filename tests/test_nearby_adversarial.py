@@ -134,7 +134,7 @@ def quick(root: Path, given: list[str]) -> list[Problem] | None:
 
 def full(root: Path, given: list[str], monkeypatch: pytest.MonkeyPatch) -> list[Problem]:
     with monkeypatch.context() as patch:
-        patch.setattr(validation, "_nearby", lambda *_args: None)
+        patch.setattr(validation.Asked, "answer", lambda *_args: None)
         return validation.validate(root, [root / rel for rel in given])
 
 

@@ -1,3 +1,3 @@
-from promoctl.launch import main
+from promoctl.launch import run
 
-raise SystemExit(main())
+run()

@@ -40,10 +40,10 @@ class ScaleValue(Strict):
 
 
 DEFAULT_SCALE = (
-    ScaleValue(value=1, label="Needs development"),
-    ScaleValue(value=2, label="Meets expectations"),
-    ScaleValue(value=3, label="Exceeds expectations"),
-    ScaleValue(value=4, label="Role model"),
+    ScaleValue.model_construct(value=1, label="Needs development"),
+    ScaleValue.model_construct(value=2, label="Meets expectations"),
+    ScaleValue.model_construct(value=3, label="Exceeds expectations"),
+    ScaleValue.model_construct(value=4, label="Role model"),
 )
 
 
@@ -258,7 +258,7 @@ class EvidenceItem(Strict):
     assessor: str | None = None
     course: str | None = None
     competencies: list[Id] = Field(default_factory=list)
-    result: Result = Result()
+    result: Result = Result.model_construct()
     notes: str | None = None
     artifacts: list[Artifact] = Field(default_factory=list)
     based_on: list[Id] = Field(default_factory=list)

@@ -28,12 +28,14 @@ from typing import Any
 from promoctl.base.errors import Problem
 from promoctl.base.repofiles import SKIP_DIRS, is_record
 from promoctl.records.loader import Repository, read_one
+from promoctl.records.models import KINDS
 from promoctl.records.parsing import Source
 from promoctl.store import index, worktree
 from promoctl.store.cache import Cache, artifact_row
 
-# The kinds of which there are thousands; every record of another kind is loaded.
+# The kinds of which there are thousands; every record of another kind (FEW) is loaded.
 BULK = ("person", "packet", "decision", "review")
+FEW = tuple(sorted(set(KINDS) - set(BULK)))
 # The kinds of id the run asks who names: never a ladder or framework (they are
 # loaded whole, and nearly every record names one).
 ASKED = frozenset({*BULK, "account"})
@@ -80,12 +82,13 @@ def index_rows(repo: Repository) -> Iterator[index.Row]:
 
 
 def check(root: Path, cache: Cache, wanted: set[str], basis: dict[str, Any],
-          asking: worktree.Asking) -> list[Problem] | None:
+          asking: worktree.Asking, listed: bytes | None = None) -> list[Problem] | None:
     """The problems of ``validate`` over the ``wanted`` files when the index, written
     with ``basis``, can tell them and they are none; else None (the full run decides).
-    ``asking``: git asked what changed since the basis."""
+    ``asking``: git asked what changed since the basis (``listed``: what git status
+    listed, when it did not ask that)."""
     store = cache.store
-    changes = asking.changes()
+    changes = asking.changes(listed)
     if changes is None:
         return None
     candidates = _changed(root, store, basis, changes)
@@ -199,7 +202,7 @@ def _reads(root: Path, store: Any, wanted: set[str], fresh: dict[str, Source | N
     checked = wanted | naming(given)
     if len(checked) > CHANGED_AT_MOST:
         return None
-    load = set(checked) | set(fresh) | (index.of_kinds_other_than(store, BULK) - stale)
+    load = set(checked) | set(fresh) | (index.of_kinds(store, FEW) - stale)
     frontier = set(checked)
     for _round in range(ROUNDS):
         pairs = named(frontier) | own(frontier)

@@ -35,8 +35,8 @@ class Signing(Strict):
 
 
 class Policy(Strict):
-    separation_of_duties: SeparationOfDuties = SeparationOfDuties()
-    signing: Signing = Signing()
+    separation_of_duties: SeparationOfDuties = SeparationOfDuties.model_construct()
+    signing: Signing = Signing.model_construct()
 class LetterSettings(Strict):
     """How decision letters greet and close. ``{name}``, ``{first_name}`` (salutation)
     and ``{contact}`` (questions, appeal) are replaced; nothing else is."""
@@ -80,8 +80,8 @@ class RepositoryConfig(Strict):
     format: FormatVersion
     name: Text
     description: str | None = None
-    policy: Policy = Policy()
-    letters: LetterSettings = LetterSettings()
+    policy: Policy = Policy.model_construct()
+    letters: LetterSettings = LetterSettings.model_construct()
 
 
 # --------------------------------------------------------------------------- lms-mapping
@@ -124,7 +124,7 @@ class LmsMapping(Strict):
     id: Id
     title: str | None = None
     framework: Id
-    columns: LmsColumns = LmsColumns()
+    columns: LmsColumns = LmsColumns.model_construct()
     # strptime format of the CSV's dates when they are not YYYY-MM-DD (e.g. "%d/%m/%Y")
     date_format: str | None = None
     # More xAPI verbs to import, besides those promoctl knows (see ``interop.xapi``).

@@ -47,9 +47,14 @@ def validate(root: Path, paths: Sequence[Path] = (),
     from promoctl.store.spill import Spill
 
     cache = Cache(cache_location(root), check=wanted is None)
-    found = _nearby(root, cache, wanted, probe.listed)
-    if found is not None:
-        return found
+    if wanted is not None:
+        asked = Asked(root, paths, probe.listed is None, cache)
+        try:
+            found = asked.answer(probe.listed)
+        finally:
+            asked.close()
+        if found is not None:
+            return found
     with Spill(None if cache.store.private else cache.path) as spill:
         folders: list[str] = []
         # Only a whole run keeps the list on disk; a run over some files holds the
@@ -143,28 +148,48 @@ def from_index(root: Path, paths: Sequence[Path], listed: bytes | None = None
     """``validate``'s answer for a few files from the reference index (``nearby``),
     when it can tell it; None when it must do the work. ``listed``: what git status
     listed in ``root`` a moment ago (``worktree.Probe.listed``)."""
-    wanted = _wanted(root, paths)
-    return _nearby(root, Cache(cache_location(root), check=False), wanted, listed) \
-        if wanted is not None and _nearby_fits(wanted) else None
+    asked = Asked(root, paths, listed is None)
+    try:
+        return asked.answer(listed)
+    finally:
+        asked.close()
+
+
+class Asked:
+    """What ``from_index`` needs before it imports the checks: the index's basis read,
+    and git asked what changed since (``status``: git status too; else ``answer`` is
+    given what a probe's listed). Made while the probe's git status runs, it costs the
+    run nothing when the memo answers instead."""
+
+    def __init__(self, root: Path, paths: Sequence[Path], status: bool = False,
+                 cache: Cache | None = None) -> None:
+        self.root = root
+        self.asked: tuple[Cache, set[str], dict[str, Any], worktree.Asking] | None = None
+        wanted = _wanted(root, paths)
+        if wanted is None or not _nearby_fits(wanted):
+            return
+        from promoctl.store import index
+
+        cache = cache or Cache(cache_location(root), check=False)
+        basis = index.basis(cache.store)
+        if basis is not None:
+            self.asked = (cache, wanted, basis,
+                          worktree.Asking(root, basis["tree"], status=status))
+
+    def answer(self, listed: bytes | None) -> list[Problem] | None:
+        if self.asked is None:
+            return None
+        from promoctl.records import nearby
+
+        return nearby.check(self.root, *self.asked, listed)
+
+    def close(self) -> None:
+        if self.asked is not None:
+            self.asked[3].close()
 
 
 def _nearby_fits(wanted: set[str]) -> bool:
     return 0 < len(wanted) <= NEARBY_AT_MOST and all(map(is_record, wanted))
-
-
-def _nearby(root: Path, cache: Cache, wanted: set[str] | None, listed: bytes | None
-            ) -> list[Problem] | None:
-    if wanted is None or not _nearby_fits(wanted):
-        return None
-    from promoctl.store import index
-
-    basis = index.basis(cache.store)
-    if basis is None:
-        return None
-    asking = worktree.Asking(root, basis["tree"], listed)  # runs while the checks import
-    from promoctl.records import nearby
-
-    return nearby.check(root, cache, wanted, basis, asking)
 
 
 def _wanted(root: Path, paths: Sequence[Path]) -> set[str] | None:

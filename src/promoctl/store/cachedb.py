@@ -33,7 +33,7 @@ BATCH = 2_000
 BUSY_SECONDS = 10.0
 
 # The schema, PRAGMA user_version: a change to any table below is a new number.
-SCHEMA = 9
+SCHEMA = 10
 # Rows are JSON text, never pickle: nothing in them can run code.
 _TABLES = (
     "CREATE TABLE stamp (code TEXT NOT NULL)",
@@ -60,6 +60,7 @@ _TABLES = (
     "CREATE TABLE records (name BLOB PRIMARY KEY, kind TEXT NOT NULL, id TEXT NOT NULL,"
     " key TEXT NOT NULL, named TEXT NOT NULL) WITHOUT ROWID",
     "CREATE INDEX records_id ON records (id)",
+    "CREATE INDEX records_kind ON records (kind)",  # the few ladders among thousands
     # Each (kind, id) a record names, by the id: ``of`` is the naming record's kind.
     "CREATE TABLE links (id TEXT NOT NULL, kind TEXT NOT NULL, of TEXT NOT NULL,"
     " name BLOB NOT NULL, PRIMARY KEY (id, kind, of, name)) WITHOUT ROWID",

@@ -136,11 +136,11 @@ def named_by(store: Store, names: Iterable[str]) -> set[tuple[str, str]]:
     return out
 
 
-def of_kinds_other_than(store: Store, kinds: tuple[str, ...]) -> set[str]:
-    """The names of the records of any other kind (the few read by every check)."""
+def of_kinds(store: Store, kinds: tuple[str, ...]) -> set[str]:
+    """The names of the records of these kinds."""
     marks = ",".join("?" * len(kinds))
     return {from_bytes(name) for (name,) in store.rows(
-        f"SELECT name FROM records WHERE kind NOT IN ({marks})", kinds)}
+        f"SELECT name FROM records WHERE kind IN ({marks})", kinds)}
 
 
 def in_folder(store: Store, folder: str) -> set[str]:

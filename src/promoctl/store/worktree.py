@@ -318,17 +318,18 @@ class Changes:
 class Asking:
     """The git commands that tell ``Changes`` since the tree ``since``, started (so they
     run while Python imports the rest); read with ``changes``. ``listed``: what git
-    status listed a moment ago in the same root (``Probe.listed``), not asked again."""
+    status listed a moment ago in the same root (``Probe.listed``), not asked again;
+    without ``status``, it is given to ``changes`` (a probe's git status is running)."""
 
     def __init__(self, root: Path, since: str | None = None,
-                 listed: bytes | None = None) -> None:
+                 listed: bytes | None = None, status: bool = True) -> None:
         self.root = root
         self.seen = listed
         asks: list[tuple[str, ...]] = [
             ("rev-parse", "--show-toplevel", "HEAD^{tree}"), ("ls-files", "-v", "-z"),
             ("diff-tree", "-r", "-z", "--name-only", "--no-renames", since or "HEAD",
              "HEAD"), _ASKS[2]]
-        if self.seen is None:
+        if self.seen is None and status:
             asks.append(_ASKS[1])
         env = {**os.environ, **_ENV}
         self.running: list[_Git] | None = []
@@ -336,13 +337,13 @@ class Asking:
             for ask in asks:
                 self.running.append(_Git(str(root), ask, env))
         except OSError:
-            self._close()
+            self.close()
             self.running = None
 
-    def changes(self) -> Changes | None:
+    def changes(self, listed: bytes | None = None) -> Changes | None:
         """None outside git, with no commit yet, or when git is told to take some file
         as unchanged (assume-unchanged, skip-worktree): ``git status`` would not look
-        at it."""
+        at it. ``listed``: what git status listed, when this did not ask it."""
         from promoctl.base.repofiles import relative
 
         if self.running is None:
@@ -350,9 +351,10 @@ class Asking:
         try:
             outs = [process.output() for process in self.running]
         finally:
-            self._close()
+            self.close()
         found, flags, committed, config, *listing = outs
-        listed = self.seen if self.seen is not None else listing[0]
+        if listed is None:
+            listed = self.seen if self.seen is not None else next(iter(listing), None)
         if found is None or flags is None or committed is None or listed is None \
                 or config is None or not trusted(config):
             return None
@@ -367,7 +369,7 @@ class Asking:
         return Changes(lines[1], names(_all_listed(listed)),
                        names(os.fsdecode(p) for p in committed.split(b"\0") if p))
 
-    def _close(self) -> None:
+    def close(self) -> None:
         for process in self.running or ():
             process.close()
 

@@ -4,6 +4,7 @@ only when nothing validate reads changed; never stale."""
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import sqlite3
@@ -176,7 +177,8 @@ def test_files_validate_never_reads_do_not_count(repo: Path) -> None:
 def test_a_tree_that_changed_during_the_run_is_not_remembered(
         repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     states = iter(["before", "after"])
-    monkeypatch.setattr(worktree.Probe, "state", lambda self, now: next(states))
+    monkeypatch.setattr(worktree.Probe, "state",
+                        lambda self, _now: self.close() or next(states))
     validation.validate(repo)
     assert memo_bodies(repo) == []
 
@@ -359,3 +361,35 @@ def test_a_parent_that_ignores_sigchld(repo: Path) -> None:
     done = subprocess.run([sys.executable, "-c", script, str(repo)], capture_output=True,
                           text=True, check=False)
     assert (done.returncode, done.stdout, done.stderr) == (0, "None []\n", "")
+
+
+def _children() -> list[str]:
+    """This process's child processes (Linux)."""
+    tasks = Path("/proc/self/task")
+    return [pid for task in tasks.iterdir()
+            for pid in (task / "children").read_text().split()]
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="Linux's /proc")
+def test_a_quick_answer_leaves_no_git_running_and_the_collector_as_it_was(
+        repo: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``validate FILE`` answered from the memo: the git commands started for the
+    reference index (not needed) are ended, and the collector is left as it was."""
+    assert validation.validate(repo, [repo / PERSON]) == []
+    monkeypatch.chdir(repo)
+    remembered = validation.remembered
+    answers: list[object] = []
+    monkeypatch.setattr(validation, "remembered",
+                        lambda *args: answers.append(remembered(*args)) or answers[-1])
+    assert _children() == []
+    for enabled in (False, True):
+        (gc.enable if enabled else gc.disable)()
+        try:
+            assert launch.main(["validate", PERSON]) == 0
+            assert gc.isenabled() is enabled
+        finally:
+            gc.enable()
+        assert _children() == []
+    assert answers == [[], []]
+    assert capsys.readouterr().err.count("all valid") == 2

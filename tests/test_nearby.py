@@ -322,24 +322,64 @@ def test_an_older_index_stands_after_a_run_that_found_errors(
     assert validation.from_index(repo, [repo / broken]) is None
 
 
+def _just_added(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
+    """git's state as a hook a moment after ``git add`` finds it: the first time asked,
+    the index's stat is too recent to trust (the real two seconds); afterwards, trusted
+    (the run took that long). The states told, in order."""
+    told: list[str | None] = []
+    asked = worktree.Probe.state
+
+    def state(probe: worktree.Probe, now: int) -> str | None:
+        with monkeypatch.context() as racy:
+            if not told:
+                racy.setattr(worktree, "INDEX_RACY_NS", 2_000_000_000)
+            told.append(asked(probe, now))
+        return told[-1]
+
+    monkeypatch.setattr(worktree.Probe, "state", state)
+    return told
+
+
+def _memo_runs(root: Path) -> int:
+    return int(cache.Cache(cache.location(root)).store.rows("SELECT count(*) FROM memo")[0][0])
+
+
 def test_a_whole_pre_commit_run_just_after_git_add_leaves_an_index(
         repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A hook runs a moment after ``git add``, when git's state cannot be told from the
     index's stat: a run that checks the whole repository (a ladder much refers to)
-    tells it afterwards, so the index it wrote serves the next pre-commit run."""
+    tells it afterwards, so its answer is remembered and the index it wrote serves the
+    next pre-commit run."""
     monkeypatch.setattr(validation, "WHOLE_RUN_FROM", 0)
     rel = ladder_edited(repo)
     git(repo, "add", "--", rel)
-    asked = worktree.Probe.state
-    calls: list[int] = []
-
-    def just_added(probe: worktree.Probe, now: int) -> str | None:
-        calls.append(now)
-        return probe.close() if len(calls) == 1 else asked(probe, now)
-
     with monkeypatch.context() as patch:
-        patch.setattr(worktree.Probe, "state", just_added)
+        told = _just_added(patch)
         assert validation.validate(repo, [repo / rel]) == []
-    assert len(calls) > 1
+    assert told[0] is None and len(told) > 1 and told[1] is not None
+    assert validation.remembered(repo, [repo / rel]) == []
     assert index.basis(cache.Cache(cache.location(repo)).store) is not None
     assert validation.from_index(repo, [repo / staged_packet(repo)]) == []
+
+
+def test_a_file_edited_while_a_run_went_on_leaves_no_memo_and_no_index(
+        repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The state told after the run stands for what it read only if no file it read
+    changed since: one did, so nothing is remembered."""
+    monkeypatch.setattr(validation, "WHOLE_RUN_FROM", 0)
+    rel = ladder_edited(repo)
+    git(repo, "add", "--", rel)
+    runs = _memo_runs(repo)
+    checked = validation._validate
+
+    def then_edited(*args: object, **kwargs: object) -> object:
+        found = checked(*args, **kwargs)  # type: ignore[arg-type]
+        comment(repo, first(repo, "packets"))
+        return found
+
+    with monkeypatch.context() as patch:
+        _just_added(patch)
+        patch.setattr(validation, "_validate", then_edited)
+        validation.validate(repo, [repo / rel])
+    assert index.basis(cache.Cache(cache.location(repo)).store) is None
+    assert _memo_runs(repo) == runs

@@ -30,11 +30,13 @@ def main(argv: list[str] | None = None) -> int:
         # A quick answer makes few objects and ends: the collector's passes over what
         # the imports made are time lost. A run handed over to the command may hold
         # the whole repository, so it collects as usual.
+        collecting = gc.isenabled()
         gc.disable()
         try:
             answered = _remembered(args[1:])
         finally:
-            gc.enable()
+            if collecting:
+                gc.enable()
         if answered is not None:
             return answered
     from promoctl.cli.main import main as cli_main
@@ -64,7 +66,7 @@ def _remembered(args: list[str]) -> int | None:
                                    paths[0] if paths else Path.cwd())
         # A pre-commit run: what the index needs is read, and git asked, while git
         # status runs; it answers when the memo cannot.
-        asked = validation.Asked(root, paths) if paths else None
+        asked = validation.Asked(root, validation.few_records(root, paths), status=False)
         problems = validation.remembered(root, paths, probe)
         if problems is None and asked is not None:
             problems = asked.answer(probe.listed if Path(probe.root) == root else None)

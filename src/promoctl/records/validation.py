@@ -48,7 +48,8 @@ def validate(root: Path, paths: Sequence[Path] = (),
 
     cache = Cache(cache_location(root), check=wanted is None)
     if wanted is not None:
-        asked = Asked(root, paths, probe.listed is None, cache)
+        asked = Asked(root, wanted if _nearby_fits(wanted) else None, probe.listed is None,
+                      cache)
         try:
             found = asked.answer(probe.listed)
         finally:
@@ -65,9 +66,9 @@ def validate(root: Path, paths: Sequence[Path] = (),
                                                spill)
         if artifacts is None or (wanted is not None and not all(map(is_record, wanted))):
             return problems
-        if state is None:
+        if state is None and probe.too_recent:
             # git's index was written a moment before the run (a pre-commit hook runs
-            # just after `git add`): the state can be told now. What the run read is
+            # just after `git add`): the state may be told now. What the run read is
             # the work tree's if every file still has the stat it was read with.
             state = worktree.state(root, time.time_ns())
         changes = worktree.changes(root) if token is not None else None
@@ -148,44 +149,52 @@ def from_index(root: Path, paths: Sequence[Path], listed: bytes | None = None
     """``validate``'s answer for a few files from the reference index (``nearby``),
     when it can tell it; None when it must do the work. ``listed``: what git status
     listed in ``root`` a moment ago (``worktree.Probe.listed``)."""
-    asked = Asked(root, paths, listed is None)
+    asked = Asked(root, few_records(root, paths), listed is None)
     try:
         return asked.answer(listed)
     finally:
         asked.close()
 
 
-class Asked:
-    """What ``from_index`` needs before it imports the checks: the index's basis read,
-    and git asked what changed since (``status``: git status too; else ``answer`` is
-    given what a probe's listed). Made while the probe's git status runs, it costs the
-    run nothing when the memo answers instead."""
+def few_records(root: Path, paths: Sequence[Path]) -> set[str] | None:
+    """The files ``from_index`` may answer for (shown relative to ``root``): ``paths``
+    when they are at most NEARBY_AT_MOST record files; else None (no folder is walked)."""
+    if not 0 < len(paths) <= NEARBY_AT_MOST or any(path.is_dir() for path in paths):
+        return None
+    wanted = _wanted(root, paths)
+    return wanted if wanted is not None and _nearby_fits(wanted) else None
 
-    def __init__(self, root: Path, paths: Sequence[Path], status: bool = False,
+
+class Asked:
+    """What ``from_index`` needs before it imports the checks, for the ``wanted`` files
+    (``few_records``): the index's basis read (the store is not opened), and git asked
+    what changed since (``status``: git status too; else ``answer`` is given what a
+    probe's git status listed). Made while that git status runs, it costs a run the
+    memo answers next to nothing."""
+
+    def __init__(self, root: Path, wanted: set[str] | None, status: bool = True,
                  cache: Cache | None = None) -> None:
-        self.root = root
-        self.asked: tuple[Cache, set[str], dict[str, Any], worktree.Asking] | None = None
-        wanted = _wanted(root, paths)
-        if wanted is None or not _nearby_fits(wanted):
+        self.root, self.cache = root, cache
+        self.asked: tuple[set[str], dict[str, Any], worktree.Asking] | None = None
+        if not wanted:
             return
         from promoctl.store import index
 
-        cache = cache or Cache(cache_location(root), check=False)
-        basis = index.basis(cache.store)
+        basis = index.peeked_basis(cache_location(root))
         if basis is not None:
-            self.asked = (cache, wanted, basis,
-                          worktree.Asking(root, basis["tree"], status=status))
+            self.asked = (wanted, basis, worktree.Asking(root, basis["tree"], status))
 
     def answer(self, listed: bytes | None) -> list[Problem] | None:
         if self.asked is None:
             return None
         from promoctl.records import nearby
 
-        return nearby.check(self.root, *self.asked, listed)
+        cache = self.cache or Cache(cache_location(self.root), check=False)
+        return nearby.check(self.root, cache, *self.asked, listed)
 
     def close(self) -> None:
         if self.asked is not None:
-            self.asked[3].close()
+            self.asked[2].close()
 
 
 def _nearby_fits(wanted: set[str]) -> bool:

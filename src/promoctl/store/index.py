@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Container, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
-from promoctl.store.cachedb import Store, as_bytes, from_bytes, json_text, loads
+from promoctl.store.cache import code_fingerprint
+from promoctl.store.cachedb import SCHEMA, Store, as_bytes, from_bytes, json_text, loads, peek
 
 # A whole run's index rows: (name, kind, id, content key) and the (kind, id) it names.
 Row = tuple[str, str, str, str, list[tuple[str, str]]]
@@ -87,7 +89,15 @@ def set_basis(store: Store, token: str, body: dict[str, Any]) -> None:
 def basis(store: Store, complete: bool = True) -> dict[str, Any] | None:
     """The basis of the index; None when there is none (or, with ``complete``, when the
     run that wrote the index did not finish it)."""
-    found = store.rows("SELECT body FROM basis")
+    return _basis(store.rows("SELECT body FROM basis"), complete)
+
+
+def peeked_basis(path: Path) -> dict[str, Any] | None:
+    """``basis``, complete, read without opening the store (``cachedb.peek``)."""
+    return _basis(peek(path, (SCHEMA, code_fingerprint()), "SELECT body FROM basis", ()))
+
+
+def _basis(found: list[Any], complete: bool = True) -> dict[str, Any] | None:
     body = loads(found[0][0]) if len(found) == 1 else None
     if not isinstance(body, dict) or (complete and "tree" not in body):
         return None

@@ -45,6 +45,9 @@ class Probe:
     def __init__(self, root: str) -> None:
         self.root = root
         self.listed: bytes | None = None  # what git status listed, once ``state`` read it
+        # ``state`` told nothing only because git's index or a listed file changed too
+        # recently (a hook a moment after `git add`): asked again later, it may tell.
+        self.too_recent = False
         env = {**os.environ, **_ENV}
         self.running: list[_Git] | None = []
         try:
@@ -73,7 +76,11 @@ class Probe:
             return None
         self.listed = listed
         root = Path(self.root)
-        return _digest(root, Path(lines[0]), root / lines[1], listed, now)
+        try:
+            return _digest(root, Path(lines[0]), root / lines[1], listed, now)
+        except _TooRecent:
+            self.too_recent = True
+            return None
 
     def close(self) -> None:
         """Stop and reap what ``state`` did not read."""
@@ -245,6 +252,10 @@ def unchanged_stats(root: Path, stats: dict[str, list[int] | None], now: int) ->
     return all(artifact_row(root / relative, now) == row for relative, row in stats.items())
 
 
+class _TooRecent(Exception):
+    """A file changed too close to ``now`` for its stat to be trusted."""
+
+
 def _digest(root: Path, top: Path, index: Path, listed: bytes, now: int) -> str | None:
     # Imported here, not above: these are what git's run overlaps.
     import hashlib
@@ -257,7 +268,7 @@ def _digest(root: Path, top: Path, index: Path, listed: bytes, now: int) -> str 
         with index.open("rb") as handle:
             stat = os.fstat(handle.fileno())
             if stat.st_mtime_ns > now - INDEX_RACY_NS:
-                return None
+                raise _TooRecent
             handle.seek(max(0, stat.st_size - _TRAILER))
             trailer = handle.read()
             if trailer[-20:] == bytes(20):
@@ -276,7 +287,7 @@ def _digest(root: Path, top: Path, index: Path, listed: bytes, now: int) -> str 
             continue  # validate never reads it (artifacts are the caller's)
         row = artifact_row(root / display, now)
         if row == "racy":
-            return None
+            raise _TooRecent
         digest.update(f"{code}\0{display}\0{row}\n".encode(errors="surrogateescape"))
     return digest.hexdigest()
 
@@ -317,19 +328,16 @@ class Changes:
 
 class Asking:
     """The git commands that tell ``Changes`` since the tree ``since``, started (so they
-    run while Python imports the rest); read with ``changes``. ``listed``: what git
-    status listed a moment ago in the same root (``Probe.listed``), not asked again;
-    without ``status``, it is given to ``changes`` (a probe's git status is running)."""
+    run while Python imports the rest); read with ``changes``. Without ``status``, git
+    status is not asked: what it listed (``Probe.listed``) is given to ``changes``."""
 
-    def __init__(self, root: Path, since: str | None = None,
-                 listed: bytes | None = None, status: bool = True) -> None:
+    def __init__(self, root: Path, since: str | None = None, status: bool = True) -> None:
         self.root = root
-        self.seen = listed
         asks: list[tuple[str, ...]] = [
             ("rev-parse", "--show-toplevel", "HEAD^{tree}"), ("ls-files", "-v", "-z"),
             ("diff-tree", "-r", "-z", "--name-only", "--no-renames", since or "HEAD",
              "HEAD"), _ASKS[2]]
-        if self.seen is None and status:
+        if status:
             asks.append(_ASKS[1])
         env = {**os.environ, **_ENV}
         self.running: list[_Git] | None = []
@@ -354,7 +362,7 @@ class Asking:
             self.close()
         found, flags, committed, config, *listing = outs
         if listed is None:
-            listed = self.seen if self.seen is not None else next(iter(listing), None)
+            listed = next(iter(listing), None)
         if found is None or flags is None or committed is None or listed is None \
                 or config is None or not trusted(config):
             return None
@@ -374,10 +382,9 @@ class Asking:
             process.close()
 
 
-def changes(root: Path, since: str | None = None, listed: bytes | None = None
-            ) -> Changes | None:
+def changes(root: Path, since: str | None = None) -> Changes | None:
     """``Changes`` since the tree ``since`` (see ``Asking``)."""
-    return Asking(root, since, listed).changes()
+    return Asking(root, since).changes()
 
 
 def trusted(config: bytes) -> bool:

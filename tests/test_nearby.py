@@ -383,3 +383,15 @@ def test_a_file_edited_while_a_run_went_on_leaves_no_memo_and_no_index(
         validation.validate(repo, [repo / rel])
     assert index.basis(cache.Cache(cache.location(repo)).store) is None
     assert _memo_runs(repo) == runs
+
+
+def test_a_given_ladder_goes_to_the_full_run_without_asking_git(repo: Path) -> None:
+    """Thousands of records refer to a ladder: the index never answers for one, so no
+    git command is started for it (a pre-commit run on a ladder is a whole run)."""
+    rel = ladder_edited(repo)
+    asked = validation.Asked(repo, validation.few_records(repo, [repo / rel]))
+    assert asked.asked is None
+    packet = validation.Asked(repo, validation.few_records(repo, [repo / first(repo, "packets")]))
+    assert packet.asked is not None
+    packet.close()
+    assert validation.from_index(repo, [repo / rel]) is None

@@ -7,6 +7,7 @@ answer without importing the models.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -16,6 +17,9 @@ MARKER = "promoctl.yaml"
 RECORD_SUFFIXES = (".yaml", ".yml")
 # Folders that hold things other than records.
 SKIP_DIRS = frozenset({"templates", "schemas", "artifacts", "node_modules"})
+# The kinds of record of which a repository holds thousands (every other kind is few:
+# frameworks, ladders, LMS mappings, and nearly every record refers to one of them).
+BULK_KINDS = ("person", "packet", "decision", "review")
 
 
 def find_root(start: Path) -> Path:
@@ -84,3 +88,22 @@ def relative(path: Path | str, root: Path) -> str:
         rest = text[len(prefix):]
         return rest.replace(os.sep, "/") if os.sep != "/" else rest
     return display_path(Path(path), root)
+
+
+_KIND_LINE = re.compile(rb"^kind:[ \t]*['\"]?([A-Za-z_-]+)", re.MULTILINE)
+_ID_LINE = re.compile(rb"^id:[ \t]*['\"]?([A-Za-z0-9][A-Za-z0-9._-]*)", re.MULTILINE)
+
+
+def _peek(pattern: re.Pattern[bytes], raw: bytes) -> str | None:
+    match = pattern.search(raw)
+    return match.group(1).decode() if match else None
+
+
+def peek_kind(raw: bytes) -> str | None:
+    """The record kind from a top-level ``kind:`` line, without parsing the file."""
+    return _peek(_KIND_LINE, raw)
+
+
+def peek_id(raw: bytes) -> str | None:
+    """The record id from a top-level ``id:`` line, without parsing the file."""
+    return _peek(_ID_LINE, raw)

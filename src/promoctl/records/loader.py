@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import time
 from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
@@ -19,6 +18,8 @@ from promoctl.base.repofiles import MARKER as MARKER
 from promoctl.base.repofiles import SKIP_DIRS as SKIP_DIRS
 from promoctl.base.repofiles import discover as discover
 from promoctl.base.repofiles import find_root as find_root
+from promoctl.base.repofiles import peek_id as peek_id
+from promoctl.base.repofiles import peek_kind as peek_kind
 from promoctl.base.repofiles import relative
 from promoctl.records.models import Framework, Ladder, Person
 from promoctl.records.parsing import Source, parse_record
@@ -121,25 +122,6 @@ def _source(row: str) -> Source:
     display, path, kind, record_id, meta = json.loads(row)
     return Source(display, None, None, None if path is None else Path(path), kind,
                   record_id, meta)
-
-
-_KIND_LINE = re.compile(rb"^kind:[ \t]*['\"]?([A-Za-z_-]+)", re.MULTILINE)
-_ID_LINE = re.compile(rb"^id:[ \t]*['\"]?([A-Za-z0-9][A-Za-z0-9._-]*)", re.MULTILINE)
-
-
-def _peek(pattern: re.Pattern[bytes], raw: bytes) -> str | None:
-    match = pattern.search(raw)
-    return match.group(1).decode() if match else None
-
-
-def peek_kind(raw: bytes) -> str | None:
-    """The record kind from a top-level ``kind:`` line, without parsing the file."""
-    return _peek(_KIND_LINE, raw)
-
-
-def peek_id(raw: bytes) -> str | None:
-    """The record id from a top-level ``id:`` line, without parsing the file."""
-    return _peek(_ID_LINE, raw)
 
 
 @dataclass(slots=True)
@@ -267,7 +249,7 @@ def file_one(repo: Repository, path: Path, read: Read) -> Source | None:
 def _entry(source: Source | None, problems: list[Problem], kind: str | None, raw: bytes
            ) -> dict[str, Any]:
     if source is None:
-        return {"kind": kind, "id": _peek(_ID_LINE, raw), "own":
+        return {"kind": kind, "id": peek_id(raw), "own":
                 [[p.line, p.column, p.message] for p in problems], "refs": []}
     return {"kind": source.kind, "id": source.record_id, "own": [], "meta": source.meta,
             "refs": references(source.record), "artifacts": artifact_paths(source.record)}

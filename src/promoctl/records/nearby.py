@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from promoctl.base.errors import Problem
-from promoctl.base.repofiles import SKIP_DIRS, is_record
+from promoctl.base.repofiles import BULK_KINDS, SKIP_DIRS, is_record
 from promoctl.records.loader import Repository, read_one
 from promoctl.records.models import KINDS
 from promoctl.records.parsing import Source
@@ -34,7 +34,7 @@ from promoctl.store import index, worktree
 from promoctl.store.cache import Cache, artifact_row
 
 # The kinds of which there are thousands; every record of another kind (FEW) is loaded.
-BULK = ("person", "packet", "decision", "review")
+BULK = BULK_KINDS
 FEW = tuple(sorted(set(KINDS) - set(BULK)))
 # The kinds of id the run asks who names: never a ladder or framework (they are
 # loaded whole, and nearly every record names one).

@@ -15,7 +15,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from promoctl.base.errors import Problem, display_path, errors_only
-from promoctl.base.repofiles import MARKER, discover, is_record, record_files, relative
+from promoctl.base.fsutil import Unreadable, read_regular
+from promoctl.base.repofiles import (
+    BULK_KINDS,
+    MARKER,
+    discover,
+    is_record,
+    peek_kind,
+    record_files,
+    relative,
+)
 from promoctl.base.repofiles import root_for as root_for
 from promoctl.store import worktree
 from promoctl.store.cache import Cache
@@ -176,7 +185,7 @@ class Asked:
                  cache: Cache | None = None) -> None:
         self.root, self.cache = root, cache
         self.asked: tuple[set[str], dict[str, Any], worktree.Asking] | None = None
-        if not wanted:
+        if not wanted or not all(_of_bulk_kind(root / name) for name in wanted):
             return
         from promoctl.store import index
 
@@ -195,6 +204,20 @@ class Asked:
     def close(self) -> None:
         if self.asked is not None:
             self.asked[2].close()
+
+
+def _of_bulk_kind(path: Path) -> bool:
+    """Whether a given file's ``kind:`` line names a kind the index answers for: a
+    ladder or framework (thousands of records refer to it) goes to the full run
+    without git being asked anything. The index checks what the file really is."""
+    try:
+        return peek_kind(read_regular(path, None, _PEEK_AT_MOST)) in BULK_KINDS
+    except Unreadable:
+        return True  # the index's read reports it, as the full run would
+
+
+# Larger than any record of a bulk kind may be (the index reads it properly).
+_PEEK_AT_MOST = 1 << 20
 
 
 def _nearby_fits(wanted: set[str]) -> bool:

@@ -37,6 +37,8 @@ class Signing(Strict):
 class Policy(Strict):
     separation_of_duties: SeparationOfDuties = SeparationOfDuties.model_construct()
     signing: Signing = Signing.model_construct()
+
+
 class LetterSettings(Strict):
     """How decision letters greet and close. ``{name}``, ``{first_name}`` (salutation)
     and ``{contact}`` (questions, appeal) are replaced; nothing else is."""

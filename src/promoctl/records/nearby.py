@@ -3,7 +3,7 @@ it, and nothing else (what a pre-commit hook runs on every commit).
 
 The index (``store.index``) holds every record of the last whole run that found no
 error, with the ids each names, and the basis: the state of the work tree it stands
-for. Git tells which tracked files may differ from the basis (``worktree.changes``),
+for. Git tells which tracked files may differ from the basis (``worktree.Asking``),
 and the stat of each folder and untracked file the whole run saw tells what else
 changed; every other file has the content the index describes. The run then loads only
 the given files, the files changed since, the records that refer to the given ones

@@ -75,13 +75,20 @@ def validate(root: Path, paths: Sequence[Path] = (),
                                                spill)
         if artifacts is None or (wanted is not None and not all(map(is_record, wanted))):
             return problems
+        listed = probe.listed
         if state is None and probe.too_recent:
             # git's index was written a moment before the run (a pre-commit hook runs
             # just after `git add`): the state may be told now. What the run read is
             # the work tree's if every file still has the stat it was read with.
-            state = worktree.state(root, time.time_ns())
-        changes = worktree.changes(root) if token is not None else None
-        if state is not None and cache.still(displays) \
+            again = worktree.Probe(str(root))
+            state, listed = again.state(time.time_ns()), again.listed
+        if state is None:
+            return problems
+        # What git status listed for that state: the basis's, if the state still holds
+        # after the check below (git status is not run a third time).
+        changes = worktree.Asking(root, status=False).changes(listed) \
+            if token is not None and listed is not None else None
+        if cache.still(displays) \
                 and worktree.state(root, time.time_ns()) == state:
             stats = _untracked(root, displays, folders, cache.started, spill)
             if stats is not None:

@@ -5,7 +5,7 @@ A pre-commit run (``validate FILE`` just after FILE was edited) answers from it:
 which records name an id, or share one, and reads only those files. The index is
 written whole by a run over the whole repository that found no error, and stands for
 the files as they were then: the basis says what git and the file system looked like,
-so a later run can tell which files may have changed since (``worktree.changes``). The
+so a later run can tell which files may have changed since (``worktree.Asking``). The
 rows are the store's, under its schema and code stamp; a run that finds no basis, or
 one that is not complete, simply does the work.
 """

@@ -382,11 +382,6 @@ class Asking:
             process.close()
 
 
-def changes(root: Path, since: str | None = None) -> Changes | None:
-    """``Changes`` since the tree ``since`` (see ``Asking``)."""
-    return Asking(root, since).changes()
-
-
 def trusted(config: bytes) -> bool:
     """Whether ``git status`` sees every edit under this configuration (``git config
     --list -z``): not when it compares a file through a clean filter (an edit the filter
